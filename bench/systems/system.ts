@@ -1,0 +1,42 @@
+/**
+ * What the workloads need from a system under test: ours or a peer, each driven through
+ * its public API. Every system fans one event out to four no-op handlers, and records each
+ * handler run durably in its own way (ours: a row of event_handlers_log; pg-boss: a job
+ * row in state completed; graphile-worker: the job row's deletion).
+ */
+import type { BenchDatabase, BenchServer } from "../support/server.ts";
+import type { WorkerProcess } from "../support/child.ts";
+
+export const HANDLERS_PER_EVENT = 4;
+
+export interface Producer {
+  /** Emits one event (four handler runs) as an application would, one call. */
+  emitOne(i: number): Promise<void>;
+  /** Emits `count` events in one call (one transaction), the system's batched enqueue. */
+  emitBatch(from: number, count: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface BenchSystem {
+  name: string;
+  /** Exactly how it is tuned, for the table's notes, the JSON and the README. */
+  tuning: string;
+  /** A fresh database with the system installed and four handlers subscribed to one event. */
+  setup(server: BenchServer): Promise<BenchDatabase>;
+  /** A producer using up to `connections` connections. */
+  producer(url: string, connections: number): Promise<Producer>;
+  /** `processes` worker processes, ready to work. */
+  startWorkers(url: string, processes: number): Promise<WorkerProcess[]>;
+  /** True once no handler run is left to do. */
+  drained(db: BenchDatabase): Promise<boolean>;
+  /** When the first handler run of a drain started (epoch ms). */
+  firstStartedAt(db: BenchDatabase, workers: WorkerProcess[]): Promise<number>;
+  /** When the last handler run was recorded (epoch ms, database clock), if the system keeps it. */
+  lastDoneAt(db: BenchDatabase): Promise<number | undefined>;
+  /** Handler runs durably recorded as done; throws if any ran twice. */
+  verifiedRuns(db: BenchDatabase): Promise<number>;
+  /** Called before the latency run, where a system needs a probe to see completion times. */
+  prepareLatencyProbe?(db: BenchDatabase): Promise<void>;
+  /** Per event, ms from the producer's call (Date.now() in the payload) to its fourth run recorded. */
+  latencies(db: BenchDatabase): Promise<number[]>;
+}

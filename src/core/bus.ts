@@ -1,0 +1,167 @@
+/**
+ * The bus as one object: emit events, claim due ones, run an attempt over a batch and
+ * record it. The dispatcher loop, process-event and retry-failed-events are all thin
+ * callers of this class, so an event takes the same path whoever picks it up:
+ *
+ *   emit -> wake-up -> claim -> route -> run handlers -> complete_attempts (log + move)
+ */
+import * as db from "./bus-sql.ts";
+import { Router } from "./router.ts";
+import { CompletionBatcher, type Moved } from "./completion-batcher.ts";
+import { type AttemptOptions, runAttempt } from "./run-attempt.ts";
+import { toHttpError } from "./errors.ts";
+import type { AttemptOutcome, AttemptResult, ClaimedEvent, Handler, NewEvent, Queryable, Sql } from "./types.ts";
+
+/** Retries an operation while the database is unavailable (as toHttpError classifies it: 503), for up to budgetMs. */
+async function withRetries<T>(operation: () => Promise<T>, budgetMs: number): Promise<T> {
+  const deadline = performance.now() + budgetMs;
+  for (let delay = 100;; delay = Math.min(delay * 2, 2_000)) {
+    try {
+      return await operation();
+    } catch (error) {
+      if (toHttpError(error).status !== 503 || performance.now() + delay > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+export interface BusOptions {
+  sql: Sql;
+  /** Every handler this process can run; subscriptions name them. */
+  handlers: Handler[];
+  /** Prefix of this worker's id in locked_by, e.g. "dispatcher" or "process-event". */
+  workerName?: string;
+  /** How long a claim holds an event unless renewed; renewed every third of it. */
+  leaseMs?: number;
+  /** A handler's maximum run time unless it sets its own. */
+  handlerTimeoutMs?: number;
+  /** How long routing may be cached. */
+  subscriptionTtlMs?: number;
+  /** Where to report trouble that has no caller to answer (a failed lease renewal). */
+  onError?: (error: unknown) => void;
+}
+
+export class Bus {
+  readonly sql: Sql;
+  readonly router: Router;
+  readonly workerId: string;
+  readonly leaseMs: number;
+  readonly handlerTimeoutMs: number;
+  readonly #handlers: Map<string, Handler>;
+  readonly #inFlight = new Set<string>();
+  readonly #onError: (error: unknown) => void;
+  readonly #attemptOptions: AttemptOptions;
+  readonly #recorder: CompletionBatcher;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+
+  constructor(options: BusOptions) {
+    this.sql = options.sql;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.handlerTimeoutMs = options.handlerTimeoutMs ?? 10_000;
+    this.router = new Router(options.sql, options.subscriptionTtlMs);
+    this.workerId = `${options.workerName ?? "worker"}:${crypto.randomUUID()}`;
+    this.#onError = options.onError ?? ((error) => console.error("feyxa:", error));
+    this.#handlers = new Map();
+    for (const handler of options.handlers) {
+      if (this.#handlers.has(handler.name)) throw new Error(`two handlers are named ${handler.name}`);
+      this.#handlers.set(handler.name, handler);
+    }
+    this.#attemptOptions = { sql: this.sql, handlers: this.#handlers, defaultTimeoutMs: this.handlerTimeoutMs };
+    // The handlers ran: their results are worth a few tries through a database blip,
+    // or the lease would expire and the handlers would run again.
+    this.#recorder = new CompletionBatcher(
+      (results) => withRetries(() => db.completeAttempts(this.sql, this.workerId, results), this.leaseMs / 2),
+    );
+  }
+
+  /** Ids of the events this worker is running now. */
+  get inFlight(): ReadonlySet<string> {
+    return this.#inFlight;
+  }
+
+  emit(event: NewEvent, sql: Queryable = this.sql): Promise<db.EmitReport> {
+    return db.emitEvent(sql, event);
+  }
+
+  emitMany(events: NewEvent[], sql: Queryable = this.sql): Promise<db.EmitReport[]> {
+    return db.emitEvents(sql, events);
+  }
+
+  claimDue(limit: number): Promise<ClaimedEvent[]> {
+    return db.claimEvents(this.sql, this.workerId, limit, this.leaseMs);
+  }
+
+  claimOne(eventId: string, sql: Queryable = this.sql): Promise<ClaimedEvent | undefined> {
+    return db.claimEvent(sql, eventId, this.workerId, this.leaseMs);
+  }
+
+  /**
+   * Runs one attempt of each claimed event, renewing their leases meanwhile, and records
+   * all of them together (one statement, unless a write was already on its way).
+   */
+  async process(events: ClaimedEvent[]): Promise<AttemptOutcome[]> {
+    if (events.length === 0) return [];
+    this.#hold(events);
+    try {
+      const results = await Promise.all(events.map((event) => this.#attempt(event)));
+      return this.#outcomes(results, await this.#recorder.record(results));
+    } finally {
+      this.#letGo(events);
+    }
+  }
+
+  /**
+   * Like process(), but each event is recorded as soon as its own handlers are done
+   * (batched with whatever else finished meanwhile), so one slow handler does not hold
+   * back the rest of its batch. What the dispatcher uses.
+   */
+  async processEach(events: ClaimedEvent[]): Promise<AttemptOutcome[]> {
+    this.#hold(events);
+    return await Promise.all(events.map(async (event) => {
+      try {
+        const result = await this.#attempt(event);
+        return this.#outcomes([result], await this.#recorder.record([result]))[0];
+      } finally {
+        this.#letGo([event]);
+      }
+    }));
+  }
+
+  async #attempt(event: ClaimedEvent): Promise<AttemptResult> {
+    return await runAttempt(event, await this.router.handlersFor(event.type), this.#attemptOptions);
+  }
+
+  #outcomes(results: AttemptResult[], moved: Moved): AttemptOutcome[] {
+    return results.map((r) => {
+      const m = moved.get(r.event_id);
+      return { eventId: r.event_id, status: m?.status ?? "processing", leaseHeld: m?.leaseHeld ?? false, handlers: r.handlers };
+    });
+  }
+
+  /** Marks events as running here; one heartbeat renews the leases of all of them every third of the lease. */
+  #hold(events: ClaimedEvent[]): void {
+    for (const e of events) this.#inFlight.add(e.id);
+    this.#heartbeat ??= setInterval(() => {
+      if (this.#inFlight.size === 0) return;
+      db.renewLeases(this.sql, this.workerId, [...this.#inFlight], this.leaseMs).catch(this.#onError);
+    }, this.leaseMs / 3);
+  }
+
+  #letGo(events: ClaimedEvent[]): void {
+    for (const e of events) this.#inFlight.delete(e.id);
+    if (this.#inFlight.size === 0 && this.#heartbeat) {
+      clearInterval(this.#heartbeat);
+      this.#heartbeat = undefined;
+    }
+  }
+
+  /** Claims up to `limit` due events and processes them; returns what happened (empty when nothing was due). */
+  async drainOnce(limit: number): Promise<AttemptOutcome[]> {
+    return await this.process(await this.claimDue(limit));
+  }
+
+  /** Gives back events this worker holds but will not finish (shutting down). */
+  release(eventIds: string[]): Promise<number> {
+    return eventIds.length ? db.releaseEvents(this.sql, this.workerId, eventIds) : Promise.resolve(0);
+  }
+}

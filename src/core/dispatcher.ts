@@ -1,0 +1,193 @@
+/**
+ * The long-running dispatcher: keeps up to batchSize × concurrency events in flight,
+ * claiming the next batch while the current ones run (a pipeline, not claim → run →
+ * complete in lockstep), sleeps when nothing is due, and wakes on NOTIFY feyxa_events.
+ * NOTIFY is only a hint: a slow poll runs regardless, so a lost notification (or a pooler
+ * that drops LISTEN) delays an event by at most one poll interval, and never strands it.
+ */
+import type { Bus } from "./bus.ts";
+import type { AttemptOutcome } from "./types.ts";
+
+export interface DispatcherOptions {
+  /** Events claimed per batch (one claim statement). */
+  batchSize?: number;
+  /** Claims in flight at once; up to batchSize × concurrency events run at a time. */
+  concurrency?: number;
+  /** Safety-net poll when no notification comes. */
+  pollIntervalMs?: number;
+  /** Subscribe to NOTIFY (false behind a transaction pooler). */
+  listen?: boolean;
+  /**
+   * After a claim that found less than a batch (no backlog), the next claim waits this
+   * long, so that the wake-ups of a steady trickle of events share one claim instead of
+   * costing one claim statement each.
+   */
+  wakeCoalesceMs?: number;
+  /** How long stop() waits for in-flight handlers before releasing their events. */
+  shutdownGraceMs?: number;
+  /** Called with each claimed batch's outcomes once all of them are recorded. */
+  onBatch?: (outcomes: AttemptOutcome[]) => void;
+  onError?: (error: unknown) => void;
+}
+
+/** A promise to wait on that anyone can fulfil; fulfilled, it re-arms. */
+class Signal {
+  #resolve!: () => void;
+  #promise!: Promise<void>;
+  constructor() {
+    this.#arm();
+  }
+  get next(): Promise<void> {
+    return this.#promise;
+  }
+  fire(): void {
+    const resolve = this.#resolve;
+    this.#arm();
+    resolve();
+  }
+  #arm(): void {
+    this.#promise = new Promise((resolve) => (this.#resolve = resolve));
+  }
+}
+
+export class Dispatcher {
+  readonly #bus: Bus;
+  readonly #options: Required<Omit<DispatcherOptions, "onBatch">> & Pick<DispatcherOptions, "onBatch">;
+  #running = false;
+  #pump: Promise<void> = Promise.resolve();
+  /** Fired by NOTIFY (something may be due), a finished batch (room) and a finished claim. */
+  readonly #changed = new Signal();
+  /** True until a claim comes back empty with no wake-up since it started. */
+  #maybeDue = true;
+  /** Counts wake-ups, so a claim that was under way when one came does not then clear #maybeDue. */
+  #wakeCount = 0;
+  #claiming = 0;
+  /** When the last claim came back short of a batch (no backlog); -Infinity while backlogged. */
+  #lastShortClaimAt = -Infinity;
+  #claimedInFlight = 0;
+  readonly #batches = new Set<Promise<void>>();
+  #unlisten: (() => Promise<void>)[] = [];
+
+  constructor(bus: Bus, options: DispatcherOptions = {}) {
+    this.#bus = bus;
+    this.#options = {
+      batchSize: 50,
+      concurrency: 2,
+      pollIntervalMs: 2_000,
+      wakeCoalesceMs: 5,
+      listen: true,
+      shutdownGraceMs: 15_000,
+      onError: (error) => console.error("feyxa dispatcher:", error),
+      ...options,
+    };
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  async start(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    if (this.#options.listen) {
+      const events = await this.#bus.sql.listen("feyxa_events", () => this.wake());
+      const subscriptions = await this.#bus.sql.listen("feyxa_subscriptions", () => this.#bus.router.invalidate());
+      this.#unlisten = [() => events.unlisten(), () => subscriptions.unlisten()];
+    }
+    this.#pump = this.#run();
+  }
+
+  /** Something may be due: claim now. */
+  wake(): void {
+    this.#wakeCount++;
+    this.#maybeDue = true;
+    this.#changed.fire();
+  }
+
+  /**
+   * Stops claiming, lets in-flight handlers finish (they are bounded by their timeouts),
+   * and gives back whatever is still held after the grace period, so that another
+   * dispatcher can take it at once rather than after its lease runs out.
+   */
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#changed.fire();
+    await Promise.allSettled(this.#unlisten.map((u) => u()));
+    const finished = this.#pump.then(() => Promise.allSettled([...this.#batches])).then(() => true);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.#options.shutdownGraceMs)));
+    const allFinished = await Promise.race([finished, grace]);
+    clearTimeout(timer);
+    if (!allFinished) await this.#bus.release([...this.#bus.inFlight]).catch(this.#options.onError);
+  }
+
+  /** Starts claims while there is room and work may be due; otherwise waits for a change or the poll. */
+  async #run(): Promise<void> {
+    const { batchSize, concurrency, pollIntervalMs, wakeCoalesceMs } = this.#options;
+    const capacity = batchSize * concurrency;
+    while (this.#running) {
+      const room = capacity - this.#claimedInFlight;
+      // Backlogged: claims side by side. A trickle: one claim at a time, spaced by wakeCoalesceMs.
+      const backlogged = this.#lastShortClaimAt === -Infinity;
+      const coalesceLeft = this.#lastShortClaimAt + wakeCoalesceMs - performance.now();
+      // Claim when a batch fits (or, with nothing running, whatever fits).
+      const canClaim = this.#claiming < (backlogged ? concurrency : 1) &&
+        (room >= batchSize || (this.#claimedInFlight === 0 && room > 0));
+      if (canClaim && this.#maybeDue && coalesceLeft <= 0) {
+        this.#claim(Math.min(batchSize, room));
+        continue;
+      }
+      const waitFor: Promise<unknown>[] = [this.#changed.next];
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      if (canClaim && this.#maybeDue) waitFor.push(new Promise<void>((resolve) => (timer = setTimeout(resolve, coalesceLeft))));
+      // Idle (nothing claiming, nothing due as far as we know): the poll is the safety net.
+      if (!this.#maybeDue && this.#claiming === 0) {
+        waitFor.push(new Promise<void>((resolve) => (timer = setTimeout(() => {
+          this.#maybeDue = true;
+          resolve();
+        }, pollIntervalMs))));
+      }
+      await Promise.race(waitFor);
+      clearTimeout(timer);
+    }
+  }
+
+  #claim(limit: number): void {
+    const wakeCount = this.#wakeCount;
+    this.#claiming++;
+    this.#claimedInFlight += limit; // reserve the room now; given back below for what was not found
+    this.#bus.claimDue(limit).then(
+      (events) => {
+        this.#claimedInFlight -= limit - events.length;
+        this.#lastShortClaimAt = events.length < limit ? performance.now() : -Infinity;
+        // Only an empty claim puts the dispatcher to sleep: one that found events is followed
+        // by another (wakeCoalesceMs later under a trickle), which picks up events whose
+        // commits coalesced their wake-up into the one that woke us (see 20261123000002_event_bus_emit.sql).
+        if (events.length === 0 && wakeCount === this.#wakeCount) this.#maybeDue = false;
+        if (events.length > 0) this.#runBatch(events.length, this.#bus.processEach(events));
+      },
+      (error) => {
+        // The database went away or refused: report, and wait for the poll before trying again.
+        this.#claimedInFlight -= limit;
+        if (wakeCount === this.#wakeCount) this.#maybeDue = false;
+        this.#options.onError(error);
+      },
+    ).finally(() => {
+      this.#claiming--;
+      this.#changed.fire();
+    });
+  }
+
+  #runBatch(size: number, outcomes: Promise<AttemptOutcome[]>): void {
+    const batch = outcomes.then(
+      (o) => this.#options.onBatch?.(o),
+      (error) => this.#options.onError(error),
+    ).finally(() => {
+      this.#claimedInFlight -= size;
+      this.#batches.delete(batch);
+      this.#changed.fire();
+    });
+    this.#batches.add(batch);
+  }
+}

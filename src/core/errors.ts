@@ -1,0 +1,128 @@
+/**
+ * Errors the bus acts on. Handlers throw the first two; the HTTP layer turns HttpError
+ * (and anything else, via toHttpError) into a JSON answer with no stack or SQL text.
+ */
+
+/** Thrown by a handler: retrying cannot help (bad data, a business rule). The event goes to dead. */
+export class NonRetriableError extends Error {
+  override name = "NonRetriableError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Thrown by a handler: try again, but not before `retryAt` (a rate limit, a maintenance window). */
+export class RetryAfterError extends Error {
+  override name = "RetryAfterError";
+  readonly retryAt: Date;
+  /** @param retryAfter milliseconds from now, or the time itself */
+  constructor(message: string, retryAfter: number | Date, options?: { cause?: unknown }) {
+    super(message, options);
+    this.retryAt = retryAfter instanceof Date ? retryAfter : new Date(Date.now() + retryAfter);
+  }
+}
+
+/** A handler ran past its timeout. Retriable: the next attempt may be luckier. */
+export class HandlerTimeoutError extends Error {
+  override name = "HandlerTimeoutError";
+  constructor(handlerName: string, timeoutMs: number) {
+    super(`timed out after ${timeoutMs} ms (handler ${handlerName})`);
+  }
+}
+
+/** Anything thrown, as an Error. */
+export function coerceError(thrown: unknown): Error {
+  if (thrown instanceof Error) return thrown;
+  if (typeof thrown === "string") return new Error(thrown);
+  try {
+    return new Error(`non-error thrown: ${JSON.stringify(thrown)}`);
+  } catch {
+    return new Error(`non-error thrown: ${String(thrown)}`);
+  }
+}
+
+export interface HttpErrorBody {
+  error: string;
+  message: string;
+  field?: string;
+}
+
+/** An answer the caller can act on: a status, a stable error code, a message, maybe a field. */
+export class HttpError extends Error {
+  override name = "HttpError";
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+
+  body(): HttpErrorBody {
+    return { error: this.code, message: this.message, ...(this.field ? { field: this.field } : {}) };
+  }
+}
+
+/** Postgres error codes the bus tells apart (SQLSTATE). */
+export const PG = {
+  invalidParameter: "22023",
+  invalidText: "22P02",
+  limitExceeded: "54000",
+  noDataFound: "P0002",
+  wrongState: "55000",
+  uniqueViolation: "23505",
+  tooManyConnections: "53300",
+  cannotConnectNow: "57P03",
+  adminShutdown: "57P01",
+} as const;
+
+interface PgLikeError {
+  code?: string;
+  detail?: string;
+  message?: string;
+}
+
+/**
+ * The HTTP face of any error: HttpError as it is; the validation errors raised by the
+ * SQL functions as 400/413 naming the field; a database that refuses or is unreachable
+ * as 503 with a retry hint; everything else as a plain 500 that leaks nothing.
+ */
+export function toHttpError(thrown: unknown): HttpError {
+  if (thrown instanceof HttpError) return thrown;
+  const e = (thrown ?? {}) as PgLikeError;
+  const code = typeof e.code === "string" ? e.code : "";
+  if (code === PG.invalidParameter || code === PG.invalidText) {
+    return new HttpError(400, "invalid_request", e.message ?? "invalid request", e.detail || undefined);
+  }
+  if (code === PG.noDataFound) {
+    return new HttpError(404, "not_found", e.message ?? "not found", e.detail || undefined);
+  }
+  if (code === PG.wrongState) {
+    return new HttpError(409, "conflict", e.message ?? "conflict", e.detail || undefined);
+  }
+  if (code === PG.limitExceeded) {
+    return new HttpError(413, "too_large", e.message ?? "too large", e.detail || undefined);
+  }
+  if (
+    code === PG.tooManyConnections || code === PG.cannotConnectNow || code === PG.adminShutdown ||
+    code.startsWith("08") || ["ECONNREFUSED", "ECONNRESET", "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED"].includes(code)
+  ) {
+    return new HttpError(503, "unavailable", "the database is unavailable; retry shortly", undefined, { "retry-after": "2" });
+  }
+  return new HttpError(500, "internal", "internal error; the event, if accepted, is safe and will be processed");
+}
+
+/**
+ * Text with every credential blanked out: JWTs, bearer tokens, Supabase secret and
+ * publishable keys, webhook secrets, API keys of the usual shapes. For anything that is
+ * logged or stored (handler error messages, process logs).
+ */
+export function redactSecrets(text: string): string {
+  return text
+    .replace(/\beyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*/g, "[redacted jwt]")
+    .replace(/\b(Bearer|Basic)\s+[\w.~+/=-]{8,}/gi, "$1 [redacted]")
+    .replace(/\b(sb_secret_|sb_publishable_|whsec_|sk_live_|sk_test_|rk_live_|rk_test_|re_)[\w-]{6,}/g, "$1[redacted]")
+    .replace(/\b(apikey|api_key|password|secret|token)(["']?\s*[:=]\s*["']?)[^\s"',;&]{6,}/gi, "$1$2[redacted]");
+}

@@ -1,0 +1,98 @@
+/**
+ * An in-process bus for handler authors' fast tests (seed 001's in-memory bus): the same
+ * handler code, routing patterns, timeouts, skip-on-retry and outcome rules as the real
+ * bus (runAttempt is shared), with events kept in memory. It has no database: a handler
+ * that reaches for ctx.sql fails with a message saying so, and belongs in a Postgres test.
+ * Time is not simulated: drain() runs every event that is not finished, retries included.
+ */
+import { patternMatches } from "./router.ts";
+import { runAttempt } from "./run-attempt.ts";
+import type { BusEvent, EventStatus, Handler, HandlerRun, NewEvent, Sql } from "./types.ts";
+
+export interface InMemorySubscription {
+  pattern: string;
+  handler: string;
+}
+
+interface Stored {
+  event: BusEvent;
+  status: EventStatus;
+  succeeded: Set<string>;
+  attempts: HandlerRun[][];
+  error: string | null;
+}
+
+const noDatabase = new Proxy(() => {}, {
+  get: () => { throw new Error("the in-memory bus has no database; test this handler against Postgres"); },
+  apply: () => { throw new Error("the in-memory bus has no database; test this handler against Postgres"); },
+}) as unknown as Sql;
+
+export class InMemoryBus {
+  readonly #handlers: Map<string, Handler>;
+  readonly #events = new Map<string, Stored>();
+  readonly #byKey = new Map<string, string>();
+
+  constructor(
+    handlers: Handler[],
+    private readonly subscriptions: InMemorySubscription[],
+    private readonly options: { maxRetries?: number; handlerTimeoutMs?: number } = {},
+  ) {
+    this.#handlers = new Map(handlers.map((h) => [h.name, h]));
+  }
+
+  /** Stores an event (a repeated idempotency key returns the first one's id). */
+  emit(e: NewEvent): { eventId: string; inserted: boolean } {
+    const existing = e.idempotency_key ? this.#byKey.get(e.idempotency_key) : undefined;
+    if (existing) return { eventId: existing, inserted: false };
+    const id = crypto.randomUUID();
+    const idempotencyKey = e.idempotency_key ?? `${e.event_type}:${id}`;
+    this.#byKey.set(idempotencyKey, id);
+    this.#events.set(id, {
+      event: {
+        id, type: e.event_type, aggregateType: e.aggregate_type, aggregateId: e.aggregate_id, storeId: e.store_id ?? null,
+        payload: e.payload ?? {}, idempotencyKey, attempt: 0, retryCount: 0, maxRetries: this.options.maxRetries ?? 3, createdAt: new Date(),
+      },
+      status: "pending", succeeded: new Set(), attempts: [], error: null,
+    });
+    return { eventId: id, inserted: true };
+  }
+
+  /** One attempt of every pending or failed event; returns how many ran. */
+  async drain(): Promise<number> {
+    const due = [...this.#events.values()].filter((s) => s.status === "pending" || s.status === "failed");
+    await Promise.all(due.map((stored) => this.#attempt(stored)));
+    return due.length;
+  }
+
+  status(eventId: string): EventStatus | undefined {
+    return this.#events.get(eventId)?.status;
+  }
+
+  /** The handler runs of each attempt, first attempt first. */
+  attempts(eventId: string): HandlerRun[][] {
+    return this.#events.get(eventId)?.attempts ?? [];
+  }
+
+  error(eventId: string): string | null {
+    return this.#events.get(eventId)?.error ?? null;
+  }
+
+  async #attempt(stored: Stored): Promise<void> {
+    const names = [...new Set(this.subscriptions.filter((s) => patternMatches(s.pattern, stored.event.type)).map((s) => s.handler))].sort();
+    stored.event = { ...stored.event, attempt: stored.event.attempt + 1 };
+    const result = await runAttempt({ ...stored.event, succeededHandlers: [...stored.succeeded] }, names, {
+      sql: noDatabase, handlers: this.#handlers, defaultTimeoutMs: this.options.handlerTimeoutMs ?? 10_000,
+    });
+    stored.attempts.push(result.handlers);
+    for (const run of result.handlers) if (run.status === "success") stored.succeeded.add(run.handler_name);
+    const failed = result.handlers.filter((r) => r.status === "failed");
+    stored.error = failed.map((r) => `${r.handler_name}: ${r.error_message}`).join("; ") || null;
+    // The same rules as complete_attempts: refused or out of retries is dead, else failed.
+    if (failed.length === 0) stored.status = "completed";
+    else if (failed.some((r) => r.retriable === false) || stored.event.retryCount >= stored.event.maxRetries) stored.status = "dead";
+    else {
+      stored.status = "failed";
+      stored.event = { ...stored.event, retryCount: stored.event.retryCount + 1 };
+    }
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The vocabulary of Feyxa Engine, defined once.
+ *
+ * - **Event**: a fact that happened to an aggregate (`order.created` for order 42),
+ *   stored in `events_log` by `emit_event`, in the same transaction as the business write.
+ * - **Handler**: a named function (`engine.handler`, e.g. `fintech.create_escrow`) that
+ *   reacts to an event. Handlers must be idempotent: the bus delivers at least once.
+ * - **Subscription**: a row of `event_subscriptions` routing an event-type pattern
+ *   (`order.created`, `order.*`, `*`) to a handler name.
+ * - **Attempt**: one pass of a worker over an event, running every handler that has not
+ *   yet succeeded. Each handler run of an attempt leaves one row in `event_handlers_log`.
+ * - **Lease**: while a worker runs an attempt it holds the event until `locked_until`,
+ *   renewing it as it goes; a lease that runs out means the worker vanished.
+ * - **Dead letter**: an event whose retries are exhausted, or that a handler refused
+ *   for good (`NonRetriableError`). Status `dead`: kept and visible, never retried by itself.
+ */
+import type { Sql, TransactionSql } from "postgres";
+
+export type { Sql };
+/** The pool, or a transaction of it: emitting and claiming can join the caller's transaction. */
+export type Queryable = Sql | TransactionSql;
+
+export type EventStatus = "pending" | "processing" | "completed" | "failed" | "dead";
+export type HandlerRunStatus = "success" | "failed" | "skipped";
+
+/** An event as a handler sees it. */
+export interface BusEvent<P = Record<string, unknown>> {
+  id: string;
+  type: string;
+  aggregateType: string;
+  aggregateId: string;
+  storeId: string | null;
+  payload: P;
+  idempotencyKey: string;
+  /** 1 for the first attempt, 2 for the first retry, ... */
+  attempt: number;
+  retryCount: number;
+  maxRetries: number;
+  createdAt: Date;
+}
+
+/** An event a worker holds, with the handlers that already succeeded in earlier attempts. */
+export interface ClaimedEvent extends BusEvent {
+  succeededHandlers: string[];
+}
+
+export interface HandlerContext {
+  /** The database, for handlers that write (in their own transactions). */
+  sql: Sql;
+  /** The name this run is logged under (the subscription's handler_name). */
+  handlerName: string;
+  /** `event_id:handler_name`: stable across retries, so side effects can dedupe on it. */
+  idempotencyKey: string;
+  /** Aborted when the handler's timeout passes; pass it to fetch() and friends. */
+  signal: AbortSignal;
+}
+
+export type HandlerFn<P = Record<string, unknown>> = (event: BusEvent<P>, ctx: HandlerContext) => Promise<void>;
+
+export interface Handler<P = Record<string, unknown>> {
+  /** `engine.handler`, the name subscriptions route to. */
+  name: string;
+  run: HandlerFn<P>;
+  /** Overrides the dispatcher's default handler timeout. */
+  timeoutMs?: number;
+}
+
+/** One handler's run in an attempt, as written to event_handlers_log. */
+export interface HandlerRun {
+  handler_name: string;
+  status: HandlerRunStatus;
+  duration_ms: number;
+  error_message?: string;
+  /** false: the event goes straight to dead (NonRetriableError). */
+  retriable?: boolean;
+  /** ISO time before which the next attempt must not start (RetryAfterError). */
+  retry_at?: string;
+}
+
+export interface AttemptResult {
+  event_id: string;
+  attempt: number;
+  handlers: HandlerRun[];
+}
+
+/** Where an event stands after an attempt; leaseHeld false means another worker took it back. */
+export interface AttemptOutcome {
+  eventId: string;
+  status: EventStatus;
+  leaseHeld: boolean;
+  handlers: HandlerRun[];
+}
+
+/** A new event, as process-event and emit() accept it. */
+export interface NewEvent {
+  event_type: string;
+  aggregate_type: string;
+  aggregate_id: string;
+  store_id?: string | null;
+  payload?: Record<string, unknown>;
+  idempotency_key?: string | null;
+}

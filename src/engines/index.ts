@@ -1,0 +1,52 @@
+/**
+ * Every handler of the five engines (commerce, fintech, logistics, trust, intelligence),
+ * one folder per engine, one file per handler. event_subscriptions routes events to them
+ * by name (seed 000's V1 mapping plus the intelligence handlers).
+ */
+import { runAutomations } from "../automations/run.ts";
+import type { Handler } from "../core/types.ts";
+import { remoteDelivery } from "../core/webhooks/remote-handler.ts";
+import { createOrderNotification } from "./commerce/create-notification.ts";
+import { decrementStock } from "./commerce/decrement-stock.ts";
+import { createResendProvider } from "./commerce/email/resend.ts";
+import type { EmailProvider } from "./commerce/email/provider.ts";
+import { sendConfirmationEmail } from "./commerce/send-confirmation-email.ts";
+import { updateOrderStatus } from "./commerce/update-order-status.ts";
+import { createEscrow } from "./fintech/create-escrow.ts";
+import { processPayout } from "./fintech/process-payout.ts";
+import { releaseEscrow } from "./fintech/release-escrow.ts";
+import { updatePaymentStatus } from "./fintech/update-payment-status.ts";
+import { attributeConversion } from "./intelligence/attribute-conversion.ts";
+import { updateDailyMetrics } from "./intelligence/update-daily-metrics.ts";
+import { markDelivered } from "./logistics/mark-delivered.ts";
+import { auditLog } from "./trust/audit-log.ts";
+import { autoAssign } from "./trust/auto-assign.ts";
+import { createTicketNotification } from "./trust/create-notification.ts";
+
+export interface EngineDependencies {
+  /** Where emails go; unset: the email outbox table only. */
+  email?: EmailProvider;
+}
+
+export function engineHandlers(deps: EngineDependencies = {}): Handler[] {
+  return [
+    createEscrow, updatePaymentStatus, releaseEscrow, processPayout,
+    decrementStock, sendConfirmationEmail(deps.email), createOrderNotification, updateOrderStatus,
+    markDelivered,
+    auditLog, createTicketNotification, autoAssign,
+    attributeConversion, updateDailyMetrics,
+    runAutomations(deps.email),
+  ];
+}
+
+/**
+ * The engines as configured by the environment: RESEND_API_KEY (+ EMAIL_FROM, RESEND_BASE_URL)
+ * enables real email. Plus the remote deliveries (subscriptions to an Edge Function or a URL),
+ * which call Edge Functions with SUPABASE_SERVICE_ROLE_KEY where it is set.
+ */
+export function engineHandlersFromEnv(env: Record<string, string | undefined>): Handler[] {
+  const email = env.RESEND_API_KEY
+    ? createResendProvider({ apiKey: env.RESEND_API_KEY, from: env.EMAIL_FROM ?? "Feyxa <orders@feyxa.local>", baseUrl: env.RESEND_BASE_URL })
+    : undefined;
+  return [...engineHandlers({ email }), remoteDelivery({ functionKey: () => env.SUPABASE_SERVICE_ROLE_KEY })];
+}

@@ -1,0 +1,6 @@
+import { onEvent } from "../define.ts";
+
+/** delivery.delivered: record when it arrived and move the order to delivered. */
+export const markDelivered = onEvent("logistics.mark_delivered", ["delivery.delivered"], async (event, { sql }) => {
+  await sql`select mark_delivery_delivered(${event.aggregateId}::uuid)`;
+});

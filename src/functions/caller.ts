@@ -1,0 +1,13 @@
+/** The functions' door: verify the caller first, then run the handler with who they are. */
+import { type AuthConfig, type Caller, identifyCaller } from "../core/auth.ts";
+import { HttpError } from "../core/errors.ts";
+
+export type AuthSource = () => AuthConfig | undefined;
+
+export async function callerOf(request: Request, auth: AuthSource): Promise<Caller> {
+  const config = auth();
+  if (!config) {
+    throw new HttpError(503, "unavailable", "authentication is not configured for this function: set SUPABASE_JWT_SECRET, SUPABASE_JWKS_URL or SUPABASE_SECRET_KEYS");
+  }
+  return await identifyCaller(request, config);
+}

@@ -1,0 +1,39 @@
+/** Every function the bus serves, by the name Supabase deploys it under. */
+import type { Bus } from "../core/bus.ts";
+import type { AuthConfig } from "../core/auth.ts";
+import type { FetchHandler } from "../core/http.ts";
+import { createEventMonitor } from "./event-monitor.ts";
+import { authorizeClientEmit, clientEmittable } from "../engines/authorize.ts";
+import { eventCatalog } from "../engines/catalog.ts";
+import { createAutomations } from "./automations.ts";
+import { createAutomationsPoll } from "./automations-poll.ts";
+import { createCheckout } from "./checkout.ts";
+import { createConfirmDelivery } from "./confirm-delivery.ts";
+import { createProcessEvent } from "./process-event.ts";
+import { createRetryFailedEvents } from "./retry-failed-events.ts";
+import { createOrderStatus, createStorefront } from "./storefront.ts";
+import { createWebhooks } from "./webhooks.ts";
+
+export function createFunctions(
+  bus: Bus,
+  onError?: (error: unknown) => void,
+  /** How every function verifies its callers (keys, JWTs); without it, the functions answer 503. */
+  auth: () => AuthConfig | undefined = () => undefined,
+  /** The environment, read per request by the functions configured there (webhooks' secrets). */
+  env: () => Record<string, string | undefined> = () => ({}),
+): Record<string, FetchHandler> {
+  return {
+    "process-event": createProcessEvent(bus, {
+      auth, onError, payloadSchemas: eventCatalog, clientEmittable, authorizeEmit: authorizeClientEmit,
+    }),
+    checkout: createCheckout(bus, { auth, onError }),
+    "confirm-delivery": createConfirmDelivery(bus, { auth, onError }),
+    storefront: createStorefront(bus, { auth, onError }),
+    "order-status": createOrderStatus(bus, { auth, onError }),
+    "retry-failed-events": createRetryFailedEvents(bus, { auth, onError }),
+    automations: createAutomations(bus, { auth, onError }),
+    "automations-poll": createAutomationsPoll(bus, { auth, onError }),
+    "event-monitor": createEventMonitor(bus, { auth, onError }),
+    webhooks: createWebhooks(bus, { env, onError }),
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * process-event: the HTTP door of the bus (POST).
+ *
+ * - `{event_type, aggregate_type, aggregate_id, store_id?, payload, idempotency_key?}`:
+ *   emits the event and processes it now, answering with each handler's result.
+ *   A duplicate idempotency key answers `duplicate: true` with the original's state,
+ *   and runs nothing again.
+ * - `{event_id, drain?}`: processes that stored event if it is due (what the
+ *   database's pg_net wake-up sends); with `drain`, also other due events, within budget.
+ */
+import type { Caller } from "../core/auth.ts";
+import type { Bus } from "../core/bus.ts";
+import { eventSummary, type EventSummary } from "../core/bus-sql.ts";
+import { HttpError, toHttpError } from "../core/errors.ts";
+import { type FetchHandler, json, parseWith, readJson, requireMethod, withErrors } from "../core/http.ts";
+import { existingEventSchema, newEventSchema } from "../core/schemas.ts";
+import { z } from "zod";
+import type { AttemptOutcome, ClaimedEvent, NewEvent, Queryable } from "../core/types.ts";
+import { type AuthSource, callerOf } from "./caller.ts";
+import { appendToStream } from "../history/stream.ts";
+import { drainWithin } from "./drain.ts";
+
+export interface ProcessEventOptions {
+  /** How callers are verified; unset: the function answers 503. */
+  auth: AuthSource;
+  /** Event types a caller other than the server may ask about by event_id. */
+  clientEmittable?: ReadonlySet<string>;
+  /** Decides whether a caller other than the server may emit this event (throws 401/403 if not); unset: only the server emits. */
+  authorizeEmit?: (tx: Queryable, caller: Caller, event: NewEvent) => Promise<void>;
+  /** Payload schemas by event type (the engines' catalog); types not listed take any JSON object. */
+  payloadSchemas?: Readonly<Record<string, z.ZodType>>;
+  /** Time budget of a drain wake-up. */
+  drainBudgetMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+export function createProcessEvent(bus: Bus, options: ProcessEventOptions): FetchHandler {
+  const drainBudgetMs = options.drainBudgetMs ?? 5_000;
+  const authorizeEmit = options.authorizeEmit ?? serverOnly;
+  return withErrors(async (request) => {
+    requireMethod(request, "POST");
+    const caller = await callerOf(request, options.auth);
+    const body = await readJson(request, z.record(z.string(), z.unknown()), { maxBytes: 128 * 1024 });
+    if ("event_id" in body) {
+      const input = parseWith(existingEventSchema, body);
+      if (caller.kind !== "server") await authorizeAsk(bus, input, options.clientEmittable ?? new Set());
+      const claimed = await bus.claimOne(input.event_id);
+      const result = claimed ? await processedAnswer(bus, claimed) : await currentAnswer(bus, input.event_id, false);
+      const drained = input.drain ? await drainWithin(bus, drainBudgetMs, 50) : undefined;
+      return json({ ...result, ...(drained ? { drained } : {}) });
+    }
+    const input = parseWith(newEventSchema, body);
+    const payloadSchema = options.payloadSchemas?.[input.event_type];
+    if (payloadSchema) parseWith(payloadSchema, input.payload, "payload");
+    // Emit and claim in one transaction: a dispatcher woken by the NOTIFY at commit
+    // finds the event already leased to us and leaves it alone.
+    const { report, claimed } = await bus.sql.begin(async (tx) => {
+      await authorizeEmit(tx, caller, input);
+      const report = input.expected_version === undefined
+        ? await bus.emit(input, tx)
+        : await appendToStream(tx, input, input.expected_version);
+      const claimed = report.inserted ? await bus.claimOne(report.eventId, tx) : undefined;
+      return { report, claimed };
+    });
+    if (!report.inserted) return json(await currentAnswer(bus, report.eventId, true));
+    try {
+      return json(await processedAnswer(bus, claimed!), 201);
+    } catch (error) {
+      // The event is stored: whatever went wrong while processing it now (the database went
+      // away), its lease runs out and it is processed again. Say "accepted", never "failed".
+      if (toHttpError(error).status !== 503) throw error;
+      return json({ event_id: report.eventId, duplicate: false, processed: false, status: "processing",
+        message: "accepted; processing was interrupted and will resume" }, 202);
+    }
+  }, options.onError);
+}
+
+async function serverOnly(_tx: Queryable, caller: Caller): Promise<void> {
+  if (caller.kind !== "server") throw new HttpError(403, "forbidden", "only the server may emit events here", "event_type");
+}
+
+/** A caller other than the server may ask for a client-emittable event only, and may not drain. */
+async function authorizeAsk(bus: Bus, input: { event_id: string; drain?: boolean }, clientEmittable: ReadonlySet<string>) {
+  if (input.drain) throw new HttpError(403, "forbidden", "only the server may drain", "drain");
+  const [event] = await bus.sql<{ event_type: string }[]>`select event_type from events_log where id = ${input.event_id}::uuid`;
+  if (!event) throw new HttpError(404, "not_found", `no event with id ${input.event_id}`, "event_id");
+  if (!clientEmittable.has(event.event_type)) throw new HttpError(403, "forbidden", "this event is processed by the server only", "event_id");
+}
+
+async function processedAnswer(bus: Bus, claimed: ClaimedEvent) {
+  const [outcome] = await bus.process([claimed]);
+  return describeOutcome(outcome, claimed.attempt);
+}
+
+function describeOutcome(outcome: AttemptOutcome, attempt: number) {
+  return {
+    event_id: outcome.eventId,
+    duplicate: false,
+    processed: true,
+    status: outcome.status,
+    attempt,
+    handlers: outcome.handlers.map(({ handler_name, status, duration_ms, error_message }) => ({ handler_name, status, duration_ms, error_message })),
+  };
+}
+
+async function currentAnswer(bus: Bus, eventId: string, duplicate: boolean) {
+  const summary = await eventSummary(bus.sql, eventId);
+  if (!summary) throw new HttpError(404, "not_found", `no event with id ${eventId}`, "event_id");
+  return describeSummary(summary, duplicate);
+}
+
+function describeSummary(s: EventSummary, duplicate: boolean) {
+  return {
+    event_id: s.eventId,
+    duplicate,
+    processed: false,
+    status: s.status,
+    attempt: s.attempt,
+    next_retry_at: s.nextRetryAt,
+    error_message: s.errorMessage,
+    handlers: s.handlers,
+  };
+}

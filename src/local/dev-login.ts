@@ -1,0 +1,38 @@
+/**
+ * Local sign-in for the monitor, dev only: `npm start` makes (or reuses) a local admin
+ * user and prints a link carrying an access token for it, signed with the local JWT
+ * secret that the gateway's event-monitor verifies. On Supabase, Supabase Auth issues
+ * the tokens instead and nothing here runs.
+ */
+import { SignJWT } from "jose";
+import type { Sql } from "postgres";
+
+export const LOCAL_ADMIN = { id: "00000000-0000-4000-8000-00000000ad01", email: "admin@feyxa.local" } as const;
+
+/** FEYXA_JWT_SECRET when set (so links survive restarts), else a fresh random secret per start. */
+export function localJwtSecret(env: Record<string, string | undefined> = process.env): string {
+  return env.FEYXA_JWT_SECRET || Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
+}
+
+/** FEYXA_SECRET_KEY when set, else a fresh sb_secret_ key per start: the local server's key (like Supabase's secret key). */
+export function localSecretKey(env: Record<string, string | undefined> = process.env): string {
+  return env.FEYXA_SECRET_KEY || `sb_secret_local_${crypto.randomUUID().replaceAll("-", "")}`;
+}
+
+/** The local admin: a user in auth.users and a row in marketplace_admins. */
+export async function ensureLocalAdmin(sql: Sql): Promise<typeof LOCAL_ADMIN> {
+  await sql`insert into auth.users (id, email) values (${LOCAL_ADMIN.id}, ${LOCAL_ADMIN.email}) on conflict (id) do nothing`;
+  await sql`insert into marketplace_admins (user_id) values (${LOCAL_ADMIN.id}) on conflict (user_id) do nothing`;
+  return LOCAL_ADMIN;
+}
+
+/** An access token shaped like Supabase Auth's (sub, email, role and aud authenticated), HS256. */
+export async function signAccessToken(secret: string, user: { id: string; email?: string }, ttlSeconds = 12 * 3600): Promise<string> {
+  return await new SignJWT({ email: user.email, role: "authenticated" })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setSubject(user.id)
+    .setAudience("authenticated")
+    .setIssuedAt()
+    .setExpirationTime(`${ttlSeconds}s`)
+    .sign(new TextEncoder().encode(secret));
+}

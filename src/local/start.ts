@@ -1,0 +1,84 @@
+/**
+ * `npm start`: the whole bus on one machine, no Docker. Starts (or connects to) the
+ * database, applies the migrations, then serves the functions gateway, runs the
+ * dispatcher and the retry scheduler. Ctrl-C stops claiming, lets in-flight handlers
+ * finish, gives back what is still held, and closes everything in order.
+ */
+import postgres from "postgres";
+import { Bus } from "../core/bus.ts";
+import { Dispatcher } from "../core/dispatcher.ts";
+import { engineHandlersFromEnv } from "../engines/index.ts";
+import { createGateway } from "../functions/gateway.ts";
+import { createDemoFunctions } from "../functions/demo.ts";
+import { createFunctions } from "../functions/index.ts";
+import { readConfig } from "./config.ts";
+import { ensureLocalAdmin, localJwtSecret, localSecretKey, signAccessToken } from "./dev-login.ts";
+import { migrate } from "./migrate.ts";
+import { serveNode } from "./node-http.ts";
+import { openDatabase } from "./postgres.ts";
+import { every } from "./scheduler.ts";
+import { seedDemo } from "./seed-demo.ts";
+import { buildPages, servePages, withPages } from "./web.ts";
+import { log, logError, runMain, stopOnSignals } from "./log.ts";
+
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, port: config.pgPort });
+  log(database.kind === "embedded"
+    ? `postgres     embedded on port ${config.pgPort}, data in ${config.dataDir}`
+    : "postgres     DATABASE_URL");
+
+  const sql = postgres(database.url, { max: 20, onnotice: () => {} });
+  const applied = await migrate(sql);
+  log(`migrations   ${applied.length ? `applied ${applied.length}, up to ${applied.at(-1)}` : "up to date"}`);
+
+  const bus = new Bus({
+    sql,
+    handlers: engineHandlersFromEnv(process.env),
+    workerName: "local",
+    leaseMs: config.leaseMs,
+    handlerTimeoutMs: config.handlerTimeoutMs,
+    onError: logError,
+  });
+  const dispatcher = new Dispatcher(bus, { onError: logError });
+  await dispatcher.start();
+  log("dispatcher   listening on NOTIFY feyxa_events, polling every 2 s");
+
+  if (await seedDemo(sql)) log("demo data    two stores with products, two support agents");
+  // Functions verify user tokens signed with this secret (the monitor link below carries one for
+  // the local admin) and know the server by this secret key (the scheduler uses it; so can curl).
+  const jwtSecret = localJwtSecret();
+  const secretKey = localSecretKey();
+  const functions = {
+    ...createFunctions(bus, logError, () => ({ jwtSecret, secretKeys: [secretKey] }), () => process.env),
+    ...createDemoFunctions(bus, logError),
+  };
+  await buildPages();
+  const server = await serveNode(withPages(createGateway(functions), servePages("/storefront/")), config.gatewayPort);
+  const base = `http://localhost:${config.gatewayPort}/functions/v1`;
+  log(`pages        http://localhost:${config.gatewayPort}/storefront/`);
+  const monitorToken = await signAccessToken(jwtSecret, await ensureLocalAdmin(sql));
+  log(`monitor      http://localhost:${config.gatewayPort}/monitor/#access_token=${monitorToken}  (signs you in as the local admin)`);
+  log(`gateway      ${base}/process-event  (server key: apikey: ${secretKey})`);
+  log(`             ${base}/retry-failed-events`);
+
+  const retryJob = () =>
+    functions["retry-failed-events"](new Request(`${base}/retry-failed-events`, { method: "POST", headers: { apikey: secretKey } }));
+  const scheduler = every(config.retryIntervalMs, retryJob, logError);
+  const purge = every(10 * 60_000, () => sql`select purge_completed_events(10000)`, logError);
+  const poll = every(15_000, () =>
+    functions["automations-poll"](new Request(`${base}/automations-poll`, { method: "POST", headers: { apikey: secretKey } })), logError);
+  log(`scheduler    retry-failed-events every ${config.retryIntervalMs / 1000} s; automation polls every 15 s; retention purge every 10 min`);
+  log("ready. Ctrl-C to stop.");
+
+  stopOnSignals(async () => {
+    await Promise.all([scheduler.stop(), purge.stop(), poll.stop()]);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await dispatcher.stop();
+    await sql.end({ timeout: 5 });
+    await database.stop();
+  });
+}
+
+runMain(main);

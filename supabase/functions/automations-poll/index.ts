@@ -1,0 +1,5 @@
+// Supabase Edge Function `automations-poll` (pg_cron calls it every minute): one round of the automations poller.
+import { createAutomationsPoll } from "../../../src/functions/automations-poll.ts";
+import { serveFunction } from "../_shared/serve.ts";
+
+serveFunction("automations-poll", (bus, auth) => createAutomationsPoll(bus, { auth }));

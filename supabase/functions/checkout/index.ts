@@ -1,0 +1,5 @@
+// Supabase Edge Function `checkout`: a thin Deno entrypoint over src/functions/checkout.ts.
+import { createCheckout } from "../../../src/functions/checkout.ts";
+import { serveFunction } from "../_shared/serve.ts";
+
+serveFunction("checkout", (bus, auth) => createCheckout(bus, { auth }));

@@ -1,0 +1,119 @@
+-- Feyxa Engine, the event bus: its three tables and its settings.
+--
+-- An EVENT (events_log) is a fact that happened to an aggregate (an order, a payment...).
+-- A SUBSCRIPTION (event_subscriptions) routes event types to named HANDLERS.
+-- Each time a worker takes an event it starts an ATTEMPT; every handler run of an
+-- attempt leaves one row in event_handlers_log.
+-- While a worker holds an event it holds a LEASE (locked_by, locked_until) that it
+-- renews; a lease that runs out means the worker vanished and the event is taken again.
+-- An event whose retries are exhausted, or that a handler refused for good, is a
+-- DEAD LETTER (status 'dead'): kept, visible, never retried by itself.
+
+create extension if not exists pgcrypto;
+
+-- Event types look like `order.created`: lowercase dot-separated words.
+create or replace function event_type_is_valid(p_event_type text)
+returns boolean
+language sql immutable parallel safe
+set search_path = pg_catalog
+as $$
+  select p_event_type ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$' and length(p_event_type) <= 100
+$$;
+comment on function event_type_is_valid(text) is
+  'True when the text is a well-formed event type such as order.created (lowercase words joined by dots, at most 100 characters).';
+
+create table if not exists events_log (
+  id               uuid primary key default gen_random_uuid(),
+  event_type       text not null check (event_type_is_valid(event_type)),
+  aggregate_type   text not null check (aggregate_type ~ '^[a-z][a-z0-9_]{0,62}$'),
+  aggregate_id     uuid not null,
+  store_id         uuid,
+  payload          jsonb not null default '{}' check (jsonb_typeof(payload) = 'object'),
+  idempotency_key  text not null unique check (length(idempotency_key) between 1 and 200),
+  status           text not null default 'pending'
+                   check (status in ('pending', 'processing', 'completed', 'failed', 'dead')),
+  -- attempt: how many times a worker has taken the event; retry_count: how many of
+  -- those attempts failed. Dead once a failure happens with retry_count = max_retries.
+  attempt          int not null default 0 check (attempt >= 0),
+  retry_count      int not null default 0 check (retry_count >= 0),
+  max_retries      int not null default 3 check (max_retries between 0 and 100),
+  next_retry_at    timestamptz,
+  error_message    text,
+  -- The lease: which worker holds the event, and until when unless it renews.
+  locked_by        text,
+  locked_until     timestamptz,
+  first_claimed_at timestamptz,
+  processed_at     timestamptz,  -- when it reached completed or dead
+  created_at       timestamptz not null default now(),
+  updated_at       timestamptz not null default now(),
+  check ((status = 'processing') = (locked_by is not null and locked_until is not null)),
+  check (status <> 'failed' or next_retry_at is not null)
+);
+comment on table events_log is
+  'Every event of the bus. pending -> processing -> completed, or -> failed (retried at next_retry_at) -> ... -> dead.';
+
+-- The claim query reads exactly these three partial indexes, so it stays an index scan
+-- however many completed events the table holds.
+create index if not exists events_log_pending_idx on events_log (created_at) where status = 'pending';
+create index if not exists events_log_failed_due_idx on events_log (next_retry_at) where status = 'failed';
+create index if not exists events_log_lease_idx on events_log (locked_until) where status = 'processing';
+-- The monitor's filters: newest first, by status, type, store, aggregate.
+create index if not exists events_log_created_idx on events_log (created_at desc, id desc);
+create index if not exists events_log_status_created_idx on events_log (status, created_at desc);
+create index if not exists events_log_type_created_idx on events_log (event_type text_pattern_ops, created_at desc);
+create index if not exists events_log_store_created_idx on events_log (store_id, created_at desc) where store_id is not null;
+create index if not exists events_log_aggregate_idx on events_log (aggregate_id);
+
+create table if not exists event_handlers_log (
+  id             uuid primary key default gen_random_uuid(),
+  event_id       uuid not null references events_log (id) on delete cascade,
+  handler_name   text not null,
+  attempt        int not null check (attempt >= 1),
+  status         text not null check (status in ('success', 'failed', 'skipped')),
+  duration_ms    int not null default 0 check (duration_ms >= 0),
+  error_message  text,
+  created_at     timestamptz not null default now(),
+  -- One row per handler per attempt: a second writer for the same run is a no-op. Its
+  -- index also serves "which handlers already succeeded for this event" (an event has a
+  -- handful of rows), so that lookup costs the drain no index of its own.
+  unique (event_id, handler_name, attempt)
+);
+comment on table event_handlers_log is
+  'One row per handler per attempt of an event: success, failed (with the error) or skipped (it had already succeeded).';
+create index if not exists event_handlers_log_handler_idx on event_handlers_log (handler_name, created_at desc);
+
+create table if not exists event_subscriptions (
+  id            uuid primary key default gen_random_uuid(),
+  -- `order.created`, `order.*` (any type under order.) or `*` (every event).
+  event_pattern text not null check (event_pattern = '*' or event_pattern ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?$'),
+  handler_name  text not null check (handler_name ~ '^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$'),
+  is_active     boolean not null default true,
+  created_at    timestamptz not null default now(),
+  updated_at    timestamptz not null default now(),
+  unique (event_pattern, handler_name)
+);
+comment on table event_subscriptions is
+  'Routing: an event whose type matches event_pattern is handed to handler_name (engine.handler), while is_active.';
+
+-- Settings of the bus, one row. Read by the SQL functions below; change them with UPDATE.
+create table if not exists event_bus_settings (
+  id                  boolean primary key default true check (id),
+  retry_base          interval not null default interval '5 minutes',
+  retry_factor        numeric not null default 3 check (retry_factor >= 1),
+  -- Each delay is stretched by up to this fraction at random, so that events that
+  -- failed together (an outage) do not all come back in the same second.
+  retry_jitter        numeric not null default 0.1 check (retry_jitter between 0 and 1),
+  default_max_retries int not null default 3 check (default_max_retries between 0 and 100),
+  -- Event types emitted at most once per aggregate when the caller gives no key:
+  -- their default idempotency key is `event_type:aggregate_id`. Others get a fresh key,
+  -- so that a second payment.failed for the same order is not silently dropped.
+  once_per_aggregate  text[] not null default array[
+    'order.created', 'payment.paid', 'delivery.delivered', 'delivery.confirmed', 'ticket.created'
+  ],
+  -- Where pg_net is installed: the process-event URL that emit_event wakes. Null: no wake-up by HTTP.
+  process_event_url   text,
+  updated_at          timestamptz not null default now()
+);
+comment on table event_bus_settings is
+  'The bus settings (one row): retry backoff, default max retries, once-per-aggregate event types, the process-event URL for pg_net wake-ups.';
+insert into event_bus_settings (id) values (true) on conflict (id) do nothing;

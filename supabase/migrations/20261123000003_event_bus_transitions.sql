@@ -1,0 +1,306 @@
+-- The state machine of an event. Every client (the Node dispatcher, the process-event
+-- and retry-failed-events Edge Functions) moves events only through these functions.
+--
+--   pending --claim--> processing --complete_attempts--> completed
+--                          |                         \-> failed --(next_retry_at)--> claimed again
+--                          |                         \-> dead     (retries exhausted, or refused for good)
+--                          |--release_events--> pending         (graceful shutdown)
+--                          \--lease expired--> failed / dead    (the worker vanished)
+
+-- What a worker gets for each event it claims.
+do $$ begin
+  create type claimed_event as (
+    id uuid, event_type text, aggregate_type text, aggregate_id uuid, store_id uuid, payload jsonb,
+    idempotency_key text, attempt int, retry_count int, max_retries int, created_at timestamptz,
+    succeeded_handlers text[]
+  );
+exception when duplicate_object then null;
+end $$;
+
+-- The delay before retry number p_retry_count + 1: base × factor^retry_count, stretched
+-- by up to retry_jitter at random (5, 15, 45 minutes by default).
+create or replace function retry_delay(p_retry_count int)
+returns interval
+language sql volatile
+set search_path = public, pg_catalog
+as $$
+  select s.retry_base * power(s.retry_factor, p_retry_count)::double precision * (1 + random() * s.retry_jitter)::double precision
+  from event_bus_settings s
+$$;
+comment on function retry_delay(int) is
+  'Backoff before the next attempt: retry_base * retry_factor^retry_count * (1 + random jitter up to retry_jitter).';
+
+-- Events whose worker stopped renewing its lease (crashed, killed, partitioned) come
+-- back: the lost attempt counts as a failure, due at once, or dead when it was the last.
+-- Counting it matters: an event that kills its worker every time must end, not loop.
+create or replace function reap_expired_leases(p_limit int default 1000)
+returns int
+language plpgsql
+security definer
+set search_path = public, pg_catalog
+as $$
+declare
+  v_count int;
+begin
+  with expired as (
+    select id from events_log
+    where status = 'processing' and locked_until < now()
+    order by locked_until
+    limit p_limit
+    for update skip locked
+  )
+  update events_log e set
+    status        = case when e.retry_count >= e.max_retries then 'dead' else 'failed' end,
+    retry_count   = least(e.retry_count + 1, e.max_retries),
+    next_retry_at = case when e.retry_count >= e.max_retries then null else now() end,
+    processed_at  = case when e.retry_count >= e.max_retries then now() end,
+    error_message = format('lease expired: worker %s stopped renewing during attempt %s', e.locked_by, e.attempt),
+    locked_by = null, locked_until = null, updated_at = now()
+  from expired where e.id = expired.id;
+  get diagnostics v_count = row_count;
+  return v_count;
+end;
+$$;
+comment on function reap_expired_leases(int) is
+  'Takes back events whose lease ran out: failed and due now, or dead if that was their last retry. Returns how many.';
+
+-- Puts the given (already row-locked) events under p_worker's lease and starts their
+-- next attempt. The one place an event enters 'processing'.
+create or replace function lease_events(p_event_ids uuid[], p_worker text, p_lease interval)
+returns setof claimed_event
+language sql
+security definer
+set search_path = public, pg_catalog
+as $$
+  update events_log e set
+    status = 'processing', attempt = e.attempt + 1, locked_by = p_worker, locked_until = now() + p_lease,
+    next_retry_at = null, first_claimed_at = coalesce(e.first_claimed_at, now()), updated_at = now()
+  where e.id = any (p_event_ids)
+  returning e.id, e.event_type, e.aggregate_type, e.aggregate_id, e.store_id, e.payload, e.idempotency_key,
+            e.attempt, e.retry_count, e.max_retries, e.created_at,
+            -- a first attempt has nothing to skip: spare the lookup on the hot path
+            case when e.attempt = 1 then '{}'::text[]
+                 else array(select h.handler_name from event_handlers_log h where h.event_id = e.id and h.status = 'success') end
+$$;
+comment on function lease_events(uuid[], text, interval) is
+  'Internal to the claim functions: starts the next attempt of row-locked events under a worker''s lease; returns them with the handlers that already succeeded.';
+revoke all on function lease_events(uuid[], text, interval) from public;
+
+create or replace function assert_claim_input(p_worker text, p_lease interval)
+returns void
+language plpgsql immutable
+set search_path = public, pg_catalog
+as $$
+begin
+  if p_worker is null or length(p_worker) not between 1 and 200 then
+    raise exception using errcode = '22023', message = 'worker must be 1 to 200 characters', detail = 'worker';
+  end if;
+  if p_lease is null or p_lease < interval '1 second' or p_lease > interval '1 hour' then
+    raise exception using errcode = '22023', message = 'lease must be between 1 second and 1 hour', detail = 'lease';
+  end if;
+end;
+$$;
+comment on function assert_claim_input(text, interval) is 'Validates a worker name and a lease length for the claim functions.';
+
+-- Takes up to p_limit due events for worker p_worker, under a lease of p_lease that the
+-- worker renews while it works. Due: failed events whose next_retry_at has come (which
+-- includes what reap_expired_leases just gave back), then pending ones, oldest first.
+-- SKIP LOCKED lets any number of workers claim side by side without waiting on, or
+-- taking, each other's rows.
+create or replace function claim_events(p_worker text, p_limit int default 50, p_lease interval default interval '30 seconds')
+returns setof claimed_event
+language plpgsql
+security definer
+set search_path = public, pg_catalog
+as $$
+declare
+  v_taken int;
+begin
+  perform assert_claim_input(p_worker, p_lease);
+  if p_limit is null or p_limit not between 1 and 10000 then
+    raise exception using errcode = '22023', message = 'limit must be between 1 and 10000', detail = 'limit';
+  end if;
+
+  perform reap_expired_leases();
+
+  return query select * from lease_events(array(
+    select id from events_log
+    where status = 'failed' and next_retry_at <= now()
+    order by next_retry_at
+    limit p_limit
+    for update skip locked), p_worker, p_lease);
+  get diagnostics v_taken = row_count;
+
+  if v_taken < p_limit then
+    return query select * from lease_events(array(
+      select id from events_log
+      where status = 'pending'
+      order by created_at
+      limit p_limit - v_taken
+      for update skip locked), p_worker, p_lease);
+  end if;
+end;
+$$;
+comment on function claim_events(text, int, interval) is
+  'Claims up to p_limit due events (failed and due, expired leases, then pending) for a worker, under a renewable lease. Returns them with the handlers that already succeeded.';
+
+-- Claims one given event if it is due (pending, or failed with its retry time come).
+-- Returns no row when it is not: someone else holds it, it is finished, or not yet due.
+create or replace function claim_event(p_event_id uuid, p_worker text, p_lease interval default interval '30 seconds')
+returns setof claimed_event
+language plpgsql
+security definer
+set search_path = public, pg_catalog
+as $$
+begin
+  perform assert_claim_input(p_worker, p_lease);
+  return query select * from lease_events(array(
+    select id from events_log
+    where id = p_event_id and (status = 'pending' or (status = 'failed' and next_retry_at <= now()))
+    for update skip locked), p_worker, p_lease);
+end;
+$$;
+comment on function claim_event(uuid, text, interval) is
+  'Claims one event by id if it is due (pending, or failed and due). No row when it is not.';
+
+-- Extends the leases a live worker still holds. Returns the ids it still holds: an id
+-- missing from the answer was taken back (the worker was too slow) and must not be finished.
+create or replace function renew_leases(p_worker text, p_event_ids uuid[], p_lease interval default interval '30 seconds')
+returns setof uuid
+language sql
+security definer
+set search_path = public, pg_catalog
+as $$
+  update events_log set locked_until = now() + p_lease, updated_at = now()
+  where id = any (p_event_ids) and status = 'processing' and locked_by = p_worker
+  returning id
+$$;
+comment on function renew_leases(text, uuid[], interval) is
+  'Heartbeat: extends the leases the worker still holds on the given events; returns those ids.';
+
+-- Gives events back (a worker shutting down before their handlers finished): pending
+-- again, not counted as a failure. The attempt number stays, so that rows a late
+-- handler still writes for that attempt never collide with the next one's.
+create or replace function release_events(p_worker text, p_event_ids uuid[])
+returns int
+language plpgsql
+security definer
+set search_path = public, pg_catalog
+as $$
+declare
+  v_count int;
+begin
+  update events_log set status = 'pending', locked_by = null, locked_until = null, updated_at = now()
+  where id = any (p_event_ids) and status = 'processing' and locked_by = p_worker;
+  get diagnostics v_count = row_count;
+  return v_count;
+end;
+$$;
+comment on function release_events(text, uuid[]) is
+  'Returns events a worker holds to pending without counting a failure (graceful shutdown).';
+
+-- Records the outcome of attempts, a whole batch in one call. p_results is a JSON array of
+--   {event_id, attempt, handlers: [{handler_name, status: success|failed|skipped,
+--     duration_ms, error_message?, retriable?: boolean (default true), retry_at?: timestamptz}]}
+-- Handler rows are always written (the runs happened). The event moves only if this worker
+-- still holds it for that attempt:
+--   all handlers success/skipped           -> completed
+--   a failure with retriable = false       -> dead, with that reason
+--   otherwise a failure, retries left      -> failed, next_retry_at = backoff, or the
+--                                             handler's retry_at if all failures gave one
+--   a failure with no retries left         -> dead
+-- How much one call costs matters (every batch ends with it): the events are found by
+-- primary key (id = any (the batch's ids)), whatever the planner believes about how many
+-- rows are 'processing', and the answer comes from the UPDATE's own RETURNING (events whose
+-- lease was lost, rare, are looked up separately), never an n x n join of the batch.
+create or replace function complete_attempts(p_worker text, p_results jsonb)
+returns table (event_id uuid, status text, lease_held boolean)
+language plpgsql
+security definer
+set search_path = public, pg_catalog
+as $$
+declare
+  v_ids      uuid[];
+  v_moved    uuid[];
+  v_statuses text[];
+begin
+  if p_results is null or jsonb_typeof(p_results) <> 'array' then
+    raise exception using errcode = '22023', message = 'results must be a JSON array', detail = 'results';
+  end if;
+
+  -- Handler rows are always written (the runs happened), whether or not the lease held.
+  insert into event_handlers_log (event_id, handler_name, attempt, status, duration_ms, error_message)
+  select (r ->> 'event_id')::uuid, h ->> 'handler_name', (r ->> 'attempt')::int, h ->> 'status',
+         greatest(coalesce((h ->> 'duration_ms')::numeric, 0), 0)::int, left(h ->> 'error_message', 2000)
+  from jsonb_array_elements(p_results) r, jsonb_array_elements(r -> 'handlers') h
+  on conflict on constraint event_handlers_log_event_id_handler_name_attempt_key do nothing;
+
+  select array_agg(distinct (r ->> 'event_id')::uuid) into v_ids from jsonb_array_elements(p_results) r;
+
+  -- An event moves only if this worker still holds it for that attempt:
+  --   all handlers success/skipped -> completed; a refusal (retriable = false) -> dead;
+  --   a failure with retries left -> failed, due after the backoff (or the handlers'
+  --   retry_at when all failures gave one); a failure with no retries left -> dead.
+  with outcome as (
+    select (r ->> 'event_id')::uuid as id, (r ->> 'attempt')::int as attempt,
+           coalesce(bool_or(h ->> 'status' = 'failed'), false) as failed,
+           coalesce(bool_or(h ->> 'status' = 'failed' and coalesce(h ->> 'retriable', 'true') = 'false'), false) as refused,
+           -- failures that gave no retry time of their own take the backoff
+           coalesce(bool_or(h ->> 'status' = 'failed' and h ->> 'retry_at' is null), false) as backoff,
+           max((h ->> 'retry_at')::timestamptz) filter (where h ->> 'status' = 'failed') as retry_at,
+           string_agg(h ->> 'handler_name' || ': ' || coalesce(h ->> 'error_message', 'failed'), '; ' order by h ->> 'handler_name')
+             filter (where h ->> 'status' = 'failed') as errors
+    from jsonb_array_elements(p_results) r
+    left join lateral jsonb_array_elements(coalesce(r -> 'handlers', '[]')) h on true
+    group by 1, 2
+  ),
+  moved as (
+    update events_log e set
+      status = case when not o.failed then 'completed'
+                    when o.refused or e.retry_count >= e.max_retries then 'dead'
+                    else 'failed' end,
+      retry_count = case when o.failed and not o.refused and e.retry_count < e.max_retries
+                         then e.retry_count + 1 else e.retry_count end,
+      next_retry_at = case when not o.failed or o.refused or e.retry_count >= e.max_retries then null
+                           when o.backoff then greatest(now() + retry_delay(e.retry_count), o.retry_at)
+                           else o.retry_at end,
+      error_message = case when o.failed
+                           then left(case when o.refused then 'not retriable: ' else '' end || o.errors, 4000) end,
+      processed_at = case when not o.failed or o.refused or e.retry_count >= e.max_retries then now() end,
+      locked_by = null, locked_until = null, updated_at = now()
+    from outcome o
+    where e.id = any (v_ids) and e.id = o.id
+      and e.status = 'processing' and e.locked_by = p_worker and e.attempt = o.attempt
+    returning e.id, e.status
+  )
+  select array_agg(m.id), array_agg(m.status) into v_moved, v_statuses from moved m;
+
+  return query select m.id, m.status, true from unnest(v_moved, v_statuses) as m(id, status);
+  if coalesce(cardinality(v_moved), 0) < cardinality(v_ids) then
+    -- Leases lost meanwhile (another worker took the event back): say where those stand.
+    return query select cur.id, cur.status, false from events_log cur
+      where cur.id = any (v_ids) and cur.id <> all (coalesce(v_moved, '{}'));
+  end if;
+end;
+$$;
+comment on function complete_attempts(text, jsonb) is
+  'Writes the handler rows of a batch of attempts and moves each event the worker still holds to completed, failed (with backoff) or dead. One call per batch.';
+
+-- Dispatchers cache the subscriptions; tell them when they change.
+create or replace function notify_subscriptions_changed()
+returns trigger
+language plpgsql
+set search_path = public, pg_catalog
+as $$
+begin
+  perform pg_notify('feyxa_subscriptions', '');
+  return null;
+end;
+$$;
+comment on function notify_subscriptions_changed() is
+  'Trigger: NOTIFY feyxa_subscriptions so that dispatchers reload their routing cache.';
+
+drop trigger if exists event_subscriptions_changed on event_subscriptions;
+create trigger event_subscriptions_changed
+  after insert or update or delete or truncate on event_subscriptions
+  for each statement execute function notify_subscriptions_changed();

@@ -1,0 +1,63 @@
+-- The monitor (issue 4): what the event-monitor function reads besides the bus tables,
+-- the audit trail of operator actions, and the indexes its filters and charts need.
+--
+-- Reads run as the caller (role authenticated, with the request's JWT claims), so the
+-- RLS policies of 20261123100000_marketplace_stores.sql decide what each operator sees:
+-- a marketplace admin every event, a store member only the events of their stores.
+
+-- Every action an operator took: who, when, what, and what came of it. The id is chosen
+-- by the page for each confirmed action, so sending the same action twice (a double
+-- click, a retried request) does it once and answers the first result again.
+create table if not exists monitor_actions (
+  id          uuid primary key,
+  actor_id    uuid not null,
+  actor_email text,
+  kind        text not null check (kind in ('retry', 'redrive', 'replay')),
+  target      jsonb not null check (jsonb_typeof(target) = 'object'),
+  result      jsonb not null default '{}' check (jsonb_typeof(result) = 'object'),
+  created_at  timestamptz not null default now()
+);
+comment on table monitor_actions is
+  'Audit trail of the monitor: each operator action (retry, redrive, replay) with its actor, target and result. Written only by the monitor_* action functions.';
+create index if not exists monitor_actions_created_idx on monitor_actions (created_at desc);
+
+alter table monitor_actions enable row level security;
+revoke all on monitor_actions from anon, authenticated;
+grant select on monitor_actions to authenticated;
+grant all on monitor_actions to service_role;
+drop policy if exists monitor_actions_read on monitor_actions;
+create policy monitor_actions_read on monitor_actions for select to authenticated
+  using ((select is_marketplace_admin()));
+
+-- Indexes for the monitor's queries that the bus's own indexes do not cover.
+-- Handler percentiles over a time window scan handler runs by time, all handlers at once.
+create index if not exists event_handlers_log_created_idx on event_handlers_log (created_at);
+-- Dead letters, grouped by type and error, and re-driven by type.
+create index if not exists events_log_dead_idx on events_log (event_type, created_at) where status = 'dead';
+-- (Newest first, status, type prefixes, store, aggregate id, event id and idempotency key
+-- already have theirs: events_log_created_idx, events_log_status_created_idx,
+-- events_log_type_created_idx, events_log_store_created_idx, events_log_aggregate_idx,
+-- the primary key and the unique idempotency_key. Each index slows every write of the
+-- bus a little, so the monitor adds only what it cannot do without.)
+
+-- The handlers an event type is routed to now. Mirrors patternMatches in
+-- src/core/router.ts: `*` matches every type, `order.*` every type under `order.`,
+-- anything else only itself. SECURITY DEFINER: operators may see routing, not edit it.
+create or replace function monitor_routed_handlers(p_event_type text)
+returns text[]
+language sql stable
+security definer
+set search_path = public, pg_catalog
+as $$
+  select coalesce(array_agg(distinct s.handler_name order by s.handler_name), '{}')
+  from event_subscriptions s
+  where s.is_active
+    and (s.event_pattern = '*'
+         or s.event_pattern = p_event_type
+         or (right(s.event_pattern, 2) = '.*' and starts_with(p_event_type, left(s.event_pattern, -1))))
+$$;
+comment on function monitor_routed_handlers(text) is
+  'The active handler names an event type is routed to (same matching as the dispatcher''s Router: *, prefix.*, exact).';
+
+revoke all on function monitor_routed_handlers(text) from public, anon, authenticated;
+grant execute on function monitor_routed_handlers(text) to authenticated, service_role;

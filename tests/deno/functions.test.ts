@@ -1,0 +1,126 @@
+/**
+ * The Deno entrypoints, as Supabase runs them: each test starts one with `deno run`,
+ * sends it real HTTP requests, and checks the outcome in the test database
+ * (DATABASE_URL, set by scripts/deno-test.ts).
+ */
+import { SignJWT } from "jose";
+import postgres from "postgres";
+
+const databaseUrl = Deno.env.get("DATABASE_URL");
+if (!databaseUrl) throw new Error("run through `npm run test:deno`, which provides DATABASE_URL");
+const root = new URL("../../", import.meta.url).pathname;
+
+function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ port: 0, hostname: "127.0.0.1" });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/** The project's secret key, as Supabase hands it to functions; server callers present it. */
+const SECRET_KEY = "sb_secret_deno_test_key";
+
+async function withFunction(name: string, run: (url: string) => Promise<void>, env: Record<string, string> = {}): Promise<void> {
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "--allow-env", "--allow-read", `supabase/functions/${name}/index.ts`],
+    cwd: root,
+    env: { SUPABASE_DB_URL: databaseUrl!, PORT: String(port), SUPABASE_SECRET_KEYS: SECRET_KEY, ...env },
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  try {
+    const url = `http://127.0.0.1:${port}/`;
+    for (let i = 0; ; i++) {
+      try {
+        await (await fetch(url, { method: "OPTIONS" })).body?.cancel();
+        break;
+      } catch {
+        if (i > 200) throw new Error(`${name} did not start`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    await run(url);
+  } finally {
+    child.kill("SIGTERM");
+    await child.status;
+  }
+}
+
+const sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
+
+Deno.test({
+  name: "process-event (Deno) emits, processes and records an event",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    await withFunction("process-event", async (url) => {
+      const aggregateId = crypto.randomUUID();
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", apikey: SECRET_KEY },
+        body: JSON.stringify({ event_type: "deno.checked", aggregate_type: "order", aggregate_id: aggregateId, payload: { ok: true } }),
+      });
+      const body = await res.json();
+      assert(res.status === 201, `expected 201, got ${res.status}: ${JSON.stringify(body)}`);
+      assert(body.status === "completed", `expected completed (no subscriber), got ${body.status}`);
+      const [row] = await sql`select status, aggregate_id from events_log where id = ${body.event_id}::uuid`;
+      assert(row?.status === "completed" && row.aggregate_id === aggregateId, `the event is not stored as completed: ${JSON.stringify(row)}`);
+
+      const bad = await fetch(url, { method: "POST", headers: { "content-type": "application/json", apikey: SECRET_KEY }, body: JSON.stringify({ event_type: "x" }) });
+      const error = await bad.json();
+      assert(bad.status === 400 && error.field === "event_type", `expected 400 on event_type, got ${bad.status} ${JSON.stringify(error)}`);
+    });
+  },
+});
+
+Deno.test({
+  name: "event-monitor (Deno) answers preflights, refuses anonymous callers, reads as the signed-in user",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const secret = "deno-monitor-secret-0123456789abcdef";
+    const admin = crypto.randomUUID();
+    await sql`insert into auth.users (id, email) values (${admin}, 'deno-admin@example.com')`;
+    await sql`insert into marketplace_admins (user_id) values (${admin})`;
+    const token = await new SignJWT({ role: "authenticated", email: "deno-admin@example.com" })
+      .setProtectedHeader({ alg: "HS256" }).setSubject(admin).setAudience("authenticated").setExpirationTime("5m")
+      .sign(new TextEncoder().encode(secret));
+    await withFunction("event-monitor", async (url) => {
+      const preflight = await fetch(`${url}event-monitor/events`, { method: "OPTIONS" });
+      await preflight.body?.cancel();
+      assert(preflight.status === 204 && preflight.headers.get("access-control-allow-origin") === "*", `preflight: ${preflight.status}`);
+      const anonymous = await fetch(`${url}event-monitor/me`);
+      assert(anonymous.status === 401, `expected 401 without a token, got ${anonymous.status} ${await anonymous.text()}`);
+      const me = await fetch(`${url}event-monitor/me`, { headers: { authorization: `Bearer ${token}` } });
+      const body = await me.json();
+      assert(me.status === 200 && body.is_admin === true && body.user_id === admin, `unexpected /me ${me.status} ${JSON.stringify(body)}`);
+      const events = await fetch(`${url}event-monitor/events?limit=5`, { headers: { authorization: `Bearer ${token}` } });
+      assert(events.status === 200 && Array.isArray((await events.json()).events), `unexpected /events ${events.status}`);
+    }, { FEYXA_JWT_SECRET: secret });
+  },
+});
+
+Deno.test({
+  name: "retry-failed-events (Deno) answers with a drain summary",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const [{ id }] = await sql`select emit_event('deno.swept', 'order', gen_random_uuid(), null, '{}'::jsonb) as id`;
+    await withFunction("retry-failed-events", async (url) => {
+      const anonymous = await fetch(url, { method: "POST" });
+      await anonymous.body?.cancel();
+      assert(anonymous.status === 401, `retry-failed-events answered ${anonymous.status} to an anonymous caller`);
+      const res = await fetch(url, { method: "POST", headers: { apikey: SECRET_KEY } });
+      const summary = await res.json();
+      assert(res.status === 200 && summary.claimed >= 1, `unexpected answer ${res.status} ${JSON.stringify(summary)}`);
+      const [row] = await sql`select status from events_log where id = ${id}::uuid`;
+      assert(row.status === "completed", `the pending event was not swept: ${row.status}`);
+    });
+    await sql.end();
+  },
+});

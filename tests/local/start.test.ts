@@ -1,0 +1,84 @@
+/**
+ * `npm start` for real: a child process boots the embedded PostgreSQL, migrates, serves
+ * the gateway, and on SIGINT shuts down cleanly; a second start keeps the events.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { freePort } from "../support/test-postgres.ts";
+
+const root = new URL("../../", import.meta.url).pathname;
+
+async function start(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/local/start.ts"], {
+    cwd: root, env: { ...process.env, DATABASE_URL: "", ...env }, stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`npm start did not become ready:\n${output}`)), 60_000);
+    child.stdout!.on("data", () => output.includes("ready.") && (clearTimeout(timer), resolve()));
+    child.once("exit", (code) => (clearTimeout(timer), reject(new Error(`npm start exited ${code}:\n${output}`))));
+  });
+  return { child, output: () => output };
+}
+
+function stop(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.once("exit", (code) => resolve(code));
+    child.kill("SIGINT");
+  });
+}
+
+describe("npm start", () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+
+  it("brings the bus up, serves process-event, stops on Ctrl-C, and keeps events across restarts", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "feyxa-start-"));
+    await chmod(dir, 0o755);
+    dirs.push(dir);
+    const env = {
+      FEYXA_DATA_DIR: join(dir, "postgres"),
+      FEYXA_PG_PORT: String(await freePort()),
+      FEYXA_GATEWAY_PORT: String(await freePort()),
+      FEYXA_SECRET_KEY: "sb_secret_start_test_key",
+    };
+    const url = `http://localhost:${env.FEYXA_GATEWAY_PORT}/functions/v1/process-event`;
+
+    const first = await start(env);
+    expect(first.output()).toContain("/functions/v1/process-event");
+    const ping = { event_type: "test.ping", aggregate_type: "test", aggregate_id: crypto.randomUUID(), payload: {}, idempotency_key: "start-ping" };
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", apikey: "sb_secret_start_test_key" },
+      body: JSON.stringify(ping),
+    });
+    expect(res.status).toBe(201);
+    const created = await res.json();
+    expect(created).toMatchObject({ status: "completed", handlers: [] }); // nothing subscribes to test.ping
+    // The printed monitor link signs in as the local admin, and the page is served.
+    const link = /monitor {6}(http:\S+\/monitor\/)#access_token=(\S+)/.exec(first.output());
+    expect(link).not.toBeNull();
+    expect((await fetch(link![1])).headers.get("content-type")).toMatch(/text\/html/);
+    const me = await fetch(url.replace("process-event", "event-monitor/me"), { headers: { authorization: `Bearer ${link![2]}` } });
+    expect(await me.json()).toMatchObject({ email: "admin@feyxa.local", is_admin: true });
+    expect(await stop(first.child)).toBe(0);
+    expect(first.output()).toContain("stopped");
+
+    const second = await start(env);
+    expect(second.output()).toContain("migrations   up to date");
+    const again = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", apikey: "sb_secret_start_test_key" },
+      body: JSON.stringify(ping),
+    });
+    expect(await again.json()).toMatchObject({ event_id: created.event_id, duplicate: true });
+    expect(await stop(second.child)).toBe(0);
+  }, 120_000);
+});

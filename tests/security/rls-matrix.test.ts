@@ -1,0 +1,95 @@
+/**
+ * Who may read and write what, enforced by Postgres: each real role with real claims
+ * (anon, a customer, a member of store A, a member of store B, an admin, the service
+ * role) against each table and function, every cell asserted.
+ */
+import { describe, expect, it } from "vitest";
+import type { Sql } from "../../src/core/types.ts";
+import { useDatabase } from "../support/database.ts";
+import { uuid } from "../support/bus.ts";
+import { openShop } from "../support/marketplace.ts";
+
+const { sql } = await useDatabase();
+
+const users = { customer: uuid(), memberA: uuid(), memberB: uuid(), admin: uuid() };
+for (const [name, id] of Object.entries(users)) await sql`insert into auth.users (id, email) values (${id}, ${`${name}@example.com`})`;
+const shopA = await openShop(sql, [{ name: "A-thing", price: 1000, stock: 10 }]);
+const shopB = await openShop(sql, [{ name: "B-thing", price: 1000, stock: 10 }]);
+await sql`insert into store_members (store_id, user_id, role) values (${shopA.storeId}, ${users.memberA}, 'owner'), (${shopB.storeId}, ${users.memberB}, 'owner')`;
+await sql`insert into marketplace_admins (user_id) values (${users.admin})`;
+const [orderA] = await sql`select * from checkout(${shopA.storeId}::uuid, 'customer@example.com',
+  ${sql.json([{ product_id: shopA.products["A-thing"], quantity: 1 }])}, 'card', '{}'::jsonb, ${users.customer}::uuid)`;
+await sql`insert into payouts (store_id, amount_minor, currency) values (${shopA.storeId}, 100, 'XOF')`;
+await sql`insert into event_handlers_log (event_id, handler_name, attempt, status) values (${orderA.event_id}, 'x.y', 1, 'success')`;
+
+type Actor = "anon" | "customer" | "memberA" | "memberB" | "admin" | "service";
+const ACTORS: Actor[] = ["anon", "customer", "memberA", "memberB", "admin", "service"];
+
+/** Runs `query` as the actor, the way PostgREST does (role + request.jwt.claims), and rolls back. */
+async function as(actor: Actor, query: (tx: Sql) => Promise<unknown>): Promise<unknown> {
+  const role = actor === "anon" ? "anon" : actor === "service" ? "service_role" : "authenticated";
+  const claims = actor in users ? { sub: users[actor as keyof typeof users], role } : { role };
+  let result: unknown;
+  const rollback = new Error("rollback");
+  try {
+    await sql.begin(async (tx) => {
+      await tx`select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`;
+      await tx.unsafe(`set local role ${role}`);
+      result = await query(tx as unknown as Sql);
+      throw rollback;
+    });
+  } catch (error) {
+    if (error !== rollback) return `denied:${(error as { code?: string }).code}`;
+  }
+  return result;
+}
+
+/** How many of store A's rows the actor sees in each table; "denied" when it may not read the table at all. */
+const READS: Record<string, Record<Actor, number | "denied">> = {
+  events_log:          { anon: "denied", customer: 0, memberA: 2, memberB: 0, admin: 2, service: 2 }, // order.created, payout.requested
+  event_handlers_log:  { anon: "denied", customer: 0, memberA: 1, memberB: 0, admin: 1, service: 1 },
+  orders:              { anon: "denied", customer: 1, memberA: 1, memberB: 0, admin: 1, service: 1 },
+  payouts:             { anon: "denied", customer: 0, memberA: 1, memberB: 0, admin: 1, service: 1 },
+  escrows:             { anon: "denied", customer: 0, memberA: 0, memberB: 0, admin: 0, service: 0 }, // none yet: nothing processed
+  products:            { anon: 1, customer: 1, memberA: 1, memberB: 1, admin: 1, service: 1 },
+  store_ledger:        { anon: "denied", customer: 0, memberA: 0, memberB: 0, admin: 0, service: 0 },
+};
+const storeColumn: Record<string, string> = { event_handlers_log: "(select store_id from events_log e where e.id = event_id)" };
+
+describe("RLS: who reads what", () => {
+  for (const [table, expected] of Object.entries(READS)) {
+    for (const actor of ACTORS) {
+      it(`${table} as ${actor}: ${expected[actor]}`, async () => {
+        const column = storeColumn[table] ?? "store_id";
+        const got = await as(actor, async (tx) =>
+          (await tx.unsafe(`select count(*)::int as n from ${table} where ${column} = $1`, [shopA.storeId]))[0].n);
+        expect(got).toBe(expected[actor] === "denied" ? "denied:42501" : expected[actor]);
+      });
+    }
+  }
+});
+
+describe("writes: bus tables only through the functions or the service role", () => {
+  const writes: [string, (tx: Sql) => Promise<unknown>, Actor[]][] = [
+    ["insert into events_log", (tx) => tx`insert into events_log (event_type, aggregate_type, aggregate_id, idempotency_key) values ('x.y', 'x', gen_random_uuid(), 'forged')`, ["service"]],
+    ["update events_log", (tx) => tx`update events_log set status = 'completed' where id = ${orderA.event_id}`, ["service"]],
+    ["delete event_handlers_log", (tx) => tx`delete from event_handlers_log`, ["service"]],
+    ["update orders", (tx) => tx`update orders set total_minor = 1 where id = ${orderA.order_id}`, ["service"]],
+    ["insert into payouts", (tx) => tx`insert into payouts (store_id, amount_minor, currency) values (${shopA.storeId}, 5, 'XOF')`, ["service"]],
+    ["emit_event", (tx) => tx`select emit_event('payout.requested', 'payout', gen_random_uuid(), ${shopA.storeId}::uuid, '{}'::jsonb)`, ["service"]],
+    ["claim_events", (tx) => tx`select * from claim_events('w', 1)`, ["service"]],
+    ["process_payout", (tx) => tx`select * from process_payout((select id from payouts limit 1))`, ["service"]],
+    ["checkout (buyers place orders)", (tx) => tx`select * from checkout(${shopB.storeId}::uuid, 'x@example.com', ${tx.json([{ product_id: shopB.products["B-thing"], quantity: 1 }])}, 'card')`,
+      ["anon", "customer", "memberA", "memberB", "admin", "service"]],
+  ];
+  for (const [what, write, allowed] of writes) {
+    for (const actor of ACTORS) {
+      const may = allowed.includes(actor);
+      it(`${what} as ${actor}: ${may ? "allowed" : "denied"}`, async () => {
+        const got = await as(actor, write);
+        if (may) expect(String(got)).not.toMatch(/^denied/);
+        else expect(got).toBe("denied:42501");
+      });
+    }
+  }
+});

@@ -1,0 +1,50 @@
+/** Small helpers for tests that drive the bus. */
+import { Bus, type BusOptions } from "../../src/core/bus.ts";
+import { defineHandler } from "../../src/core/define-handler.ts";
+import type { EventStatus, Handler, Sql } from "../../src/core/types.ts";
+
+export const uuid = () => crypto.randomUUID();
+
+export function testBus(sql: Sql, handlers: Handler[], options: Partial<BusOptions> = {}): Bus {
+  return new Bus({ sql, handlers, subscriptionTtlMs: 0, onError: () => {}, ...options });
+}
+
+export async function subscribe(sql: Sql, pattern: string, ...handlerNames: string[]): Promise<void> {
+  for (const name of handlerNames) {
+    await sql`insert into event_subscriptions (event_pattern, handler_name) values (${pattern}, ${name})
+              on conflict (event_pattern, handler_name) do update set is_active = true`;
+  }
+}
+
+/** A handler that counts its runs per event, optionally failing while `fail()` says so. */
+export function countingHandler(name: string, fail: (attempt: number) => Error | undefined = () => undefined) {
+  const runs = new Map<string, number>();
+  const handler = defineHandler(name, async (event) => {
+    runs.set(event.id, (runs.get(event.id) ?? 0) + 1);
+    const error = fail(event.attempt);
+    if (error) throw error;
+  });
+  return { handler, runs, total: () => [...runs.values()].reduce((a, b) => a + b, 0) };
+}
+
+export async function emitTest(bus: Bus, eventType: string, payload: Record<string, unknown> = {}): Promise<string> {
+  const { eventId } = await bus.emit({ event_type: eventType, aggregate_type: "test", aggregate_id: uuid(), payload });
+  return eventId;
+}
+
+export async function eventRow(sql: Sql, id: string) {
+  const [row] = await sql<{ status: EventStatus; attempt: number; retry_count: number; next_retry_at: Date | null; error_message: string | null; locked_by: string | null }[]>`
+    select status, attempt, retry_count, next_retry_at, error_message, locked_by from events_log where id = ${id}::uuid`;
+  return row;
+}
+
+export async function handlerRows(sql: Sql, id: string) {
+  return await sql<{ handler_name: string; attempt: number; status: string; duration_ms: number; error_message: string | null }[]>`
+    select handler_name, attempt, status, duration_ms, error_message from event_handlers_log
+    where event_id = ${id}::uuid order by attempt, handler_name`;
+}
+
+/** Brings a failed event's retry time forward to now, instead of waiting minutes. */
+export async function makeDue(sql: Sql, id: string): Promise<void> {
+  await sql`update events_log set next_retry_at = now() where id = ${id}::uuid and status = 'failed'`;
+}

@@ -1,0 +1,20 @@
+/** Per-test-file database: `const db = await useDatabase()` in a describe, cleaned up after. */
+import postgres from "postgres";
+import { afterAll, inject } from "vitest";
+import type { Sql } from "../../src/core/types.ts";
+import { cloneDatabase } from "./test-postgres.ts";
+
+export interface TestDatabase {
+  url: string;
+  sql: Sql;
+}
+
+export async function useDatabase(): Promise<TestDatabase> {
+  const clone = await cloneDatabase(inject("pgAdminUrl"), inject("pgTemplate"));
+  const sql = postgres(clone.url, { max: 10, onnotice: () => {} });
+  afterAll(async () => {
+    await sql.end({ timeout: 5 });
+    await clone.drop();
+  });
+  return { url: clone.url, sql };
+}

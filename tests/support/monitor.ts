@@ -1,0 +1,47 @@
+/** Helpers for the monitor's tests: users, stores, tokens and requests to event-monitor. */
+import type { Bus } from "../../src/core/bus.ts";
+import type { Sql } from "../../src/core/types.ts";
+import { createGateway } from "../../src/functions/gateway.ts";
+import { createFunctions } from "../../src/functions/index.ts";
+import { signAccessToken } from "../../src/local/dev-login.ts";
+import { uuid } from "./bus.ts";
+
+export const JWT_SECRET = "monitor-test-secret-of-at-least-32-bytes!";
+
+export interface Person {
+  id: string;
+  email: string;
+  token: string;
+}
+
+export async function person(sql: Sql, email: string, role: { admin?: boolean; stores?: string[] } = {}): Promise<Person> {
+  const id = uuid();
+  await sql`insert into auth.users (id, email) values (${id}, ${email})`;
+  if (role.admin) await sql`insert into marketplace_admins (user_id) values (${id})`;
+  for (const store of role.stores ?? []) await sql`insert into store_members (store_id, user_id, role) values (${store}, ${id}, 'staff')`;
+  return { id, email, token: await signAccessToken(JWT_SECRET, { id, email }) };
+}
+
+export async function store(sql: Sql, name: string): Promise<string> {
+  const [row] = await sql<{ id: string }[]>`insert into stores (name, slug) values (${name}, ${name.toLowerCase().replace(/\W+/g, "-")}) returning id`;
+  return row.id;
+}
+
+/** The gateway with event-monitor verifying tokens signed with JWT_SECRET. */
+export function monitorGateway(bus: Bus) {
+  return createGateway(createFunctions(bus, undefined, () => ({ jwtSecret: JWT_SECRET })));
+}
+
+export function monitorClient(gateway: ReturnType<typeof monitorGateway>) {
+  const base = "http://localhost:54321/functions/v1/event-monitor";
+  return {
+    get: (who: Person | undefined, path: string) =>
+      gateway(new Request(`${base}${path}`, { headers: who ? { authorization: `Bearer ${who.token}` } : {} })),
+    post: (who: Person, path: string, body: unknown) =>
+      gateway(new Request(`${base}${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${who.token}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      })),
+  };
+}

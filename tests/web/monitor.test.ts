@@ -1,0 +1,111 @@
+/**
+ * The monitor page in Chromium: it loads with seeded events, a filter narrows the table,
+ * an event's detail shows its handler logs, retrying a failed event turns it completed
+ * once its handler is fixed, and a store member never sees another store's events.
+ * Screenshots go to artifacts/.
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import { Dispatcher } from "../../src/core/dispatcher.ts";
+import { countingHandler, subscribe, testBus, uuid } from "../support/bus.ts";
+import { openBrowser, screenshot, serveWithPage } from "../support/browser.ts";
+import { useDatabase } from "../support/database.ts";
+import { monitorGateway, person, store } from "../support/monitor.ts";
+
+const { sql } = await useDatabase();
+let broken = true;
+const ok = countingHandler("web.ok");
+const flaky = countingHandler("web.flaky", () => (broken ? new Error("payment provider is down") : undefined));
+const bus = testBus(sql, [ok.handler, flaky.handler]);
+await subscribe(sql, "web.placed", "web.ok");
+await subscribe(sql, "web.paid", "web.ok", "web.flaky");
+
+const [storeA, storeB] = [await store(sql, "Atelier A"), await store(sql, "Boutique B")];
+const admin = await person(sql, "ops@example.com", { admin: true });
+const member = await person(sql, "staff-a@example.com", { stores: [storeA] });
+const emit = async (type: string, storeId: string) =>
+  (await bus.emit({ event_type: type, aggregate_type: "order", aggregate_id: uuid(), store_id: storeId, payload: { total: 4200, currency: "XOF" } })).eventId;
+const placedA = [await emit("web.placed", storeA), await emit("web.placed", storeA)];
+const placedB = [await emit("web.placed", storeB), await emit("web.placed", storeB), await emit("web.placed", storeB)];
+const paidA = await emit("web.paid", storeA);
+
+const dispatcher = new Dispatcher(bus, { pollIntervalMs: 200, onError: () => {} });
+await dispatcher.start();
+afterAll(() => dispatcher.stop());
+const base = await serveWithPage("monitor", monitorGateway(bus));
+const { browser, page } = await openBrowser();
+const rows = (p = page) => p.locator('[data-testid="event-row"]');
+const rowIds = async (p = page) => await rows(p).evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-id")));
+
+describe("the monitor page", () => {
+  it("loads with the seeded events, newest first, with the stats", async () => {
+    await expect.poll(async () => (await sql`select count(*)::int as n from events_log where status = 'pending'`)[0].n, { timeout: 10_000 }).toBe(0);
+    await page.goto(`${base}/monitor/#access_token=${admin.token}`);
+    await expect.poll(() => rows().count(), { timeout: 10_000 }).toBe(6);
+    expect((await rowIds())[0]).toBe(paidA);
+    expect(page.url()).not.toContain("access_token"); // the token leaves the address bar at once
+    await page.locator('[data-testid="who"]').getByText("ops@example.com").waitFor();
+    await page.locator('[data-testid="success-rate"]').getByText("web.placed").waitFor();
+    await page.locator('[data-testid="handler-table"]').getByText("web.flaky").waitFor();
+    await page.locator('[data-testid="retry-queue"]').getByText("payment provider is down").first().waitFor();
+    await page.locator(".recharts-surface").first().waitFor();
+    await screenshot(page, "monitor-overview");
+  }, 30_000);
+
+  it("narrows the table with a filter kept in the URL", async () => {
+    await page.getByPlaceholder("order.created or order.*").fill("web.paid");
+    await page.getByTestId("apply").click();
+    await expect.poll(() => rowIds()).toEqual([paidA]);
+    expect(new URL(page.url()).searchParams.get("type")).toBe("web.paid");
+    await page.goto(`${base}/monitor/?status=completed`);
+    await expect.poll(() => rows().count()).toBe(5);
+    await page.goto(`${base}/monitor/?type=web.paid`);
+    await expect.poll(() => rowIds()).toEqual([paidA]);
+    await screenshot(page, "monitor-filtered");
+  }, 30_000);
+
+  it("shows an event's handler logs, and retrying it after the fix turns it completed", async () => {
+    await rows().first().click();
+    const detail = page.getByTestId("detail");
+    await detail.getByTestId("handler-run").filter({ hasText: "web.flaky" }).getByText("payment provider is down").waitFor();
+    await detail.getByTestId("handler-run").filter({ hasText: "web.ok" }).locator('[data-status="success"]').waitFor();
+    await detail.getByTestId("payload").getByText('"total": 4200').waitFor();
+    expect(new URL(page.url()).searchParams.get("event")).toBe(paidA);
+    await screenshot(page, "monitor-event-failed");
+
+    broken = false; // the fix is deployed
+    await detail.getByTestId("retry").click();
+    await page.getByTestId("confirm").getByText("Retry event").waitFor();
+    await page.getByTestId("confirm-yes").click();
+    await page.getByTestId("action-result").waitFor();
+    await page.getByTestId("confirm").getByRole("button", { name: "Close" }).click();
+    // The dispatcher runs it; the page's refresh shows it, with the filter and open event kept.
+    await rows().first().locator('[data-status="completed"]').waitFor({ timeout: 15_000 });
+    await detail.getByTestId("attempt").filter({ hasText: "Attempt 2" }).locator('[data-status="success"]').waitFor({ timeout: 10_000 });
+    expect(ok.runs.get(paidA)).toBe(1);
+    const [audit] = await sql`select actor_email, kind, target from monitor_actions`;
+    expect(audit).toEqual({ actor_email: "ops@example.com", kind: "retry", target: { event_id: paidA } });
+    await screenshot(page, "monitor-event-retried");
+  }, 40_000);
+
+  it("switches to French", async () => {
+    await page.getByTestId("lang").selectOption("fr");
+    await page.getByRole("heading", { name: "Feyxa · Moniteur d'événements" }).waitFor();
+    expect(new URL(page.url()).searchParams.get("lang")).toBe("fr");
+    await screenshot(page, "monitor-french");
+  });
+
+  it("shows a store member only their store's events, and no actions", async () => {
+    const memberPage = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await memberPage.goto(`${base}/monitor/#access_token=${member.token}`);
+    await expect.poll(() => rows(memberPage).count(), { timeout: 10_000 }).toBe(3);
+    expect((await rowIds(memberPage)).sort()).toEqual([...placedA, paidA].sort());
+    await memberPage.getByTestId("who").getByText("store member").waitFor();
+    // A shared link to another store's event shows nothing of it.
+    await memberPage.goto(`${base}/monitor/?event=${placedB[0]}`);
+    await memberPage.getByTestId("detail").getByText("that you may see").waitFor();
+    await memberPage.goto(`${base}/monitor/?event=${paidA}`);
+    await memberPage.getByTestId("detail").getByTestId("payload").waitFor();
+    expect(await memberPage.getByTestId("retry").count()).toBe(0);
+    await screenshot(memberPage, "monitor-store-member");
+  }, 30_000);
+});

@@ -1,0 +1,48 @@
+/** Calls to the event-monitor function, with the operator's token; errors carry the server's message. */
+import { accessToken } from "./auth.ts";
+import type { ActionResult, Detail, EventPage, Me, Stats } from "./types.ts";
+
+const base = import.meta.env.VITE_SUPABASE_URL
+  ? `${import.meta.env.VITE_SUPABASE_URL.replace(/\/$/, "")}/functions/v1/event-monitor`
+  : new URL("/functions/v1/event-monitor", window.location.origin).href;
+
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string, readonly field?: string) {
+    super(message);
+  }
+}
+
+async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const token = await accessToken();
+  if (!token) throw new ApiError(401, "not signed in");
+  const response = await fetch(`${base}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, ...(init.body ? { "content-type": "application/json" } : {}) },
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new ApiError(response.status, body.message ?? response.statusText, body.field);
+  return body as T;
+}
+
+const query = (params: Record<string, string | undefined>) => {
+  const q = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => Boolean(e[1])));
+  return q.size ? `?${q}` : "";
+};
+
+export const api = {
+  me: () => call<Me>("/me"),
+  events: (params: Record<string, string | undefined>) => call<EventPage>(`/events${query(params)}`),
+  event: (id: string) => call<Detail>(`/events/${id}`),
+  stats: (params: Record<string, string | undefined>) => call<Stats>(`/stats${query(params)}`),
+  actions: () => call<{ actions: AuditRow[] }>("/actions"),
+  act: (action: Record<string, unknown>) => call<ActionResult>("/actions", { method: "POST", body: JSON.stringify(action) }),
+};
+
+export interface AuditRow {
+  id: string;
+  actor_email: string | null;
+  kind: string;
+  target: Record<string, unknown>;
+  result: Record<string, unknown>;
+  created_at: string;
+}

@@ -1,0 +1,64 @@
+/** The filters: edited here, kept in the URL (Apply), statuses and store applied at once. */
+import { type FormEvent, useEffect, useState } from "react";
+import { type Filters, STATUSES } from "../filters.ts";
+import { useI18n } from "../i18n.tsx";
+import type { Me } from "../types.ts";
+import { setUrlParams } from "../url-state.ts";
+
+/** datetime-local inputs speak local time without a zone; the URL and API speak ISO. */
+const toInput = (iso?: string) => (iso ? new Date(new Date(iso).getTime() - new Date().getTimezoneOffset() * 60_000).toISOString().slice(0, 16) : "");
+const fromInput = (local: string) => (local ? new Date(local).toISOString() : undefined);
+
+export function FilterBar({ me, filters }: { me: Me; filters: Filters }) {
+  const { t } = useI18n();
+  const [draft, setDraft] = useState(filters);
+  useEffect(() => setDraft(filters), [JSON.stringify(filters)]); // eslint-disable-line react-hooks/exhaustive-deps
+  const apply = (changes: Partial<Filters>) => setUrlParams({ ...changes, cursor: undefined });
+  const statuses = new Set((filters.status ?? "").split(",").filter(Boolean));
+  const toggle = (s: string) => {
+    statuses.has(s) ? statuses.delete(s) : statuses.add(s);
+    apply({ status: STATUSES.filter((x) => statuses.has(x)).join(",") });
+  };
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    apply({ type: draft.type?.trim(), q: draft.q?.trim(), from: draft.from, to: draft.to });
+  };
+  return (
+    <form className="filters" onSubmit={submit} data-testid="filters">
+      <label>
+        {t("type")}
+        <input name="type" placeholder={t("typeHint")} value={draft.type ?? ""} onChange={(e) => setDraft({ ...draft, type: e.target.value })} />
+      </label>
+      <label>
+        {t("search")}
+        <input name="q" placeholder={t("searchHint")} value={draft.q ?? ""} onChange={(e) => setDraft({ ...draft, q: e.target.value })} />
+      </label>
+      <label>
+        {t("from")}
+        <input type="datetime-local" name="from" value={toInput(draft.from)} onChange={(e) => setDraft({ ...draft, from: fromInput(e.target.value) })} />
+      </label>
+      <label>
+        {t("to")}
+        <input type="datetime-local" name="to" value={toInput(draft.to)} onChange={(e) => setDraft({ ...draft, to: fromInput(e.target.value) })} />
+      </label>
+      <label>
+        {t("store")}
+        <select name="store" value={filters.store ?? ""} onChange={(e) => apply({ store: e.target.value })}>
+          <option value="">{t("allStores")}</option>
+          {me.stores.map((s) => <option key={s.id} value={s.id}>{s.name}</option>)}
+        </select>
+      </label>
+      <fieldset className="statuses">
+        <legend>{t("status")}</legend>
+        {STATUSES.map((s) => (
+          <label key={s} className={`chip badge-${s}`}>
+            <input type="checkbox" name={`status-${s}`} checked={statuses.has(s)} onChange={() => toggle(s)} />
+            {t(s)}
+          </label>
+        ))}
+      </fieldset>
+      <button type="submit" data-testid="apply">{t("apply")}</button>
+      <button type="button" onClick={() => apply({ type: "", q: "", from: "", to: "", store: "", status: "" })}>{t("clear")}</button>
+    </form>
+  );
+}

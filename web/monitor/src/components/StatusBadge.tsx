@@ -1,0 +1,11 @@
+import { useI18n } from "../i18n.tsx";
+import type { StringKey } from "../strings.ts";
+
+const KNOWN = new Set(["pending", "processing", "completed", "failed", "dead", "success", "skipped"]);
+
+/** A status word in its colour: event statuses and handler run statuses alike. */
+export function StatusBadge({ status }: { status: string }) {
+  const { t } = useI18n();
+  const label = KNOWN.has(status) ? t(status as StringKey) : status;
+  return <span className={`badge badge-${status}`} data-status={status}>{label}</span>;
+}

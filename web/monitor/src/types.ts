@@ -1,0 +1,77 @@
+/** The shapes event-monitor answers with (src/functions/monitor/*.ts). */
+export type Status = "pending" | "processing" | "completed" | "failed" | "dead";
+
+export interface Me {
+  user_id: string;
+  email: string | null;
+  is_admin: boolean;
+  stores: { id: string; name: string; slug: string }[];
+}
+
+export interface EventRow {
+  id: string;
+  event_type: string;
+  aggregate_type: string;
+  aggregate_id: string;
+  store_id: string | null;
+  status: Status;
+  attempt: number;
+  retry_count: number;
+  max_retries: number;
+  next_retry_at: string | null;
+  error_message: string | null;
+  idempotency_key: string;
+  created_at: string;
+  processed_at: string | null;
+}
+
+export interface EventPage {
+  events: EventRow[];
+  next_cursor: string | null;
+}
+
+export interface HandlerRun {
+  handler_name: string;
+  status: "success" | "failed" | "skipped";
+  duration_ms: number;
+  error_message: string | null;
+  created_at: string;
+}
+
+export interface Detail {
+  event: EventRow & { payload: unknown; store_name: string | null; first_claimed_at: string | null };
+  attempts: { attempt: number; handlers: HandlerRun[] }[];
+  routed_handlers: string[];
+  owed_handlers: string[];
+  /** The aggregate's event-sourced stream, when it has one. */
+  timeline: { version: number; event_id: string; event_type: string; status: string; created_at: string }[];
+  timings: { created_at: string; first_claimed_at: string | null; processed_at: string | null; wait_ms: number | null; total_ms: number | null };
+}
+
+export interface Counts {
+  completed: number;
+  failed: number;
+  dead: number;
+  in_flight: number;
+}
+
+export interface Stats {
+  window: string;
+  bucket_seconds: number;
+  success_rate: (Counts & { event_type: string; total: number; rate: number | null })[];
+  throughput: (Counts & { bucket: string })[];
+  retry_queue: { failed: number; pending: number; processing: number; dead: number; next: EventRow[] };
+  dead_letters: { event_type: string; error: string | null; count: number; last_at: string | null }[];
+  handlers: { handler_name: string; runs: number; failures: number; p50_ms: number; p95_ms: number }[];
+}
+
+export interface ActionResult {
+  action_id: string;
+  kind: string;
+  changed: boolean;
+  duplicate: boolean;
+  status?: Status;
+  redriven?: number;
+  remaining?: number;
+  will_run?: string[];
+}
