@@ -106,15 +106,35 @@ describe("event-monitor: the list", () => {
     expect(await listIds(memberA, `?q=${ids.createdB}`)).toEqual([]);
   });
 
-  it("pages with a keyset cursor: every event once, in order", async () => {
+  async function walkPages(limit: number) {
     const seen: string[] = [];
     let cursor: string | null = "";
     while (cursor !== null) {
-      const page: { events: { id: string }[]; next_cursor: string | null } = await list(admin, `?limit=2${cursor ? `&cursor=${cursor}` : ""}`);
+      const page: { events: { id: string }[]; next_cursor: string | null } = await list(admin, `?limit=${limit}${cursor ? `&cursor=${cursor}` : ""}`);
       seen.push(...page.events.map((e) => e.id));
       cursor = page.next_cursor;
     }
-    expect(seen).toEqual(await listIds(admin));
+    return seen;
+  }
+
+  it("pages with a keyset cursor: every event once, in order", async () => {
+    expect(await walkPages(2)).toEqual(await listIds(admin));
+  });
+
+  it("pages rows created within one millisecond apart by their microseconds", async () => {
+    // A cursor that went through a JavaScript Date would keep milliseconds only and skip rows.
+    const before = await sql<{ id: string; created_at: string }[]>`select id, created_at::text from events_log`;
+    await sql`
+      update events_log e set created_at = date_trunc('milliseconds', now()) - (o.rank * interval '1 microsecond')
+      from (select id, row_number() over (order by created_at desc, id desc) as rank from events_log) o
+      where o.id = e.id`;
+    try {
+      const order = await listIds(admin);
+      expect(order).toHaveLength(5);
+      for (const limit of [1, 2, 3]) expect(await walkPages(limit)).toEqual(order);
+    } finally {
+      for (const row of before) await sql`update events_log set created_at = ${row.created_at}::text::timestamptz where id = ${row.id}`;
+    }
   });
 
   it("answers 400 naming the field for a bad filter or cursor", async () => {

@@ -24,15 +24,18 @@ export function scopeWhere(tx: CallerSql, scope: Scope, alias = "events_log"): F
 export function listWhere(tx: CallerSql, query: ListQuery, cursor: Cursor | undefined): Fragment {
   const parts: Fragment[] = [scopeWhere(tx, query)];
   if (query.status?.length) parts.push(tx`status = any(${query.status}::text[])`);
-  if (query.from) parts.push(tx`created_at >= ${query.from}::timestamptz`);
-  if (query.to) parts.push(tx`created_at < ${query.to}::timestamptz`);
+  // `::text::timestamptz`, never `::timestamptz` alone: for a timestamptz parameter the
+  // client turns the string into a JavaScript Date, which keeps milliseconds only, and a
+  // cursor a few microseconds off skips rows.
+  if (query.from) parts.push(tx`created_at >= ${query.from}::text::timestamptz`);
+  if (query.to) parts.push(tx`created_at < ${query.to}::text::timestamptz`);
   if (query.q && UUID.test(query.q)) {
     parts.push(tx`(id = ${query.q}::uuid or aggregate_id = ${query.q}::uuid or idempotency_key = ${query.q})`);
   } else if (query.q) {
     parts.push(tx`idempotency_key = ${query.q}`);
   }
   // Keyset pagination: rows strictly after the last one shown, in (created_at, id) order.
-  if (cursor) parts.push(tx`(created_at, id) < (${cursor.at}::timestamptz, ${cursor.id}::uuid)`);
+  if (cursor) parts.push(tx`(created_at, id) < (${cursor.at}::text::timestamptz, ${cursor.id}::uuid)`);
   return and(tx, parts);
 }
 
