@@ -228,14 +228,21 @@ begin
     raise exception using errcode = '22023', message = 'results must be a JSON array', detail = 'results';
   end if;
 
+  select array_agg(distinct (r ->> 'event_id')::uuid) into v_ids from jsonb_array_elements(p_results) r;
+
+  -- event_handlers_log has no foreign key (see its table): the check is here, once per event.
+  if exists (select 1 from unnest(v_ids) i where not exists (select 1 from events_log e where e.id = i)) then
+    raise exception using errcode = '22023', detail = 'results',
+      message = 'results name an event that does not exist: ' || (
+        select string_agg(i::text, ', ') from unnest(v_ids) i where not exists (select 1 from events_log e where e.id = i));
+  end if;
+
   -- Handler rows are always written (the runs happened), whether or not the lease held.
   insert into event_handlers_log (event_id, handler_name, attempt, status, duration_ms, error_message)
   select (r ->> 'event_id')::uuid, h ->> 'handler_name', (r ->> 'attempt')::int, h ->> 'status',
          greatest(coalesce((h ->> 'duration_ms')::numeric, 0), 0)::int, left(h ->> 'error_message', 2000)
   from jsonb_array_elements(p_results) r, jsonb_array_elements(r -> 'handlers') h
-  on conflict on constraint event_handlers_log_event_id_handler_name_attempt_key do nothing;
-
-  select array_agg(distinct (r ->> 'event_id')::uuid) into v_ids from jsonb_array_elements(p_results) r;
+  on conflict on constraint event_handlers_log_pkey do nothing;
 
   -- An event moves only if this worker still holds it for that attempt:
   --   all handlers success/skipped -> completed; a refusal (retriable = false) -> dead;

@@ -1,4 +1,4 @@
--- Retention: completed events (and, by cascade, their handler rows) older than the
+-- Retention: completed events (and their handler rows) older than the
 -- retention age are purged in small batches. Failed and dead events are never purged
 -- automatically: they are work or evidence an operator still needs.
 
@@ -31,9 +31,11 @@ begin
     order by e.processed_at
     limit p_batch
     for update skip locked
-  )
-  delete from events_log e using old where e.id = old.id;
-  get diagnostics v_count = row_count;
+  ),
+  purged as (delete from events_log e using old where e.id = old.id returning e.id),
+  -- Their handler runs go with them (event_handlers_log has no cascading foreign key).
+  runs as (delete from event_handlers_log h using purged where h.event_id = purged.id)
+  select count(*) into v_count from purged;
   return v_count;
 end;
 $$;

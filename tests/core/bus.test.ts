@@ -221,3 +221,18 @@ describe("an attempt", () => {
     expect(await eventRow(sql, id)).toMatchObject({ status: "pending", retry_count: 0, locked_by: null });
   });
 });
+
+describe("complete_attempts", () => {
+  it("refuses results for an event that does not exist, and writes none of the batch", async () => {
+    await subscribe(sql, "ghost.event", "ghost.h");
+    const bus = testBus(sql, []);
+    const id = await emitTest(bus, "ghost.event");
+    const [claimed] = await bus.claimDue(10);
+    const ghost = crypto.randomUUID();
+    const run = { handler_name: "ghost.h", status: "success", duration_ms: 1 };
+    const results = [{ event_id: claimed.id, attempt: claimed.attempt, handlers: [run] }, { event_id: ghost, attempt: 1, handlers: [run] }];
+    await expect(sql`select * from complete_attempts(${bus.workerId}, ${sql.json(results)})`).rejects.toThrow(`results name an event that does not exist: ${ghost}`);
+    expect(await handlerRows(sql, id)).toEqual([]);
+    expect((await eventRow(sql, id)).status).toBe("processing");
+  });
+});
