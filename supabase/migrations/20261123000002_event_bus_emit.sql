@@ -224,10 +224,15 @@ begin
                     case when p_event_type = any (v_settings.once_per_aggregate) then p_event_type || ':' || p_aggregate_id
                          else p_event_type || ':' || gen_random_uuid() end);
 
-  insert into events_log (event_type, aggregate_type, aggregate_id, store_id, payload, idempotency_key, max_retries)
-  values (p_event_type, p_aggregate_type, p_aggregate_id, p_store_id, p_payload, v_key, v_settings.default_max_retries)
-  on conflict (idempotency_key) do nothing
-  returning id into event_id;
+  -- The event, and its place in the queue (due at once), in one statement.
+  with ins as (
+    insert into events_log (event_type, aggregate_type, aggregate_id, store_id, payload, idempotency_key, max_retries)
+    values (p_event_type, p_aggregate_type, p_aggregate_id, p_store_id, p_payload, v_key, v_settings.default_max_retries)
+    on conflict (idempotency_key) do nothing
+    returning id, created_at
+  )
+  insert into event_queue as q (event_id, due_at) select ins.id, ins.created_at from ins
+  returning q.event_id into event_id;
 
   if event_id is not null then
     inserted := true;
@@ -319,7 +324,9 @@ begin
     from jsonb_array_elements(p_events) with ordinality as e(v, ord)
     order by e.ord
     on conflict (idempotency_key) do nothing
-    returning id
+    returning id, created_at
+  ), queued as (
+    insert into event_queue (event_id, due_at) select ins.id, ins.created_at from ins
   )
   select array_agg(ins.id) into v_new_ids from ins;
 

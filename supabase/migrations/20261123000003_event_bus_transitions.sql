@@ -1,5 +1,6 @@
 -- The state machine of an event. Every client (the Node dispatcher, the process-event
--- and retry-failed-events Edge Functions) moves events only through these functions.
+-- and retry-failed-events Edge Functions) moves events only through these functions,
+-- which keep event_queue (what is open, and when it is due) in step with events_log.
 --
 --   pending --claim--> processing --complete_attempts--> completed
 --                          |                         \-> failed --(next_retry_at)--> claimed again
@@ -43,44 +44,59 @@ declare
   v_count int;
 begin
   with expired as (
-    select id from events_log
-    where status = 'processing' and locked_until < now()
-    order by locked_until
+    select event_id from event_queue
+    where locked_by is not null and due_at < now()
+    order by due_at
     limit p_limit
     for update skip locked
+  ), reaped as (
+    update events_log e set
+      status        = case when e.retry_count >= e.max_retries then 'dead' else 'failed' end,
+      retry_count   = least(e.retry_count + 1, e.max_retries),
+      next_retry_at = case when e.retry_count >= e.max_retries then null else now() end,
+      processed_at  = case when e.retry_count >= e.max_retries then now() end,
+      error_message = format('lease expired: worker %s stopped renewing during attempt %s', e.locked_by, e.attempt),
+      locked_by = null, locked_until = null, updated_at = now()
+    from expired where e.id = expired.event_id and e.status = 'processing'
+    returning e.id, e.status
+  ), requeued as (
+    update event_queue q set locked_by = null,
+                             due_at = case when r.status = 'dead' then 'infinity'::timestamptz else now() end
+    from expired x left join reaped r on r.id = x.event_id
+    where q.event_id = x.event_id
   )
-  update events_log e set
-    status        = case when e.retry_count >= e.max_retries then 'dead' else 'failed' end,
-    retry_count   = least(e.retry_count + 1, e.max_retries),
-    next_retry_at = case when e.retry_count >= e.max_retries then null else now() end,
-    processed_at  = case when e.retry_count >= e.max_retries then now() end,
-    error_message = format('lease expired: worker %s stopped renewing during attempt %s', e.locked_by, e.attempt),
-    locked_by = null, locked_until = null, updated_at = now()
-  from expired where e.id = expired.id;
-  get diagnostics v_count = row_count;
+  select count(*) into v_count from reaped;
   return v_count;
 end;
 $$;
 comment on function reap_expired_leases(int) is
   'Takes back events whose lease ran out: failed and due now, or dead if that was their last retry. Returns how many.';
 
--- Puts the given (already row-locked) events under p_worker's lease and starts their
--- next attempt. The one place an event enters 'processing'.
+-- Puts the given events (their event_queue rows already locked by the caller) under
+-- p_worker's lease and starts their next attempt. The one place an event enters
+-- 'processing'. Only pending and failed events start; the caller tidies the rest.
 create or replace function lease_events(p_event_ids uuid[], p_worker text, p_lease interval)
 returns setof claimed_event
 language sql
 security definer
 set search_path = public, pg_catalog
 as $$
-  update events_log e set
-    status = 'processing', attempt = e.attempt + 1, locked_by = p_worker, locked_until = now() + p_lease,
-    next_retry_at = null, first_claimed_at = coalesce(e.first_claimed_at, now()), updated_at = now()
-  where e.id = any (p_event_ids)
-  returning e.id, e.event_type, e.aggregate_type, e.aggregate_id, e.store_id, e.payload, e.idempotency_key,
-            e.attempt, e.retry_count, e.max_retries, e.created_at,
-            -- a first attempt has nothing to skip: spare the lookup on the hot path
-            case when e.attempt = 1 then '{}'::text[]
-                 else array(select h.handler_name from event_handlers_log h where h.event_id = e.id and h.status = 'success') end
+  with leased as (
+    update events_log e set
+      status = 'processing', attempt = e.attempt + 1, locked_by = p_worker, locked_until = now() + p_lease,
+      next_retry_at = null, first_claimed_at = coalesce(e.first_claimed_at, now()), updated_at = now()
+    where e.id = any (p_event_ids) and e.status in ('pending', 'failed')
+    returning e.*
+  ), held as (
+    update event_queue q set locked_by = p_worker, due_at = now() + p_lease
+    from leased l where q.event_id = any (p_event_ids) and q.event_id = l.id
+  )
+  select l.id, l.event_type, l.aggregate_type, l.aggregate_id, l.store_id, l.payload, l.idempotency_key,
+         l.attempt, l.retry_count, l.max_retries, l.created_at,
+         -- a first attempt has nothing to skip: spare the lookup on the hot path
+         case when l.attempt = 1 then '{}'::text[]
+              else array(select h.handler_name from event_handlers_log h where h.event_id = l.id and h.status = 'success') end
+  from leased l
 $$;
 comment on function lease_events(uuid[], text, interval) is
   'Internal to the claim functions: starts the next attempt of row-locked events under a worker''s lease; returns them with the handlers that already succeeded.';
@@ -103,8 +119,9 @@ $$;
 comment on function assert_claim_input(text, interval) is 'Validates a worker name and a lease length for the claim functions.';
 
 -- Takes up to p_limit due events for worker p_worker, under a lease of p_lease that the
--- worker renews while it works. Due: failed events whose next_retry_at has come (which
--- includes what reap_expired_leases just gave back), then pending ones, oldest first.
+-- worker renews while it works. Due: pending events and failed ones whose retry time has
+-- come (which includes what reap_expired_leases just gave back), in the order they
+-- became due.
 -- SKIP LOCKED lets any number of workers claim side by side without waiting on, or
 -- taking, each other's rows.
 create or replace function claim_events(p_worker text, p_limit int default 50, p_lease interval default interval '30 seconds')
@@ -114,6 +131,7 @@ security definer
 set search_path = public, pg_catalog
 as $$
 declare
+  v_ids   uuid[];
   v_taken int;
 begin
   perform assert_claim_input(p_worker, p_lease);
@@ -123,21 +141,16 @@ begin
 
   perform reap_expired_leases();
 
-  return query select * from lease_events(array(
-    select id from events_log
-    where status = 'failed' and next_retry_at <= now()
-    order by next_retry_at
+  v_ids := array(
+    select event_id from event_queue
+    where locked_by is null and due_at <= now()
+    order by due_at
     limit p_limit
-    for update skip locked), p_worker, p_lease);
+    for update skip locked);
+  return query select * from lease_events(v_ids, p_worker, p_lease);
   get diagnostics v_taken = row_count;
-
-  if v_taken < p_limit then
-    return query select * from lease_events(array(
-      select id from events_log
-      where status = 'pending'
-      order by created_at
-      limit p_limit - v_taken
-      for update skip locked), p_worker, p_lease);
+  if v_taken < cardinality(v_ids) then
+    perform tidy_event_queue(v_ids);
   end if;
 end;
 $$;
@@ -152,12 +165,18 @@ language plpgsql
 security definer
 set search_path = public, pg_catalog
 as $$
+declare
+  v_ids uuid[];
 begin
   perform assert_claim_input(p_worker, p_lease);
-  return query select * from lease_events(array(
-    select id from events_log
-    where id = p_event_id and (status = 'pending' or (status = 'failed' and next_retry_at <= now()))
-    for update skip locked), p_worker, p_lease);
+  v_ids := array(
+    select event_id from event_queue
+    where event_id = p_event_id and locked_by is null and due_at <= now()
+    for update skip locked);
+  return query select * from lease_events(v_ids, p_worker, p_lease);
+  if not found and cardinality(v_ids) > 0 then
+    perform tidy_event_queue(v_ids);
+  end if;
 end;
 $$;
 comment on function claim_event(uuid, text, interval) is
@@ -171,9 +190,15 @@ language sql
 security definer
 set search_path = public, pg_catalog
 as $$
-  update events_log set locked_until = now() + p_lease, updated_at = now()
-  where id = any (p_event_ids) and status = 'processing' and locked_by = p_worker
-  returning id
+  with renewed as (
+    update event_queue set due_at = now() + p_lease
+    where event_id = any (p_event_ids) and locked_by = p_worker
+    returning event_id
+  ), shown as (
+    update events_log e set locked_until = now() + p_lease, updated_at = now()
+    from renewed r where e.id = r.event_id
+  )
+  select event_id from renewed
 $$;
 comment on function renew_leases(text, uuid[], interval) is
   'Heartbeat: extends the leases the worker still holds on the given events; returns those ids.';
@@ -190,9 +215,15 @@ as $$
 declare
   v_count int;
 begin
-  update events_log set status = 'pending', locked_by = null, locked_until = null, updated_at = now()
-  where id = any (p_event_ids) and status = 'processing' and locked_by = p_worker;
-  get diagnostics v_count = row_count;
+  with released as (
+    update events_log set status = 'pending', locked_by = null, locked_until = null, updated_at = now()
+    where id = any (p_event_ids) and status = 'processing' and locked_by = p_worker
+    returning id
+  ), requeued as (
+    update event_queue q set locked_by = null, due_at = now()
+    from released r where q.event_id = any (p_event_ids) and q.event_id = r.id
+  )
+  select count(*) into v_count from released;
   return v_count;
 end;
 $$;
@@ -210,8 +241,8 @@ comment on function release_events(text, uuid[]) is
 --                                             handler's retry_at if all failures gave one
 --   a failure with no retries left         -> dead
 -- How much one call costs matters (every batch ends with it): the events are found by
--- primary key (id = any (the batch's ids)), whatever the planner believes about how many
--- rows are 'processing', and the answer comes from the UPDATE's own RETURNING (events whose
+-- primary key, one probe per attempt, whatever the planner believes about how many rows
+-- are 'processing', and the answer comes from the UPDATE's own RETURNING (events whose
 -- lease was lost, rare, are looked up separately), never an n x n join of the batch.
 create or replace function complete_attempts(p_worker text, p_results jsonb)
 returns table (event_id uuid, status text, lease_held boolean)
@@ -220,7 +251,15 @@ security definer
 set search_path = public, pg_catalog
 as $$
 declare
+  -- One element per attempt of the batch: its event, attempt number and outcome.
   v_ids      uuid[];
+  v_attempts int[];
+  v_failed   boolean[];
+  v_refused  boolean[];
+  v_backoff  boolean[];
+  v_retry_at timestamptz[];
+  v_errors   text[];
+  v_held     uuid[];
   v_moved    uuid[];
   v_statuses text[];
 begin
@@ -228,7 +267,26 @@ begin
     raise exception using errcode = '22023', message = 'results must be a JSON array', detail = 'results';
   end if;
 
-  select array_agg(distinct (r ->> 'event_id')::uuid) into v_ids from jsonb_array_elements(p_results) r;
+  -- The outcome of each attempt, read from the JSON once:
+  --   all handlers success/skipped -> completed; a refusal (retriable = false) -> dead;
+  --   a failure with retries left -> failed, due after the backoff (or the handlers'
+  --   retry_at when all failures gave one); a failure with no retries left -> dead.
+  select array_agg(o.id), array_agg(o.attempt), array_agg(o.failed), array_agg(o.refused),
+         array_agg(o.backoff), array_agg(o.retry_at), array_agg(o.errors)
+  into v_ids, v_attempts, v_failed, v_refused, v_backoff, v_retry_at, v_errors
+  from (
+    select (r ->> 'event_id')::uuid as id, (r ->> 'attempt')::int as attempt,
+           coalesce(bool_or(h ->> 'status' = 'failed'), false) as failed,
+           coalesce(bool_or(h ->> 'status' = 'failed' and coalesce(h ->> 'retriable', 'true') = 'false'), false) as refused,
+           -- failures that gave no retry time of their own take the backoff
+           coalesce(bool_or(h ->> 'status' = 'failed' and h ->> 'retry_at' is null), false) as backoff,
+           max((h ->> 'retry_at')::timestamptz) filter (where h ->> 'status' = 'failed') as retry_at,
+           string_agg(h ->> 'handler_name' || ': ' || coalesce(h ->> 'error_message', 'failed'), '; ' order by h ->> 'handler_name')
+             filter (where h ->> 'status' = 'failed') as errors
+    from jsonb_array_elements(p_results) r
+    left join lateral jsonb_array_elements(coalesce(r -> 'handlers', '[]')) h on true
+    group by 1, 2
+  ) o;
 
   -- event_handlers_log has no foreign key (see its table): the check is here, once per event.
   if exists (select 1 from unnest(v_ids) i where not exists (select 1 from events_log e where e.id = i)) then
@@ -244,24 +302,17 @@ begin
   from jsonb_array_elements(p_results) r, jsonb_array_elements(r -> 'handlers') h
   on conflict on constraint event_handlers_log_pkey do nothing;
 
-  -- An event moves only if this worker still holds it for that attempt:
-  --   all handlers success/skipped -> completed; a refusal (retriable = false) -> dead;
-  --   a failure with retries left -> failed, due after the backoff (or the handlers'
-  --   retry_at when all failures gave one); a failure with no retries left -> dead.
-  with outcome as (
-    select (r ->> 'event_id')::uuid as id, (r ->> 'attempt')::int as attempt,
-           coalesce(bool_or(h ->> 'status' = 'failed'), false) as failed,
-           coalesce(bool_or(h ->> 'status' = 'failed' and coalesce(h ->> 'retriable', 'true') = 'false'), false) as refused,
-           -- failures that gave no retry time of their own take the backoff
-           coalesce(bool_or(h ->> 'status' = 'failed' and h ->> 'retry_at' is null), false) as backoff,
-           max((h ->> 'retry_at')::timestamptz) filter (where h ->> 'status' = 'failed') as retry_at,
-           string_agg(h ->> 'handler_name' || ': ' || coalesce(h ->> 'error_message', 'failed'), '; ' order by h ->> 'handler_name')
-             filter (where h ->> 'status' = 'failed') as errors
-    from jsonb_array_elements(p_results) r
-    left join lateral jsonb_array_elements(coalesce(r -> 'handlers', '[]')) h on true
-    group by 1, 2
-  ),
-  moved as (
+  -- An event moves only if this worker still holds its lease (its queue row, locked here
+  -- so that neither the reaper nor a late renewal moves it meanwhile; in id order, as
+  -- every writer of the queue locks) and for that attempt.
+  v_held := array(select q.event_id from event_queue q
+                  where q.event_id = any (v_ids) and q.locked_by = p_worker
+                  order by q.event_id for update);
+
+  -- The outcomes are joined as arrays (unnest), each event found by primary key. Nothing
+  -- here filters on status or lease columns: the planner's guess of how many rows are
+  -- 'processing' is near zero, and it would then rescan the outcomes once per event.
+  with moved as (
     update events_log e set
       status = case when not o.failed then 'completed'
                     when o.refused or e.retry_count >= e.max_retries then 'dead'
@@ -275,10 +326,20 @@ begin
                            then left(case when o.refused then 'not retriable: ' else '' end || o.errors, 4000) end,
       processed_at = case when not o.failed or o.refused or e.retry_count >= e.max_retries then now() end,
       locked_by = null, locked_until = null, updated_at = now()
-    from outcome o
-    where e.id = any (v_ids) and e.id = o.id
-      and e.status = 'processing' and e.locked_by = p_worker and e.attempt = o.attempt
-    returning e.id, e.status
+    from unnest(v_ids, v_attempts, v_failed, v_refused, v_backoff, v_retry_at, v_errors)
+           as o(id, attempt, failed, refused, backoff, retry_at, errors)
+    where e.id = any (v_held) and e.id = o.id and e.attempt = o.attempt
+    returning e.id, e.status, e.next_retry_at
+  ),
+  -- The queue follows: a completed event leaves it, a failed one waits for its retry,
+  -- a dead one waits for an operator.
+  dequeued as (
+    delete from event_queue q using moved m
+    where q.event_id = any (v_held) and q.event_id = m.id and m.status = 'completed'
+  ),
+  requeued as (
+    update event_queue q set locked_by = null, due_at = coalesce(m.next_retry_at, 'infinity')
+    from moved m where q.event_id = any (v_held) and q.event_id = m.id and m.status <> 'completed'
   )
   select array_agg(m.id), array_agg(m.status) into v_moved, v_statuses from moved m;
 
@@ -292,6 +353,49 @@ end;
 $$;
 comment on function complete_attempts(text, jsonb) is
   'Writes the handler rows of a batch of attempts and moves each event the worker still holds to completed, failed (with backoff) or dead. One call per batch.';
+
+-- Puts events back on the queue, due at p_due_at and held by no one: an event an operator
+-- retries, re-drives or reopens. Its events_log row is the caller's to update.
+create or replace function enqueue_events(p_event_ids uuid[], p_due_at timestamptz default now())
+returns void
+language sql
+security definer
+set search_path = public, pg_catalog
+as $$
+  insert into event_queue (event_id, due_at)
+  select id, p_due_at from unnest(p_event_ids) id
+  on conflict (event_id) do update set due_at = excluded.due_at, locked_by = null
+$$;
+comment on function enqueue_events(uuid[], timestamptz) is
+  'Makes events due at p_due_at (now by default) in event_queue, unleased; inserts their queue rows if they have none.';
+revoke all on function enqueue_events(uuid[], timestamptz) from public;
+
+-- Brings queue rows that a claim took but could not start back in line with their events:
+-- an event that is completed or gone leaves the queue, a dead one waits at 'infinity'.
+-- (Only a hand-edited events_log gets there: the state functions keep the two in step.)
+create or replace function tidy_event_queue(p_event_ids uuid[])
+returns void
+language sql
+security definer
+set search_path = public, pg_catalog
+as $$
+  with stale as (
+    select q.event_id, e.status, e.locked_by, e.locked_until
+    from event_queue q left join events_log e on e.id = q.event_id
+    where q.event_id = any (p_event_ids) and q.locked_by is null
+      and (e.id is null or e.status not in ('pending', 'failed'))
+  ), gone as (
+    delete from event_queue q using stale s
+    where q.event_id = s.event_id and (s.status is null or s.status = 'completed')
+  )
+  update event_queue q set
+    due_at = case when s.status = 'dead' then 'infinity' else coalesce(s.locked_until, now()) end,
+    locked_by = case when s.status = 'processing' then s.locked_by end
+  from stale s where q.event_id = s.event_id and s.status in ('dead', 'processing')
+$$;
+comment on function tidy_event_queue(uuid[]) is
+  'Internal to the claim functions: drops queue rows of completed or missing events, parks those of dead events at infinity, hands those of processing events to the reaper.';
+revoke all on function tidy_event_queue(uuid[]) from public;
 
 -- Dispatchers cache the subscriptions; tell them when they change.
 create or replace function notify_subscriptions_changed()

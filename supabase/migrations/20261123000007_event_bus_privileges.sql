@@ -13,7 +13,7 @@ begin
       and p.proname in ('emit_event', 'emit_event_report', 'emit_events', 'wake_dispatchers', 'wake_dispatchers_by_http', 'notify_events_on_commit', 'call_edge_function',
                         'claim_events', 'claim_event', 'lease_events', 'renew_leases', 'release_events',
                         'complete_attempts', 'reap_expired_leases', 'retry_delay', 'default_idempotency_key',
-                        'assert_event_input', 'assert_claim_input')
+                        'assert_event_input', 'assert_claim_input', 'enqueue_events', 'tidy_event_queue')
   loop
     execute format('revoke all on function %s from public, anon, authenticated', f);
     execute format('grant execute on function %s to service_role', f);
@@ -23,8 +23,9 @@ $$;
 
 alter table events_log enable row level security;
 alter table event_handlers_log enable row level security;
+alter table event_queue enable row level security;
 alter table event_subscriptions enable row level security;
 alter table event_bus_settings enable row level security;
 
-revoke all on events_log, event_handlers_log, event_subscriptions, event_bus_settings from anon, authenticated;
-grant all on events_log, event_handlers_log, event_subscriptions, event_bus_settings to service_role;
+revoke all on events_log, event_handlers_log, event_queue, event_subscriptions, event_bus_settings from anon, authenticated;
+grant all on events_log, event_handlers_log, event_queue, event_subscriptions, event_bus_settings to service_role;

@@ -71,7 +71,7 @@ create policy marketplace_admins_read on marketplace_admins for select to authen
 -- The bus, read-only for signed-in users: admins everything, members their stores' events.
 -- Written so the planner evaluates the admin check and the user's stores once per query
 -- (initplans), not once per row: the monitor reads millions of rows through this policy.
-grant select on events_log, event_handlers_log to authenticated;
+grant select on events_log, event_handlers_log, event_queue to authenticated;
 drop policy if exists events_log_read on events_log;
 create policy events_log_read on events_log for select to authenticated
   using ((select is_marketplace_admin())
@@ -79,3 +79,6 @@ create policy events_log_read on events_log for select to authenticated
 drop policy if exists event_handlers_log_read on event_handlers_log;
 create policy event_handlers_log_read on event_handlers_log for select to authenticated
   using (exists (select 1 from events_log e where e.id = event_id));  -- rows of events the reader may see
+drop policy if exists event_queue_read on event_queue;
+create policy event_queue_read on event_queue for select to authenticated
+  using (exists (select 1 from events_log e where e.id = event_id));  -- the open events the reader may see

@@ -34,13 +34,12 @@ create policy monitor_actions_read on monitor_actions for select to authenticate
 -- BRIN, not B-tree: runs are appended in time order, so a block range summary finds a
 -- window as well, and costs the drain (four runs per event) next to nothing to keep.
 create index if not exists event_handlers_log_created_brin on event_handlers_log using brin (created_at);
--- Dead letters, grouped by type and error, and re-driven by type.
-create index if not exists events_log_dead_idx on events_log (event_type, created_at) where status = 'dead';
--- (Newest first, status, type prefixes, store, aggregate id, event id and idempotency key
--- already have theirs: events_log_created_idx, events_log_status_created_idx,
--- events_log_type_created_idx, events_log_store_created_idx, events_log_aggregate_idx,
--- the primary key and the unique idempotency_key. Each index slows every write of the
--- bus a little, so the monitor adds only what it cannot do without.)
+-- (Newest first, type prefixes, store, aggregate id, event id and idempotency key
+-- already have theirs: events_log_created_idx, events_log_type_created_idx,
+-- events_log_store_created_idx, events_log_aggregate_idx,
+-- the primary key and the unique idempotency_key; a status other than completed, the
+-- retry queue and the dead letters are read through event_queue. No index on events_log
+-- may cover a column that the claim or the completion changes: see its table.)
 
 -- The handlers an event type is routed to now. Mirrors patternMatches in
 -- src/core/router.ts: `*` matches every type, `order.*` every type under `order.`,

@@ -118,6 +118,7 @@ begin
   end if;
   update events_log set status = 'failed', next_retry_at = now(), processed_at = null, updated_at = now()
   where id = p_event_id;
+  perform enqueue_events(array[p_event_id]);
   perform wake_dispatchers(p_event_id);
   return monitor_finish_action(p_action_id, jsonb_build_object('changed', true, 'status', 'failed', 'previous_status', v_status));
 end;
@@ -147,20 +148,25 @@ begin
   if p_limit is null or p_limit not between 1 and 100000 then
     raise exception using errcode = '22023', message = 'limit must be between 1 and 100000', detail = 'limit';
   end if;
+  -- Dead events are the queue rows parked at 'infinity' (event_queue_due_idx).
   with picked as (
-    select id from events_log
-    where status = 'dead' and event_type = p_event_type and (p_error is null or error_message = p_error)
-    order by created_at
+    select e.id from event_queue q join events_log e on e.id = q.event_id
+    where q.due_at = 'infinity' and q.locked_by is null
+      and e.status = 'dead' and e.event_type = p_event_type and (p_error is null or e.error_message = p_error)
+    order by e.created_at
     limit p_limit
-    for update skip locked
+    for update of e skip locked
   ), moved as (
     update events_log e set status = 'failed', next_retry_at = now(), processed_at = null, updated_at = now()
     from picked where e.id = picked.id
     returning e.id
+  ), requeued as (
+    update event_queue q set due_at = now() from moved m where q.event_id = m.id
   )
   select count(*), min(id::text)::uuid into v_count, v_first from moved;
-  select count(*) into v_remaining from events_log
-  where status = 'dead' and event_type = p_event_type and (p_error is null or error_message = p_error);
+  select count(*) into v_remaining from event_queue q join events_log e on e.id = q.event_id
+  where q.due_at = 'infinity' and q.locked_by is null
+    and e.status = 'dead' and e.event_type = p_event_type and (p_error is null or e.error_message = p_error);
   if v_first is not null then
     perform wake_dispatchers(v_first);  -- one wake-up drains them all
   end if;
@@ -212,6 +218,7 @@ begin
   end if;
   update events_log set status = 'pending', processed_at = null, error_message = null, updated_at = now()
   where id = p_event_id;
+  perform enqueue_events(array[p_event_id]);
   perform wake_dispatchers(p_event_id);
   return monitor_finish_action(p_action_id, jsonb_build_object('changed', true, 'status', 'pending', 'will_run', to_jsonb(v_owed)));
 end;

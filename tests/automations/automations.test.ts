@@ -75,6 +75,7 @@ describe("running automations", () => {
     const again = await bus.claimOne(big.event_id);
     expect(again).toBeUndefined(); // completed: not due
     await sql`update events_log set status = 'failed', next_retry_at = now() where id = ${big.event_id}`;
+    await sql`select enqueue_events(array[${big.event_id}]::uuid[])`;
     await drain(bus);
     expect((await sql`select count(*)::int as n from events_log where event_type = 'store.big_order'`)[0].n).toBe(1);
     expect((await sql`select count(*)::int as n from notifications where kind = 'automation'`)[0].n).toBe(1);

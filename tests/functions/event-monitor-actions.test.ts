@@ -4,7 +4,7 @@
  * owed handler without running again any handler that succeeded.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { countingHandler, eventRow, handlerRows, subscribe, testBus, uuid } from "../support/bus.ts";
+import { countingHandler, eventRow, handlerRows, markDead, subscribe, testBus, uuid } from "../support/bus.ts";
 import { useDatabase } from "../support/database.ts";
 import { monitorClient, monitorGateway, person, type Person, store } from "../support/monitor.ts";
 
@@ -32,8 +32,7 @@ const act = async (who: Person, action: Record<string, unknown>) => {
   const res = await client.post(who, "/actions", { action_id: uuid(), ...action });
   return { status: res.status, body: await res.json() };
 };
-const kill = (id: string) =>
-  sql`update events_log set status = 'dead', retry_count = max_retries, next_retry_at = null, processed_at = now() where id = ${id}`;
+const kill = (id: string) => markDead(sql, id);
 
 describe("event-monitor actions", () => {
   it("are for admins only: a store member gets 403 and nothing moves or is audited", async () => {

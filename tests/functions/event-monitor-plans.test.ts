@@ -30,7 +30,10 @@ await sql`
          case when i % 100 = 0 then now() + interval '1 hour' end,
          now() - make_interval(secs => i)
   from generate_series(1, 30000) i`;
-await sql`analyze events_log`;
+// The open ones are in the queue, as the state functions would have left them.
+await sql`insert into event_queue (event_id, due_at)
+          select id, case when status = 'dead' then 'infinity' else next_retry_at end from events_log where status <> 'completed'`;
+await sql`analyze events_log; analyze event_queue`.simple();
 await explained`load 'auto_explain'`;
 await explained`select set_config('auto_explain.log_min_duration', '0', false), set_config('auto_explain.log_level', 'notice', false),
                        set_config('client_min_messages', 'notice', false)`;
@@ -45,7 +48,7 @@ async function planOf(query: Record<string, string>): Promise<string> {
 describe("the list's plans", () => {
   const cases: [string, Record<string, string>, RegExp][] = [
     ["newest first", {}, /events_log_created_idx/],
-    ["a status", { status: "dead" }, /events_log_(status_created|dead)_idx/],
+    ["a status", { status: "dead" }, /event_queue/],
     ["an exact type", { type: "payment.failed" }, /events_log_type_created_idx|events_log_created_idx/],
     ["a type prefix", { type: "delivery.*" }, /events_log_type_created_idx|events_log_created_idx/],
     ["a store", { store: storeId }, /events_log_store_created_idx/],

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createGateway } from "../../src/functions/gateway.ts";
 import { createFunctions } from "../../src/functions/index.ts";
 import { useDatabase } from "../support/database.ts";
-import { countingHandler, subscribe, testBus, uuid } from "../support/bus.ts";
+import { countingHandler, markDead, subscribe, testBus, uuid } from "../support/bus.ts";
 import { JWT_SECRET, monitorClient, monitorGateway, person, type Person, store } from "../support/monitor.ts";
 
 const { sql } = await useDatabase();
@@ -43,8 +43,7 @@ beforeAll(async () => {
   ids.createdB = (await emit("shop.created", storeB)).eventId;
   ids.shippedB = (await emit("parcel.shipped", storeB)).eventId; // no subscription: completes with no handler
   await bus.drainOnce(50);
-  await sql`update events_log set status = 'dead', retry_count = max_retries, next_retry_at = null, processed_at = now(),
-            error_message = 'mon.flaky: flaky is down' where id = ${ids.paidA}`;
+  await markDead(sql, ids.paidA, "mon.flaky: flaky is down");
   ids.pendingB = (await emit("shop.created", storeB)).eventId;
 });
 

@@ -3,7 +3,7 @@ import { defineHandler } from "../../src/core/define-handler.ts";
 import { createGateway } from "../../src/functions/gateway.ts";
 import { serverFunctions } from "../support/auth.ts";
 import { useDatabase } from "../support/database.ts";
-import { countingHandler, eventRow, handlerRows, subscribe, testBus, uuid } from "../support/bus.ts";
+import { countingHandler, eventRow, handlerRows, makeDue, subscribe, testBus, uuid } from "../support/bus.ts";
 
 const { sql } = await useDatabase();
 const ok = countingHandler("http.ok");
@@ -129,7 +129,7 @@ describe("POST /functions/v1/retry-failed-events", () => {
     expect((await eventRow(sql, eventId)).status).toBe("failed");
 
     broken = false;
-    await sql`update events_log set next_retry_at = now() where status = 'failed'`;
+    await makeDue(sql);
     const res = await fns["retry-failed-events"](new Request("http://x/functions/v1/retry-failed-events", { method: "POST" }));
     expect(res.status).toBe(200);
     const summary = await res.json();

@@ -44,7 +44,24 @@ export async function handlerRows(sql: Sql, id: string) {
     where event_id = ${id}::uuid order by attempt, handler_name`;
 }
 
-/** Brings a failed event's retry time forward to now, instead of waiting minutes. */
-export async function makeDue(sql: Sql, id: string): Promise<void> {
-  await sql`update events_log set next_retry_at = now() where id = ${id}::uuid and status = 'failed'`;
+/** Brings a failed event's retry time forward to now (all failed events without an id), instead of waiting minutes. */
+export async function makeDue(sql: Sql, id?: string): Promise<void> {
+  await sql`
+    with due as (
+      update events_log set next_retry_at = now()
+      where status = 'failed' and (${id ?? null}::uuid is null or id = ${id ?? null}::uuid) returning id
+    )
+    update event_queue q set due_at = now() from due where q.event_id = due.id and q.locked_by is null`;
+}
+
+/** Makes an event dead at once, as if its retries had run out (the queue parks it for an operator). */
+export async function markDead(sql: Sql, id: string, error: string | null = null): Promise<void> {
+  await sql`
+    with dead as (
+      update events_log set status = 'dead', retry_count = max_retries, next_retry_at = null, processed_at = now(),
+             locked_by = null, locked_until = null, error_message = coalesce(${error}, error_message)
+      where id = ${id}::uuid returning id
+    )
+    insert into event_queue (event_id, due_at) select id, 'infinity' from dead
+    on conflict (event_id) do update set due_at = 'infinity', locked_by = null`;
 }

@@ -1,8 +1,8 @@
 /**
  * The WHERE fragments of the monitor's reads, one per filter, each matching an index:
  * a type prefix is a LIKE with a constant prefix (events_log_type_created_idx, built with
- * text_pattern_ops), a status list the (status, created_at, id) index, a store the
- * store index, a search the primary key, aggregate and idempotency-key indexes.
+ * text_pattern_ops), open statuses event_queue, a store the store index, a search the
+ * primary key, aggregate and idempotency-key indexes.
  */
 import type { Fragment } from "postgres";
 import type { CallerSql } from "./as-caller.ts";
@@ -24,6 +24,9 @@ export function scopeWhere(tx: CallerSql, scope: Scope, alias = "events_log"): F
 export function listWhere(tx: CallerSql, query: ListQuery, cursor: Cursor | undefined): Fragment {
   const parts: Fragment[] = [scopeWhere(tx, query)];
   if (query.status?.length) parts.push(tx`status = any(${query.status}::text[])`);
+  // Open statuses only (no 'completed'): the events are among event_queue's few rows,
+  // rather than anywhere in the log (events_log has no index on status: see its table).
+  if (query.status?.length && !query.status.includes("completed")) parts.push(tx`id in (select event_id from event_queue)`);
   // `::text::timestamptz`, never `::timestamptz` alone: for a timestamptz parameter the
   // client turns the string into a JavaScript Date, which keeps milliseconds only, and a
   // cursor a few microseconds off skips rows.

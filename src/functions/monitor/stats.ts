@@ -41,22 +41,26 @@ export async function stats(tx: CallerSql, query: StatsQuery) {
            coalesce(c.dead, 0) as dead, coalesce(c.in_flight, 0) as in_flight
     from buckets b left join counted c using (bucket) order by b.bucket`;
 
-  // What will run when: failed events by due time (not windowed: the queue is now).
+  // What will run when: failed events by due time (not windowed: the queue is now). Open
+  // events are read through event_queue, which holds only them (events_log has no index
+  // on status: see its table).
   const retryQueue = await tx<{ id: string; event_type: string; store_id: string | null; retry_count: number; max_retries: number; next_retry_at: Date; error_message: string | null }[]>`
-    select id, event_type, store_id, retry_count, max_retries, next_retry_at, error_message
-    from events_log e where status = 'failed' and ${scope}
-    order by next_retry_at limit 25`;
+    select e.id, e.event_type, e.store_id, e.retry_count, e.max_retries, e.next_retry_at, e.error_message
+    from event_queue q join events_log e on e.id = q.event_id
+    where e.status = 'failed' and ${scope}
+    order by q.due_at limit 25`;
   const [queue] = await tx<{ failed: number; pending: number; processing: number; dead: number }[]>`
-    select count(*) filter (where status = 'failed')::int as failed,
-           count(*) filter (where status = 'pending')::int as pending,
-           count(*) filter (where status = 'processing')::int as processing,
-           count(*) filter (where status = 'dead')::int as dead
-    from events_log e where status in ('failed', 'pending', 'processing', 'dead') and ${scope}`;
+    select count(*) filter (where e.status = 'failed')::int as failed,
+           count(*) filter (where e.status = 'pending')::int as pending,
+           count(*) filter (where e.status = 'processing')::int as processing,
+           count(*) filter (where e.status = 'dead')::int as dead
+    from event_queue q join events_log e on e.id = q.event_id where ${scope}`;
 
   // Dead letters, whenever they died: they wait for an operator.
   const deadLetters = await tx<{ event_type: string; error: string | null; count: number; last_at: Date | null }[]>`
-    select event_type, error_message as error, count(*)::int as count, max(processed_at) as last_at
-    from events_log e where status = 'dead' and ${scope}
+    select e.event_type, e.error_message as error, count(*)::int as count, max(e.processed_at) as last_at
+    from event_queue q join events_log e on e.id = q.event_id
+    where q.due_at = 'infinity' and e.status = 'dead' and ${scope}
     group by event_type, error_message order by count desc, event_type limit 50`;
 
   // Durations of handler runs in the window (skipped runs did nothing and are left out).
