@@ -196,21 +196,20 @@ comment on function default_idempotency_key(text, uuid) is
 -- unique index makes the later ones wait for the first and then see its row.
 -- It is what producers pay on every business write, so it does little per call: valid
 -- input (the usual case) is checked in one expression, and only input that fails it goes
--- through assert_event_input for the precise error; the settings row is read once and the
--- default key computed inline (the rule of default_idempotency_key); the NOTIFY comes from
--- the trigger above at commit, the pg_net wake-up from here, only where a URL is set.
+-- through assert_event_input for the precise error; the settings, the insert and the queue
+-- row are one statement; it returns one row, not a set; the NOTIFY comes from the trigger
+-- above at commit, the pg_net wake-up from here, only where a URL is set.
 create or replace function emit_event_report(
   p_event_type text, p_aggregate_type text, p_aggregate_id uuid, p_store_id uuid,
-  p_payload jsonb, p_idempotency_key text default null
+  p_payload jsonb, p_idempotency_key text default null,
+  out event_id uuid, out inserted boolean
 )
-returns table (event_id uuid, inserted boolean)
 language plpgsql
 security definer
 set search_path = public, pg_catalog
 as $$
 declare
-  v_settings event_bus_settings;
-  v_key      text;
+  v_url text;
 begin
   if p_event_type is null or not event_type_is_valid(p_event_type)
      or p_aggregate_type is null or p_aggregate_type !~ '^[a-z][a-z0-9_]{0,62}$'
@@ -219,31 +218,40 @@ begin
      or length(p_idempotency_key) not between 1 and 200 then
     perform assert_event_input(p_event_type, p_aggregate_type, p_aggregate_id, p_payload, p_idempotency_key);
   end if;
-  select * into v_settings from event_bus_settings;
-  v_key := coalesce(p_idempotency_key,
-                    case when p_event_type = any (v_settings.once_per_aggregate) then p_event_type || ':' || p_aggregate_id
-                         else p_event_type || ':' || gen_random_uuid() end);
 
-  -- The event, and its place in the queue (due at once), in one statement.
-  with ins as (
+  -- The event and its place in the queue (due at once), in one statement with the settings
+  -- it needs: the retries, and for an event without a key the default key (the rule of
+  -- default_idempotency_key).
+  with settings as (
+    select default_max_retries, once_per_aggregate, functions_url from event_bus_settings
+  ), ins as (
     insert into events_log (event_type, aggregate_type, aggregate_id, store_id, payload, idempotency_key, max_retries)
-    values (p_event_type, p_aggregate_type, p_aggregate_id, p_store_id, p_payload, v_key, v_settings.default_max_retries)
+    select p_event_type, p_aggregate_type, p_aggregate_id, p_store_id, p_payload,
+           coalesce(p_idempotency_key,
+                    case when p_event_type = any (s.once_per_aggregate) then p_event_type || ':' || p_aggregate_id
+                         else p_event_type || ':' || gen_random_uuid() end),
+           s.default_max_retries
+    from settings s
     on conflict (idempotency_key) do nothing
     returning id, created_at
+  ), queued as (
+    insert into event_queue as q (event_id, due_at) select ins.id, ins.created_at from ins
+    returning q.event_id
   )
-  insert into event_queue as q (event_id, due_at) select ins.id, ins.created_at from ins
-  returning q.event_id into event_id;
+  select queued.event_id, s.functions_url into event_id, v_url
+  from settings s left join queued on true;
 
-  if event_id is not null then
-    inserted := true;
-    if v_settings.functions_url is not null then
+  inserted := event_id is not null;
+  if inserted then
+    if v_url is not null then
       perform wake_dispatchers_by_http(event_id);
     end if;
   else
-    inserted := false;
-    select e.id into event_id from events_log e where e.idempotency_key = v_key;
+    -- A duplicate. Without a key of the caller's, only a once-per-aggregate type can
+    -- collide (the others got a random key), and on type:aggregate.
+    select e.id into event_id from events_log e
+    where e.idempotency_key = coalesce(p_idempotency_key, p_event_type || ':' || p_aggregate_id);
   end if;
-  return next;
 end;
 $$;
 comment on function emit_event_report(text, text, uuid, uuid, jsonb, text) is
