@@ -116,6 +116,7 @@ export class Bus {
    * back the rest of its batch. What the dispatcher uses.
    */
   async processEach(events: ClaimedEvent[]): Promise<AttemptOutcome[]> {
+    this.#recorder.enoughForAnother = Math.max(events.length, 1);
     this.#hold(events);
     return await Promise.all(events.map(async (event) => {
       try {

@@ -30,6 +30,16 @@ export class CompletionBatcher {
     private readonly maxWrites = 2,
   ) {}
 
+  /**
+   * Results waiting that are worth a write of their own while another is on its way;
+   * fewer wait for it and join the next one. The size of the batches being processed (the
+   * caller sets it): a whole batch finishing while the previous one is written goes out at
+   * once, beside it. (npm run bench, batches of 200: a drain of 49,000 handler runs a
+   * second, against 41,000 when the second write waited for 1,000 results and 38,000
+   * when it went out with 50.)
+   */
+  enoughForAnother = 1_000;
+
   /** Resolves once these results are written, with where their events went. */
   record(results: AttemptResult[]): Promise<Moved> {
     const done = new Promise<Moved>((resolve, reject) => this.#waiting.push({ results, resolve, reject }));
@@ -42,7 +52,7 @@ export class CompletionBatcher {
     while (this.#writing < this.maxWrites && this.#waiting.length > 0) {
       // A write in flight already: let this one fill up with what finishes meanwhile,
       // unless there is a full batch's worth waiting.
-      if (this.#writing > 0 && this.#waitingCount < this.maxPerWrite) return;
+      if (this.#writing > 0 && this.#waitingCount < this.enoughForAnother) return;
       const batch: Waiting[] = [];
       let size = 0;
       while (this.#waiting.length > 0 && (size === 0 || size + this.#waiting[0].results.length <= this.maxPerWrite)) {

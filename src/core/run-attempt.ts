@@ -1,10 +1,12 @@
 /**
  * One attempt at one event: run every routed handler that has not succeeded yet,
  * concurrently and in isolation (one throwing or hanging never stops the others),
- * each under its own timeout, and describe each run for event_handlers_log.
+ * each under its own timeout (src/core/deadlines.ts), and describe each run for
+ * event_handlers_log.
  */
 import { coerceError, redactSecrets, HandlerTimeoutError, NonRetriableError, RetryAfterError } from "./errors.ts";
-import type { AttemptResult, ClaimedEvent, Handler, HandlerRun, Sql } from "./types.ts";
+import { joinDeadline, TIME_UP } from "./deadlines.ts";
+import type { AttemptResult, BusEvent, ClaimedEvent, Handler, HandlerRun, Sql } from "./types.ts";
 
 /**
  * A handler registered under this name runs every subscribed handler name that has no code
@@ -24,16 +26,17 @@ export interface AttemptOptions {
 }
 
 export async function runAttempt(event: ClaimedEvent, handlerNames: string[], options: AttemptOptions): Promise<AttemptResult> {
-  const succeeded = new Set(event.succeededHandlers);
+  const succeeded = event.succeededHandlers;
+  const { succeededHandlers: _, ...busEvent } = event;
   const runs = await Promise.all(
     handlerNames.map((name): HandlerRun | Promise<HandlerRun> =>
-      succeeded.has(name) ? { handler_name: name, status: "skipped", duration_ms: 0 } : runHandler(event, name, options)
+      succeeded.includes(name) ? { handler_name: name, status: "skipped", duration_ms: 0 } : runHandler(busEvent, name, options)
     ),
   );
   return { event_id: event.id, attempt: event.attempt, handlers: runs };
 }
 
-async function runHandler(event: ClaimedEvent, name: string, options: AttemptOptions): Promise<HandlerRun> {
+async function runHandler(event: BusEvent, name: string, options: AttemptOptions): Promise<HandlerRun> {
   const handler = options.handlers.get(name) ?? options.handlers.get(FALLBACK_HANDLER);
   if (!handler) {
     // Retriable on purpose: the subscription exists, so the code is probably on its way.
@@ -51,28 +54,26 @@ async function runHandler(event: ClaimedEvent, name: string, options: AttemptOpt
     }
     return controller.signal;
   };
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      timeoutError = new HandlerTimeoutError(name, timeoutMs);
-      controller?.abort(timeoutError);
-      reject(timeoutError);
-    }, timeoutMs);
-  });
-  const { sql } = options;
-  const { succeededHandlers: _, ...busEvent } = event;
+  const deadline = joinDeadline(timeoutMs);
   const startedAt = performance.now();
   try {
-    await Promise.race([
-      // .then() turns a synchronous throw into a rejection too
-      Promise.resolve().then(() => handler.run(busEvent, { sql, handlerName: name, idempotencyKey: `${event.id}:${name}`, get signal() { return signal(); } })),
-      timedOut,
-    ]);
+    let running: Promise<void>;
+    try {
+      running = Promise.resolve(handler.run(event, { sql: options.sql, handlerName: name, idempotencyKey: `${event.id}:${name}`, get signal() { return signal(); } }));
+    } catch (thrown) {
+      running = Promise.reject(thrown); // a synchronous throw is a failure like any other
+    }
+    await Promise.race([running, deadline.expired]);
     return { handler_name: name, status: "success", duration_ms: elapsed(startedAt) };
   } catch (thrown) {
+    if (thrown === TIME_UP) {
+      timeoutError = new HandlerTimeoutError(name, timeoutMs);
+      controller?.abort(timeoutError);
+      thrown = timeoutError;
+    }
     return { ...describeFailure(coerceError(thrown)), handler_name: name, duration_ms: elapsed(startedAt) };
   } finally {
-    clearTimeout(timer);
+    deadline.leave();
   }
 }
 

@@ -139,6 +139,15 @@ begin
     raise exception using errcode = '22023', message = 'limit must be between 1 and 10000', detail = 'limit';
   end if;
 
+  -- A claim in a transaction of its own (how workers claim) commits without waiting for
+  -- its WAL to reach the disk. Nothing is lost if the server crashes before it does: the
+  -- lease was never durable, so the event is simply due again, and at-least-once
+  -- delivery is what the bus promises anyway. The completion that follows does wait: a
+  -- handler's success row is durable before the event counts as completed.
+  if txid_current_if_assigned() is null then
+    perform set_config('synchronous_commit', 'off', true);
+  end if;
+
   perform reap_expired_leases();
 
   v_ids := array(
