@@ -4,7 +4,7 @@
  * Prints a table of figures and ratios and writes it as JSON to bench-results/.
  *
  * Knobs (environment): BENCH_EVENTS (drain backlog, 20000), BENCH_RATE (latency
- * events/s, 300: see the README on why not 1000), BENCH_LATENCY_SECONDS (20), BENCH_EMIT_MS (per emit run, 3000),
+ * events/s, 1000), BENCH_LATENCY_SECONDS (30), BENCH_EMIT_MS (per emit run, 3000),
  * BENCH_ONLY (comma-separated: drain,emit,latency,scale), BENCH_SYSTEMS (feyxa,pg-boss,graphile-worker),
  * BENCH_VERBOSE=1 (workers' stderr).
  */
@@ -21,8 +21,8 @@ import { latency } from "./workloads/latency.ts";
 
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const EVENTS = num("BENCH_EVENTS", 20_000);
-const RATE = num("BENCH_RATE", 300);
-const LATENCY_SECONDS = num("BENCH_LATENCY_SECONDS", 20);
+const RATE = num("BENCH_RATE", 1_000);
+const LATENCY_SECONDS = num("BENCH_LATENCY_SECONDS", 30);
 const EMIT_MS = num("BENCH_EMIT_MS", 3_000);
 const only = new Set((process.env.BENCH_ONLY ?? "drain,emit,latency,scale").split(","));
 const systems: BenchSystem[] = [feyxa, pgBoss, graphileWorker].filter((s) => (process.env.BENCH_SYSTEMS ?? s.name).split(",").includes(s.name));
