@@ -48,13 +48,15 @@ async function as(actor: Actor, query: (tx: Sql) => Promise<unknown>): Promise<u
 const READS: Record<string, Record<Actor, number | "denied">> = {
   events_log:          { anon: "denied", customer: 0, memberA: 2, memberB: 0, admin: 2, service: 2 }, // order.created, payout.requested
   event_handlers_log:  { anon: "denied", customer: 0, memberA: 1, memberB: 0, admin: 1, service: 1 },
+  event_queue:         { anon: "denied", customer: 0, memberA: 2, memberB: 0, admin: 2, service: 2 }, // both still open
   orders:              { anon: "denied", customer: 1, memberA: 1, memberB: 0, admin: 1, service: 1 },
   payouts:             { anon: "denied", customer: 0, memberA: 1, memberB: 0, admin: 1, service: 1 },
   escrows:             { anon: "denied", customer: 0, memberA: 0, memberB: 0, admin: 0, service: 0 }, // none yet: nothing processed
   products:            { anon: 1, customer: 1, memberA: 1, memberB: 1, admin: 1, service: 1 },
   store_ledger:        { anon: "denied", customer: 0, memberA: 0, memberB: 0, admin: 0, service: 0 },
 };
-const storeColumn: Record<string, string> = { event_handlers_log: "(select store_id from events_log e where e.id = event_id)" };
+const eventStore = "(select store_id from events_log e where e.id = event_id)";
+const storeColumn: Record<string, string> = { event_handlers_log: eventStore, event_queue: eventStore };
 
 describe("RLS: who reads what", () => {
   for (const [table, expected] of Object.entries(READS)) {
@@ -74,6 +76,8 @@ describe("writes: bus tables only through the functions or the service role", ()
     ["insert into events_log", (tx) => tx`insert into events_log (event_type, aggregate_type, aggregate_id, idempotency_key) values ('x.y', 'x', gen_random_uuid(), 'forged')`, ["service"]],
     ["update events_log", (tx) => tx`update events_log set status = 'completed' where id = ${orderA.event_id}`, ["service"]],
     ["delete event_handlers_log", (tx) => tx`delete from event_handlers_log`, ["service"]],
+    ["update event_queue", (tx) => tx`update event_queue set due_at = 'infinity'`, ["service"]],
+    ["enqueue_events", (tx) => tx`select enqueue_events(array[${orderA.event_id}]::uuid[])`, ["service"]],
     ["update orders", (tx) => tx`update orders set total_minor = 1 where id = ${orderA.order_id}`, ["service"]],
     ["insert into payouts", (tx) => tx`insert into payouts (store_id, amount_minor, currency) values (${shopA.storeId}, 5, 'XOF')`, ["service"]],
     ["emit_event", (tx) => tx`select emit_event('payout.requested', 'payout', gen_random_uuid(), ${shopA.storeId}::uuid, '{}'::jsonb)`, ["service"]],
