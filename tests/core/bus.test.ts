@@ -236,3 +236,58 @@ describe("complete_attempts", () => {
     expect((await eventRow(sql, id)).status).toBe("processing");
   });
 });
+
+describe("event_queue", () => {
+  const queueRow = async (id: string) =>
+    (await sql<{ due_at: Date; locked_by: string | null; infinite: boolean }[]>`
+      select due_at, locked_by, due_at = 'infinity' as infinite from event_queue where event_id = ${id}::uuid`)[0];
+  const lockedUntil = async (id: string) => (await sql<{ t: Date }[]>`select locked_until as t from events_log where id = ${id}::uuid`)[0].t;
+
+  it("holds every open event and follows it through each transition; a completed event leaves it", async () => {
+    const ok = countingHandler("queue.ok");
+    const flaky = countingHandler("queue.flaky", () => new Error("down"));
+    const refuse = countingHandler("queue.refuse", () => new NonRetriableError("no"));
+    await subscribe(sql, "queue.done", "queue.ok");
+    await subscribe(sql, "queue.retry", "queue.flaky");
+    await subscribe(sql, "queue.dead", "queue.refuse");
+    const bus = testBus(sql, [ok.handler, flaky.handler, refuse.handler]);
+    const [done, retry, dead] = [await emitTest(bus, "queue.done"), await emitTest(bus, "queue.retry"), await emitTest(bus, "queue.dead")];
+    for (const id of [done, retry, dead]) expect(await queueRow(id)).toMatchObject({ locked_by: null });
+
+    const claimed = await bus.claimDue(10);
+    for (const id of [done, retry, dead]) {
+      expect(claimed.map((c) => c.id)).toContain(id);
+      // The lease is the queue row's: held by this worker until the event's locked_until.
+      expect(await queueRow(id)).toMatchObject({ locked_by: bus.workerId, due_at: await lockedUntil(id) });
+    }
+    await bus.process(claimed);
+    expect(await queueRow(done)).toBeUndefined();
+    expect(await queueRow(retry)).toMatchObject({ locked_by: null, due_at: (await eventRow(sql, retry)).next_retry_at });
+    expect(await queueRow(dead)).toMatchObject({ locked_by: null, infinite: true });
+
+    // Released (a worker shutting down): unleased and due at once.
+    await makeDue(sql, retry);
+    const [again] = await bus.claimDue(10);
+    expect(again.id).toBe(retry);
+    await bus.release([retry]);
+    expect(await queueRow(retry)).toMatchObject({ locked_by: null });
+    expect((await queueRow(retry)).due_at.getTime()).toBeLessThanOrEqual(Date.now() + 1_000);
+
+    // Leased by a worker that vanished: the reaper gives it back, due at once, as failed.
+    const [lost] = await testBus(sql, [], { leaseMs: 1_000 }).claimDue(10);
+    expect(lost.id).toBe(retry);
+    await sql`update event_queue set due_at = now() - interval '1 second' where event_id = ${retry}::uuid`;
+    expect((await sql`select reap_expired_leases() as n`)[0].n).toBe(1);
+    expect(await queueRow(retry)).toMatchObject({ locked_by: null });
+    expect((await eventRow(sql, retry)).status).toBe("failed");
+  });
+
+  it("drops, at the next claim, the queue row of an event completed behind the state functions' back", async () => {
+    await subscribe(sql, "queue.edited", "queue.none");
+    const bus = testBus(sql, []);
+    const id = await emitTest(bus, "queue.edited");
+    await sql`update events_log set status = 'completed', processed_at = now() where id = ${id}::uuid`;
+    expect((await bus.claimDue(10)).map((c) => c.id)).not.toContain(id);
+    expect(await queueRow(id)).toBeUndefined();
+  });
+});
