@@ -86,7 +86,8 @@ as $$
       status = 'processing', attempt = e.attempt + 1, locked_by = p_worker, locked_until = now() + p_lease,
       next_retry_at = null, first_claimed_at = coalesce(e.first_claimed_at, now()), updated_at = now()
     where e.id = any (p_event_ids) and e.status in ('pending', 'failed')
-    returning e.*
+    returning e.id, e.event_type, e.aggregate_type, e.aggregate_id, e.store_id, e.payload, e.idempotency_key,
+              e.attempt, e.retry_count, e.max_retries, e.created_at
   ), held as (
     update event_queue q set locked_by = p_worker, due_at = now() + p_lease
     from leased l where q.event_id = any (p_event_ids) and q.event_id = l.id
