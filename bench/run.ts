@@ -6,7 +6,8 @@
  * Knobs (environment): BENCH_EVENTS (drain backlog, 20000), BENCH_RATE (latency
  * events/s, 1000), BENCH_LATENCY_SECONDS (30), BENCH_EMIT_MS (per emit run, 3000),
  * BENCH_ONLY (comma-separated: drain,emit,latency,scale), BENCH_SYSTEMS (feyxa,pg-boss,graphile-worker),
- * BENCH_VERBOSE=1 (workers' stderr).
+ * BENCH_VERBOSE=1 (workers' stderr), BENCH_PG_STATS=1 (after each drain, the server's time by
+ * statement from pg_stat_statements, statements inside functions included; embedded server only).
  */
 import { cpus } from "node:os";
 import { graphileWorker } from "./systems/graphile-worker.ts";

@@ -39,7 +39,10 @@ function open(clone: { url: string; drop(): Promise<void> }): BenchDatabase {
 }
 
 export async function startBenchServer(): Promise<BenchServer> {
-  const pg: TestPostgres = await startTestPostgres();
+  // BENCH_PG_STATS=1: pg_stat_statements loaded, so that a drain can say where the server's time went.
+  const pg: TestPostgres = await startTestPostgres(
+    process.env.BENCH_PG_STATS ? { shared_preload_libraries: "pg_stat_statements", "pg_stat_statements.track": "all" } : {},
+  );
   const admin = postgres(pg.adminUrl, { max: 1, ...quiet });
   const [{ version }] = await admin<{ version: string }[]>`select current_setting('server_version') as version`;
   await admin`create database feyxa_bench_empty_template`.catch(() => {});

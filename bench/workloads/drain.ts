@@ -8,6 +8,7 @@ import type { BenchSystem } from "../systems/system.ts";
 import { HANDLERS_PER_EVENT } from "../systems/system.ts";
 import { stopAll } from "../support/child.ts";
 import type { BenchServer } from "../support/server.ts";
+import { printStatementStats, resetStatementStats } from "../support/pg-stats.ts";
 import { waitUntil } from "../support/timing.ts";
 
 export interface DrainResult {
@@ -28,9 +29,11 @@ export async function drain(system: BenchSystem, server: BenchServer, events: nu
   await producer.emitBatch(0, events);
   await producer.close();
   await db.sql`analyze`;
+  await resetStatementStats(db.sql);
   const workers = await system.startWorkers(db.url, processes);
   try {
     await waitUntil(() => system.drained(db), DRAIN_TIMEOUT_MS, 25);
+    await printStatementStats(db.sql, `${system.name} drain`);
     const polledAt = Date.now();
     const peakRssMb = Math.max(...workers.map((w) => w.peakRssMb()));
     const doneAt = (await system.lastDoneAt(db)) ?? polledAt;

@@ -28,9 +28,11 @@ export interface EmbeddedOptions {
   port: number;
   /** false: wipe the data folder on stop (tests). */
   persistent?: boolean;
+  /** Extra server settings, e.g. `{ shared_preload_libraries: "pg_stat_statements" }` (the bench's BENCH_PG_STATS). */
+  settings?: Record<string, string>;
 }
 
-export async function startEmbeddedPostgres({ dataDir, port, persistent = true }: EmbeddedOptions): Promise<Database> {
+export async function startEmbeddedPostgres({ dataDir, port, persistent = true, settings = {} }: EmbeddedOptions): Promise<Database> {
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     user: "postgres",
@@ -40,7 +42,7 @@ export async function startEmbeddedPostgres({ dataDir, port, persistent = true }
     // Postgres refuses to run as root; as root (CI, containers) run it as user postgres.
     createPostgresUser: true,
     // The defaults suit a laptop; a bus wants a few more connections than 100 under load tests.
-    postgresFlags: ["-c", "max_connections=200", "-c", "fsync=on"],
+    postgresFlags: ["-c", "max_connections=200", "-c", "fsync=on", ...Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`])],
     onLog: () => {},
     onError: () => {},
   });

@@ -43,10 +43,11 @@ export function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
-export async function startTestPostgres(): Promise<TestPostgres> {
+/** @param settings extra server settings for the embedded server (ignored with DATABASE_URL). */
+export async function startTestPostgres(settings: Record<string, string> = {}): Promise<TestPostgres> {
   const scratch = process.env.DATABASE_URL ? undefined : await scratchDir();
   const server = scratch
-    ? await startEmbeddedPostgres({ dataDir: join(scratch, "pg"), port: await freePort(), persistent: false })
+    ? await startEmbeddedPostgres({ dataDir: join(scratch, "pg"), port: await freePort(), persistent: false, settings })
     : { url: process.env.DATABASE_URL!, stop: async () => {} };
   const template = `feyxa_template_${process.pid}`;
   const admin = postgres(server.url, { max: 1, onnotice: () => {} });
