@@ -13,10 +13,9 @@ create extension if not exists pgcrypto;
 
 -- Event types look like `order.created`: lowercase dot-separated words.
 -- No `set search_path` here, unlike every other function of the bus: a function with one
--- is never inlined, and this one sits in events_log's CHECK, which PostgreSQL evaluates on
--- every update of a row (each claim and completion), where a real call costs several
--- microseconds. Every name in it is schema-qualified instead, so no search_path can
--- change what it calls.
+-- is never inlined, and this one checks every event stored (the domain below), where a
+-- real call costs several microseconds. Every name in it is schema-qualified instead, so
+-- no search_path can change what it calls.
 create or replace function event_type_is_valid(p_event_type text)
 returns boolean
 language sql immutable parallel safe
@@ -27,13 +26,32 @@ $$;
 comment on function event_type_is_valid(text) is
   'True when the text is a well-formed event type such as order.created (lowercase words joined by dots, at most 100 characters).';
 
+-- What an event is born with and never changes is checked by domains, not by CHECKs of
+-- the table: PostgreSQL evaluates a table's CHECK constraints on every update of a row,
+-- whatever columns the update changes, and every event is updated twice (its claim and
+-- its completion); a domain's check runs only when a value is stored in the column
+-- (npm run bench: the drain from 46,500 to 50,900 handler runs a second without the
+-- re-checks).
+do $$ begin
+  create domain event_type_name as text check (event_type_is_valid(value));
+exception when duplicate_object then null;
+end $$;
+do $$ begin
+  create domain aggregate_type_name as text check (value ~ '^[a-z][a-z0-9_]{0,62}$');
+exception when duplicate_object then null;
+end $$;
+do $$ begin
+  create domain event_payload as jsonb check (jsonb_typeof(value) = 'object');
+exception when duplicate_object then null;
+end $$;
+
 create table if not exists events_log (
   id               uuid primary key default gen_random_uuid(),
-  event_type       text not null check (event_type_is_valid(event_type)),
-  aggregate_type   text not null check (aggregate_type ~ '^[a-z][a-z0-9_]{0,62}$'),
+  event_type       event_type_name not null,
+  aggregate_type   aggregate_type_name not null,
   aggregate_id     uuid not null,
   store_id         uuid,
-  payload          jsonb not null default '{}' check (jsonb_typeof(payload) = 'object'),
+  payload          event_payload not null default '{}',
   idempotency_key  text not null unique check (length(idempotency_key) between 1 and 200),
   status           text not null default 'pending'
                    check (status in ('pending', 'processing', 'completed', 'failed', 'dead')),
