@@ -223,11 +223,24 @@ describe("an attempt", () => {
 });
 
 describe("complete_attempts", () => {
+  it("is a no-op for results written a second time (a call retried after its answer was lost)", async () => {
+    await subscribe(sql, "twice.event", "twice.h");
+    const bus = testBus(sql, []);
+    const id = await emitTest(bus, "twice.event");
+    const claimed = (await bus.claimOne(id))!;
+    const results = [{ event_id: claimed.id, attempt: claimed.attempt, handlers: [{ handler_name: "twice.h", status: "success", duration_ms: 3 }] }];
+    const first = await sql`select * from complete_attempts(${bus.workerId}, ${sql.json(results)})`;
+    const second = await sql`select * from complete_attempts(${bus.workerId}, ${sql.json(results)})`;
+    expect(first).toMatchObject([{ event_id: id, status: "completed", lease_held: true }]);
+    expect(second).toMatchObject([{ event_id: id, status: "completed", lease_held: false }]);
+    expect(await handlerRows(sql, id)).toMatchObject([{ handler_name: "twice.h", attempt: 1, status: "success", duration_ms: 3 }]);
+  });
+
   it("refuses results for an event that does not exist, and writes none of the batch", async () => {
     await subscribe(sql, "ghost.event", "ghost.h");
     const bus = testBus(sql, []);
     const id = await emitTest(bus, "ghost.event");
-    const [claimed] = await bus.claimDue(10);
+    const claimed = (await bus.claimOne(id))!;
     const ghost = crypto.randomUUID();
     const run = { handler_name: "ghost.h", status: "success", duration_ms: 1 };
     const results = [{ event_id: claimed.id, attempt: claimed.attempt, handlers: [run] }, { event_id: ghost, attempt: 1, handlers: [run] }];
