@@ -5,6 +5,7 @@
  * completed jobs), so the latency run adds a probe: a trigger noting each deletion's time.
  */
 import { Logger, makeWorkerUtils, runMigrations, type AddJobsJobSpec } from "graphile-worker";
+import pg from "pg";
 import { startWorker } from "../support/child.ts";
 import { HANDLERS_PER_EVENT, type BenchSystem } from "./system.ts";
 
@@ -28,7 +29,14 @@ export const graphileWorker: BenchSystem = {
   },
 
   async producer(url, connections) {
-    const utils = await makeWorkerUtils({ connectionString: url, maxPoolSize: connections, logger: silentLogger });
+    // Our own pool, so that a connection terminated when the bench drops the database after
+    // close() is an event we expect, not an unhandled 'error' that kills the bench.
+    const pool = new pg.Pool({ connectionString: url, max: connections });
+    let closing = false;
+    const report = (error: Error) => closing || console.error("graphile-worker producer:", error.message);
+    pool.on("error", report);
+    pool.on("connect", (client) => client.on("error", report)); // as graphile-worker asks of a pool it is given
+    const utils = await makeWorkerUtils({ pgPool: pool, logger: silentLogger });
     return {
       emitOne: async (i) => void (await utils.addJobs(jobsOf(i))),
       emitBatch: async (from, count) => {
@@ -36,7 +44,11 @@ export const graphileWorker: BenchSystem = {
         for (let i = from; i < from + count; i++) specs.push(...jobsOf(i));
         await utils.addJobs(specs);
       },
-      close: async () => void (await utils.release()),
+      close: async () => {
+        closing = true;
+        await utils.release();
+        await pool.end();
+      },
     };
   },
 
