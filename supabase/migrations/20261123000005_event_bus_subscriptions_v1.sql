@@ -17,3 +17,22 @@ insert into event_subscriptions (event_pattern, handler_name) values
   ('ticket.created',     'trust.create_notification'),
   ('ticket.created',     'trust.auto_assign')
 on conflict (event_pattern, handler_name) do nothing;
+
+-- Dispatchers cache the subscriptions; tell them when they change.
+create or replace function notify_subscriptions_changed()
+returns trigger
+language plpgsql
+set search_path = public, pg_catalog
+as $$
+begin
+  perform pg_notify('feyxa_subscriptions', '');
+  return null;
+end;
+$$;
+comment on function notify_subscriptions_changed() is
+  'Trigger: NOTIFY feyxa_subscriptions so that dispatchers reload their routing cache.';
+
+drop trigger if exists event_subscriptions_changed on event_subscriptions;
+create trigger event_subscriptions_changed
+  after insert or update or delete or truncate on event_subscriptions
+  for each statement execute function notify_subscriptions_changed();
