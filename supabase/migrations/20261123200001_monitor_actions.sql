@@ -138,6 +138,7 @@ as $$
 declare
   v_previous jsonb := monitor_begin_action(p_action_id, 'redrive',
     jsonb_build_object('event_type', p_event_type, 'error', p_error));
+  v_moved uuid[];
   v_first uuid;
   v_count int;
   v_remaining int;
@@ -160,10 +161,11 @@ begin
     update events_log e set status = 'failed', next_retry_at = now(), processed_at = null, updated_at = now()
     from picked where e.id = picked.id
     returning e.id
-  ), requeued as (
-    update event_queue q set due_at = now() from moved m where q.event_id = m.id
   )
-  select count(*), min(id::text)::uuid into v_count, v_first from moved;
+  select array_agg(id) into v_moved from moved;
+  perform enqueue_events(v_moved);
+  v_count := coalesce(cardinality(v_moved), 0);
+  v_first := v_moved[1];
   select count(*) into v_remaining from event_queue q join events_log e on e.id = q.event_id
   where q.due_at = 'infinity' and q.locked_by is null
     and e.status = 'dead' and e.event_type = p_event_type and (p_error is null or e.error_message = p_error);

@@ -51,7 +51,7 @@ export async function makeDue(sql: Sql, id?: string): Promise<void> {
       update events_log set next_retry_at = now()
       where status = 'failed' and (${id ?? null}::uuid is null or id = ${id ?? null}::uuid) returning id
     )
-    update event_queue q set due_at = now() from due where q.event_id = due.id and q.locked_by is null`;
+    select enqueue_events(array(select id from due))`;
 }
 
 /** Makes an event dead at once, as if its retries had run out (the queue parks it for an operator). */
@@ -62,6 +62,5 @@ export async function markDead(sql: Sql, id: string, error: string | null = null
              locked_by = null, locked_until = null, error_message = coalesce(${error}, error_message)
       where id = ${id}::uuid returning id
     )
-    insert into event_queue (event_id, due_at) select id, 'infinity' from dead
-    on conflict (event_id) do update set due_at = 'infinity', locked_by = null`;
+    select enqueue_events(array(select id from dead), 'infinity')`;
 }
