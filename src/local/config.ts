@@ -24,7 +24,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   return {
     databaseUrl: env.DATABASE_URL || undefined,
     pgPort: positiveInt(env.FEYXA_PG_PORT, 54322, "FEYXA_PG_PORT"),
-    dataDir: resolve(env.FEYXA_DATA_DIR ?? ".data/postgres"),
+    dataDir: resolve(env.FEYXA_DATA_DIR ?? ".data/postgres-17"),
     gatewayPort: positiveInt(env.FEYXA_GATEWAY_PORT, 54321, "FEYXA_GATEWAY_PORT"),
     retryIntervalMs: positiveInt(env.FEYXA_RETRY_INTERVAL_MS, 30_000, "FEYXA_RETRY_INTERVAL_MS"),
     leaseMs: positiveInt(env.FEYXA_LEASE_MS, 30_000, "FEYXA_LEASE_MS"),

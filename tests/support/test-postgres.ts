@@ -1,8 +1,18 @@
 /**
- * The test suite's PostgreSQL: DATABASE_URL when set, else a throw-away embedded one on
- * a free port. A template database is migrated once; each test file clones it (a
- * CREATE DATABASE ... TEMPLATE takes a few tens of milliseconds), so tests never see
- * each other's rows.
+ * The test suite's PostgreSQL, made the way a hosted Supabase project's is
+ * (src/local/supabase-shape.sql): the cluster's superuser is supabase_admin; the
+ * migrations run as the non-superuser `postgres` under Supabase's default privileges;
+ * tests connect as `postgres`, as the functions' SUPABASE_DB_URL does.
+ *
+ * Which server:
+ * - default: a throw-away embedded PostgreSQL 17 (what new Supabase projects run);
+ * - FEYXA_TEST_PG=15: a throw-away cluster of Debian's PostgreSQL 15 (many existing projects);
+ * - DATABASE_URL: an existing server, as a superuser (it plays supabase_admin; the shape's
+ *   roles are created there).
+ *
+ * A template database is shaped and migrated once; each test file clones it (CREATE
+ * DATABASE ... TEMPLATE takes a few tens of milliseconds), so tests never see each
+ * other's rows.
  */
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -11,11 +21,17 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { migrate } from "../../src/local/migrate.ts";
 import { startEmbeddedPostgres } from "../../src/local/postgres.ts";
+import { asMigrator, createProjectDatabase, shapeLikeHosted, withDatabase } from "../../src/local/supabase-shape.ts";
+import { startSystemPostgres } from "./system-postgres.ts";
+
+export { withDatabase };
 
 export interface TestPostgres {
-  /** A URL to the server's maintenance database, for CREATE/DROP DATABASE. */
+  /** As supabase_admin, the maintenance database: for CREATE/DROP DATABASE only. */
   adminUrl: string;
   template: string;
+  /** The server's major version (17, or 15 under FEYXA_TEST_PG=15). */
+  major: number;
   stop(): Promise<void>;
 }
 
@@ -37,47 +53,60 @@ async function scratchDir(): Promise<string> {
   return dir;
 }
 
-export function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
+interface Server { superuserUrl: string; stop(): Promise<void> }
 
-/** @param settings extra server settings for the embedded server (ignored with DATABASE_URL). */
-export async function startTestPostgres(settings: Record<string, string> = {}): Promise<TestPostgres> {
-  const scratch = process.env.DATABASE_URL ? undefined : await scratchDir();
-  const server = scratch
-    ? await startEmbeddedPostgres({ dataDir: join(scratch, "pg"), port: await freePort(), persistent: false, settings })
-    : { url: process.env.DATABASE_URL!, stop: async () => {} };
-  const template = `feyxa_template_${process.pid}`;
-  const admin = postgres(server.url, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`drop database if exists ${template}`);
-  await admin.unsafe(`create database ${template}`);
-  await admin.end();
-  const templateSql = postgres(withDatabase(server.url, template), { max: 1, onnotice: () => {} });
-  await migrate(templateSql);
-  await templateSql.end();
+/** The server the suite runs on, before any shaping. */
+export async function startServer(settings: Record<string, string> = {}): Promise<Server> {
+  if (process.env.DATABASE_URL) return { superuserUrl: process.env.DATABASE_URL, stop: async () => {} };
+  if (process.env.FEYXA_TEST_PG === "15") return await startSystemPostgres(await freePort(), settings);
+  if (process.env.FEYXA_TEST_PG && process.env.FEYXA_TEST_PG !== "17") throw new Error("FEYXA_TEST_PG is 17 (embedded, the default) or 15 (Debian's)");
+  const scratch = await scratchDir();
+  const pg = await startEmbeddedPostgres({ dataDir: join(scratch, "pg"), port: await freePort(), persistent: false, settings });
   return {
-    adminUrl: server.url,
-    template,
+    superuserUrl: pg.superuserUrl!,
     async stop() {
-      const sql = postgres(server.url, { max: 1, onnotice: () => {} });
-      await sql.unsafe(`drop database if exists ${template} with (force)`).catch(() => {});
-      await sql.end();
-      await server.stop();
-      if (scratch) await rm(scratch, { recursive: true, force: true });
+      await pg.stop();
+      await rm(scratch, { recursive: true, force: true });
     },
   };
 }
 
-/** A fresh, migrated database cloned from the template. */
-export async function cloneDatabase(adminUrl: string, template: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `feyxa_t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+/** @param settings extra server settings (ignored with DATABASE_URL). */
+export async function startTestPostgres(settings: Record<string, string> = {}): Promise<TestPostgres> {
+  const server = await startServer(settings);
+  const adminUrl = server.superuserUrl;
+  await shapeLikeHosted(adminUrl, "postgres"); // the cluster's roles; the embedded server has them already
+  const template = `feyxa_template_${process.pid}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name} template ${template}`);
+  await admin.unsafe(`drop database if exists ${template}`);
+  const [{ major }] = await admin<{ major: number }[]>`select current_setting('server_version_num')::int / 10000 as major`;
   await admin.end();
+  await createProjectDatabase(adminUrl, template);
+  await shapeLikeHosted(adminUrl, template);
+  const templateSql = postgres(asMigrator(withDatabase(adminUrl, template)), { max: 1, onnotice: () => {} });
+  await migrate(templateSql);
+  await templateSql.end();
   return {
-    url: withDatabase(adminUrl, name),
+    adminUrl,
+    template,
+    major,
+    async stop() {
+      const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
+      await sql.unsafe(`drop database if exists ${template} with (force)`).catch(() => {});
+      await sql.end();
+      await server.stop();
+    },
+  };
+}
+
+/** A fresh, migrated database cloned from the template; its url connects as `postgres`. */
+export async function cloneDatabase(adminUrl: string, template: string): Promise<{ url: string; superuserUrl: string; drop(): Promise<void> }> {
+  const name = `feyxa_t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  await createProjectDatabase(adminUrl, name, template);
+  const superuserUrl = withDatabase(adminUrl, name);
+  return {
+    url: asMigrator(superuserUrl),
+    superuserUrl,
     async drop() {
       const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
       await sql.unsafe(`drop database if exists ${name} with (force)`);
