@@ -21,7 +21,10 @@ export async function seedDemo(sql: Sql): Promise<boolean> {
       }
     }
     for (const [email, name] of [["awa@feyxa.local", "Awa"], ["moussa@feyxa.local", "Moussa"]]) {
-      const [user] = await tx<{ id: string }[]>`insert into auth.users (email) values (${email}) on conflict (email) do update set email = excluded.email returning id`;
+      // Supabase Auth gives a user its id; auth.users has no default for it.
+      await tx`insert into auth.users (id, email) select gen_random_uuid(), ${email}
+               where not exists (select 1 from auth.users where email = ${email})`;
+      const [user] = await tx<{ id: string }[]>`select id from auth.users where email = ${email}`;
       await tx`insert into support_agents (user_id, display_name) values (${user.id}, ${name}) on conflict do nothing`;
     }
     return true;

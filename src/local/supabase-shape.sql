@@ -28,11 +28,28 @@ alter role authenticated set statement_timeout = '8s';
 -- PostgREST logs in as authenticator (NOINHERIT) and SET ROLEs to the request's role.
 alter role authenticator with login noinherit password 'authenticator';
 grant anon, authenticated, service_role to authenticator;
--- postgres may act as each API role (SET ROLE), as it can on a hosted project.
+-- postgres may act as each API role (SET ROLE), as it can on a hosted project; from 16 on,
+-- where CREATEROLE alone no longer lets it hand them out, with ADMIN OPTION
+-- (migrations/20250605172253_grant_with_admin_to_postgres_16_and_above.sql).
 grant anon, authenticated, service_role to postgres;
+do $$
+begin
+  if current_setting('server_version_num')::int >= 160000 then
+    execute 'grant anon, authenticated, service_role to postgres with admin option';
+  end if;
+end;
+$$;
 -- Supabase Auth's own role owns the auth schema; postgres is not a member of it
 -- (migrations/20240627101908_revoke_supabase_auth_admin_from_postgres.sql).
 alter role supabase_auth_admin with login noinherit createrole;
+
+-- postgres owns the project's database objects; the database itself it may use fully
+-- (demote-postgres: GRANT ALL ON DATABASE postgres TO postgres).
+do $$
+begin
+  execute format('grant all on database %I to postgres', current_database());
+end;
+$$;
 
 -- Extensions live in their own schema (initial-schema: `extensions`).
 create schema if not exists extensions;
@@ -82,6 +99,8 @@ create table if not exists auth.users (
   is_anonymous boolean not null default false
 );
 comment on table auth.users is 'Auth: Stores user login data within a secure schema. (Supabase Auth''s columns; the harness''s stand-in.)';
+-- GoTrue's uniqueness of emails: partial, SSO users may share one.
+create unique index if not exists users_email_partial_key on auth.users (email) where (is_sso_user = false);
 alter table auth.users owner to supabase_auth_admin;
 grant all on auth.users to postgres;
 

@@ -12,9 +12,10 @@ import { listQuery } from "../../src/functions/monitor/schemas.ts";
 import { useDatabase } from "../support/database.ts";
 import { uuid } from "../support/bus.ts";
 
-const { sql, url } = await useDatabase();
+const { sql, superuserUrl } = await useDatabase();
 const plans: string[] = [];
-const explained = postgres(url, { max: 1, onnotice: (notice) => plans.push(String(notice.message)) });
+// LOAD 'auto_explain' takes a superuser (hosted projects do not let postgres load it either).
+const explained = postgres(superuserUrl, { max: 1, onnotice: (notice) => plans.push(String(notice.message)) });
 afterAll(() => explained.end());
 
 const admin = uuid();

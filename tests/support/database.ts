@@ -5,7 +5,10 @@ import type { Sql } from "../../src/core/types.ts";
 import { cloneDatabase } from "./test-postgres.ts";
 
 export interface TestDatabase {
+  /** As postgres, the role the migrations, the functions and the tests use. */
   url: string;
+  /** As supabase_admin: only for what a project's own roles may not do (LOAD 'auto_explain'). */
+  superuserUrl: string;
   sql: Sql;
 }
 
@@ -16,5 +19,5 @@ export async function useDatabase(): Promise<TestDatabase> {
     await sql.end({ timeout: 5 });
     await clone.drop();
   });
-  return { url: clone.url, sql };
+  return { url: clone.url, superuserUrl: clone.superuserUrl, sql };
 }

@@ -21,7 +21,7 @@ export async function openShop(sql: Sql, products: { name: string; price: number
 }
 
 export async function hireAgent(sql: Sql, name: string): Promise<string> {
-  const [user] = await sql<{ id: string }[]>`insert into auth.users (email) values (${`${name.toLowerCase()}-${crypto.randomUUID().slice(0, 6)}@support.test`}) returning id`;
+  const [user] = await sql<{ id: string }[]>`insert into auth.users (id, email) values (gen_random_uuid(), ${`${name.toLowerCase()}-${crypto.randomUUID().slice(0, 6)}@support.test`}) returning id`;
   await sql`insert into support_agents (user_id, display_name) values (${user.id}, ${name})`;
   return user.id;
 }
