@@ -73,6 +73,21 @@ export async function claimEvent(sql: Queryable, eventId: string, worker: string
   return rows[0] && toClaimed(rows[0]);
 }
 
+/** The id of an event due now that no worker holds (the head of the queue), if any. */
+export async function nextDueEvent(sql: Sql): Promise<string | undefined> {
+  const [row] = await sql<{ event_id: string }[]>`
+    select event_id from event_queue where locked_by is null and due_at <= now() order by due_at limit 1`;
+  return row?.event_id;
+}
+
+/**
+ * Asks the database for a drain wake-up of process-event about this event: the coalesced
+ * pg_net call the emit path sends. Does nothing where pg_net or functions_url is missing.
+ */
+export async function wakeByHttp(sql: Sql, eventId: string): Promise<void> {
+  await sql`select wake_dispatchers_by_http(${eventId}::uuid)`;
+}
+
 /** Returns the ids whose lease this worker still holds. */
 export async function renewLeases(sql: Sql, worker: string, eventIds: string[], leaseMs: number): Promise<Set<string>> {
   const rows = await sql<{ id: string }[]>`

@@ -24,13 +24,13 @@ export function createFunctions(
 ): Record<string, FetchHandler> {
   return {
     "process-event": createProcessEvent(bus, {
-      auth, onError, payloadSchemas: eventCatalog, clientEmittable, authorizeEmit: authorizeClientEmit,
+      auth, env, onError, payloadSchemas: eventCatalog, clientEmittable, authorizeEmit: authorizeClientEmit,
     }),
     checkout: createCheckout(bus, { auth, onError }),
     "confirm-delivery": createConfirmDelivery(bus, { auth, onError }),
     storefront: createStorefront(bus, { auth, onError }),
     "order-status": createOrderStatus(bus, { auth, onError }),
-    "retry-failed-events": createRetryFailedEvents(bus, { auth, onError }),
+    "retry-failed-events": createRetryFailedEvents(bus, { auth, env, onError }),
     automations: createAutomations(bus, { auth, onError }),
     "automations-poll": createAutomationsPoll(bus, { auth, onError }),
     "event-monitor": createEventMonitor(bus, { auth, onError }),

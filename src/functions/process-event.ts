@@ -6,7 +6,9 @@
  *   A duplicate idempotency key answers `duplicate: true` with the original's state,
  *   and runs nothing again.
  * - `{event_id, drain?}`: processes that stored event if it is due (what the
- *   database's pg_net wake-up sends); with `drain`, also other due events, within budget.
+ *   database's pg_net wake-up sends); with `drain`, also other due events, as much as
+ *   fits one invocation (src/functions/drain.ts: `max_events`, `max_handler_runs`,
+ *   `batch_size`, `budget_ms`), answering `drained: {claimed, batches, stopped, more, ...}`.
  */
 import type { Caller } from "../core/auth.ts";
 import type { Bus } from "../core/bus.ts";
@@ -18,7 +20,7 @@ import { z } from "zod";
 import type { AttemptOutcome, ClaimedEvent, NewEvent, Queryable } from "../core/types.ts";
 import { type AuthSource, callerOf } from "./caller.ts";
 import { appendToStream } from "../history/stream.ts";
-import { drainWithin } from "./drain.ts";
+import { drainLimits, drainWithin } from "./drain.ts";
 
 export interface ProcessEventOptions {
   /** How callers are verified; unset: the function answers 503. */
@@ -29,13 +31,14 @@ export interface ProcessEventOptions {
   authorizeEmit?: (tx: Queryable, caller: Caller, event: NewEvent) => Promise<void>;
   /** Payload schemas by event type (the engines' catalog); types not listed take any JSON object. */
   payloadSchemas?: Readonly<Record<string, z.ZodType>>;
-  /** Time budget of a drain wake-up. */
+  /** Wall-clock backstop of a drain wake-up (default FEYXA_DRAIN_BUDGET_MS, else 5 s). */
   drainBudgetMs?: number;
+  /** The environment, read per request: the FEYXA_DRAIN_* limits of a drain wake-up. */
+  env?: () => Record<string, string | undefined>;
   onError?: (error: unknown) => void;
 }
 
 export function createProcessEvent(bus: Bus, options: ProcessEventOptions): FetchHandler {
-  const drainBudgetMs = options.drainBudgetMs ?? 5_000;
   const authorizeEmit = options.authorizeEmit ?? serverOnly;
   return withErrors(async (request) => {
     requireMethod(request, "POST");
@@ -44,9 +47,15 @@ export function createProcessEvent(bus: Bus, options: ProcessEventOptions): Fetc
     if ("event_id" in body) {
       const input = parseWith(existingEventSchema, body);
       if (caller.kind !== "server") await authorizeAsk(bus, input, options.clientEmittable ?? new Set());
+      const startedAt = performance.now();
+      const limits = input.drain
+        ? drainLimits(input, options.env?.() ?? {}, { env: "FEYXA_DRAIN_BUDGET_MS", defaultMs: options.drainBudgetMs ?? 5_000 })
+        : undefined;
       const claimed = await bus.claimOne(input.event_id);
-      const result = claimed ? await processedAnswer(bus, claimed) : await currentAnswer(bus, input.event_id, false);
-      const drained = input.drain ? await drainWithin(bus, drainBudgetMs, 50) : undefined;
+      const outcome = claimed ? (await bus.process([claimed]))[0] : undefined;
+      const result = outcome ? describeOutcome(outcome, claimed!.attempt) : await currentAnswer(bus, input.event_id, false);
+      // The event asked about counts against the invocation's bounds like any other.
+      const drained = limits ? await drainWithin(bus, limits, { startedAt, outcomes: outcome ? [outcome] : [] }) : undefined;
       return json({ ...result, ...(drained ? { drained } : {}) });
     }
     const input = parseWith(newEventSchema, body);
