@@ -6,7 +6,8 @@
  *   bearer), or a JWT with role `service_role` (the legacy service key);
  * - a user: a JWT with role `authenticated`, audience `authenticated` and a user id, signed
  *   HS256 with the project's JWT secret, or ES256/RS256 with a key of the project's JWKS;
- * - anon: no credentials, a publishable key, or a JWT with role `anon`.
+ * - anon: no credentials, a publishable key (`sb_publishable_…`, one of the project's when
+ *   they are configured), or a JWT with role `anon`.
  *
  * Anything presented that does not verify (expired, not yet valid, wrong audience,
  * forged, `alg: none`, an unknown secret key) is a 401 that says no more than that.
@@ -21,6 +22,8 @@ export interface AuthConfig {
   jwks?: JSONWebKeySet | URL;
   /** Secret API keys (sb_secret_…) that identify server callers. */
   secretKeys?: string[];
+  /** The project's publishable keys (sb_publishable_…): anon. When given, another sb_publishable_ key is refused. */
+  publishableKeys?: string[];
 }
 
 /** The verified claims of a signed-in user, as Supabase Auth issues them. */
@@ -54,6 +57,9 @@ export async function identifyCaller(request: Request, config: AuthConfig): Prom
   for (const key of [apikey, bearer]) {
     if (key.startsWith("sb_secret_")) {
       if (await isSecretKey(key, config.secretKeys ?? [])) return { kind: "server" };
+      throw unauthorized();
+    }
+    if (key.startsWith("sb_publishable_") && config.publishableKeys?.length && !config.publishableKeys.includes(key)) {
       throw unauthorized();
     }
   }
@@ -126,12 +132,66 @@ async function isSecretKey(candidate: string, keys: string[]): Promise<boolean> 
   return found;
 }
 
-/** The configuration from the environment Supabase gives functions (Deno.env / process.env). */
+/**
+ * The configuration from the environment a function runs in (Deno.env / process.env), as a
+ * hosted Supabase project provides it, plus our own settings (names the CLI accepts:
+ * `supabase secrets set` refuses names that start with SUPABASE_):
+ *
+ * - `SUPABASE_SECRET_KEYS`, `SUPABASE_PUBLISHABLE_KEYS`: JSON dictionaries of the project's
+ *   API keys, `{"default":"sb_secret_…"}` (a comma list is read too); `FEYXA_SECRET_KEY`, one
+ *   more server key of our own (comma list for a rotation);
+ * - `FEYXA_JWT_SECRET`: the project's legacy JWT secret, for HS256 user tokens (hosted
+ *   functions are not given it; `SUPABASE_JWT_SECRET` is read where a runtime gives it);
+ * - `SUPABASE_JWKS`: the project's signing keys as a JWKS document; otherwise fetched from
+ *   `SUPABASE_JWKS_URL` or `${SUPABASE_URL}/auth/v1/.well-known/jwks.json`.
+ */
 export function authConfigFromEnv(env: Record<string, string | undefined>): AuthConfig | undefined {
-  const jwtSecret = env.FEYXA_JWT_SECRET ?? env.SUPABASE_JWT_SECRET;
-  const jwksUrl = env.SUPABASE_JWKS_URL ?? (env.SUPABASE_URL ? `${env.SUPABASE_URL.replace(/\/$/, "")}/auth/v1/.well-known/jwks.json` : undefined);
-  const secretKeys = [env.FEYXA_SECRET_KEY, ...(env.SUPABASE_SECRET_KEYS ?? "").split(","), env.SUPABASE_SECRET_KEY]
-    .map((k) => k?.trim()).filter((k): k is string => !!k);
-  if (!jwtSecret && !jwksUrl && secretKeys.length === 0) return undefined;
-  return { jwtSecret, jwks: jwksUrl ? new URL(jwksUrl) : undefined, secretKeys };
+  const jwtSecret = env.FEYXA_JWT_SECRET?.trim() || env.SUPABASE_JWT_SECRET?.trim() || undefined;
+  const jwks = jwksFromEnv(env);
+  const secretKeys = [...new Set([...apiKeys(env.FEYXA_SECRET_KEY), ...apiKeys(env.SUPABASE_SECRET_KEYS), ...apiKeys(env.SUPABASE_SECRET_KEY)])];
+  const publishableKeys = [...new Set([...apiKeys(env.SUPABASE_PUBLISHABLE_KEYS), ...apiKeys(env.SUPABASE_PUBLISHABLE_KEY)])];
+  if (!jwtSecret && !jwks && secretKeys.length === 0) return undefined;
+  return { jwtSecret, jwks, secretKeys, ...(publishableKeys.length > 0 ? { publishableKeys } : {}) };
+}
+
+/**
+ * The keys of a SUPABASE_*_KEYS value: the string values of a JSON dictionary (or array), or
+ * else a comma-separated list. A value that starts like JSON but does not parse yields no key:
+ * never its fragments, which a comma split would turn into keys.
+ */
+export function apiKeys(value: string | undefined): string[] {
+  const text = value?.trim() ?? "";
+  if (text === "") return [];
+  let values: unknown[] = text.split(",");
+  if (text.startsWith("{") || text.startsWith("[")) {
+    try {
+      const parsed: unknown = JSON.parse(text);
+      values = Array.isArray(parsed) ? parsed : parsed && typeof parsed === "object" ? Object.values(parsed) : [];
+    } catch {
+      values = [];
+    }
+  }
+  return values.filter((v): v is string => typeof v === "string").map((v) => v.trim()).filter((v) => v !== "");
+}
+
+/** SUPABASE_JWKS (a JWKS document, or a bare array of keys) if it parses; else the JWKS URL. */
+function jwksFromEnv(env: Record<string, string | undefined>): AuthConfig["jwks"] {
+  const document = env.SUPABASE_JWKS?.trim();
+  if (document) {
+    try {
+      const parsed = JSON.parse(document) as JSONWebKeySet | JSONWebKeySet["keys"];
+      const keys = Array.isArray(parsed) ? parsed : parsed?.keys;
+      if (Array.isArray(keys)) return { keys };
+    } catch {
+      // not JSON: fall back to the URL, which serves the same keys
+    }
+  }
+  const base = env.SUPABASE_URL?.trim().replace(/\/+$/, "");
+  const url = env.SUPABASE_JWKS_URL?.trim() || (base ? `${base}/auth/v1/.well-known/jwks.json` : undefined);
+  if (!url) return undefined;
+  try {
+    return new URL(url);
+  } catch {
+    return undefined;
+  }
 }

@@ -7,7 +7,7 @@ export type AuthSource = () => AuthConfig | undefined;
 export async function callerOf(request: Request, auth: AuthSource): Promise<Caller> {
   const config = auth();
   if (!config) {
-    throw new HttpError(503, "unavailable", "authentication is not configured for this function: set SUPABASE_JWT_SECRET, SUPABASE_JWKS_URL or SUPABASE_SECRET_KEYS");
+    throw new HttpError(503, "unavailable", "authentication is not configured for this function: set FEYXA_JWT_SECRET, SUPABASE_JWKS or SUPABASE_URL, or SUPABASE_SECRET_KEYS / FEYXA_SECRET_KEY");
   }
   return await identifyCaller(request, config);
 }

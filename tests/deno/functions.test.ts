@@ -21,7 +21,7 @@ function freePort(): number {
   return port;
 }
 
-/** The project's secret key, as Supabase hands it to functions; server callers present it. */
+/** The project's secret key; Supabase hands functions SUPABASE_SECRET_KEYS as a JSON dictionary of them. */
 const SECRET_KEY = "sb_secret_deno_test_key";
 
 async function withFunction(name: string, run: (url: string) => Promise<void>, env: Record<string, string> = {}): Promise<void> {
@@ -29,7 +29,7 @@ async function withFunction(name: string, run: (url: string) => Promise<void>, e
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-net", "--allow-env", "--allow-read", `supabase/functions/${name}/index.ts`],
     cwd: root,
-    env: { SUPABASE_DB_URL: databaseUrl!, PORT: String(port), SUPABASE_SECRET_KEYS: SECRET_KEY, ...env },
+    env: { SUPABASE_DB_URL: databaseUrl!, PORT: String(port), SUPABASE_SECRET_KEYS: JSON.stringify({ default: SECRET_KEY }), ...env },
     stdout: "null",
     stderr: "inherit",
   }).spawn();
