@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import type { Bus } from "../core/bus.ts";
+import { withCorsAll } from "../core/cors.ts";
 import { HttpError } from "../core/errors.ts";
 import { type FetchHandler, json, readJson, requireMethod, withErrors } from "../core/http.ts";
 
@@ -23,7 +24,7 @@ function demoAction(bus: Bus, run: (orderId: string) => Promise<number>, onError
 }
 
 export function createDemoFunctions(bus: Bus, onError?: (error: unknown) => void): Record<string, FetchHandler> {
-  return {
+  return withCorsAll({ // the storefront page calls them, as it calls the real functions
     "demo-pay": demoAction(bus, async (orderId) =>
       (await bus.sql`update payments set status = 'paid', provider_ref = ${`demo_${Date.now()}`}
                      where order_id = ${orderId}::uuid and status = 'pending'`).count, onError),
@@ -31,5 +32,5 @@ export function createDemoFunctions(bus: Bus, onError?: (error: unknown) => void
       (await bus.sql`update deliveries set status = 'delivered'
                      where order_id = ${orderId}::uuid and status in ('pending', 'shipped')
                        and exists (select 1 from orders o where o.id = ${orderId}::uuid and o.status <> 'cancelled')`).count, onError),
-  };
+  }, onError);
 }

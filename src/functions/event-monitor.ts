@@ -14,7 +14,6 @@ import { type AuthConfig, verifyRequest } from "../core/auth.ts";
 import type { Bus } from "../core/bus.ts";
 import { HttpError } from "../core/errors.ts";
 import { type FetchHandler, json, parseWith, readJson, requireMethod, withErrors } from "../core/http.ts";
-import { CORS } from "./gateway.ts";
 import { recentActions, runAction, whoAmI } from "./monitor/actions.ts";
 import { asCaller } from "./monitor/as-caller.ts";
 import { eventDetail, listEvents } from "./monitor/events.ts";
@@ -29,18 +28,8 @@ export interface EventMonitorOptions {
 
 const EVENT_PATH = /^\/events\/([0-9a-f-]{36})$/i;
 
+/** The page is served from another origin on Supabase: its CORS is the shared wrapper's (src/core/cors.ts). */
 export function createEventMonitor(bus: Bus, options: EventMonitorOptions): FetchHandler {
-  const handler = route(bus, options);
-  // The page is served from another origin on Supabase: answer preflights and label every answer.
-  return async (request) => {
-    if (request.method === "OPTIONS") return new Response(null, { status: 204, headers: CORS });
-    const response = await handler(request);
-    for (const [name, value] of Object.entries(CORS)) response.headers.set(name, value);
-    return response;
-  };
-}
-
-function route(bus: Bus, options: EventMonitorOptions): FetchHandler {
   return withErrors(async (request) => {
     const url = new URL(request.url);
     // The path after the function's name: /functions/v1/event-monitor/x locally, /event-monitor/x on Supabase.

@@ -1,6 +1,10 @@
-/** Every function the bus serves, by the name Supabase deploys it under. */
+/**
+ * Every function the bus serves, by the name Supabase deploys it under; each answers CORS
+ * preflights and labels its answers (src/core/cors.ts), as the Deno entrypoints do.
+ */
 import type { Bus } from "../core/bus.ts";
 import type { AuthConfig } from "../core/auth.ts";
+import { withCorsAll } from "../core/cors.ts";
 import type { FetchHandler } from "../core/http.ts";
 import { createEventMonitor } from "./event-monitor.ts";
 import { authorizeClientEmit, clientEmittable } from "../engines/authorize.ts";
@@ -22,7 +26,7 @@ export function createFunctions(
   /** The environment, read per request by the functions configured there (webhooks' secrets). */
   env: () => Record<string, string | undefined> = () => ({}),
 ): Record<string, FetchHandler> {
-  return {
+  return withCorsAll({
     "process-event": createProcessEvent(bus, {
       auth, env, onError, payloadSchemas: eventCatalog, clientEmittable, authorizeEmit: authorizeClientEmit,
     }),
@@ -35,5 +39,5 @@ export function createFunctions(
     "automations-poll": createAutomationsPoll(bus, { auth, onError }),
     "event-monitor": createEventMonitor(bus, { auth, onError }),
     webhooks: createWebhooks(bus, { env, onError }),
-  };
+  }, onError);
 }

@@ -74,6 +74,17 @@ Deno.test({
       const bad = await fetch(url, { method: "POST", headers: { "content-type": "application/json", apikey: SECRET_KEY }, body: JSON.stringify({ event_type: "x" }) });
       const error = await bad.json();
       assert(bad.status === 400 && error.field === "event_type", `expected 400 on event_type, got ${bad.status} ${JSON.stringify(error)}`);
+      assert(bad.headers.get("access-control-allow-origin") === "*", "the 400 carries no CORS header");
+
+      // A page on another origin calls it through supabase-js: preflighted.
+      const preflight = await fetch(url, {
+        method: "OPTIONS",
+        headers: { origin: "https://shop.example", "access-control-request-method": "POST", "access-control-request-headers": "authorization, apikey, content-type, x-client-info" },
+      });
+      await preflight.body?.cancel();
+      const allowed = preflight.headers.get("access-control-allow-headers") ?? "";
+      assert(preflight.status === 204 && preflight.headers.get("access-control-allow-origin") === "*", `preflight: ${preflight.status}`);
+      for (const header of ["authorization", "apikey", "content-type", "x-client-info"]) assert(allowed.includes(header), `preflight does not allow ${header}: ${allowed}`);
     });
   },
 });

@@ -9,28 +9,32 @@
 import postgres from "postgres";
 import { type AuthConfig, authConfigFromEnv } from "../../../src/core/auth.ts";
 import { Bus } from "../../../src/core/bus.ts";
+import { withCors } from "../../../src/core/cors.ts";
+import { redactSecrets } from "../../../src/core/errors.ts";
 import type { FetchHandler } from "../../../src/core/http.ts";
 import { json } from "../../../src/core/http.ts";
 import { engineHandlersFromEnv } from "../../../src/engines/index.ts";
 
 /**
- * How callers are verified, read from the function's environment at each request:
- * SUPABASE_JWT_SECRET (HS256), SUPABASE_URL or SUPABASE_JWKS_URL (ES256/RS256 signing
- * keys), SUPABASE_SECRET_KEYS (sb_secret_… keys of server callers).
+ * How callers are verified, read from the function's environment at each request, as a
+ * hosted project provides it (authConfigFromEnv): SUPABASE_SECRET_KEYS and
+ * SUPABASE_PUBLISHABLE_KEYS (JSON dictionaries), SUPABASE_JWKS or SUPABASE_URL (signing
+ * keys), and our own FEYXA_JWT_SECRET (HS256) and FEYXA_SECRET_KEY.
  */
 export const authFromEnv = (): AuthConfig | undefined => authConfigFromEnv(Deno.env.toObject());
 
 export function serveFunction(name: string, factory: (bus: Bus, auth: () => AuthConfig | undefined) => FetchHandler): void {
   let handler: FetchHandler | undefined;
-  const serve = (request: Request): Promise<Response> | Response => {
+  // CORS as createFunctions gives it locally: preflights answered before the bus is even built.
+  const serve = withCors(async (request: Request): Promise<Response> => {
     if (!handler) {
       const url = Deno.env.get("SUPABASE_DB_URL");
       if (!url) return json({ error: "misconfigured", message: "SUPABASE_DB_URL is not set for this function" }, 500);
       const sql = postgres(url, { prepare: false, max: 4, onnotice: () => {} });
       handler = factory(new Bus({ sql, handlers: engineHandlersFromEnv(Deno.env.toObject()), workerName: name }), authFromEnv);
     }
-    return handler(request);
-  };
+    return await handler(request);
+  }, (error) => console.error(`${name}: ${redactSecrets(String(error))}`));
   const port = Deno.env.get("PORT");
   if (port) Deno.serve({ port: Number(port), onListen: () => console.log(`${name} listening on ${port}`) }, serve);
   else Deno.serve(serve);
