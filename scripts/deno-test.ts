@@ -1,6 +1,8 @@
 /**
  * `npm run test:deno`: type-checks the Edge Function entrypoints with `deno check`, then
- * runs tests/deno against a fresh, migrated database (embedded, or under DATABASE_URL).
+ * runs tests/deno against a fresh, migrated database (embedded, or under DATABASE_URL):
+ * the entrypoints started from the repository, and each function's deploy upload set
+ * checked and run on its own (tests/deno/deploy.test.ts).
  */
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
@@ -12,18 +14,23 @@ const entrypoints = readdirSync(new URL("../supabase/functions/", import.meta.ur
   .filter((d) => d.isDirectory() && !d.name.startsWith("_"))
   .map((d) => `supabase/functions/${d.name}/index.ts`);
 
+// tests/deno/deploy.test.ts fetches the npm packages from the registry, as Supabase's bundler
+// does: the one npm is configured with (npm run sets npm_config_registry), when not the default.
+const registry = process.env.NPM_CONFIG_REGISTRY ?? process.env.npm_config_registry;
+const registryEnv = registry && registry !== "https://registry.npmjs.org/" ? { NPM_CONFIG_REGISTRY: registry } : {};
+
 function run(args: string[], env: Record<string, string> = {}): void {
-  const result = spawnSync(deno, args, { stdio: "inherit", env: { ...process.env, ...env, NO_COLOR: "1" } });
+  const result = spawnSync(deno, args, { stdio: "inherit", env: { ...process.env, ...registryEnv, ...env, NO_COLOR: "1" } });
   if (result.status !== 0) throw new Error(`deno ${args[0]} failed (exit ${result.status})`);
 }
 
 const pg = await startTestPostgres();
 let failed = false;
 try {
-  run(["check", ...entrypoints, "tests/deno/functions.test.ts"]);
+  run(["check", ...entrypoints, "tests/deno/functions.test.ts", "tests/deno/deploy.test.ts"]);
   const db = await cloneDatabase(pg.adminUrl, pg.template);
   try {
-    run(["test", "--allow-net", "--allow-env", "--allow-read", "--allow-run", "tests/deno/"], { DATABASE_URL: db.url });
+    run(["test", "--allow-net", "--allow-env", "--allow-read", "--allow-write", "--allow-run", "tests/deno/"], { DATABASE_URL: db.url });
   } finally {
     await db.drop();
   }
