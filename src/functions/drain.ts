@@ -12,11 +12,13 @@
  * batch once claimed is always run and completed; what is not claimed stays due, so an
  * invocation never holds anything it does not finish.
  *
- * The defaults, from measurement (tests/functions/edge-cpu.measure.test.ts, Node's
- * process.cpuUsage(), order.created with the marketplace's six handlers): a cold first
- * batch of 50 events costs ~330 ms of CPU, a warm one ~140 ms (~2.5-3 ms an event,
- * ~0.45 ms a handler run); a batch of 10, ~7 ms an event. 100 events / 600 handler runs
- * in batches of 50 is then ~0.5 s of CPU from a cold start: a 4x margin under 2 s.
+ * The defaults, from measurement (tests/functions/edge-cpu.measure.test.ts: the process's
+ * CPU by process.cpuUsage(), order.created with the marketplace's six handlers, the
+ * database's own work not counted, as on Supabase). Node: a cold first batch of 50 events
+ * ~300 ms, a warm one ~115-140 ms (~2.5 ms an event, ~0.4 ms a handler run; a batch of
+ * 10, ~5 ms an event). A whole invocation with these defaults (100 events, 600 handler
+ * runs, batches of 50) in a fresh Deno process: 490-520 ms cold, 270-370 ms warm. So a 4x
+ * margin under the 2 s even from a cold isolate, for slower hardware and heavier handlers.
  *
  * An invocation that stops on a bound with events still due answers `more: true` and,
  * unless FEYXA_DRAIN_REWAKE=off, asks the database for the next invocation itself:

@@ -4,8 +4,11 @@
  * figures behind the work bounds of src/functions/drain.ts. Not part of the suite:
  * `FEYXA_MEASURE_CPU=1 npx vitest run tests/functions/edge-cpu.measure.test.ts`.
  */
+import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { engineHandlers } from "../../src/engines/index.ts";
+import { createRetryFailedEvents } from "../../src/functions/retry-failed-events.ts";
+import { asServer, testAuth } from "../support/auth.ts";
 import { useDatabase } from "../support/database.ts";
 import { testBus } from "../support/bus.ts";
 import { checkout, openShop } from "../support/marketplace.ts";
@@ -13,7 +16,7 @@ import { checkout, openShop } from "../support/marketplace.ts";
 const measure = !!process.env.FEYXA_MEASURE_CPU;
 
 describe.skipIf(!measure)("CPU of a drain batch with the marketplace's handlers", async () => {
-  const { sql } = measure ? await useDatabase() : ({} as Awaited<ReturnType<typeof useDatabase>>);
+  const { sql, url } = measure ? await useDatabase() : ({} as Awaited<ReturnType<typeof useDatabase>>);
 
   it("prints ms of CPU per batch and per event for several batch sizes", async () => {
     const shop = await openShop(sql, [{ name: "Basket", price: 12_000, stock: 1_000_000 }, { name: "Mug", price: 3_500, stock: 1_000_000 }]);
@@ -43,5 +46,30 @@ describe.skipIf(!measure)("CPU of a drain batch with the marketplace's handlers"
         ` wall ${Math.max(...samples.map((s) => s.wallMs)).toFixed(0)} ms`);
     }
     expect(cold.events).toBe(50);
+  }, 300_000);
+
+  it("prints the CPU of whole retry-failed-events invocations with the default limits, cold and warm", async () => {
+    const shop = await openShop(sql, [{ name: "Tea", price: 2_000, stock: 1_000_000 }]);
+    const invocations = 5;
+    for (let i = 0; i < invocations * 100; i++) await checkout(sql, shop, { Tea: 3 }, { attribution: { utm_source: "mail" } });
+    const retry = asServer(createRetryFailedEvents(testBus(sql, engineHandlers(), { subscriptionTtlMs: 60_000 }), { auth: testAuth }));
+    for (let i = 0; i < invocations; i++) {
+      const before = process.cpuUsage();
+      const t0 = performance.now();
+      const summary = await (await retry(new Request("http://localhost/functions/v1/retry-failed-events", { method: "POST" }))).json();
+      const used = process.cpuUsage(before);
+      console.log(`invocation ${i + 1}${i === 0 ? " (cold bus)" : ""}: ${summary.claimed} events, ${summary.handler_runs} handler runs,` +
+        ` stopped ${summary.stopped}: ${((used.user + used.system) / 1000).toFixed(0)} ms CPU, ${(performance.now() - t0).toFixed(0)} ms wall`);
+    }
+  }, 300_000);
+
+  it("prints the same in a fresh Deno process (tests/functions/edge-cpu.deno.ts), as an Edge isolate runs it", async () => {
+    const shop = await openShop(sql, [{ name: "Jam", price: 1_500, stock: 1_000_000 }]);
+    for (let i = 0; i < 500; i++) await checkout(sql, shop, { Jam: 2 }, { attribution: { utm_source: "sms" } });
+    const out = execFileSync("npx", ["deno", "run", "-A", "tests/functions/edge-cpu.deno.ts", "5"], { env: { ...process.env, DATABASE_URL: url }, encoding: "utf8" });
+    for (const [i, r] of (JSON.parse(out.trim().split("\n").at(-1)!) as Record<string, unknown>[]).entries()) {
+      console.log(`deno invocation ${i + 1}${i === 0 ? " (cold isolate)" : ""}: ${r.claimed} events, ${r.handler_runs} handler runs,` +
+        ` stopped ${r.stopped}: ${r.cpu_ms} ms CPU, ${r.wall_ms} ms wall`);
+    }
   }, 300_000);
 });
