@@ -14,15 +14,26 @@ export const SUPERUSER = "supabase_admin";
 export const MIGRATOR = { user: "postgres", password: "postgres" };
 
 const SHAPE = new URL("./supabase-shape.sql", import.meta.url);
+const EXTENSIONS = new URL("./supabase-shape-extensions.sql", import.meta.url);
+
+export interface ShapeOptions {
+  /**
+   * Also enable pg_net and pg_cron with the grants Supabase gives postgres
+   * (supabase-shape-extensions.sql). The server must preload both and name `database` as
+   * pg_net.database_name and cron.database_name.
+   */
+  extensions?: boolean;
+}
 
 /** Applies the hosted shape to `database` of the server at `superuserUrl` (idempotent). */
-export async function shapeLikeHosted(superuserUrl: string, database: string): Promise<void> {
+export async function shapeLikeHosted(superuserUrl: string, database: string, options: ShapeOptions = {}): Promise<void> {
   const sql = postgres(withDatabase(superuserUrl, database), { max: 1, onnotice: () => {} });
   try {
     // One role-creating statement at a time across processes: CREATE ROLE is cluster-wide.
     await sql.begin(async (tx) => {
       await tx`select pg_advisory_xact_lock(41182612)`;
       await tx.unsafe(await readFile(SHAPE, "utf8"));
+      if (options.extensions) await tx.unsafe(await readFile(EXTENSIONS, "utf8"));
     });
   } finally {
     await sql.end();
