@@ -63,8 +63,15 @@ async function main(): Promise<void> {
   log(`gateway      ${base}/process-event  (server key: apikey: ${secretKey})`);
   log(`             ${base}/retry-failed-events`);
 
-  const retryJob = () =>
-    functions["retry-failed-events"](new Request(`${base}/retry-failed-events`, { method: "POST", headers: { apikey: secretKey } }));
+  // One invocation does a bounded share of the work (src/functions/drain.ts); without pg_net
+  // nothing re-wakes process-event locally, so the job calls again while it answers more.
+  let stopping = false;
+  const retryJob = async () => {
+    for (let call = 0; call < 100 && !stopping; call++) {
+      const res = await functions["retry-failed-events"](new Request(`${base}/retry-failed-events`, { method: "POST", headers: { apikey: secretKey } }));
+      if (!res.ok || !(await res.json()).more) return;
+    }
+  };
   const scheduler = every(config.retryIntervalMs, retryJob, logError);
   const purge = every(10 * 60_000, () => sql`select purge_completed_events(10000)`, logError);
   const poll = every(15_000, () =>
@@ -73,6 +80,7 @@ async function main(): Promise<void> {
   log("ready. Ctrl-C to stop.");
 
   stopOnSignals(async () => {
+    stopping = true;
     await Promise.all([scheduler.stop(), purge.stop(), poll.stop()]);
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await dispatcher.stop();
