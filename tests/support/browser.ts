@@ -1,14 +1,16 @@
 /**
  * Real-browser tests: the pages built by Vite, served with the functions by the local
- * gateway on a free port, and Debian's Chromium driven by playwright-core.
+ * gateway on a free port (or, for CORS, from another origin than the functions), and
+ * Debian's Chromium driven by playwright-core.
  */
-import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { extname, join, normalize } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll } from "vitest";
 import type { FetchHandler } from "../../src/core/http.ts";
 import { serveNode } from "../../src/local/node-http.ts";
-import { buildPages, servePages, withPages } from "../../src/local/web.ts";
+import { buildPages, servePages, WEB_ROOT, withPages } from "../../src/local/web.ts";
 import { freePort } from "./test-postgres.ts";
 
 export const ARTIFACTS = new URL("../../artifacts/", import.meta.url).pathname;
@@ -21,6 +23,40 @@ export async function serveWithPage(page: string, functions: FetchHandler): Prom
   const server = await serveNode(withPages(functions, servePages(`/${page}/`)), port);
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
   return `http://localhost:${port}`;
+}
+
+/**
+ * The page as it is hosted beside a Supabase project: built with VITE_SUPABASE_URL set to
+ * the functions' origin, and served by a small static server on another port, so every
+ * call the page makes is cross-origin and preflighted. The functions are served alone (no
+ * pages) on their own port. Returns both origins; stopped after the file's tests.
+ */
+export async function serveCrossOrigin(page: string, functions: FetchHandler): Promise<{ pageUrl: string; functionsUrl: string }> {
+  const functionsUrl = `http://localhost:${await freePort()}`;
+  const scratch = await mkdtemp(join(tmpdir(), `feyxa-${page}-`));
+  await writeFile(join(scratch, ".env"), `VITE_SUPABASE_URL=${functionsUrl}\nVITE_SUPABASE_ANON_KEY=sb_publishable_cross_origin_test\n`);
+  const { build } = await import("vite");
+  const dist = join(scratch, "dist");
+  await build({ configFile: join(WEB_ROOT, page, "vite.config.ts"), envDir: scratch, logLevel: "warn", build: { outDir: dist, emptyOutDir: true } });
+  const api = await serveNode(functions, Number(new URL(functionsUrl).port));
+  const pagePort = await freePort();
+  const pages = await serveNode(serveStatic(dist), pagePort);
+  afterAll(async () => {
+    await Promise.all([api, pages].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    await rm(scratch, { recursive: true, force: true });
+  });
+  return { pageUrl: `http://localhost:${pagePort}/`, functionsUrl };
+}
+
+/** GET of the files under a folder ("/" is its index.html): the static host of a built page. */
+function serveStatic(dir: string): FetchHandler {
+  const types: Record<string, string> = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml" };
+  return async (request) => {
+    const path = normalize(join(dir, decodeURIComponent(new URL(request.url).pathname)));
+    const file = path.endsWith("/") ? join(path, "index.html") : path;
+    if (!file.startsWith(dir) || !(await stat(file).catch(() => undefined))?.isFile()) return new Response("not found", { status: 404 });
+    return new Response(await readFile(file), { headers: { "content-type": types[extname(file)] ?? "application/octet-stream" } });
+  };
 }
 
 export async function openBrowser(): Promise<{ browser: Browser; page: Page }> {

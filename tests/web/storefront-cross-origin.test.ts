@@ -1,0 +1,61 @@
+/**
+ * The storefront as it runs beside a Supabase project: the page is hosted on one origin,
+ * the functions answer on another (here: another port), so Chromium preflights every call
+ * and refuses any answer without CORS headers. Placing an order end to end proves that
+ * storefront, checkout, process-event and order-status answer CORS themselves (the
+ * functions are served without the pages, by the bare gateway, which adds none).
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import { Dispatcher } from "../../src/core/dispatcher.ts";
+import { engineHandlers } from "../../src/engines/index.ts";
+import { createGateway } from "../../src/functions/gateway.ts";
+import { seedDemo } from "../../src/local/seed-demo.ts";
+import { testFunctions } from "../support/auth.ts";
+import { openBrowser, screenshot, serveCrossOrigin } from "../support/browser.ts";
+import { testBus } from "../support/bus.ts";
+import { useDatabase } from "../support/database.ts";
+
+const { sql } = await useDatabase();
+await seedDemo(sql);
+const bus = testBus(sql, engineHandlers());
+const dispatcher = new Dispatcher(bus, { pollIntervalMs: 200, onError: () => {} });
+await dispatcher.start();
+afterAll(() => dispatcher.stop());
+
+/** Every request the functions' origin receives, as "METHOD /path (origin)". */
+const seen: string[] = [];
+const gateway = createGateway(testFunctions(bus));
+const { pageUrl, functionsUrl } = await serveCrossOrigin("storefront", (request) => {
+  seen.push(`${request.method} ${new URL(request.url).pathname} (${request.headers.get("origin")})`);
+  return gateway(request);
+});
+const { page } = await openBrowser();
+const corsErrors: string[] = [];
+page.on("console", (message) => { if (/CORS|Access-Control/i.test(message.text())) corsErrors.push(message.text()); });
+
+describe("the storefront on another origin than its functions", () => {
+  it("places an order through the functions, every call preflighted and allowed", async () => {
+    const pageOrigin = new URL(pageUrl).origin;
+    expect(pageOrigin).not.toBe(new URL(functionsUrl).origin);
+
+    await page.goto(pageUrl);
+    await page.getByRole("button", { name: "Atelier Dakar" }).waitFor({ timeout: 15_000 });
+    await page.getByLabel("Quantity of Woven basket").fill("1");
+    await page.getByPlaceholder("you@example.com").fill("awa@example.com");
+    await page.getByRole("button", { name: "Place order" }).click();
+
+    const order = page.locator("section.order");
+    await order.locator('[data-handler="fintech.create_escrow"][data-status="success"]').waitFor({ timeout: 15_000 });
+    await expect.poll(() => order.locator('[data-badge="escrow"] dd').textContent()).toBe("held");
+    await screenshot(page, "storefront-cross-origin-order-placed");
+
+    const [row] = await sql`select status from orders where customer_email = 'awa@example.com'`;
+    expect(row).toBeDefined();
+    expect(corsErrors).toEqual([]);
+    // The browser asked first (preflight) and then called, from the page's origin, each function the page uses.
+    for (const fn of ["storefront", "checkout", "process-event", "order-status"]) {
+      expect(seen).toContain(`OPTIONS /functions/v1/${fn} (${pageOrigin})`);
+    }
+    expect(seen).toContain(`POST /functions/v1/checkout (${pageOrigin})`);
+  }, 60_000);
+});
