@@ -58,14 +58,26 @@ const mapFlags = (importMap: string | undefined) =>
 const folders = new Map<string, string>();
 
 Deno.test("config.toml deploys every function folder, each with an import map, and each upload set is complete", () => {
-  const folders = readdirSync(join(root, "supabase/functions"), { withFileTypes: true })
+  const dirs = readdirSync(join(root, "supabase/functions"), { withFileTypes: true })
     .filter((d) => d.isDirectory() && !d.name.startsWith("_")).map((d) => d.name).sort();
-  assert(JSON.stringify(functions.map((f) => f.name).sort()) === JSON.stringify(folders),
-    `config.toml lists ${functions.map((f) => f.name)}, supabase/functions has ${folders}`);
+  assert(JSON.stringify(functions.map((f) => f.name).sort()) === JSON.stringify(dirs),
+    `config.toml lists ${functions.map((f) => f.name)}, supabase/functions has ${dirs}`);
   for (const fn of functions) {
     assert(fn.importMap, `${fn.name} names no import map in config.toml`);
-    const { files } = uploadSet(root, fn);
+    const { files, missing } = uploadSet(root, fn);
+    assert(missing.length === 0, `${fn.name}: the upload would miss ${missing.join(", ")}`);
     assert(!files.some((f) => /(^|\/)(node_modules|package\.json|deno\.lock)/.test(f)), `${fn.name} would upload ${files}`);
+  }
+});
+
+Deno.test("the deployed import map asks the registry for the versions package.json installs locally", () => {
+  const { dependencies } = JSON.parse(Deno.readTextFileSync(join(root, "package.json"))) as { dependencies: Record<string, string> };
+  for (const importMap of new Set(functions.map((fn) => fn.importMap!))) {
+    const { imports } = JSON.parse(Deno.readTextFileSync(join(root, importMap))) as { imports: Record<string, string> };
+    for (const [name, target] of Object.entries(imports)) {
+      const npm = /^npm:(@?[^@]+)@(.+)$/.exec(target);
+      assert(npm && npm[1] === name && dependencies[name] === npm[2], `${importMap}: ${name} → ${target}, package.json has ${dependencies[name]}`);
+    }
   }
 });
 
