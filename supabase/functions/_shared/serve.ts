@@ -23,7 +23,13 @@ import { engineHandlersFromEnv } from "../../../src/engines/index.ts";
  */
 export const authFromEnv = (): AuthConfig | undefined => authConfigFromEnv(Deno.env.toObject());
 
-export function serveFunction(name: string, factory: (bus: Bus, auth: () => AuthConfig | undefined) => FetchHandler): void {
+/** The function's environment, read per request (the FEYXA_DRAIN_* limits, webhook secrets). */
+export const envFromDeno = (): Record<string, string | undefined> => Deno.env.toObject();
+
+export function serveFunction(
+  name: string,
+  factory: (bus: Bus, auth: () => AuthConfig | undefined, env: () => Record<string, string | undefined>) => FetchHandler,
+): void {
   let handler: FetchHandler | undefined;
   // CORS as createFunctions gives it locally: preflights answered before the bus is even built.
   const serve = withCors(async (request: Request): Promise<Response> => {
@@ -31,7 +37,7 @@ export function serveFunction(name: string, factory: (bus: Bus, auth: () => Auth
       const url = Deno.env.get("SUPABASE_DB_URL");
       if (!url) return json({ error: "misconfigured", message: "SUPABASE_DB_URL is not set for this function" }, 500);
       const sql = postgres(url, { prepare: false, max: 4, onnotice: () => {} });
-      handler = factory(new Bus({ sql, handlers: engineHandlersFromEnv(Deno.env.toObject()), workerName: name }), authFromEnv);
+      handler = factory(new Bus({ sql, handlers: engineHandlersFromEnv(Deno.env.toObject()), workerName: name }), authFromEnv, envFromDeno);
     }
     return await handler(request);
   }, (error) => console.error(`${name}: ${redactSecrets(String(error))}`));

@@ -4,5 +4,5 @@ import { eventCatalog } from "../../../src/engines/catalog.ts";
 import { createProcessEvent } from "../../../src/functions/process-event.ts";
 import { serveFunction } from "../_shared/serve.ts";
 
-serveFunction("process-event", (bus, auth) =>
-  createProcessEvent(bus, { auth, payloadSchemas: eventCatalog, clientEmittable, authorizeEmit: authorizeClientEmit }));
+serveFunction("process-event", (bus, auth, env) =>
+  createProcessEvent(bus, { auth, env, payloadSchemas: eventCatalog, clientEmittable, authorizeEmit: authorizeClientEmit }));

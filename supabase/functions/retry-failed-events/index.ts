@@ -3,4 +3,4 @@
 import { createRetryFailedEvents } from "../../../src/functions/retry-failed-events.ts";
 import { serveFunction } from "../_shared/serve.ts";
 
-serveFunction("retry-failed-events", (bus, auth) => createRetryFailedEvents(bus, { auth }));
+serveFunction("retry-failed-events", (bus, auth, env) => createRetryFailedEvents(bus, { auth, env }));

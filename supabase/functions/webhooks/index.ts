@@ -3,4 +3,4 @@
 import { createWebhooks } from "../../../src/functions/webhooks.ts";
 import { serveFunction } from "../_shared/serve.ts";
 
-serveFunction("webhooks", (bus) => createWebhooks(bus, { env: () => Deno.env.toObject() }));
+serveFunction("webhooks", (bus, _auth, env) => createWebhooks(bus, { env }));
