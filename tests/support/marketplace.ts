@@ -1,5 +1,11 @@
 /** A small marketplace in the test database: a store, products, agents; and a bus that drains it. */
+import { afterAll } from "vitest";
 import type { Bus } from "../../src/core/bus.ts";
+import { Dispatcher } from "../../src/core/dispatcher.ts";
+import { engineHandlers } from "../../src/engines/index.ts";
+import { seedDemo } from "../../src/local/seed-demo.ts";
+import { testBus } from "./bus.ts";
+import { useDatabase } from "./database.ts";
 import type { AttemptOutcome, Sql } from "../../src/core/types.ts";
 
 export interface Shop {
@@ -48,4 +54,19 @@ export async function drain(bus: Bus): Promise<AttemptOutcome[]> {
     all.push(...outcomes);
   }
   throw new Error("the bus did not drain in 50 batches");
+}
+
+/**
+ * The demo marketplace (two stores, their products, two agents) in this file's database,
+ * with every engine's handlers run by a polling dispatcher until the file ends: what the
+ * browser tests put behind the pages.
+ */
+export async function runDemoMarketplace(): Promise<{ sql: Sql; bus: Bus }> {
+  const { sql } = await useDatabase();
+  await seedDemo(sql);
+  const bus = testBus(sql, engineHandlers());
+  const dispatcher = new Dispatcher(bus, { pollIntervalMs: 200, onError: () => {} });
+  await dispatcher.start();
+  afterAll(() => dispatcher.stop());
+  return { sql, bus };
 }

@@ -5,22 +5,13 @@
  * storefront, checkout, process-event and order-status answer CORS themselves (the
  * functions are served without the pages, by the bare gateway, which adds none).
  */
-import { afterAll, describe, expect, it } from "vitest";
-import { Dispatcher } from "../../src/core/dispatcher.ts";
-import { engineHandlers } from "../../src/engines/index.ts";
+import { describe, expect, it } from "vitest";
 import { createGateway } from "../../src/functions/gateway.ts";
-import { seedDemo } from "../../src/local/seed-demo.ts";
 import { testFunctions } from "../support/auth.ts";
 import { openBrowser, screenshot, serveCrossOrigin } from "../support/browser.ts";
-import { testBus } from "../support/bus.ts";
-import { useDatabase } from "../support/database.ts";
+import { runDemoMarketplace } from "../support/marketplace.ts";
 
-const { sql } = await useDatabase();
-await seedDemo(sql);
-const bus = testBus(sql, engineHandlers());
-const dispatcher = new Dispatcher(bus, { pollIntervalMs: 200, onError: () => {} });
-await dispatcher.start();
-afterAll(() => dispatcher.stop());
+const { sql, bus } = await runDemoMarketplace();
 
 /** Every request the functions' origin receives, as "METHOD /path (origin)". */
 const seen: string[] = [];

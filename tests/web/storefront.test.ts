@@ -1,22 +1,12 @@
 /** The checkout page in Chromium: place an order and watch the engines work on it, live. */
 import { describe, expect, it } from "vitest";
-import { Dispatcher } from "../../src/core/dispatcher.ts";
-import { engineHandlers } from "../../src/engines/index.ts";
 import { createDemoFunctions } from "../../src/functions/demo.ts";
 import { createGateway } from "../../src/functions/gateway.ts";
 import { testFunctions } from "../support/auth.ts";
-import { seedDemo } from "../../src/local/seed-demo.ts";
-import { useDatabase } from "../support/database.ts";
-import { testBus } from "../support/bus.ts";
 import { openBrowser, screenshot, serveWithPage } from "../support/browser.ts";
-import { afterAll } from "vitest";
+import { runDemoMarketplace } from "../support/marketplace.ts";
 
-const { sql } = await useDatabase();
-await seedDemo(sql);
-const bus = testBus(sql, engineHandlers());
-const dispatcher = new Dispatcher(bus, { pollIntervalMs: 200, onError: () => {} });
-await dispatcher.start();
-afterAll(() => dispatcher.stop());
+const { sql, bus } = await runDemoMarketplace();
 const base = await serveWithPage("storefront", createGateway({ ...testFunctions(bus), ...createDemoFunctions(bus) }));
 const { page } = await openBrowser();
 
