@@ -13,7 +13,9 @@ begin
       and p.proname in ('emit_event', 'emit_event_report', 'emit_events', 'wake_dispatchers', 'wake_dispatchers_by_http', 'notify_events_on_commit', 'call_edge_function',
                         'claim_events', 'claim_event', 'lease_events', 'renew_leases', 'release_events',
                         'complete_attempts', 'reap_expired_leases', 'retry_delay', 'default_idempotency_key',
-                        'assert_event_input', 'assert_claim_input', 'enqueue_events', 'tidy_event_queue')
+                        'assert_event_input', 'assert_claim_input', 'enqueue_events', 'tidy_event_queue',
+                        -- pure helpers and a trigger function: harmless, but nobody calls them through the API
+                        'event_type_is_valid', 'handler_runs', 'notify_subscriptions_changed')
   loop
     execute format('revoke all on function %s from public, anon, authenticated', f);
     execute format('grant execute on function %s to service_role', f);

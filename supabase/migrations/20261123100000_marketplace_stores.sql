@@ -49,12 +49,20 @@ as $$
 $$;
 comment on function is_store_member(uuid) is 'True when the current request''s user (auth.uid()) is an owner or staff member of the store.';
 
-revoke all on function is_marketplace_admin(), is_store_member(uuid) from public;
-grant execute on function is_marketplace_admin(), is_store_member(uuid) to anon, authenticated, service_role;
+-- Signed-in users' policies call these, so authenticated must execute them; anon's
+-- policies (stores_read, products_read) need neither. Supabase's default privileges
+-- grant every new function to anon and authenticated: take back what no policy needs.
+revoke all on function is_marketplace_admin(), is_store_member(uuid) from public, anon, authenticated;
+grant execute on function is_marketplace_admin(), is_store_member(uuid) to authenticated, service_role;
 
+-- The default privileges also grant anon and authenticated ALL on these tables. RLS
+-- stops their INSERT, UPDATE and DELETE (no policy allows one), but not TRUNCATE, and
+-- TRIGGER and REFERENCES are not row-level at all: start from nothing, grant the reads.
+-- Stores, members and admins are written by the server only.
 alter table stores enable row level security;
 alter table store_members enable row level security;
 alter table marketplace_admins enable row level security;
+revoke all on stores, store_members, marketplace_admins from anon, authenticated;
 grant select on stores to anon, authenticated;
 grant select on store_members, marketplace_admins to authenticated;
 grant all on stores, store_members, marketplace_admins to service_role;
@@ -63,10 +71,10 @@ drop policy if exists stores_read on stores;
 create policy stores_read on stores for select to anon, authenticated using (true);
 drop policy if exists store_members_read on store_members;
 create policy store_members_read on store_members for select to authenticated
-  using (user_id = auth.uid() or is_marketplace_admin() or is_store_member(store_id));
+  using (user_id = (select auth.uid()) or (select is_marketplace_admin()) or is_store_member(store_id));
 drop policy if exists marketplace_admins_read on marketplace_admins;
 create policy marketplace_admins_read on marketplace_admins for select to authenticated
-  using (user_id = auth.uid() or is_marketplace_admin());
+  using (user_id = (select auth.uid()) or (select is_marketplace_admin()));
 
 -- The bus, read-only for signed-in users: admins everything, members their stores' events.
 -- Written so the planner evaluates the admin check and the user's stores once per query

@@ -31,7 +31,11 @@ create table if not exists store_ledger (
 );
 create index if not exists store_ledger_store_idx on store_ledger (store_id, currency);
 
-create or replace view store_balances as
+-- security_invoker: the view reads store_ledger as its caller, so store_ledger's RLS and
+-- grants apply (a store's staff see their stores' balances, anon none). Without it a view
+-- reads as its owner, and the owner here (postgres on Supabase) bypasses RLS: every
+-- caller would read every store's balance (Security Advisor 0010 security_definer_view).
+create or replace view store_balances with (security_invoker = on) as
   select store_id, currency, sum(amount_minor)::bigint as balance_minor
   from store_ledger group by store_id, currency;
 comment on view store_balances is 'What each store may be paid out: released escrows minus payouts, per currency.';

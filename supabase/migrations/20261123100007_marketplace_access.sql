@@ -1,7 +1,14 @@
 -- Who may read and write the marketplace through the API (RLS on every table).
 -- Reads: admins everything; store members their stores' rows; customers their own
 -- orders. Writes: only through the SECURITY DEFINER functions (and the service role).
--- checkout is the one function a buyer calls directly (as anon or signed in).
+-- Supabase's default privileges grant anon and authenticated ALL on each new table,
+-- sequence and function of public: each is taken back here, then what a policy needs
+-- is granted. (tests/security/advisor.test.ts and api-surface.test.ts hold us to it.)
+--
+-- checkout is not callable through the Data API: it trusts its p_customer_id, so an API
+-- role calling it could order in anyone's name. Buyers check out through the checkout
+-- HTTP function (src/functions/checkout.ts), which runs as the server and takes the
+-- customer from the verified token, never from the request body.
 
 do $$
 declare
@@ -16,6 +23,14 @@ begin
     execute format('revoke all on %I from anon, authenticated', t);
     execute format('grant all on %I to service_role', t);
   end loop;
+  -- Their identity sequences (store_ledger, audit_log): nextval needs no grant for an
+  -- identity column, so the API roles need none at all.
+  revoke all on sequence store_ledger_id_seq, audit_log_id_seq from anon, authenticated;
+  -- A view too: select only, and as the caller (security_invoker), so store_ledger's RLS
+  -- decides whose balance a signed-in user reads; anon has no right on store_ledger.
+  revoke all on store_balances from anon, authenticated;
+  grant select on store_balances to authenticated;
+  grant all on store_balances to service_role;
 
   for f in
     select p.oid::regprocedure from pg_proc p
@@ -31,8 +46,6 @@ begin
 end;
 $$;
 
-grant execute on function checkout(uuid, text, jsonb, text, jsonb, uuid) to anon, authenticated;
-
 -- "The store of this row is one of mine", evaluated once per query (initplans).
 create or replace function my_store_ids()
 returns setof uuid
@@ -43,7 +56,9 @@ as $$
   select store_id from store_members where user_id = auth.uid()
 $$;
 comment on function my_store_ids() is 'The stores the current request''s user is an owner or staff member of.';
-revoke all on function my_store_ids() from public;
+-- Signed-in users' policies call it; anon's policies do not (revoking from public alone
+-- would leave anon the grant Supabase's default privileges gave it).
+revoke all on function my_store_ids() from public, anon, authenticated;
 grant execute on function my_store_ids() to authenticated, service_role;
 
 grant select on products to anon, authenticated;

@@ -44,21 +44,34 @@ create index if not exists event_handlers_log_created_brin on event_handlers_log
 -- The handlers an event type is routed to now. Mirrors patternMatches in
 -- src/core/router.ts: `*` matches every type, `order.*` every type under `order.`,
 -- anything else only itself. SECURITY DEFINER: operators may see routing, not edit it.
+-- Operators are the monitor's users: marketplace admins, and store staff (who see their
+-- stores' events and what each is owed). Any other signed-in user, a buyer, gets nothing.
+-- The server (service_role, or postgres with no request claims) gets the routing; the
+-- claims are read without auth.role(), which fails on the empty setting a pooled
+-- connection keeps after a request's `set local`.
 create or replace function monitor_routed_handlers(p_event_type text)
 returns text[]
-language sql stable
+language plpgsql stable
 security definer
 set search_path = public, pg_catalog
 as $$
-  select coalesce(array_agg(distinct s.handler_name order by s.handler_name), '{}')
-  from event_subscriptions s
-  where s.is_active
-    and (s.event_pattern = '*'
-         or s.event_pattern = p_event_type
-         or (right(s.event_pattern, 2) = '.*' and starts_with(p_event_type, left(s.event_pattern, -1))))
+begin
+  if (coalesce(nullif(current_setting('request.jwt.claims', true), ''), '{}')::jsonb ->> 'role') is not distinct from 'authenticated'
+     and not is_marketplace_admin()
+     and not exists (select 1 from store_members m where m.user_id = auth.uid()) then
+    return '{}';
+  end if;
+  return (
+    select coalesce(array_agg(distinct s.handler_name order by s.handler_name), '{}')
+    from event_subscriptions s
+    where s.is_active
+      and (s.event_pattern = '*'
+           or s.event_pattern = p_event_type
+           or (right(s.event_pattern, 2) = '.*' and starts_with(p_event_type, left(s.event_pattern, -1)))));
+end;
 $$;
 comment on function monitor_routed_handlers(text) is
-  'The active handler names an event type is routed to (same matching as the dispatcher''s Router: *, prefix.*, exact).';
+  'The active handler names an event type is routed to (same matching as the dispatcher''s Router: *, prefix.*, exact); empty for a signed-in user who is neither an admin nor store staff.';
 
 revoke all on function monitor_routed_handlers(text) from public, anon, authenticated;
 grant execute on function monitor_routed_handlers(text) to authenticated, service_role;

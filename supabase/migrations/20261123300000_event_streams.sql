@@ -120,5 +120,5 @@ alter table aggregate_snapshots enable row level security;
 revoke all on aggregate_streams, aggregate_stream_events, aggregate_snapshots from anon, authenticated;
 grant all on aggregate_streams, aggregate_stream_events, aggregate_snapshots to service_role;
 revoke all on function append_to_stream(text, text, uuid, uuid, jsonb, int, text) from public, anon, authenticated;
-revoke all on function verify_stream_checksums(text) from public, anon, authenticated;
-grant execute on function append_to_stream(text, text, uuid, uuid, jsonb, int, text), verify_stream_checksums(text) to service_role;
+revoke all on function verify_stream_checksums(text), payload_checksum(jsonb) from public, anon, authenticated;
+grant execute on function append_to_stream(text, text, uuid, uuid, jsonb, int, text), verify_stream_checksums(text), payload_checksum(jsonb) to service_role;

@@ -63,6 +63,7 @@ revoke all on automations, automation_runs from anon, authenticated;
 grant select, insert, update, delete on automations to authenticated;
 grant select on automation_runs to authenticated;
 grant all on automations, automation_runs to service_role;
+revoke all on sequence automation_runs_id_seq from anon, authenticated;  -- an identity: inserts need no grant on it
 
 drop policy if exists automations_read on automations;
 create policy automations_read on automations for select to authenticated

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { Sql } from "../../src/core/types.ts";
 import { useDatabase } from "../support/database.ts";
 import { uuid } from "../support/bus.ts";
+import { asApiRole } from "../support/as-role.ts";
 import { openShop } from "../support/marketplace.ts";
 
 const { sql } = await useDatabase();
@@ -21,6 +22,7 @@ const [orderA] = await sql`select * from checkout(${shopA.storeId}::uuid, 'custo
   ${sql.json([{ product_id: shopA.products["A-thing"], quantity: 1 }])}, 'card', '{}'::jsonb, ${users.customer}::uuid)`;
 await sql`insert into payouts (store_id, amount_minor, currency) values (${shopA.storeId}, 100, 'XOF')`;
 await sql`insert into event_handlers_log (event_id, handler_name, attempt, status) values (${orderA.event_id}, 'x.y', 1, 'success')`;
+await sql`insert into store_ledger (store_id, currency, amount_minor, kind, ref_id) values (${shopA.storeId}, 'XOF', 1000, 'escrow_release', gen_random_uuid())`;
 
 type Actor = "anon" | "customer" | "memberA" | "memberB" | "admin" | "service";
 const ACTORS: Actor[] = ["anon", "customer", "memberA", "memberB", "admin", "service"];
@@ -28,20 +30,7 @@ const ACTORS: Actor[] = ["anon", "customer", "memberA", "memberB", "admin", "ser
 /** Runs `query` as the actor, the way PostgREST does (role + request.jwt.claims), and rolls back. */
 async function as(actor: Actor, query: (tx: Sql) => Promise<unknown>): Promise<unknown> {
   const role = actor === "anon" ? "anon" : actor === "service" ? "service_role" : "authenticated";
-  const claims = actor in users ? { sub: users[actor as keyof typeof users], role } : { role };
-  let result: unknown;
-  const rollback = new Error("rollback");
-  try {
-    await sql.begin(async (tx) => {
-      await tx`select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`;
-      await tx.unsafe(`set local role ${role}`);
-      result = await query(tx as unknown as Sql);
-      throw rollback;
-    });
-  } catch (error) {
-    if (error !== rollback) return `denied:${(error as { code?: string }).code}`;
-  }
-  return result;
+  return await asApiRole(sql, role, users[actor as keyof typeof users], query);
 }
 
 /** How many of store A's rows the actor sees in each table; "denied" when it may not read the table at all. */
@@ -53,7 +42,8 @@ const READS: Record<string, Record<Actor, number | "denied">> = {
   payouts:             { anon: "denied", customer: 0, memberA: 1, memberB: 0, admin: 1, service: 1 },
   escrows:             { anon: "denied", customer: 0, memberA: 0, memberB: 0, admin: 0, service: 0 }, // none yet: nothing processed
   products:            { anon: 1, customer: 1, memberA: 1, memberB: 1, admin: 1, service: 1 },
-  store_ledger:        { anon: "denied", customer: 0, memberA: 0, memberB: 0, admin: 0, service: 0 },
+  store_ledger:        { anon: "denied", customer: 0, memberA: 1, memberB: 0, admin: 1, service: 1 },
+  store_balances:      { anon: "denied", customer: 0, memberA: 1, memberB: 0, admin: 1, service: 1 }, // a security-invoker view: store_ledger's RLS
 };
 const eventStore = "(select store_id from events_log e where e.id = event_id)";
 const storeColumn: Record<string, string> = { event_handlers_log: eventStore, event_queue: eventStore };
@@ -83,8 +73,10 @@ describe("writes: bus tables only through the functions or the service role", ()
     ["emit_event", (tx) => tx`select emit_event('payout.requested', 'payout', gen_random_uuid(), ${shopA.storeId}::uuid, '{}'::jsonb)`, ["service"]],
     ["claim_events", (tx) => tx`select * from claim_events('w', 1)`, ["service"]],
     ["process_payout", (tx) => tx`select * from process_payout((select id from payouts limit 1))`, ["service"]],
-    ["checkout (buyers place orders)", (tx) => tx`select * from checkout(${shopB.storeId}::uuid, 'x@example.com', ${tx.json([{ product_id: shopB.products["B-thing"], quantity: 1 }])}, 'card')`,
-      ["anon", "customer", "memberA", "memberB", "admin", "service"]],
+    // Buyers place orders through the checkout HTTP function, which takes the customer from
+    // the verified token; checkout() itself trusts p_customer_id, so no API role but the server calls it.
+    ["checkout", (tx) => tx`select * from checkout(${shopB.storeId}::uuid, 'x@example.com', ${tx.json([{ product_id: shopB.products["B-thing"], quantity: 1 }])}, 'card', '{}'::jsonb, ${users.customer}::uuid)`,
+      ["service"]],
   ];
   for (const [what, write, allowed] of writes) {
     for (const actor of ACTORS) {
