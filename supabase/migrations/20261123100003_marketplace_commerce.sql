@@ -4,7 +4,8 @@
 -- When a product is short and may not be back-ordered, nothing is taken and the order
 -- is compensated instead, in the same transaction: cancelled with the reason, its escrow
 -- (if fintech.create_escrow already ran) refunded, and order.cancelled emitted.
--- Returns 'reserved', 'already_reserved', 'cancelled', or 'out_of_stock: <reason>'.
+-- Returns 'reserved', 'already_reserved', 'cancelled', or 'out_of_stock: <reason>' (again on
+-- every later call for an order it cancelled so).
 create or replace function reserve_stock_for_order(p_order_id uuid)
 returns text
 language plpgsql
@@ -19,7 +20,15 @@ begin
   if not found then
     raise exception using errcode = '22023', message = format('no order %s', p_order_id), detail = 'order_id';
   end if;
-  if v_order.status = 'cancelled' then return 'cancelled'; end if;
+  -- A repeated call answers as the first did: an order this function cancelled for lack
+  -- of stock is out of stock again (a retry after a crash that followed the commit must
+  -- refuse the same way, not report success); one cancelled otherwise has nothing to take.
+  if v_order.status = 'cancelled' then
+    if v_order.cancel_reason like 'out of stock: %' then
+      return 'out_of_stock: ' || substr(v_order.cancel_reason, length('out of stock: ') + 1);
+    end if;
+    return 'cancelled';
+  end if;
   if exists (select 1 from stock_movements where order_id = p_order_id) then return 'already_reserved'; end if;
 
   -- Lock the products in one order (by id), so that two checkouts never deadlock.
