@@ -27,8 +27,12 @@ export interface ProcessEventOptions {
   auth: AuthSource;
   /** Event types a caller other than the server may ask about by event_id. */
   clientEmittable?: ReadonlySet<string>;
-  /** Decides whether a caller other than the server may emit this event (throws 401/403 if not); unset: only the server emits. */
-  authorizeEmit?: (tx: Queryable, caller: Caller, event: NewEvent) => Promise<void>;
+  /**
+   * Decides whether this caller may emit this event (throws 400/401/403 if not) and what is
+   * stored: the event it returns replaces the caller's (for a caller other than the server,
+   * one derived from stored state); none: the caller's as given. Unset: only the server emits.
+   */
+  authorizeEmit?: (tx: Queryable, caller: Caller, event: NewEvent) => Promise<NewEvent | void | undefined>;
   /** Payload schemas by event type (the engines' catalog); types not listed take any JSON object. */
   payloadSchemas?: Readonly<Record<string, z.ZodType>>;
   /** Wall-clock backstop of a drain wake-up (default FEYXA_DRAIN_BUDGET_MS, else 5 s). */
@@ -58,15 +62,16 @@ export function createProcessEvent(bus: Bus, options: ProcessEventOptions): Fetc
       const drained = limits ? await drainWithin(bus, limits, { startedAt, outcomes: outcome ? [outcome] : [] }) : undefined;
       return json({ ...result, ...(drained ? { drained } : {}) });
     }
-    const input = parseWith(newEventSchema, body);
-    const payloadSchema = options.payloadSchemas?.[input.event_type];
-    if (payloadSchema) parseWith(payloadSchema, input.payload, "payload");
+    const input = clientKeysApart(caller, parseWith(newEventSchema, body));
     // Emit and claim in one transaction: a dispatcher woken by the NOTIFY at commit
     // finds the event already leased to us and leaves it alone.
     const { report, claimed } = await bus.sql.begin(async (tx) => {
-      await authorizeEmit(tx, caller, input);
-      const report = input.expected_version === undefined
-        ? await bus.emit(input, tx)
+      const derived = await authorizeEmit(tx, caller, input);
+      const event = derived ?? input;
+      const payloadSchema = options.payloadSchemas?.[event.event_type];
+      if (payloadSchema) parseWith(payloadSchema, event.payload, "payload");
+      const report = derived || input.expected_version === undefined
+        ? await bus.emit(event, tx)
         : await appendToStream(tx, input, input.expected_version);
       const claimed = report.inserted ? await bus.claimOne(report.eventId, tx) : undefined;
       return { report, claimed };
@@ -82,6 +87,20 @@ export function createProcessEvent(bus: Bus, options: ProcessEventOptions): Fetc
         message: "accepted; processing was interrupted and will resume" }, 202);
     }
   }, options.onError);
+}
+
+/**
+ * A caller other than the server chooses no key of the server's (`order.cancelled:<id>`,
+ * which would make the server's own emit of that fact a duplicate): its keys live under
+ * `client:<user id>:` (`client:anon:` for anon).
+ */
+function clientKeysApart<T extends { idempotency_key?: string | null }>(caller: Caller, input: T): T {
+  if (caller.kind === "server" || input.idempotency_key == null) return input;
+  const prefix = `client:${caller.kind === "user" ? caller.claims.sub : "anon"}:`;
+  if (prefix.length + input.idempotency_key.length > 200) {
+    throw new HttpError(400, "invalid_request", `idempotency_key: at most ${200 - prefix.length} characters`, "idempotency_key");
+  }
+  return { ...input, idempotency_key: prefix + input.idempotency_key };
 }
 
 async function serverOnly(_tx: Queryable, caller: Caller): Promise<void> {

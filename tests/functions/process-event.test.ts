@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { defineHandler } from "../../src/core/define-handler.ts";
 import { createGateway } from "../../src/functions/gateway.ts";
-import { serverFunctions } from "../support/auth.ts";
+import { serverFunctions, TEST_SECRET_KEY, testAuth, token } from "../support/auth.ts";
+import { createProcessEvent } from "../../src/functions/process-event.ts";
 import { useDatabase } from "../support/database.ts";
 import { countingHandler, eventRow, handlerRows, makeDue, subscribe, testBus, uuid } from "../support/bus.ts";
 
@@ -162,5 +163,31 @@ describe("when the database is unreachable", () => {
     expect(res.headers.get("retry-after")).toBe("2");
     expect(await res.json()).toEqual({ error: "unavailable", message: "the database is unavailable; retry shortly" });
     await down.end({ timeout: 1 });
+  });
+});
+
+describe("a caller other than the server chooses no key of the server's", () => {
+  // An app whose hook lets a signed-in user emit http.placed as given: the bus itself keeps their keys apart.
+  const open = createProcessEvent(bus, { auth: testAuth, authorizeEmit: async () => undefined });
+  const as = async (headers: Record<string, string>, body: unknown) =>
+    open(new Request(URL_, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) }));
+
+  it("a user's idempotency key is namespaced under client:<user id>:, so the server's emit of that key is processed", async () => {
+    const user = uuid();
+    const aggregateId = uuid();
+    const serverKey = `http.placed:${aggregateId}`;
+    const squat = await as({ authorization: `Bearer ${await token(user)}` }, newEvent({ aggregate_id: aggregateId, idempotency_key: serverKey }));
+    expect(squat.status).toBe(201);
+    const squatted = await squat.json();
+    expect((await sql`select idempotency_key from events_log where id = ${squatted.event_id}`)[0].idempotency_key).toBe(`client:${user}:${serverKey}`);
+    const server = await as({ apikey: TEST_SECRET_KEY }, newEvent({ aggregate_id: aggregateId, idempotency_key: serverKey }));
+    expect(server.status).toBe(201);
+    expect(await server.json()).toMatchObject({ duplicate: false, status: "completed" });
+  });
+
+  it("a user's key too long once namespaced is a 400 naming idempotency_key", async () => {
+    const res = await as({ authorization: `Bearer ${await token(uuid())}` }, newEvent({ idempotency_key: "k".repeat(190) }));
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ field: "idempotency_key" });
   });
 });
