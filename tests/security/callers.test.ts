@@ -90,7 +90,10 @@ describe("who may emit", async () => {
     expect(await own.json()).toMatchObject({ event_id: mine.event_id, duplicate: true });
     const others = await call("process-event", event({ event_type: "order.created", aggregate_id: mine.order_id, payload: payload.payload }), bearer(await token(bob)));
     expect(others.status).toBe(403);
-    const wrongStore = await call("process-event", event({ event_type: "order.created", aggregate_id: mine.order_id, store_id: uuid(), payload: payload.payload }), bearer(await token(alice)));
+    const noStore = await call("process-event", event({ event_type: "order.created", aggregate_id: mine.order_id, store_id: uuid(), payload: payload.payload }), bearer(await token(alice)));
+    expect(noStore.status).toBe(400);
+    const other = await openShop(sql, [{ name: "Cup", price: 100, stock: 1 }]);
+    const wrongStore = await call("process-event", event({ event_type: "order.created", aggregate_id: mine.order_id, store_id: other.storeId, payload: payload.payload }), bearer(await token(alice)));
     expect(wrongStore.status).toBe(403);
   });
 
