@@ -139,10 +139,14 @@ begin
   join products p on p.id = (i.v ->> 'product_id')::uuid
   returning * into v_order;
 
+  -- Each item's foreign key takes FOR KEY SHARE on its product, row by row in insertion
+  -- order: inserting by product id makes every checkout lock products in one global order
+  -- (the same as reserve_stock_for_order), whatever order the buyer listed them in.
   insert into order_items (order_id, product_id, quantity, unit_price_minor)
   select v_order.id, p.id, (i.v ->> 'quantity')::int, p.price_minor
   from jsonb_array_elements(p_items) i(v)
-  join products p on p.id = (i.v ->> 'product_id')::uuid;
+  join products p on p.id = (i.v ->> 'product_id')::uuid
+  order by p.id;
 
   insert into payments (order_id, store_id, amount_minor, currency) values (v_order.id, p_store_id, v_order.total_minor, v_order.currency);
   insert into deliveries (order_id, store_id) values (v_order.id, p_store_id);
