@@ -76,6 +76,8 @@ export const PG = {
   tooManyConnections: "53300",
   cannotConnectNow: "57P03",
   adminShutdown: "57P01",
+  serializationFailure: "40001",
+  deadlockDetected: "40P01",
 } as const;
 
 interface PgLikeError {
@@ -86,8 +88,9 @@ interface PgLikeError {
 
 /**
  * The HTTP face of any error: HttpError as it is; the validation errors raised by the
- * SQL functions as 400/413 naming the field; a database that refuses or is unreachable
- * as 503 with a retry hint; everything else as a plain 500 that leaks nothing.
+ * SQL functions as 400/413 naming the field; a database that refuses or is unreachable,
+ * or a transaction rolled back by a deadlock or serialization failure, as 503 with a
+ * retry hint; everything else as a plain 500 that leaks nothing.
  */
 export function toHttpError(thrown: unknown): HttpError {
   if (thrown instanceof HttpError) return thrown;
@@ -110,6 +113,10 @@ export function toHttpError(thrown: unknown): HttpError {
     code.startsWith("08") || ["ECONNREFUSED", "ECONNRESET", "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED"].includes(code)
   ) {
     return new HttpError(503, "unavailable", "the database is unavailable; retry shortly", undefined, { "retry-after": "2" });
+  }
+  // The transaction was rolled back whole (nothing of it stays), so asking again is safe.
+  if (code === PG.serializationFailure || code === PG.deadlockDetected) {
+    return new HttpError(503, "busy", "the request collided with another; retry shortly", undefined, { "retry-after": "1" });
   }
   return new HttpError(500, "internal", "internal error; the event, if accepted, is safe and will be processed");
 }
