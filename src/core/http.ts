@@ -72,8 +72,15 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, prefix
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const field = [prefix, ...issue.path.map(String)].filter(Boolean).join(".") || undefined;
-  throw new HttpError(400, "invalid_request", field ? `${field}: ${issue.message}` : issue.message, field);
+  const path = [prefix, ...issue.path.map(String)];
+  let message = issue.message;
+  if (issue.code === "unrecognized_keys" && issue.keys.length > 0) {
+    // Name the first unknown key, not all of them (there may be thousands).
+    path.push(printable(issue.keys[0]));
+    message = issue.keys.length > 1 ? `is not a known field (nor are ${issue.keys.length - 1} others)` : "is not a known field";
+  }
+  const field = path.filter(Boolean).join(".") || undefined;
+  throw new HttpError(400, "invalid_request", field ? `${field}: ${message}` : message, field);
 }
 
 /** The body as text: 413 past maxBytes (declared or streamed), 400 unless valid UTF-8. For signed bodies, read before parsing. */
