@@ -125,3 +125,116 @@ describe("fuzzing every function", () => {
     expect(await counts()).toBe(before);
   }, 120_000);
 });
+
+/**
+ * Hostile JSON in every position of every function's body (src/core/http.ts assertStorable):
+ * NUL in each string and each key, nesting up to 10,000 deep, numbers that would be stored
+ * as null or rounded, arrays and objects of up to 20,000 members (as many as fit under the
+ * function's body limit). Each a 400 naming the field.
+ */
+const RICH: Record<string, () => Record<string, unknown>> = {
+  ...VALID,
+  "process-event": () => ({ ...VALID["process-event"](), store_id: shop.storeId, idempotency_key: `fuzz-${uuid()}`, payload: { note: "n", nested: { list: ["x", { deep: "y" }] } } }),
+};
+
+/** Each function's body limit (readJson's maxBytes): the hostile members are sized to fit under it. */
+const BODY_LIMIT: Record<string, number> = {
+  "process-event": 128 * 1024, checkout: 32 * 1024, "confirm-delivery": 4096, "retry-failed-events": 4096, "demo-pay": 1024, "demo-deliver": 1024,
+};
+
+type Position = { path: (string | number)[]; isKey: boolean; value: unknown };
+/** Every value (and every object key) of a JSON value, with its path, found without recursion. */
+function positions(root: unknown): Position[] {
+  const out: Position[] = [];
+  const stack: { value: unknown; path: (string | number)[] }[] = [{ value: root, path: [] }];
+  while (stack.length > 0) {
+    const { value, path } = stack.pop()!;
+    if (path.length > 0) out.push({ path, isKey: false, value });
+    if (Array.isArray(value)) value.forEach((v, i) => stack.push({ value: v, path: [...path, i] }));
+    else if (value && typeof value === "object") {
+      for (const [k, v] of Object.entries(value)) {
+        out.push({ path: [...path, k], isKey: true, value: v });
+        stack.push({ value: v, path: [...path, k] });
+      }
+    }
+  }
+  return out;
+}
+
+/** The body with the value at `path` replaced by raw JSON text (or its key renamed to `key`). */
+function bodyWith(body: Record<string, unknown>, path: (string | number)[], raw: string, key?: string): string {
+  const copy = structuredClone(body);
+  let parent: Record<string | number, unknown> = copy;
+  for (const step of path.slice(0, -1)) parent = parent[step] as Record<string | number, unknown>;
+  const last = path[path.length - 1];
+  const marker = `@@${uuid()}@@`;
+  if (key === undefined) parent[last] = marker;
+  else {
+    // Rename, keeping the key's place among its siblings.
+    const entries = Object.entries(parent).map(([k, v]) => [k === last ? marker : k, v]);
+    for (const k of Object.keys(parent)) delete parent[k];
+    for (const [k, v] of entries) parent[k as string] = v;
+  }
+  return JSON.stringify(copy).replace(`"${marker}"`, key === undefined ? raw : JSON.stringify(key));
+}
+
+function hostileRequests(): { what: string; fn: string; field: string | RegExp; body: string }[] {
+  const out: { what: string; fn: string; field: string | RegExp; body: string }[] = [];
+  const fieldOf = (path: (string | number)[]) => path.map(String).join(".");
+  for (const fn of Object.keys(RICH)) {
+    const body = RICH[fn]();
+    // Room left under the body limit, in bytes, for the member put in place of one value.
+    const room = BODY_LIMIT[fn] - JSON.stringify(body).length - 200;
+    const depth = Math.min(10_000, Math.floor(room / 2));
+    const members = Math.min(20_000, Math.floor(room / 2));
+    const keys = Math.min(20_000, Math.floor(room / 12));
+    for (const { path, isKey, value } of positions(body)) {
+      const field = fieldOf(path);
+      const at = (what: string, raw: string, expected: string | RegExp = field) => out.push({ what: `${fn} ${field}: ${what}`, fn, field: expected, body: bodyWith(body, path, raw) });
+      if (isKey) {
+        const key = `${path[path.length - 1]}\u0000`;
+        out.push({ what: `${fn} key ${field}: NUL`, fn, field: fieldOf([...path.slice(0, -1), `${key.slice(0, -1)}\\u0000`]), body: bodyWith(body, path, "", key) });
+        continue;
+      }
+      if (typeof value === "string") {
+        at("NUL at the end", JSON.stringify(`${value}\u0000`));
+        at("NUL alone", JSON.stringify("\u0000"));
+      }
+      at(`nested ${depth} deep`, `${"[".repeat(depth)}${"]".repeat(depth)}`, new RegExp(`^${field.replace(/\./g, "\\.")}(\\.0)+`));
+      at("1e400", "1e400");
+      at("-1e400", "-1e400");
+      at("12345678901234567890123", "12345678901234567890123");
+      at("2^53 + 1", "9007199254740993");
+      if (!FREE_FIELDS.has(`${fn}.${path[0]}`)) {
+        // Huge, but well-formed and under the size limits: refused by the schema, naming the field.
+        at(`an array of ${members}`, `[${new Array(members).fill(0).join(",")}]`, new RegExp(`^${field.replace(/\./g, "\\.")}`));
+        at(`an object of ${keys} keys`, `{${Array.from({ length: keys }, (_, i) => `"k${i}":0`).join(",")}}`, new RegExp(`^${field.replace(/\./g, "\\.")}`));
+      }
+    }
+    // As many unknown top-level keys as fit: refused naming the first, in a short answer.
+    const unknown = Math.floor(room / 16);
+    const extra = Array.from({ length: unknown }, (_, i) => `"extra_${i}":0`).join(",");
+    out.push({ what: `${fn} ${unknown} unknown keys`, fn, field: "extra_0", body: JSON.stringify(body).replace(/}$/, `,${extra}}`) });
+  }
+  return out;
+}
+
+describe("fuzzing every function with JSON PostgreSQL could not keep", () => {
+  it("NUL in every string and key, nesting up to 10,000 deep, non-finite and unsafe numbers, arrays and objects of up to 20,000 members: a 400 naming the field each, no row left behind", async () => {
+    const before = await counts();
+    const failures: string[] = [];
+    const started = performance.now();
+    const requests = hostileRequests();
+    expect(requests.length).toBeGreaterThan(150);
+    for (const { what, fn, field, body } of requests) {
+      const res = await asServer(new Request(`http://localhost/functions/v1/${fn}`, { method: "POST", headers: { "content-type": "application/json" }, body }));
+      const text = await res.text();
+      const answer = JSON.parse(text);
+      const named = typeof answer.field === "string" && (typeof field === "string" ? answer.field === field : field.test(answer.field));
+      if (res.status !== 400 || !named || typeof answer.message !== "string" || text.length > 2_000) failures.push(`${res.status} ${what}: ${text.slice(0, 160)}`);
+    }
+    expect(failures.slice(0, 20)).toEqual([]);
+    expect(await counts()).toBe(before);
+    expect(performance.now() - started).toBeLessThan(20_000);
+  }, 60_000);
+});
