@@ -9,8 +9,11 @@ export interface Received {
   body: string;
 }
 
-/** What to answer: a status (+ headers, body), or "hang" to never answer. */
-export type Answer = { status: number; headers?: Record<string, string>; body?: string } | "hang";
+/**
+ * What to answer: a status (+ headers, body), or "hang" to never answer; `stall: true`
+ * sends the status, headers and body so far, and never ends the answer.
+ */
+export type Answer = { status: number; headers?: Record<string, string>; body?: string; stall?: boolean } | "hang";
 
 export async function startReceiver(answer: (request: Received, index: number) => Answer = () => ({ status: 200, body: "ok" })) {
   const received: Received[] = [];
@@ -23,6 +26,11 @@ export async function startReceiver(answer: (request: Received, index: number) =
       const a = answer(request, received.length - 1);
       if (a === "hang") return;
       res.writeHead(a.status, { "content-type": "text/plain", ...a.headers });
+      if (a.stall) {
+        res.flushHeaders();
+        if (a.body) res.write(a.body);
+        return;
+      }
       res.end(a.body ?? "");
     });
   });

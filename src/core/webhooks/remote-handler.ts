@@ -8,7 +8,8 @@
  * Each delivery is a Standard Webhooks request: `webhook-id` is the run's idempotency key
  * (`event_id:handler_name`, the same on every retry, so receivers can dedupe on it),
  * `webhook-timestamp` the time of this try, `webhook-signature` made by the database.
- * 2xx is success; 410 deactivates the subscription; 429/503 with Retry-After sets the
+ * 2xx is success once the whole answer arrived within the timeout (headers then silence is a
+ * timeout, recorded with the status seen); 410 deactivates the subscription; 429/503 with Retry-After sets the
  * next attempt's earliest time; anything else is retried. The status and the first 200
  * characters of the answer are recorded (webhook_deliveries) and, for a failure, in the
  * handler log; the URL is not, since webhook URLs often carry a token.
@@ -83,7 +84,13 @@ async function deliver(event: BusEvent, ctx: HandlerContext, options: RemoteDeli
     await record(null, reason).catch(() => {});
     throw new Error(reason);
   }
-  const excerpt = await readExcerpt(response);
+  // Only a whole answer counts: headers followed by silence (or a cut) is no delivery.
+  const { excerpt, complete } = await readAnswer(response);
+  if (!complete) {
+    const reason = ctx.signal.aborted ? `HTTP ${response.status} but the body did not end before the timeout` : `HTTP ${response.status} but the body was cut off`;
+    await record(response.status, excerpt ? `${reason}: ${excerpt}`.slice(0, EXCERPT_CHARS) : reason).catch(() => {});
+    throw new Error(reason);
+  }
   const deactivated = await record(response.status, excerpt);
   if (response.ok) return;
 
@@ -104,24 +111,29 @@ export function retryAfterMs(value: string | null, now = Date.now()): number | u
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** The first characters of the answer, on one line; the rest is not read. */
-async function readExcerpt(response: Response): Promise<string> {
-  if (!response.body) return "";
+/**
+ * The whole answer, read to its end (bounded by the run's signal), keeping its first
+ * characters on one line; `complete` is false when the body did not end (aborted or cut).
+ */
+async function readAnswer(response: Response): Promise<{ excerpt: string; complete: boolean }> {
+  if (!response.body) return { excerpt: "", complete: true };
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let text = "";
+  let complete = false;
   try {
-    while (text.length < EXCERPT_CHARS * 4) {
+    for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      text += decoder.decode(value, { stream: true });
+      if (text.length < EXCERPT_CHARS * 4) text += decoder.decode(value, { stream: true });
     }
+    complete = true;
   } catch {
-    // a broken answer still has a status
+    // aborted by the timeout or cut by the receiver: the answer is incomplete
   } finally {
     reader.cancel().catch(() => {});
   }
-  return text.replace(/[\u0000-\u001f\u007f\s]+/g, " ").trim().slice(0, EXCERPT_CHARS);
+  return { excerpt: text.replace(/[\u0000-\u001f\u007f\s]+/g, " ").trim().slice(0, EXCERPT_CHARS), complete };
 }
 
 const describe = (thrown: unknown) => {

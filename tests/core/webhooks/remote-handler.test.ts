@@ -119,6 +119,22 @@ describe("remote handlers: Standard Webhooks deliveries", () => {
     throw new Error("the timed-out delivery was never recorded");
   });
 
+  it("logs a receiver that sends 200 headers and never ends the body as a timeout, not a 2xx delivery", async () => {
+    await remoteSubscription("stalled.receiver", "hook.stalled", () => ({ status: 200, body: "ok so far", stall: true }));
+    const id = await emitTest(bus, "hook.stalled");
+    expect((await attempt(bus, id)).status).toBe("failed");
+    expect((await handlerRows(sql, id))[0]).toMatchObject({ status: "failed", error_message: "HandlerTimeoutError: timed out after 400 ms (handler stalled.receiver)" });
+    for (let i = 0; i < 50; i++) {
+      const rows = await sql`select status_code, response_excerpt from webhook_deliveries where event_id = ${id}::uuid`;
+      if (rows.length) {
+        expect(rows).toEqual([{ status_code: 200, response_excerpt: "HTTP 200 but the body did not end before the timeout: ok so far" }]);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error("the timed-out delivery was never recorded");
+  });
+
   it("does not deliver again on a retry once the remote handler succeeded", async () => {
     const receiver = await remoteSubscription("once.only", "hook.mixed");
     await subscribe(sql, "hook.mixed", "local.flaky");
