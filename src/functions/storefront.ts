@@ -35,7 +35,8 @@ export function createOrderStatus(bus: Bus, options: { auth: AuthSource; onError
     const [order] = await bus.sql`
       select o.id, o.order_number, o.status, o.total_minor::int, o.currency, o.cancel_reason, o.created_at,
              s.name as store_name, p.status as payment_status, d.status as delivery_status, e.status as escrow_status,
-             (select count(*)::int from email_outbox m where m.dedupe_key like ev.id || ':%') as emails,
+             (select count(*)::int from email_outbox m -- by key (event_id:handler_name), not a LIKE scan
+                where m.dedupe_key in (select ev.id || ':' || h.handler_name from event_handlers_log h where h.event_id = ev.id)) as emails,
              (select coalesce(jsonb_agg(jsonb_build_object('name', pr.name, 'quantity', oi.quantity)), '[]')
                 from order_items oi join products pr on pr.id = oi.product_id where oi.order_id = o.id) as items
       from orders o join stores s on s.id = o.store_id

@@ -88,3 +88,10 @@ on conflict (event_pattern, handler_name) do nothing;
 -- delivery.delivered and delivery.confirmed are once per delivery; payout.requested once per payout.
 update event_bus_settings
 set once_per_aggregate = array(select distinct unnest(once_per_aggregate || array['payout.requested', 'order.cancelled']) order by 1);
+
+-- Payment and delivery events name their order only in the payload (their aggregate is the
+-- payment or the delivery). order-status, anonymous and polled, finds an order's events by
+-- aggregate_id or by this reference: without this index the reference was a scan of the
+-- whole log per request. Partial, so only those two aggregate types pay for it on insert.
+create index if not exists events_log_order_ref_idx on events_log ((payload ->> 'order_id'))
+  where aggregate_type in ('payment', 'delivery');
