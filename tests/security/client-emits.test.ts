@@ -1,5 +1,5 @@
 /**
- * Client-emittable events carry no client-written facts (README, Security): for every type
+ * Client-emittable events carry no client-written facts (docs/security.md): for every type
  * a signed-in buyer may emit through process-event, what is stored is derived from the
  * database, never from the buyer's payload; no mail goes to an address the buyer writes;
  * the buyer chooses no key of the server's, so the server's later emit of that fact is
