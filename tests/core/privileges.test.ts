@@ -1,37 +1,22 @@
 import { describe, expect, it } from "vitest";
+import type { Sql } from "../../src/core/types.ts";
 import { useDatabase } from "../support/database.ts";
 import { uuid } from "../support/bus.ts";
+import { asApiRole } from "../support/as-role.ts";
 
 const { sql } = await useDatabase();
 
-/** Runs a statement as an API role, as PostgREST would, in a transaction that rolls back. */
-async function asRole(role: string, statement: (tx: typeof sql) => Promise<unknown>, claims: Record<string, unknown> = {}): Promise<unknown> {
-  let result: unknown;
-  const rollback = new Error("rollback");
-  try {
-    await sql.begin(async (tx) => {
-      await tx`select set_config('request.jwt.claims', ${JSON.stringify({ role, ...claims })}, true)`;
-      await tx.unsafe(`set local role ${role}`);
-      result = await statement(tx as unknown as typeof sql);
-      throw rollback;
-    });
-  } catch (error) {
-    if (error === rollback) return result;
-    return (error as { code?: string }).code;
-  }
-}
-
 describe("bus privileges", () => {
-  for (const role of ["anon", "authenticated"]) {
+  for (const role of ["anon", "authenticated"] as const) {
     it(`${role} can neither emit nor claim`, async () => {
-      expect(await asRole(role, (tx) => tx`select emit_event('order.created', 'order', ${uuid()}::uuid, null, '{}'::jsonb)`)).toBe("42501");
-      expect(await asRole(role, (tx) => tx`select * from claim_events('me', 10)`)).toBe("42501");
+      expect(await asApiRole(sql, role, undefined, (tx) => tx`select emit_event('order.created', 'order', ${uuid()}::uuid, null, '{}'::jsonb)`)).toBe("denied:42501");
+      expect(await asApiRole(sql, role, undefined, (tx) => tx`select * from claim_events('me', 10)`)).toBe("denied:42501");
     });
   }
 
   it("service_role can emit and claim", async () => {
-    expect(await asRole("service_role", (tx) => tx`select emit_event('order.created', 'order', ${uuid()}::uuid, null, '{}'::jsonb) as id`)).toHaveLength(1);
-    expect(await asRole("service_role", (tx) => tx`select * from claim_events('me', 10)`)).toBeInstanceOf(Array);
+    expect(await asApiRole(sql, "service_role", undefined, (tx) => tx`select emit_event('order.created', 'order', ${uuid()}::uuid, null, '{}'::jsonb) as id`)).toHaveLength(1);
+    expect(await asApiRole(sql, "service_role", undefined, (tx) => tx`select * from claim_events('me', 10)`)).toBeInstanceOf(Array);
   });
 
   it("reads: anon nothing, a store member its stores' events, an admin everything", async () => {
@@ -44,10 +29,10 @@ describe("bus privileges", () => {
     for (const store of [storeA.id, storeB.id]) {
       await sql`select emit_event('order.created', 'order', ${uuid()}::uuid, ${store}::uuid, '{}'::jsonb)`;
     }
-    const visible = (tx: typeof sql) => tx`select store_id from events_log where store_id in (${storeA.id}, ${storeB.id})`;
-    expect(await asRole("anon", visible)).toBe("42501");
-    expect(await asRole("authenticated", visible, { sub: stranger })).toHaveLength(0);
-    expect(await asRole("authenticated", visible, { sub: member })).toEqual([{ store_id: storeA.id }]);
-    expect(await asRole("authenticated", visible, { sub: admin })).toHaveLength(2);
+    const visible = (tx: Sql) => tx`select store_id from events_log where store_id in (${storeA.id}, ${storeB.id})`;
+    expect(await asApiRole(sql, "anon", undefined, visible)).toBe("denied:42501");
+    expect(await asApiRole(sql, "authenticated", stranger, visible)).toHaveLength(0);
+    expect(await asApiRole(sql, "authenticated", member, visible)).toEqual([{ store_id: storeA.id }]);
+    expect(await asApiRole(sql, "authenticated", admin, visible)).toHaveLength(2);
   });
 });

@@ -29,6 +29,16 @@ async function attempt(b: Bus, eventId: string) {
 
 const headersOf = (r: Received) => Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, String(v)]));
 
+/** The deliveries of a timed-out run, once recorded (the log is written after the run gives up, so wait up to a second). */
+async function recordedDeliveries(eventId: string) {
+  for (let i = 0; i < 50; i++) {
+    const rows = await sql`select status_code, response_excerpt from webhook_deliveries where event_id = ${eventId}::uuid`;
+    if (rows.length) return rows;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error("the timed-out delivery was never recorded");
+}
+
 describe("remote handlers: Standard Webhooks deliveries", () => {
   it("delivers a signed body that the standardwebhooks package verifies, and logs the run under the handler name", async () => {
     const secret = newSecret();
@@ -111,12 +121,7 @@ describe("remote handlers: Standard Webhooks deliveries", () => {
     const id = await emitTest(bus, "hook.hung");
     expect((await attempt(bus, id)).status).toBe("failed");
     expect((await handlerRows(sql, id))[0].error_message).toBe("HandlerTimeoutError: timed out after 400 ms (handler slow.receiver)");
-    for (let i = 0; i < 50; i++) {
-      const rows = await sql`select status_code, response_excerpt from webhook_deliveries where event_id = ${id}::uuid`;
-      if (rows.length) return expect(rows[0]).toEqual({ status_code: null, response_excerpt: "no answer before the timeout" });
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error("the timed-out delivery was never recorded");
+    expect(await recordedDeliveries(id)).toEqual([{ status_code: null, response_excerpt: "no answer before the timeout" }]);
   });
 
   it("logs a receiver that sends 200 headers and never ends the body as a timeout, not a 2xx delivery", async () => {
@@ -124,15 +129,7 @@ describe("remote handlers: Standard Webhooks deliveries", () => {
     const id = await emitTest(bus, "hook.stalled");
     expect((await attempt(bus, id)).status).toBe("failed");
     expect((await handlerRows(sql, id))[0]).toMatchObject({ status: "failed", error_message: "HandlerTimeoutError: timed out after 400 ms (handler stalled.receiver)" });
-    for (let i = 0; i < 50; i++) {
-      const rows = await sql`select status_code, response_excerpt from webhook_deliveries where event_id = ${id}::uuid`;
-      if (rows.length) {
-        expect(rows).toEqual([{ status_code: 200, response_excerpt: "HTTP 200 but the body did not end before the timeout: ok so far" }]);
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error("the timed-out delivery was never recorded");
+    expect(await recordedDeliveries(id)).toEqual([{ status_code: 200, response_excerpt: "HTTP 200 but the body did not end before the timeout: ok so far" }]);
   });
 
   it("does not deliver again on a retry once the remote handler succeeded", async () => {
