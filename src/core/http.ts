@@ -154,9 +154,11 @@ export function assertStorable(value: unknown, prefix?: string): void {
   }
 }
 
-/** No NUL, no lone surrogate: what PostgreSQL's text and jsonb keep unchanged. */
+/** What PostgreSQL's text and jsonb cannot keep unchanged: NUL, a lone surrogate. */
+const UNSTORABLE_CHAR = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
 function storableText(text: string): boolean {
-  return !/\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text);
+  return text.search(UNSTORABLE_CHAR) === -1; // search ignores the g flag's lastIndex
 }
 
 function textProblem(text: string): string {
@@ -177,8 +179,7 @@ function refuse(node: { key?: string | number; parent?: unknown }, problem: stri
 
 /** A key as it can be shown: NUL and lone surrogates spelled as escapes, at most 64 characters. */
 function printable(key: string): string {
-  const shown = key.replace(/\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  const shown = key.replace(UNSTORABLE_CHAR, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
   return shown.length > 64 ? `${shown.slice(0, 63)}…` : shown;
 }
 
