@@ -71,7 +71,6 @@ export async function startHostedProject(functions: string[]): Promise<HostedPro
     });
     stops.push(() => cluster.stop());
     // Both workers look for the database from the start and retry every second until it exists.
-    await shapeLikeHosted(cluster.superuserUrl, "postgres");
     await createProjectDatabase(cluster.superuserUrl, DATABASE);
     const superuserUrl = withDatabase(cluster.superuserUrl, DATABASE);
     await shapeLikeHosted(superuserUrl, DATABASE, { extensions: true });

@@ -10,7 +10,7 @@ import { chmod, chown, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
-import { SUPERUSER } from "../../src/local/supabase-shape.ts";
+import { shapeLikeHosted, SUPERUSER } from "../../src/local/supabase-shape.ts";
 
 export const DEBIAN_PG15_BIN = "/usr/lib/postgresql/15/bin";
 
@@ -42,7 +42,10 @@ function run(command: string, args: string[], owner?: { uid: number; gid: number
   });
 }
 
-/** initdb + pg_ctl start on `port`, with extra server settings (`shared_preload_libraries`, …). */
+/**
+ * initdb + pg_ctl start on `port`, with extra server settings (`shared_preload_libraries`, …);
+ * the maintenance database shaped like a hosted project's, as the embedded server's is.
+ */
 export async function startSystemPostgres(port: number, settings: Record<string, string> = {}, binDir = DEBIAN_PG15_BIN): Promise<SystemCluster> {
   const owner = asPostgresUser();
   const scratch = await mkdtemp(join(tmpdir(), "feyxa-pg-"));
@@ -56,7 +59,7 @@ export async function startSystemPostgres(port: number, settings: Record<string,
   const options = Object.entries({ max_connections: "200", listen_addresses: "127.0.0.1", unix_socket_directories: scratch, ...settings })
     .map(([k, v]) => `-c ${k}=${v.includes(" ") || v.includes(",") ? `'${v}'` : v}`).join(" ");
   await run(join(binDir, "pg_ctl"), ["start", "-w", "-t", "60", "-D", dataDir, "-l", join(scratch, "log"), "-o", `-p ${port} ${options}`], owner);
-  return {
+  const cluster: SystemCluster = {
     superuserUrl: `postgres://${SUPERUSER}:${SUPERUSER}@127.0.0.1:${port}/postgres`,
     port,
     dataDir,
@@ -65,4 +68,11 @@ export async function startSystemPostgres(port: number, settings: Record<string,
       await rm(scratch, { recursive: true, force: true });
     },
   };
+  try {
+    await shapeLikeHosted(cluster.superuserUrl, "postgres");
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+  return cluster;
 }

@@ -55,9 +55,12 @@ async function scratchDir(): Promise<string> {
 
 interface Server { superuserUrl: string; stop(): Promise<void> }
 
-/** The server the suite runs on, before any shaping. */
+/** The server the suite runs on, its maintenance database shaped like a hosted project's. */
 export async function startServer(settings: Record<string, string> = {}): Promise<Server> {
-  if (process.env.DATABASE_URL) return { superuserUrl: process.env.DATABASE_URL, stop: async () => {} };
+  if (process.env.DATABASE_URL) {
+    await shapeLikeHosted(process.env.DATABASE_URL, "postgres"); // the cluster's roles; the servers started here come shaped
+    return { superuserUrl: process.env.DATABASE_URL, stop: async () => {} };
+  }
   if (process.env.FEYXA_TEST_PG === "15") return await startSystemPostgres(await freePort(), settings);
   if (process.env.FEYXA_TEST_PG && process.env.FEYXA_TEST_PG !== "17") throw new Error("FEYXA_TEST_PG is 17 (embedded, the default) or 15 (Debian's)");
   const scratch = await scratchDir();
@@ -75,7 +78,6 @@ export async function startServer(settings: Record<string, string> = {}): Promis
 export async function startTestPostgres(settings: Record<string, string> = {}): Promise<TestPostgres> {
   const server = await startServer(settings);
   const adminUrl = server.superuserUrl;
-  await shapeLikeHosted(adminUrl, "postgres"); // the cluster's roles; the embedded server has them already
   const template = `feyxa_template_${process.pid}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`drop database if exists ${template}`);
