@@ -43,12 +43,7 @@ const notYours = () => new HttpError(403, "forbidden", "you may emit events only
 /** order.created as checkout() emitted it: the same payload, store and key (`order.created:<order id>`). */
 async function orderCreated(sql: Queryable, customerId: string, event: NewEvent): Promise<NewEvent> {
   const [order] = await sql<{ id: string; store_id: string; payload: Record<string, unknown> }[]>`
-    select o.id, o.store_id, jsonb_build_object(
-             'order_number', o.order_number, 'total_minor', o.total_minor, 'currency', o.currency,
-             'customer_email', o.customer_email, 'payment_method', o.payment_method, 'attribution', o.attribution,
-             'items', (select jsonb_agg(jsonb_build_object('product_id', i.product_id, 'quantity', i.quantity,
-                                                           'unit_price_minor', i.unit_price_minor) order by i.product_id)
-                       from order_items i where i.order_id = o.id)) as payload
+    select o.id, o.store_id, order_created_payload(o.id) as payload
     from orders o
     where o.id = ${event.aggregate_id}::uuid and o.customer_id = ${customerId}::uuid`;
   if (!order || (event.store_id != null && event.store_id.toLowerCase() !== order.store_id)) throw notYours();

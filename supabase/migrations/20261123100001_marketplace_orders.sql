@@ -76,6 +76,26 @@ create table if not exists stock_movements (
   primary key (order_id, product_id)
 );
 
+-- The payload of an order's order.created, from the order as stored: what checkout emits,
+-- and what process-event rebuilds when a buyer asks for their order's event
+-- (src/engines/authorize.ts), so the two cannot drift apart.
+create or replace function order_created_payload(p_order_id uuid)
+returns jsonb
+language sql stable
+set search_path = public, pg_catalog
+as $$
+  select jsonb_build_object(
+    'order_number', o.order_number, 'total_minor', o.total_minor, 'currency', o.currency,
+    'customer_email', o.customer_email,
+    'items', (select jsonb_agg(jsonb_build_object('product_id', i.product_id, 'quantity', i.quantity,
+                                                  'unit_price_minor', i.unit_price_minor) order by i.product_id)
+              from order_items i where i.order_id = o.id),
+    'payment_method', o.payment_method, 'attribution', o.attribution)
+  from orders o where o.id = p_order_id
+$$;
+comment on function order_created_payload(uuid) is
+  'The order.created payload of an order, from the stored order and its items (checkout and process-event both use it).';
+
 -- Checkout: the order, its items, its pending payment and delivery, and order.created,
 -- in one transaction. Prices come from the products table, never from the client.
 -- p_items: [{product_id, quantity}]. Returns the order and its event.
@@ -92,7 +112,6 @@ declare
   v_store    stores;
   v_bad      text;
   v_order    orders;
-  v_items    jsonb;
 begin
   select * into v_store from stores where id = p_store_id;
   if not found then
@@ -151,17 +170,11 @@ begin
   insert into payments (order_id, store_id, amount_minor, currency) values (v_order.id, p_store_id, v_order.total_minor, v_order.currency);
   insert into deliveries (order_id, store_id) values (v_order.id, p_store_id);
 
-  select jsonb_agg(jsonb_build_object('product_id', oi.product_id, 'quantity', oi.quantity, 'unit_price_minor', oi.unit_price_minor) order by oi.product_id)
-  into v_items from order_items oi where oi.order_id = v_order.id;
-
   order_id := v_order.id;
   order_number := v_order.order_number;
   total_minor := v_order.total_minor;
   currency := v_order.currency;
-  event_id := emit_event('order.created', 'order', v_order.id, p_store_id, jsonb_build_object(
-    'order_number', v_order.order_number, 'total_minor', v_order.total_minor, 'currency', v_order.currency,
-    'customer_email', v_order.customer_email, 'items', v_items, 'payment_method', v_order.payment_method,
-    'attribution', v_order.attribution));
+  event_id := emit_event('order.created', 'order', v_order.id, p_store_id, order_created_payload(v_order.id));
   return next;
 end;
 $$;

@@ -38,7 +38,8 @@ begin
       and p.proname in ('checkout', 'create_escrow_for_order', 'record_payment_paid', 'release_escrow_for_order',
                         'process_payout', 'reserve_stock_for_order', 'advance_order_status', 'mark_delivery_delivered',
                         'confirm_delivery', 'auto_assign_ticket', 'refresh_store_daily_metrics',
-                        'emit_payment_paid', 'emit_delivery_status', 'emit_payout_requested', 'emit_ticket_created')
+                        'emit_payment_paid', 'emit_delivery_status', 'emit_payout_requested', 'emit_ticket_created',
+                        'order_created_payload')
   loop
     execute format('revoke all on function %s from public, anon, authenticated', f);
     execute format('grant execute on function %s to service_role', f);
