@@ -6,7 +6,8 @@
  * chain depth: a chain deeper than 3 is stopped (an automation triggering itself).
  */
 import { defineHandler } from "../core/define-handler.ts";
-import { coerceError } from "../core/errors.ts";
+import { coerceError, NonRetriableError } from "../core/errors.ts";
+import { type OutboundPolicy, outboundFetch, STRICT_OUTBOUND } from "../core/outbound.ts";
 import { patternMatches } from "../core/router.ts";
 import type { BusEvent, Handler, HandlerContext } from "../core/types.ts";
 import { aggregateTypeOf } from "../engines/catalog.ts";
@@ -28,7 +29,8 @@ interface AutomationRow {
   run_status: string | null;
 }
 
-export function runAutomations(email: EmailProvider | undefined): Handler {
+/** `outbound`: where webhook reactions may go (src/core/outbound.ts); by default https to public addresses only. */
+export function runAutomations(email: EmailProvider | undefined, outbound: OutboundPolicy = STRICT_OUTBOUND): Handler {
   return defineHandler("automations.run", async (event, ctx) => {
     if (!event.storeId) return;
     const automations = await ctx.sql<AutomationRow[]>`
@@ -37,7 +39,7 @@ export function runAutomations(email: EmailProvider | undefined): Handler {
       where a.store_id = ${event.storeId}::uuid and a.is_active
       order by a.created_at, a.id`;
     const depth = Number((event.payload as { _automation?: { depth?: unknown } })._automation?.depth ?? 0);
-    const failures: string[] = [];
+    const failures: { text: string; final: boolean }[] = [];
     for (const automation of automations) {
       if (automation.run_status === "success" || automation.run_status === "skipped") continue;
       if (!triggers(automation, event)) continue;
@@ -57,17 +59,20 @@ export function runAutomations(email: EmailProvider | undefined): Handler {
       let done = 0;
       try {
         for (const [i, reaction] of reactions.data.entries()) {
-          await react(reaction, event, { ...ctx, idempotencyKey: `${ctx.idempotencyKey}:${automation.id}:${i}` }, { email, automationId: automation.id, depth });
+          await react(reaction, event, { ...ctx, idempotencyKey: `${ctx.idempotencyKey}:${automation.id}:${i}` }, { email, outbound, automationId: automation.id, depth });
           done++;
         }
         await record(ctx, event, automation.id, "success", done, null);
       } catch (thrown) {
-        const message = coerceError(thrown).message;
-        await record(ctx, event, automation.id, "failed", done, message);
-        failures.push(`${automation.name}: ${message}`);
+        const error = coerceError(thrown);
+        await record(ctx, event, automation.id, "failed", done, error.message);
+        failures.push({ text: `${automation.name}: ${error.message}`, final: error instanceof NonRetriableError });
       }
     }
-    if (failures.length) throw new Error(failures.join("; ").slice(0, 1500));
+    if (!failures.length) return;
+    const message = failures.map((f) => f.text).join("; ").slice(0, 1500);
+    // Only when no failure can heal on a retry (a refused URL) does the run go to the dead letters at once.
+    throw failures.every((f) => f.final) ? new NonRetriableError(message) : new Error(message);
   });
 }
 
@@ -81,7 +86,7 @@ async function react(
   reaction: Reaction,
   event: BusEvent,
   ctx: HandlerContext,
-  context: { email: EmailProvider | undefined; automationId: string; depth: number },
+  context: { email: EmailProvider | undefined; outbound: OutboundPolicy; automationId: string; depth: number },
 ): Promise<void> {
   if (reaction.type === "emit") {
     const payload = fillAll(reaction.payload, event);
@@ -91,7 +96,7 @@ async function react(
   } else if (reaction.type === "notify") {
     await notify(ctx, { storeId: event.storeId, kind: "automation", title: fill(reaction.title, event), body: fill(reaction.body ?? "", event), data: { event_id: event.id, automation_id: context.automationId } });
   } else if (reaction.type === "webhook") {
-    await callWebhook(reaction.url, fillAll(reaction.payload, event), event, ctx, context.automationId);
+    await callWebhook(reaction.url, fillAll(reaction.payload, event), event, ctx, context);
   } else {
     const to = fill(reaction.to, event);
     if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(to)) throw new Error(`email: "${to.slice(0, 80)}" is not an email address`);
@@ -107,21 +112,22 @@ function fillAll(values: Record<string, string | number | boolean | null>, event
  * POSTs a Standard Webhooks delivery: webhook-id is the reaction's key (stable across
  * retries), signed with the automation's own secrets ('automation.<id>') when it has any.
  */
-async function callWebhook(url: string, data: Record<string, unknown>, event: BusEvent, ctx: HandlerContext, automationId: string) {
+async function callWebhook(
+  url: string, data: Record<string, unknown>, event: BusEvent, ctx: HandlerContext, { automationId, outbound }: { automationId: string; outbound: OutboundPolicy },
+) {
   const body = JSON.stringify({ type: "automation.webhook", automation_id: automationId, event: { id: event.id, type: event.type, aggregate_id: event.aggregateId }, data });
   const timestamp = String(Math.floor(Date.now() / 1000));
   const [{ signature }] = await ctx.sql<{ signature: string | null }[]>`
     select webhook_signatures(${`automation.${automationId}`}, ${`${ctx.idempotencyKey}.${timestamp}.${body}`}) as signature`;
-  const response = await fetch(url, {
+  const response = await outboundFetch(url, {
     method: "POST",
-    redirect: "manual",
     signal: ctx.signal,
     body,
     headers: {
       "content-type": "application/json", "webhook-id": ctx.idempotencyKey, "webhook-timestamp": timestamp,
       ...(signature ? { "webhook-signature": signature } : {}),
     },
-  });
+  }, outbound);
   await response.body?.cancel();
   if (!response.ok) throw new Error(`webhook: HTTP ${response.status}`);
 }

@@ -22,10 +22,12 @@ export const triggerFilterSchema = z.record(path, condition).refine((f) => Objec
 
 const template = z.string().min(1).max(2000);
 
-/** Where automations may reach out: https anywhere, plain http only to this machine (development, tests). */
-function isAllowedUrl(url: string): boolean {
-  return url.startsWith("https://") || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d{1,5})?(\/|$)/.test(url);
-}
+/**
+ * Where automations may reach out: an http(s) URL here; whether its host is public (or
+ * allow-listed) is decided by the database when it is saved (outbound_url_refusal, which
+ * also guards writes through the REST API) and by the outbound guard at each request.
+ */
+const outboundUrl = z.url({ protocol: /^https?$/, error: "must be an https URL" }).max(2000);
 
 export const reactionSchema = z.discriminatedUnion("type", [
   z.strictObject({
@@ -37,14 +39,14 @@ export const reactionSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("email"), to: template.max(254), subject: template.max(300), html: template }),
   z.strictObject({
     type: z.literal("webhook"),
-    url: z.url().max(2000).refine(isAllowedUrl, "must be https (plain http only to this machine)"),
+    url: outboundUrl,
     payload: z.record(z.string().max(60), z.union([template, z.number(), z.boolean(), z.null()])).default({}),
   }),
 ]);
 
 /** A polling trigger: fetch `url` every `interval_seconds`, take the array at `items_path`, key each item by `id_field`. */
 export const pollSchema = z.strictObject({
-  url: z.url().max(2000).refine(isAllowedUrl, "must be https (plain http only to this machine)"),
+  url: outboundUrl,
   interval_seconds: z.number().int().min(10).max(86_400).default(300),
   items_path: path.optional(),
   id_field: path.default("id"),

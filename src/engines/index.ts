@@ -5,6 +5,7 @@
  */
 import { runAutomations } from "../automations/run.ts";
 import type { Handler } from "../core/types.ts";
+import { type OutboundPolicy, outboundPolicy, type Resolver } from "../core/outbound.ts";
 import { remoteDelivery } from "../core/webhooks/remote-handler.ts";
 import { createOrderNotification } from "./commerce/create-notification.ts";
 import { decrementStock } from "./commerce/decrement-stock.ts";
@@ -26,6 +27,8 @@ import { createTicketNotification } from "./trust/create-notification.ts";
 export interface EngineDependencies {
   /** Where emails go; unset: the email outbox table only. */
   email?: EmailProvider;
+  /** Where store owners' URLs may be called (src/core/outbound.ts); unset: https to public addresses only. */
+  outbound?: OutboundPolicy;
 }
 
 export function engineHandlers(deps: EngineDependencies = {}): Handler[] {
@@ -35,18 +38,20 @@ export function engineHandlers(deps: EngineDependencies = {}): Handler[] {
     markDelivered,
     auditLog, createTicketNotification, autoAssign,
     attributeConversion, updateDailyMetrics,
-    runAutomations(deps.email),
+    runAutomations(deps.email, deps.outbound),
   ];
 }
 
 /**
  * The engines as configured by the environment: RESEND_API_KEY (+ EMAIL_FROM, RESEND_BASE_URL)
  * enables real email. Plus the remote deliveries (subscriptions to an Edge Function or a URL),
- * which call Edge Functions with SUPABASE_SERVICE_ROLE_KEY where it is set.
+ * which call Edge Functions with SUPABASE_SERVICE_ROLE_KEY where it is set. Outbound requests
+ * follow FEYXA_OUTBOUND_ALLOW and resolve host names with the runtime's `resolve`.
  */
-export function engineHandlersFromEnv(env: Record<string, string | undefined>): Handler[] {
+export function engineHandlersFromEnv(env: Record<string, string | undefined>, resolve?: Resolver): Handler[] {
   const email = env.RESEND_API_KEY
     ? createResendProvider({ apiKey: env.RESEND_API_KEY, from: env.EMAIL_FROM ?? "Feyxa <orders@feyxa.local>", baseUrl: env.RESEND_BASE_URL })
     : undefined;
-  return [...engineHandlers({ email }), remoteDelivery({ functionKey: () => env.SUPABASE_SERVICE_ROLE_KEY })];
+  const outbound = outboundPolicy(env, resolve);
+  return [...engineHandlers({ email, outbound }), remoteDelivery({ functionKey: () => env.SUPABASE_SERVICE_ROLE_KEY, outbound })];
 }

@@ -1,14 +1,26 @@
-/** automations-poll (POST, server only): one round of the poller (pg_cron every minute on Supabase, a timer locally). */
+/**
+ * automations-poll (POST, server only): one round of the poller (pg_cron every minute on
+ * Supabase, a timer locally). Polls follow FEYXA_OUTBOUND_ALLOW, read per request, and
+ * resolve host names with the runtime's `resolve` (src/core/outbound.ts).
+ */
 import { requireServer } from "../core/auth.ts";
 import type { Bus } from "../core/bus.ts";
 import { type FetchHandler, json, requireMethod, withErrors } from "../core/http.ts";
+import { outboundPolicy, type Resolver } from "../core/outbound.ts";
 import { pollDue } from "../automations/poll.ts";
 import { type AuthSource, callerOf } from "./caller.ts";
 
-export function createAutomationsPoll(bus: Bus, options: { auth: AuthSource; onError?: (error: unknown) => void }): FetchHandler {
+export interface AutomationsPollOptions {
+  auth: AuthSource;
+  env?: () => Record<string, string | undefined>;
+  resolve?: Resolver;
+  onError?: (error: unknown) => void;
+}
+
+export function createAutomationsPoll(bus: Bus, options: AutomationsPollOptions): FetchHandler {
   return withErrors(async (request) => {
     requireMethod(request, "POST");
     requireServer(await callerOf(request, options.auth));
-    return json(await pollDue(bus.sql));
+    return json(await pollDue(bus.sql, { outbound: outboundPolicy(options.env?.() ?? {}, options.resolve) }));
   }, options.onError);
 }

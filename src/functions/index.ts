@@ -6,6 +6,7 @@ import type { Bus } from "../core/bus.ts";
 import type { AuthConfig } from "../core/auth.ts";
 import { withCorsAll } from "../core/cors.ts";
 import type { FetchHandler } from "../core/http.ts";
+import type { Resolver } from "../core/outbound.ts";
 import { createEventMonitor } from "./event-monitor.ts";
 import { authorizeClientEmit, clientEmittable } from "../engines/authorize.ts";
 import { eventCatalog } from "../engines/catalog.ts";
@@ -25,6 +26,8 @@ export function createFunctions(
   auth: () => AuthConfig | undefined = () => undefined,
   /** The environment, read per request by the functions configured there (webhooks' secrets). */
   env: () => Record<string, string | undefined> = () => ({}),
+  /** The runtime's DNS lookup, for the outbound guard (automations-poll); without it host names are refused. */
+  resolve?: Resolver,
 ): Record<string, FetchHandler> {
   return withCorsAll({
     "process-event": createProcessEvent(bus, {
@@ -36,7 +39,7 @@ export function createFunctions(
     "order-status": createOrderStatus(bus, { auth, onError }),
     "retry-failed-events": createRetryFailedEvents(bus, { auth, env, onError }),
     automations: createAutomations(bus, { auth, onError }),
-    "automations-poll": createAutomationsPoll(bus, { auth, onError }),
+    "automations-poll": createAutomationsPoll(bus, { auth, env, resolve, onError }),
     "event-monitor": createEventMonitor(bus, { auth, onError }),
     webhooks: createWebhooks(bus, { env, onError }),
   }, onError);

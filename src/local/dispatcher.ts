@@ -7,7 +7,7 @@
  * Settings (environment): DATABASE_URL (default: npm start's embedded database),
  * FEYXA_HANDLERS (a module exporting `handlers: Handler[]`; default: the engines'),
  * FEYXA_BATCH_SIZE, FEYXA_CONCURRENCY, FEYXA_POLL_MS, FEYXA_LEASE_MS,
- * FEYXA_HANDLER_TIMEOUT_MS, FEYXA_POOL_SIZE.
+ * FEYXA_HANDLER_TIMEOUT_MS, FEYXA_POOL_SIZE, FEYXA_OUTBOUND_ALLOW (docs/security.md).
  * SIGINT / SIGTERM stop it as npm start stops: claim no more, let in-flight handlers
  * finish, give back what is still held after the grace period, close the pool.
  */
@@ -19,11 +19,12 @@ import { Dispatcher } from "../core/dispatcher.ts";
 import type { Handler } from "../core/types.ts";
 import { engineHandlersFromEnv } from "../engines/index.ts";
 import { positiveInt, readConfig } from "./config.ts";
+import { resolveHost } from "./dns.ts";
 import { log, logError, runMain, stopOnSignals } from "./log.ts";
 
 
 async function loadHandlers(modulePath: string | undefined): Promise<Handler[]> {
-  if (!modulePath) return engineHandlersFromEnv(process.env);
+  if (!modulePath) return engineHandlersFromEnv(process.env, resolveHost);
   const loaded = await import(pathToFileURL(resolve(modulePath)).href);
   const handlers = loaded.handlers ?? loaded.default;
   if (!Array.isArray(handlers)) throw new Error(`${modulePath} exports no handlers array (export const handlers = [...])`);

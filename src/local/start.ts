@@ -12,6 +12,7 @@ import { createGateway } from "../functions/gateway.ts";
 import { createDemoFunctions } from "../functions/demo.ts";
 import { createFunctions } from "../functions/index.ts";
 import { readConfig } from "./config.ts";
+import { resolveHost } from "./dns.ts";
 import { ensureLocalAdmin, localJwtSecret, localSecretKey, signAccessToken } from "./dev-login.ts";
 import { migrate } from "./migrate.ts";
 import { serveNode } from "./node-http.ts";
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
 
   const bus = new Bus({
     sql,
-    handlers: engineHandlersFromEnv(process.env),
+    handlers: engineHandlersFromEnv(process.env, resolveHost),
     workerName: "local",
     leaseMs: config.leaseMs,
     handlerTimeoutMs: config.handlerTimeoutMs,
@@ -45,13 +46,17 @@ async function main(): Promise<void> {
   await dispatcher.start();
   log("dispatcher   listening on NOTIFY feyxa_events, polling every 2 s");
 
+  // Loopback is not allowed by default, here too. Locally, one variable allows a host both
+  // ways: saving URLs that name it (the database's list) and calling them (the process's).
+  const allow = process.env.FEYXA_OUTBOUND_ALLOW?.split(",").map((e) => e.trim()).filter(Boolean);
+  if (allow) await sql`update event_bus_settings set outbound_allow = ${allow}`;
   if (await seedDemo(sql)) log("demo data    two stores with products, two support agents");
   // Functions verify user tokens signed with this secret (the monitor link below carries one for
   // the local admin) and know the server by this secret key (the scheduler uses it; so can curl).
   const jwtSecret = localJwtSecret();
   const secretKey = localSecretKey();
   const functions = {
-    ...createFunctions(bus, logError, () => ({ jwtSecret, secretKeys: [secretKey] }), () => process.env),
+    ...createFunctions(bus, logError, () => ({ jwtSecret, secretKeys: [secretKey] }), () => process.env, resolveHost),
     ...createDemoFunctions(bus, logError),
   };
   await buildPages();

@@ -4,17 +4,21 @@
  * and three dispatcher processes share a backlog without running anything twice.
  */
 import { describe, expect, it } from "vitest";
+import { parseAllowList } from "../../src/core/outbound.ts";
 import { engineHandlers } from "../../src/engines/index.ts";
+import { createAutomationsPoll } from "../../src/functions/automations-poll.ts";
 import { createGateway } from "../../src/functions/gateway.ts";
 import { useDatabase } from "../support/database.ts";
 import { testBus, uuid } from "../support/bus.ts";
 import { checkout, drain, openShop } from "../support/marketplace.ts";
-import { testFunctions, token } from "../support/auth.ts";
+import { TEST_SECRET_KEY, testAuth, testFunctions, token } from "../support/auth.ts";
 import { sleep, startDispatcher } from "../faults/support/processes.ts";
 
 const db = await useDatabase();
 const { sql } = db;
-const bus = testBus(sql, engineHandlers());
+// The test endpoints are on loopback, which only an allow-list opens: to saving (the database's) and to calling (the bus's).
+await sql`update event_bus_settings set outbound_allow = '{127.0.0.1}'`;
+const bus = testBus(sql, engineHandlers({ outbound: { allow: parseAllowList("127.0.0.1") } }));
 const gateway = createGateway(testFunctions(bus));
 const [owner, staff] = [uuid(), uuid()];
 await sql`insert into auth.users (id, email) values (${owner}, 'owner@example.com'), (${staff}, 'staff@example.com')`;
@@ -142,8 +146,8 @@ describe("polling triggers", () => {
       });
       expect(res.status).toBe(201);
       const { id } = await res.json();
-      const poller = testFunctions(bus)["automations-poll"];
-      const poll = async () => (await poller(new Request("http://x/", { method: "POST", headers: { apikey: (await import("../support/auth.ts")).TEST_SECRET_KEY } }))).json();
+      const poller = createAutomationsPoll(bus, { auth: testAuth, env: () => ({ FEYXA_OUTBOUND_ALLOW: "127.0.0.1" }) });
+      const poll = async () => (await poller(new Request("http://x/", { method: "POST", headers: { apikey: TEST_SECRET_KEY } }))).json();
       expect(await poll()).toMatchObject({ polled: 1, new_items: 2 });
       expect(await poll()).toMatchObject({ polled: 0 }); // not due again for 10 s
       items = [{ id: 2, title: "second review" }, { id: 3, title: "third review" }];

@@ -13,8 +13,14 @@
  * next attempt's earliest time; anything else is retried. The status and the first 200
  * characters of the answer are recorded (webhook_deliveries) and, for a failure, in the
  * handler log; the URL is not, since webhook URLs often carry a token.
+ *
+ * A url target is checked by the outbound guard (src/core/outbound.ts) before anything is
+ * sent: one that is or resolves to a loopback, private or link-local address is refused,
+ * recorded with the refused address, and the run goes to the dead letters (no retry).
+ * Function targets are the operator's own functions_url and are not checked.
  */
 import { RetryAfterError } from "../errors.ts";
+import { checkOutbound, type OutboundPolicy, STRICT_OUTBOUND } from "../outbound.ts";
 import { FALLBACK_HANDLER, noHandlerMessage } from "../run-attempt.ts";
 import type { BusEvent, Handler, HandlerContext } from "../types.ts";
 import { deliveryPlan, recordDelivery } from "./sql.ts";
@@ -28,6 +34,8 @@ export interface RemoteDeliveryOptions {
   /** Bearer token for Edge Function targets (the service role key), read at each delivery. */
   functionKey?: () => string | undefined;
   timeoutMs?: number;
+  /** Where url targets may go; by default https to public addresses only. */
+  outbound?: OutboundPolicy;
 }
 
 export function remoteDelivery(options: RemoteDeliveryOptions = {}): Handler {
@@ -75,6 +83,12 @@ async function deliver(event: BusEvent, ctx: HandlerContext, options: RemoteDeli
   const startedAt = performance.now();
   const record = (statusCode: number | null, excerpt: string) =>
     recordDelivery(ctx.sql, { eventId: event.id, handlerName: name, attempt: event.attempt, statusCode, excerpt, durationMs: elapsed(startedAt) });
+  if (plan.targetKind === "url") {
+    await checkOutbound(plan.url, options.outbound ?? STRICT_OUTBOUND, ctx.signal).catch(async (refusal: Error) => {
+      await record(null, refusal.message.slice(0, EXCERPT_CHARS)).catch(() => {});
+      throw refusal;
+    });
+  }
   let response: Response;
   try {
     // No redirects: a receiver cannot bounce a signed delivery somewhere else.

@@ -6,6 +6,7 @@
  * Supabase's transaction pooler (SUPABASE_DB_URL) does not keep prepared statements,
  * hence prepare: false; and it drops LISTEN, which is why nothing here relies on it.
  */
+import { lookup } from "node:dns/promises";
 import postgres from "postgres";
 import { type AuthConfig, authConfigFromEnv } from "../../../src/core/auth.ts";
 import { Bus } from "../../../src/core/bus.ts";
@@ -13,6 +14,7 @@ import { withCors } from "../../../src/core/cors.ts";
 import { redactSecrets } from "../../../src/core/errors.ts";
 import type { FetchHandler } from "../../../src/core/http.ts";
 import { json } from "../../../src/core/http.ts";
+import type { Resolver } from "../../../src/core/outbound.ts";
 import { engineHandlersFromEnv } from "../../../src/engines/index.ts";
 
 /**
@@ -26,9 +28,14 @@ export const authFromEnv = (): AuthConfig | undefined => authConfigFromEnv(Deno.
 /** The function's environment, read per request (the FEYXA_DRAIN_* limits, webhook secrets). */
 export const envFromDeno = (): Record<string, string | undefined> => Deno.env.toObject();
 
+/** DNS for the outbound guard (src/core/outbound.ts): Deno's node:dns, every address, A and AAAA. */
+export const resolveHost: Resolver = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+
 export function serveFunction(
   name: string,
-  factory: (bus: Bus, auth: () => AuthConfig | undefined, env: () => Record<string, string | undefined>) => FetchHandler,
+  factory: (
+    bus: Bus, auth: () => AuthConfig | undefined, env: () => Record<string, string | undefined>, resolve: Resolver,
+  ) => FetchHandler,
 ): void {
   let handler: FetchHandler | undefined;
   // CORS as createFunctions gives it locally: preflights answered before the bus is even built.
@@ -37,7 +44,8 @@ export function serveFunction(
       const url = Deno.env.get("SUPABASE_DB_URL");
       if (!url) return json({ error: "misconfigured", message: "SUPABASE_DB_URL is not set for this function" }, 500);
       const sql = postgres(url, { prepare: false, max: 4, onnotice: () => {} });
-      handler = factory(new Bus({ sql, handlers: engineHandlersFromEnv(Deno.env.toObject()), workerName: name }), authFromEnv, envFromDeno);
+      const handlers = engineHandlersFromEnv(Deno.env.toObject(), resolveHost);
+      handler = factory(new Bus({ sql, handlers, workerName: name }), authFromEnv, envFromDeno, resolveHost);
     }
     return await handler(request);
   }, (error) => console.error(`${name}: ${redactSecrets(String(error))}`));

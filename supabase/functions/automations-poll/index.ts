@@ -2,4 +2,4 @@
 import { createAutomationsPoll } from "../../../src/functions/automations-poll.ts";
 import { serveFunction } from "../_shared/serve.ts";
 
-serveFunction("automations-poll", (bus, auth) => createAutomationsPoll(bus, { auth }));
+serveFunction("automations-poll", (bus, auth, env, resolve) => createAutomationsPoll(bus, { auth, env, resolve }));

@@ -1,15 +1,19 @@
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import type { Bus } from "../../../src/core/bus.ts";
+import { parseAllowList } from "../../../src/core/outbound.ts";
 import { remoteDelivery } from "../../../src/core/webhooks/remote-handler.ts";
 import { countingHandler, emitTest, eventRow, handlerRows, makeDue, subscribe, testBus } from "../../support/bus.ts";
 import { useDatabase } from "../../support/database.ts";
 import { type Answer, type Received, startReceiver } from "../../support/receiver.ts";
 
 const { sql } = await useDatabase();
+// The receivers are on loopback, which only an allow-list opens: to saving (the database's) and to calling (the bus's).
+await sql`update event_bus_settings set outbound_allow = '{127.0.0.1}'`;
+const outbound = { allow: parseAllowList("127.0.0.1") };
 const newSecret = () => `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("base64")}`;
 const flaky = countingHandler("local.flaky", (attempt) => (attempt === 1 ? new Error("first try fails") : undefined));
-const bus = testBus(sql, [flaky.handler, remoteDelivery({ timeoutMs: 400, functionKey: () => "service-key-for-tests" })]);
+const bus = testBus(sql, [flaky.handler, remoteDelivery({ timeoutMs: 400, functionKey: () => "service-key-for-tests", outbound })]);
 
 /** A receiver, a url subscription of `handler` to `eventType`, and optionally a secret. */
 async function remoteSubscription(handler: string, eventType: string, answer?: (r: Received, i: number) => Answer, secret?: string) {
@@ -164,9 +168,11 @@ describe("remote handlers: Standard Webhooks deliveries", () => {
     expect((await handlerRows(sql, id))[0].error_message).toMatch(/^no handler named "nobody.home" is registered/);
   });
 
-  it("refuses targets that are neither HTTPS nor loopback, and keeps secrets from every API role", async () => {
+  it("refuses targets that are neither HTTPS nor allow-listed, and keeps secrets from every API role", async () => {
     await expect(sql`insert into event_subscriptions (event_pattern, handler_name, target_kind, target)
-                     values ('x.y', 'plain.http', 'url', 'http://example.com/hook')`).rejects.toThrow(/event_subscriptions_target_check/);
+                     values ('x.y', 'plain.http', 'url', 'http://example.com/hook')`).rejects.toThrow(/target: plain http to example.com: use https/);
+    await expect(sql`insert into event_subscriptions (event_pattern, handler_name, target_kind, target)
+                     values ('x.y', 'ftp.target', 'url', 'ftp://example.com/hook')`).rejects.toThrow(/target: must be an https URL/);
     for (const role of ["anon", "authenticated", "service_role"]) {
       await expect(sql.begin(async (tx) => {
         await tx.unsafe(`set local role ${role}`);
