@@ -4,6 +4,9 @@
  */
 import type { z } from "zod";
 import { HttpError, toHttpError } from "./errors.ts";
+import { assertStorable, parseJsonText, printable } from "./storable-json.ts";
+
+export { assertStorable, MAX_JSON_DEPTH, parseJsonText } from "./storable-json.ts";
 
 export type FetchHandler = (request: Request) => Promise<Response>;
 
@@ -33,33 +36,39 @@ export function withErrors(handler: FetchHandler, onUnexpected?: (error: unknown
 
 export function requireMethod(request: Request, ...methods: string[]): void {
   if (!methods.includes(request.method)) {
-    throw new HttpError(405, "method_not_allowed", `use ${methods.join(" or ")}`, undefined, { allow: methods.join(", ") });
+    throw new HttpError(405, "method_not_allowed", `use ${methods.join(" or ")}`, "method", { allow: methods.join(", ") });
   }
 }
 
+/** How long a body may take to arrive, whole: a client trickling it byte by byte (slowloris) is cut off. */
+export const BODY_DEADLINE_MS = 10_000;
+
+export interface BodyLimits {
+  /** 413 past this many bytes, declared or streamed. */
+  maxBytes: number;
+  /** 408 when the whole body has not arrived by then. */
+  deadlineMs?: number;
+}
+
 /**
- * Reads a JSON body: 415 unless it is JSON, 413 past maxBytes, 400 for malformed JSON,
- * 400 naming the first failing field when it does not match the schema.
+ * Reads a JSON body: 415 unless it is JSON (UTF-8, the only charset JSON has), 413 past
+ * maxBytes, 408 past the deadline, 400 for malformed JSON, 400 naming the first failing
+ * field when it does not match the schema or holds what PostgreSQL could not keep.
  * An empty body reads as {} when allowEmpty (for functions whose input is optional).
  */
 export async function readJson<S extends z.ZodType>(
   request: Request,
   schema: S,
-  { maxBytes = 128 * 1024, allowEmpty = false } = {},
+  { maxBytes = 128 * 1024, allowEmpty = false, deadlineMs }: Partial<BodyLimits> & { allowEmpty?: boolean } = {},
 ): Promise<z.infer<S>> {
-  const text = await readText(request, maxBytes);
+  const text = await readText(request, maxBytes, deadlineMs);
   if (text.trim() === "" && allowEmpty) return parseWith(schema, {});
   const contentType = request.headers.get("content-type") ?? "";
-  if (!/^application\/(.+\+)?json\b/i.test(contentType)) {
-    throw new HttpError(415, "unsupported_media_type", "send the body as JSON with content-type: application/json");
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType)?.[1];
+  if (!/^\s*application\/([\w.-]+\+)?json\s*(;|$)/i.test(contentType) || (charset && !/^utf-?8$/i.test(charset))) {
+    throw new HttpError(415, "unsupported_media_type", "send the body as JSON (UTF-8) with content-type: application/json", "content-type");
   }
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new HttpError(400, "invalid_json", "the body is not valid JSON");
-  }
-  return parseWith(schema, body);
+  return parseWith(schema, parseJsonText(text));
 }
 
 /**
@@ -83,23 +92,39 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, prefix
   throw new HttpError(400, "invalid_request", field ? `${field}: ${message}` : message, field);
 }
 
-/** The body as text: 413 past maxBytes (declared or streamed), 400 unless valid UTF-8. For signed bodies, read before parsing. */
-export async function readText(request: Request, maxBytes: number): Promise<string> {
+/**
+ * The body as text: 415 if it is compressed (content-encoding), 413 past maxBytes (declared
+ * or streamed), 408 unless it arrived whole within deadlineMs, 400 unless valid UTF-8 (a
+ * byte-order mark is dropped). For signed bodies, read before parsing.
+ */
+export async function readText(request: Request, maxBytes: number, deadlineMs = BODY_DEADLINE_MS): Promise<string> {
+  const encoding = request.headers.get("content-encoding")?.trim().toLowerCase();
+  if (encoding && encoding !== "identity") {
+    throw new HttpError(415, "unsupported_media_type", `send the body uncompressed (content-encoding ${encoding} is not read)`, "content-encoding");
+  }
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw tooLarge(maxBytes);
   if (!request.body) return "";
   const reader = request.body.getReader();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HttpError(408, "body_timeout", `the body did not arrive whole within ${deadlineMs} ms`, "body", { connection: "close" })), deadlineMs);
+  });
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw tooLarge(maxBytes);
+  try {
+    for (;;) {
+      const { done, value } = await Promise.race([reader.read(), late]);
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) throw tooLarge(maxBytes);
+      chunks.push(value);
     }
-    chunks.push(value);
+  } catch (error) {
+    reader.cancel().catch(() => {}); // stop reading; the adapter deals with what is left
+    throw error instanceof HttpError ? error : new HttpError(400, "unreadable_body", "the body could not be read whole", "body");
+  } finally {
+    clearTimeout(timer);
   }
   const bytes = new Uint8Array(size);
   let offset = 0;
@@ -110,77 +135,8 @@ export async function readText(request: Request, maxBytes: number): Promise<stri
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    throw new HttpError(400, "invalid_encoding", "the body is not valid UTF-8");
+    throw new HttpError(400, "invalid_encoding", "the body is not valid UTF-8", "body");
   }
 }
 
-/** How deeply a JSON value may nest (objects and arrays): enough for any real payload, far short of a stack. */
-export const MAX_JSON_DEPTH = 64;
-
-/**
- * Throws a 400 naming the first field PostgreSQL could not keep exactly as sent:
- * - a string or key with NUL (\u0000: text and jsonb cannot hold it) or a lone UTF-16 surrogate;
- * - objects or arrays nested deeper than MAX_JSON_DEPTH;
- * - a number that is not finite (JSON's 1e400 parses to Infinity, stored as null) or beyond
- *   ±Number.MAX_SAFE_INTEGER (2^53 − 1) in magnitude: past it a double does not hold every
- *   integer (12345678901234567890123 would be stored rounded), so such numbers are refused
- *   from the parsed value, whatever their spelling (1e300 too); send them as strings.
- * Iterative, never recursive: it runs before anything that recurses (zod, JSON.stringify).
- * Decimals are kept as JavaScript reads them (0.1000000000000000000001 becomes 0.1).
- */
-export function assertStorable(value: unknown, prefix?: string): void {
-  interface Node { value: unknown; key?: string | number; parent?: Node; depth: number }
-  const stack: Node[] = [{ value, key: prefix, depth: 0 }];
-  while (stack.length > 0) {
-    const node = stack.pop()!;
-    const v = node.value;
-    if (typeof v === "string") {
-      if (!storableText(v)) refuse(node, textProblem(v));
-    } else if (typeof v === "number") {
-      if (!Number.isFinite(v)) refuse(node, "must be a finite number");
-      if (Math.abs(v) > Number.MAX_SAFE_INTEGER) {
-        refuse(node, `must be within ±${Number.MAX_SAFE_INTEGER} to be kept exactly; send larger numbers as strings`);
-      }
-    } else if (typeof v === "object" && v !== null) {
-      if (node.depth >= MAX_JSON_DEPTH) refuse(node, `nests deeper than ${MAX_JSON_DEPTH} levels`);
-      const entries: [string | number, unknown][] = Array.isArray(v) ? v.map((item, i) => [i, item]) : Object.entries(v);
-      for (let i = entries.length - 1; i >= 0; i--) {
-        const [key, child] = entries[i];
-        const childNode: Node = { value: child, key, parent: node, depth: node.depth + 1 };
-        if (typeof key === "string" && !storableText(key)) refuse(childNode, `the key ${textProblem(key)}`);
-        stack.push(childNode);
-      }
-    }
-  }
-}
-
-/** What PostgreSQL's text and jsonb cannot keep unchanged: NUL, a lone surrogate. */
-const UNSTORABLE_CHAR = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-
-function storableText(text: string): boolean {
-  return text.search(UNSTORABLE_CHAR) === -1; // search ignores the g flag's lastIndex
-}
-
-function textProblem(text: string): string {
-  return text.includes("\u0000")
-    ? "must not contain the NUL character (\\u0000), which PostgreSQL cannot store"
-    : "must be well-formed Unicode (a lone surrogate cannot be stored)";
-}
-
-function refuse(node: { key?: string | number; parent?: unknown }, problem: string): never {
-  const keys: string[] = [];
-  for (let n: { key?: string | number; parent?: unknown } | undefined = node; n; n = n.parent as typeof n) {
-    if (n.key !== undefined && n.key !== "") keys.push(printable(String(n.key)));
-  }
-  let field = keys.reverse().join(".");
-  if (field.length > 200) field = `${field.slice(0, 199)}…`;
-  throw new HttpError(400, "invalid_request", field ? `${field}: ${problem}` : problem, field || undefined);
-}
-
-/** A key as it can be shown: NUL and lone surrogates spelled as escapes, at most 64 characters. */
-function printable(key: string): string {
-  const shown = key.replace(UNSTORABLE_CHAR, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-  return shown.length > 64 ? `${shown.slice(0, 63)}…` : shown;
-}
-
-const tooLarge = (maxBytes: number) => new HttpError(413, "too_large", `the body is larger than ${maxBytes} bytes`);
+const tooLarge = (maxBytes: number) => new HttpError(413, "too_large", `the body is larger than ${maxBytes} bytes`, "body");

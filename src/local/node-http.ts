@@ -6,22 +6,42 @@
  * connection, which is then reset. So the body is read only when the handler asks for
  * it, and whatever it left is read and thrown away before the answer is sent, up to
  * DISCARD_MAX_BYTES within DISCARD_MAX_MS; past that the answer says `connection: close`.
+ *
+ * A client that trickles its headers or body (slowloris) is cut off: the functions answer
+ * 408 when a body has not arrived whole within BODY_DEADLINE_MS (src/core/http.ts), and the
+ * server itself closes a connection whose request (headers, then body) is not complete by
+ * FEYXA_BODY_DEADLINE_MS (10 s by default), with a bare 408, whatever the handler does.
+ * A request node:http parses but a web Request cannot hold (TRACE, a malformed Host) is a
+ * JSON 405 or 400, never a 500.
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { FetchHandler } from "../core/http.ts";
+import { HttpError } from "../core/errors.ts";
+import { BODY_DEADLINE_MS, errorResponse, type FetchHandler } from "../core/http.ts";
 
 /** What is read and discarded of a body the handler left, to keep the connection usable. */
 const DISCARD_MAX_BYTES = 1024 * 1024;
 const DISCARD_MAX_MS = 5_000;
 
+/** Methods node:http parses that fetch's Request refuses to carry. */
+const UNSUPPORTED_METHOD = /^(CONNECT|TRACE|TRACK)$/i;
+
 export function toRequest(req: IncomingMessage): Request {
+  if (UNSUPPORTED_METHOD.test(req.method ?? "")) {
+    throw new HttpError(405, "method_not_allowed", `${req.method} is not served`, "method");
+  }
+  let url: URL;
+  try {
+    url = new URL(`http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`);
+  } catch {
+    throw new HttpError(400, "invalid_request", "the Host header or the request target is not a valid URL", "host");
+  }
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (Array.isArray(value)) for (const v of value) headers.append(name, v);
     else if (value !== undefined) headers.set(name, value);
   }
   const hasBody = req.method !== "GET" && req.method !== "HEAD";
-  return new Request(`http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`, {
+  return new Request(url, {
     method: req.method,
     headers,
     body: hasBody ? bodyOf(req) : undefined,
@@ -79,12 +99,29 @@ function discardRest(req: IncomingMessage): Promise<boolean> {
   });
 }
 
-export async function serveNode(handler: FetchHandler, port: number, host = "127.0.0.1"): Promise<Server> {
-  const server = createServer(async (req, res) => {
+export interface ServeOptions {
+  /** The whole request (headers, then body) must have arrived by then; default FEYXA_BODY_DEADLINE_MS, else 10 s. */
+  requestDeadlineMs?: number;
+}
+
+export async function serveNode(handler: FetchHandler, port: number, host = "127.0.0.1", options: ServeOptions = {}): Promise<Server> {
+  const deadline = options.requestDeadlineMs ?? (Number(process.env.FEYXA_BODY_DEADLINE_MS) || BODY_DEADLINE_MS);
+  const server = createServer({
+    headersTimeout: deadline,
+    // A little past the functions' own body deadline, so that their JSON 408 is what a client normally sees.
+    requestTimeout: deadline + 1_000,
+    connectionsCheckingInterval: Math.min(1_000, deadline / 4),
+  }, async (req, res) => {
     try {
-      const response = await handler(toRequest(req));
+      let response: Response;
+      try {
+        response = await handler(toRequest(req));
+      } catch (error) {
+        if (!(error instanceof HttpError)) throw error;
+        response = errorResponse(error);
+      }
       const headers = Object.fromEntries(response.headers);
-      if (!(await discardRest(req))) headers.connection = "close";
+      if (headers.connection === "close" || !(await discardRest(req))) headers.connection = "close";
       res.writeHead(response.status, headers);
       if (response.body) res.write(new Uint8Array(await response.arrayBuffer()));
       res.end();

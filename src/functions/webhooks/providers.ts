@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { HttpError } from "../../core/errors.ts";
-import { parseWith } from "../../core/http.ts";
+import { parseJsonText, parseWith } from "../../core/http.ts";
 import { SignatureError, splitSecrets, verifyStandardWebhook, verifyStripe } from "../../core/webhooks/signatures.ts";
 
 export type Env = Record<string, string | undefined>;
@@ -56,12 +56,7 @@ export async function readProviderEvent(source: WebhookSource, headers: Headers,
     if (error instanceof SignatureError) throw new HttpError(401, "invalid_signature", `signature refused: ${error.message}`);
     throw error;
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    throw new HttpError(400, "invalid_json", "the body is not valid JSON");
-  }
+  const json = parseJsonText(body);
   if (source.scheme === "stripe") {
     const event = parseWith(stripeEvent, json);
     return { id: event.id, type: event.type, data: event.data };
