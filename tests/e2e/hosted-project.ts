@@ -111,6 +111,8 @@ function serveFunction(name: string, databaseUrl: string, port: number): ChildPr
       SUPABASE_DB_URL: databaseUrl, PORT: String(port),
       SUPABASE_SECRET_KEYS: JSON.stringify({ default: SECRET_KEY }),
       SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: "sb_publishable_e2e" }),
+      // Set as a project secret would be: the tests' receivers are on loopback (docs/security.md, SSRF).
+      FEYXA_OUTBOUND_ALLOW: "127.0.0.1",
     },
     stdio: ["ignore", "ignore", "inherit"],
   });

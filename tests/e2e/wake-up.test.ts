@@ -39,6 +39,7 @@ describe.skipIf(!inTier)("the wake-up path on PostgreSQL 15 with pg_net and pg_c
     // Before any function has read the routes (they cache them for 5 s): a remote handler
     // that fails once, and a retry backoff short enough to wait for.
     receiver = await flakyReceiver();
+    await project.sql`update event_bus_settings set outbound_allow = '{127.0.0.1}'`; // the receiver is on loopback
     await project.sql`insert into event_subscriptions (event_pattern, handler_name, target_kind, target)
                       values ('e2e.flaky', 'e2e.receiver', 'url', ${receiver.url})`;
     await project.sql`update event_bus_settings set retry_base = interval '1 second'`;
