@@ -72,6 +72,19 @@ $$;
 comment on function outbound_non_public_range(inet) is
   'The special-purpose range an address is in (loopback, private, link-local, ...), named, or null when it is public.';
 
+create or replace function outbound_host_inet(p_host text)
+returns inet
+language plpgsql immutable strict
+set search_path = public, pg_catalog
+as $$
+begin
+  return case when p_host like '[%' then trim(both '[]' from p_host)::inet else outbound_ipv4(p_host) end;
+exception when invalid_text_representation then
+  return null;
+end;
+$$;
+comment on function outbound_host_inet(text) is 'The address a URL host or an allow-list entry spells ([v6], or IPv4 in any spelling outbound_ipv4 reads), or null when it is a name or invalid.';
+
 -- Why a URL may not be saved as an outbound target, or null when it may. p_allow: event_bus_settings.outbound_allow.
 create or replace function outbound_url_refusal(p_url text, p_allow text[])
 returns text
@@ -93,11 +106,8 @@ begin
   if v_m is null or v_scheme not in ('http', 'https') then return 'must be an https URL'; end if;
   if strpos(p_url, chr(92)) > 0 or p_url ~ '[[:space:][:cntrl:]]' then return 'must not contain a backslash, space or control character'; end if;
   if v_parts is null or v_host = '' then return 'has no valid host'; end if;
-  begin
-    v_ip := case when v_host like '[%' then trim(both '[]' from v_host)::inet else outbound_ipv4(v_host) end;
-  exception when invalid_text_representation then
-    return 'has no valid host';
-  end;
+  v_ip := outbound_host_inet(v_host);
+  if v_ip is null and v_host like '[%' then return v_host || ' is not a valid IPv6 address'; end if;
   if v_ip is null and v_host ~ '(^|\.)([0-9]+|0x[0-9a-f]*)$' then return v_host || ' is not a valid IPv4 address'; end if;
 
   foreach v_entry in array coalesce(p_allow, '{}') loop
@@ -106,7 +116,7 @@ begin
     else
       v_rule := regexp_match(lower(v_entry), '^(\[[^\]]+\]|[^:]+)(?::([0-9]{1,5}))?$');
       if v_rule is not null and (v_rule[2] is null or v_rule[2]::int = v_port)
-         and (v_rule[1] = v_host or (v_ip is not null and outbound_allow_inet(v_rule[1]) = v_ip)) then
+         and (v_rule[1] = v_host or (v_ip is not null and outbound_host_inet(v_rule[1]) = v_ip)) then
         return null;
       end if;
     end if;
@@ -125,19 +135,6 @@ end;
 $$;
 comment on function outbound_url_refusal(text, text[]) is
   'Why a URL may not be saved as an outbound target (not http(s), localhost, a non-public IP literal in any spelling, plain http), or null; p_allow lists exceptions (host, host:port, CIDR).';
-
-create or replace function outbound_allow_inet(p_host text)
-returns inet
-language plpgsql immutable strict
-set search_path = public, pg_catalog
-as $$
-begin
-  return case when p_host like '[%' then trim(both '[]' from p_host)::inet else outbound_ipv4(p_host) end;
-exception when invalid_text_representation then
-  return null;
-end;
-$$;
-comment on function outbound_allow_inet(text) is 'The address an allow-list host entry spells, or null when it is a name.';
 
 -- Raises the 400 of a refused URL, naming its field.
 create or replace function refuse_non_public_url(p_url text, p_field text)
@@ -215,5 +212,5 @@ alter table automations add constraint automations_poll_shape check (
       and (poll ->> 'interval_seconds')::int between 10 and 86400));
 
 revoke all on function outbound_ipv4(text), outbound_non_public_range(inet), outbound_url_refusal(text, text[]),
-  outbound_allow_inet(text), refuse_non_public_url(text, text), check_automation_urls(), check_subscription_url()
+  outbound_host_inet(text), refuse_non_public_url(text, text), check_automation_urls(), check_subscription_url()
   from public, anon, authenticated;
