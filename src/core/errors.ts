@@ -76,9 +76,33 @@ export const PG = {
   tooManyConnections: "53300",
   cannotConnectNow: "57P03",
   adminShutdown: "57P01",
+  crashShutdown: "57P02",
+  queryCanceled: "57014",
+  lockNotAvailable: "55P03",
   serializationFailure: "40001",
   deadlockDetected: "40P01",
 } as const;
+
+/**
+ * The database cannot answer now, and asking again shortly may work: it refuses or drops
+ * connections (the server is down, restarting, or out of connection slots), the network to
+ * it fails or stays silent (08xxx, the socket errors, postgres.js's own connection codes),
+ * or a statement ran past its time (statement_timeout, lock_timeout, or a query the pool
+ * gave up waiting for: src/core/bounded-sql.ts). In every case the transaction, if one was
+ * open, was rolled back or never began; an emit that committed just before the connection
+ * broke is the one exception, which is what idempotency keys are for.
+ */
+const UNAVAILABLE_SQLSTATES: ReadonlySet<string> = new Set([
+  PG.tooManyConnections, PG.cannotConnectNow, PG.adminShutdown, PG.crashShutdown, PG.queryCanceled, PG.lockNotAvailable,
+]);
+const UNAVAILABLE_NETWORK_CODES: ReadonlySet<string> = new Set([
+  "ECONNREFUSED", "ECONNRESET", "ECONNABORTED", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "EAI_AGAIN",
+  "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED",
+]);
+
+export function isDatabaseUnavailable(code: string): boolean {
+  return code.startsWith("08") || UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_NETWORK_CODES.has(code);
+}
 
 interface PgLikeError {
   code?: string;
@@ -108,10 +132,7 @@ export function toHttpError(thrown: unknown): HttpError {
   if (code === PG.limitExceeded) {
     return new HttpError(413, "too_large", e.message ?? "too large", e.detail || undefined);
   }
-  if (
-    code === PG.tooManyConnections || code === PG.cannotConnectNow || code === PG.adminShutdown ||
-    code.startsWith("08") || ["ECONNREFUSED", "ECONNRESET", "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED"].includes(code)
-  ) {
+  if (isDatabaseUnavailable(code)) {
     return new HttpError(503, "unavailable", "the database is unavailable; retry shortly", undefined, { "retry-after": "2" });
   }
   // The transaction was rolled back whole (nothing of it stays), so asking again is safe.
