@@ -88,8 +88,8 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, prefix
     path.push(printable(issue.keys[0]));
     message = issue.keys.length > 1 ? `is not a known field (nor are ${issue.keys.length - 1} others)` : "is not a known field";
   }
-  const field = path.filter(Boolean).join(".") || undefined;
-  throw new HttpError(400, "invalid_request", field ? `${field}: ${message}` : message, field);
+  const field = path.filter(Boolean).join(".") || "body"; // the whole body is of the wrong shape
+  throw new HttpError(400, "invalid_request", `${field}: ${message}`, field);
 }
 
 /**

@@ -131,9 +131,9 @@ function textProblem(text: string): string {
 }
 
 function refuse(path: Key[], problem: string): never {
-  let field = path.map((k) => printable(String(k))).filter((k) => k !== "").join(".");
+  let field = path.map((k) => printable(String(k))).filter((k) => k !== "").join(".") || "body"; // the body itself
   if (field.length > 200) field = `${field.slice(0, 199)}…`;
-  throw new HttpError(400, "invalid_request", field ? `${field}: ${problem}` : problem, field || undefined);
+  throw new HttpError(400, "invalid_request", `${field}: ${problem}`, field);
 }
 
 /** A key as it can be shown: NUL and lone surrogates spelled as escapes, at most 64 characters. */

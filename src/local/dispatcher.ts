@@ -7,14 +7,14 @@
  * Settings (environment): DATABASE_URL (default: npm start's embedded database),
  * FEYXA_HANDLERS (a module exporting `handlers: Handler[]`; default: the engines'),
  * FEYXA_BATCH_SIZE, FEYXA_CONCURRENCY, FEYXA_POLL_MS, FEYXA_LEASE_MS,
- * FEYXA_HANDLER_TIMEOUT_MS, FEYXA_POOL_SIZE, FEYXA_OUTBOUND_ALLOW (docs/security.md).
+ * FEYXA_HANDLER_TIMEOUT_MS, FEYXA_POOL_SIZE, FEYXA_DB_* (src/core/database-options.ts), FEYXA_OUTBOUND_ALLOW (docs/security.md).
  * SIGINT / SIGTERM stop it as npm start stops: claim no more, let in-flight handlers
  * finish, give back what is still held after the grace period, close the pool.
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import postgres from "postgres";
 import { Bus } from "../core/bus.ts";
+import { databaseBounds, openPool } from "../core/database-options.ts";
 import { Dispatcher } from "../core/dispatcher.ts";
 import type { Handler } from "../core/types.ts";
 import { engineHandlersFromEnv } from "../engines/index.ts";
@@ -35,7 +35,8 @@ async function main(): Promise<void> {
   const env = process.env;
   const config = readConfig(env);
   const url = config.databaseUrl ?? `postgres://postgres:postgres@127.0.0.1:${config.pgPort}/postgres`;
-  const sql = postgres(url, { max: positiveInt(env.FEYXA_POOL_SIZE, 6, "FEYXA_POOL_SIZE"), onnotice: () => {} });
+  const bounds = databaseBounds(env, { handlerTimeoutMs: config.handlerTimeoutMs });
+  const sql = openPool(url, bounds, { max: positiveInt(env.FEYXA_POOL_SIZE, 6, "FEYXA_POOL_SIZE") });
   const bus = new Bus({
     sql,
     handlers: await loadHandlers(env.FEYXA_HANDLERS),

@@ -6,6 +6,7 @@
  */
 import postgres from "postgres";
 import { Bus } from "../core/bus.ts";
+import { databaseBounds, openPool } from "../core/database-options.ts";
 import { Dispatcher } from "../core/dispatcher.ts";
 import { engineHandlersFromEnv } from "../engines/index.ts";
 import { createGateway } from "../functions/gateway.ts";
@@ -30,9 +31,12 @@ async function main(): Promise<void> {
     ? `postgres     embedded on port ${config.pgPort}, data in ${config.dataDir}`
     : "postgres     DATABASE_URL");
 
-  const sql = postgres(database.url, { max: 20, onnotice: () => {} });
-  const applied = await migrate(sql);
+  // Migrations may run longer than any request may: their own connection, without the pool's bounds.
+  const migrator = postgres(database.url, { max: 1, onnotice: () => {} });
+  const applied = await migrate(migrator).finally(() => migrator.end());
   log(`migrations   ${applied.length ? `applied ${applied.length}, up to ${applied.at(-1)}` : "up to date"}`);
+  // The gateway and the dispatcher share the pool, so its statements may run as long as a handler.
+  const sql = openPool(database.url, databaseBounds(process.env, { handlerTimeoutMs: config.handlerTimeoutMs }), { max: 20 });
 
   const bus = new Bus({
     sql,

@@ -1,6 +1,6 @@
 /**
  * JSON that PostgreSQL could not keep as sent: NUL in a value or a key, a lone surrogate,
- * nesting 10,000 deep, numbers that would be stored as null or rounded. Each is a 400
+ * nesting 10,000 deep, numbers that would be stored as null, rounded or without their sign. Each is a 400
  * naming the field, before anything is stored (src/core/http.ts assertStorable).
  */
 import { describe, expect, it } from "vitest";
@@ -32,6 +32,10 @@ describe("JSON PostgreSQL could not keep, at process-event", () => {
     ["-1e400", event(`,"payload":{"x":-1e400}`), "payload.x"],
     ["an integer past 2^53 (stored rounded)", event(`,"payload":{"x":12345678901234567890123}`), "payload.x"],
     ["2^53 + 1", event(`,"payload":{"x":9007199254740993}`), "payload.x"],
+    ["1e-400 (stored as 0)", event(`,"payload":{"x":[1,1e-400]}`), "payload.x.1"],
+    ["-0 (stored as 0, its sign lost)", event(`,"payload":{"x":-0}`), "payload.x"],
+    ["a decimal with more digits than a double keeps", event(`,"payload":{"x":0.1000000000000000000001}`), "payload.x"],
+    ["a body that is a bare number", "1e-400", "body"],
   ];
   for (const [what, body, field] of cases) {
     it(`refuses ${what}: 400 naming ${field}, nothing stored`, async () => {
@@ -47,15 +51,16 @@ describe("JSON PostgreSQL could not keep, at process-event", () => {
     });
   }
 
-  it("keeps what it accepts exactly: ±(2^53 − 1), decimals, nesting up to the limit, escapes other than NUL", async () => {
+  it("keeps what it accepts exactly: ±(2^53 − 1), decimals a double holds (0.1, 1.50e2), nesting up to the limit, escapes other than NUL", async () => {
     const deep = `${"[".repeat(60)}1${"]".repeat(60)}`;
-    const res = await emit(event(`,"payload":{"max":9007199254740991,"min":-9007199254740991,"d":0.1,"deep":${deep},"s":"tab\\there \\ud83d\\ude00"}`));
+    const res = await emit(event(`,"payload":{"max":9007199254740991,"min":-9007199254740991,"d":0.1,"e":1.50e2,"deep":${deep},"s":"tab\\there \\ud83d\\ude00"}`));
     expect(res.status).toBe(201);
     const { event_id } = await res.json();
     const [row] = await sql`select payload::text as text, payload->>'max' as max from events_log where id = ${event_id}`;
     expect(row.max).toBe("9007199254740991");
     expect(row.text).toContain('"min": -9007199254740991');
     expect(row.text).toContain('"d": 0.1');
+    expect(row.text).toContain('"e": 150');
     expect(row.text).toContain("tab\\there 😀");
   });
 });

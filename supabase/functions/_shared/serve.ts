@@ -4,12 +4,13 @@
  * serves the function's web-standard handler with Deno.serve.
  *
  * Supabase's transaction pooler (SUPABASE_DB_URL) does not keep prepared statements,
- * hence prepare: false; and it drops LISTEN, which is why nothing here relies on it.
+ * hence `pooler: true` (no prepare, no session settings: src/core/database-options.ts);
+ * and it drops LISTEN, which is why nothing here relies on it.
  */
 import { lookup } from "node:dns/promises";
-import postgres from "postgres";
 import { type AuthConfig, authConfigFromEnv } from "../../../src/core/auth.ts";
 import { Bus } from "../../../src/core/bus.ts";
+import { databaseBounds, openPool } from "../../../src/core/database-options.ts";
 import { withCors } from "../../../src/core/cors.ts";
 import { redactSecrets } from "../../../src/core/errors.ts";
 import type { FetchHandler } from "../../../src/core/http.ts";
@@ -43,7 +44,7 @@ export function serveFunction(
     if (!handler) {
       const url = Deno.env.get("SUPABASE_DB_URL");
       if (!url) return json({ error: "misconfigured", message: "SUPABASE_DB_URL is not set for this function" }, 500);
-      const sql = postgres(url, { prepare: false, max: 4, onnotice: () => {} });
+      const sql = openPool(url, databaseBounds(Deno.env.toObject()), { max: 4, pooler: true });
       const handlers = engineHandlersFromEnv(Deno.env.toObject(), resolveHost);
       handler = factory(new Bus({ sql, handlers, workerName: name }), authFromEnv, envFromDeno, resolveHost);
     }
