@@ -26,7 +26,7 @@ export interface EventMonitorOptions {
   onError?: (error: unknown) => void;
 }
 
-const EVENT_PATH = /^\/events\/([0-9a-f-]{36})$/i;
+const EVENT_PATH = /^\/events\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i; // a UUID, nothing the cast would refuse
 
 /** The page is served from another origin on Supabase: its CORS is the shared wrapper's (src/core/cors.ts). */
 export function createEventMonitor(bus: Bus, options: EventMonitorOptions): FetchHandler {

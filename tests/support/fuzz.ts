@@ -96,7 +96,8 @@ export async function fuzzWorld(sql: Sql) {
   /** One request to a route as a caller; `body` is sent as given (text or bytes) and signed when the route signs. */
   async function send(route: Route, caller: Caller, o: { method?: string; body?: string | Uint8Array<ArrayBuffer>; headers?: Record<string, string>; query?: string; path?: string } = {}) {
     const method = o.method ?? route.method;
-    const signed = route.sign && typeof o.body === "string" ? await route.sign(o.body) : {};
+    const text = typeof o.body === "string" ? o.body : o.body && new TextDecoder().decode(o.body);
+    const signed = route.sign && text !== undefined ? await route.sign(text) : {};
     const path = o.path ?? `/functions/v1/${route.fn}${route.sub ?? ""}`;
     const query = o.query ?? (route.query ? new URLSearchParams(route.query()).toString() : "");
     const hasBody = method !== "GET" && method !== "HEAD" && o.body !== undefined;
