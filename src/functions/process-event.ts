@@ -4,7 +4,7 @@
  * - `{event_type, aggregate_type, aggregate_id, store_id?, payload, idempotency_key?}`:
  *   emits the event and processes it now, answering with each handler's result.
  *   A duplicate idempotency key answers `duplicate: true` with the original's state,
- *   and runs nothing again.
+ *   and runs nothing again (`status: "purged"` when retention took the original).
  * - `{event_id, drain?}`: processes that stored event if it is due (what the
  *   database's pg_net wake-up sends); with `drain`, also other due events, as much as
  *   fits one invocation (src/functions/drain.ts: `max_events`, `max_handler_runs`,
@@ -133,6 +133,8 @@ function describeOutcome(outcome: AttemptOutcome, attempt: number) {
 
 async function currentAnswer(bus: Bus, eventId: string, duplicate: boolean) {
   const summary = await eventSummary(bus.sql, eventId);
+  // A duplicate of an event the retention purge took (its key is kept): it completed.
+  if (!summary && duplicate) return { event_id: eventId, duplicate, processed: false, status: "purged", handlers: [] };
   if (!summary) throw new HttpError(404, "not_found", `no event with id ${eventId}`, "event_id");
   return describeSummary(summary, duplicate);
 }
