@@ -52,8 +52,8 @@ async function main(): Promise<void> {
 
   // Loopback is not allowed by default, here too. Locally, one variable allows a host both
   // ways: saving URLs that name it (the database's list) and calling them (the process's).
-  const allow = process.env.FEYXA_OUTBOUND_ALLOW?.split(",").map((e) => e.trim()).filter(Boolean);
-  if (allow) await sql`update event_bus_settings set outbound_allow = ${allow}`;
+  const allow = (process.env.FEYXA_OUTBOUND_ALLOW ?? "").split(",").map((e) => e.trim()).filter(Boolean);
+  await sql`update event_bus_settings set outbound_allow = ${allow}`;
   if (await seedDemo(sql)) log("demo data    two stores with products, two support agents");
   // Functions verify user tokens signed with this secret (the monitor link below carries one for
   // the local admin) and know the server by this secret key (the scheduler uses it; so can curl).
