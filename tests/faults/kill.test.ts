@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { useDatabase } from "../support/database.ts";
 import { openShop } from "../support/marketplace.ts";
-import { sleep, startDispatcher } from "./support/processes.ts";
+import { dispatcherPool, sleep, startDispatcher } from "./support/processes.ts";
 
 const db = await useDatabase();
 const { sql } = db;
@@ -22,23 +22,15 @@ describe("kill -9 in the middle of batches", () => {
                                         jsonb_build_object('product_id', ${shop.products.Cup}::text, 'quantity', 1)), 'card')
       from generate_series(1, 2000) i`;
 
-    const workers = [startDispatcher(db.url), startDispatcher(db.url)];
-    await Promise.all(workers.map((w) => w.ready));
-    let kills = 0;
+    const pool = dispatcherPool(db.url, 2);
+    await pool.ready();
     const started = Date.now();
-    while (kills < 10 && Date.now() - started < 60_000) {
+    while (pool.kills.length < 10 && Date.now() - started < 60_000) {
       await sleep(400);
       const [{ n }] = await sql`select count(*)::int as n from events_log where status = 'processing'`;
-      if (n === 0) continue; // kill only in the middle of a batch
-      const victim = workers[kills % workers.length];
-      victim.child.kill("SIGKILL");
-      await victim.exited;
-      kills++;
-      const replacement = startDispatcher(db.url);
-      workers[(kills - 1) % workers.length] = replacement;
-      await replacement.ready;
+      if (n > 0) await pool.killOne(sql); // kill only in the middle of a batch
     }
-    expect(kills).toBe(10);
+    expect(pool.kills.length).toBe(10);
 
     await expect.poll(async () => {
       const [r] = await sql`select count(*) filter (where status not in ('completed', 'dead'))::int as open from events_log`;
