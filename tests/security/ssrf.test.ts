@@ -8,7 +8,7 @@
  * and the forbidden receiver, on loopback but not on the allow-list, receives nothing.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { type OutboundPolicy, parseAllowList } from "../../src/core/outbound.ts";
+import { checkOutbound, type OutboundPolicy, parseAllowList, STRICT_OUTBOUND } from "../../src/core/outbound.ts";
 import { remoteDelivery } from "../../src/core/webhooks/remote-handler.ts";
 import { pollDue } from "../../src/automations/poll.ts";
 import { engineHandlers } from "../../src/engines/index.ts";
@@ -102,6 +102,22 @@ describe("saving a URL that is literally not public is a 400 naming the field", 
     expect(rest).toBe("denied:22023");
     await expect(sql`insert into event_subscriptions (event_pattern, handler_name, target_kind, target)
                      values ('ssrf.saved', 'ssrf.saved', 'url', ${url})`).rejects.toMatchObject({ detail: "target", message: expect.stringMatching(reason) });
+  });
+
+  it("the database reads a URL's host as the request will: every spelling refused by one is refused by the other", async () => {
+    const urls = [
+      "https://93.184.216.34/", "https://example.com/x?y=1", "https://user:pw@example.com/", "https://127.0.0.1.nip.io/",
+      "http://127.1/", "http://0x7f000001/", "http://0x7F.0.0.1/", "http://017700000001/", "http://127.0.0.1./", "https://%31%32%37.0.0.1/", "https://0x7f.1:443/",
+      "https://example.com@127.0.0.1/", "http://[::ffff:7f00:1]/", "http://[0:0:0:0:0:0:0:1]/", "http://[::]/", "https://[2606:4700::1111]/",
+      "http://LOCALHOST/", "http://a.b.localhost./", "https://169.254.169.254./", "https://0/", "https://1.1.1.1/", "http://1.1.1.1/",
+    ];
+    for (const url of urls) {
+      const [{ refusal }] = await sql`select outbound_url_refusal(${url}, '{}') as refusal`;
+      const request = await checkOutbound(url, STRICT_OUTBOUND).then(() => null, (e: Error) => e.message);
+      // The database cannot resolve names: those it saves, and the request checks them.
+      if (request?.includes("no DNS resolver")) expect(refusal, url).toBeNull();
+      else expect(refusal === null, `${url}: database ${refusal}, request ${request}`).toBe(request === null);
+    }
   });
 
   it("the allow-listed receiver itself can be saved, by host and port only", async () => {
