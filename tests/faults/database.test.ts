@@ -9,6 +9,8 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { Dispatcher } from "../../src/core/dispatcher.ts";
+import { databaseBounds, openPool } from "../../src/core/database-options.ts";
+import { toHttpError } from "../../src/core/errors.ts";
 import { serverFunctions } from "../support/auth.ts";
 import { migrate } from "../../src/local/migrate.ts";
 import { startEmbeddedPostgres } from "../../src/local/postgres.ts";
@@ -23,7 +25,7 @@ describe("PostgreSQL restarted under load", () => {
     await chmod(dir, 0o755);
     const port = await freePort();
     let pg = await startEmbeddedPostgres({ dataDir: join(dir, "pg"), port, persistent: true });
-    const sql = postgres(pg.url, { max: 6, onnotice: () => {}, connect_timeout: 2 });
+    const sql = openPool(pg.url, databaseBounds({ FEYXA_DB_CONNECT_TIMEOUT_MS: "2000" }), { max: 6 });
     onTestFinished(async () => {
       await sql.end({ timeout: 1 });
       await pg.stop().catch(() => {});
@@ -106,5 +108,23 @@ describe("the database refuses connections", () => {
     expect(res.headers.get("retry-after")).toBe("2");
     expect((await db.sql`select count(*)::int as n from events_log where event_type = 'refused.event'`)[0].n).toBe(0);
     await refused.end({ timeout: 1 });
+  });
+});
+
+describe("what counts as the database being unavailable", () => {
+  // Everything a refused, dropped, silent, restarting or overloaded database raises, as
+  // postgres.js and the server report it. Each is worth a retry, so each is a 503 with a hint.
+  const unavailable = [
+    "ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN",
+    "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED",
+    "08000", "08003", "08006", "08001", "08004", "08P01",
+    "53300", "57P01", "57P02", "57P03", "57014", "55P03",
+  ];
+  it.each(unavailable)("%s is answered 503 with retry-after", (code) => {
+    const answer = toHttpError(Object.assign(new Error("boom"), { code }));
+    expect([answer.status, answer.code, answer.headers["retry-after"]]).toEqual([503, "unavailable", "2"]);
+  });
+  it("a bug is still a 500 that leaks nothing", () => {
+    expect(toHttpError(Object.assign(new Error("column x does not exist"), { code: "42703" })).status).toBe(500);
   });
 });

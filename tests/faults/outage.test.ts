@@ -11,8 +11,11 @@ import { createServer, type Server, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import postgres from "postgres";
+import { DatabaseUnresponsiveError } from "../../src/core/bounded-sql.ts";
 import { Dispatcher } from "../../src/core/dispatcher.ts";
-import { databaseBounds, openPool } from "../../src/core/database-options.ts";
+import { databaseBounds, openPool, poolOptions } from "../../src/core/database-options.ts";
+import { toHttpError } from "../../src/core/errors.ts";
 import type { Sql } from "../../src/core/types.ts";
 import { createGateway } from "../../src/functions/gateway.ts";
 import { migrate } from "../../src/local/migrate.ts";
@@ -180,4 +183,42 @@ describe("a database outage under load", () => {
       await proxy.close();
     }
   }, 60_000);
+});
+
+describe("the pool's own bounds", () => {
+  it("a query given up while it waited for a connection is answered 503 and never written later, and the pool stays whole", async () => {
+    const short = { ...bounds, queueMs: 300 };
+    const sql = openPool(pg.url, short, { max: 1 });
+    const table = `given_up_${uuid().slice(0, 8)}`;
+    try {
+      await sql.unsafe(`create table ${table} (n int)`);
+      // A transaction holds the only connection: a query then waits in the pool's queue.
+      const holder = sql.begin((tx) => tx`select pg_sleep(1.5)`).then(() => "done");
+      await sleep(100);
+      const queued = await sql.unsafe(`insert into ${table} values (1)`).then(() => undefined, (error: unknown) => error);
+      expect(queued).toBeInstanceOf(DatabaseUnresponsiveError);
+      expect(toHttpError(queued).status).toBe(503);
+      expect(await holder).toBe("done");
+      // The connection took the given-up query after pg_sleep; it ran as a no-op, and the
+      // pool's one connection still serves (postgres.js's cancel() would have left it stuck).
+      expect((await sql.unsafe(`select count(*)::int as n from ${table}`))[0].n).toBe(0);
+      await sql.unsafe(`drop table ${table}`);
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+  });
+
+  it("a pool sends the statement, lock and idle-in-transaction timeouts in its startup packet, and none through a transaction pooler", async () => {
+    const sql = postgres(pg.url, poolOptions(bounds, { max: 1 }));
+    try {
+      const rows = await sql`select name, setting::int as ms from pg_settings
+        where name in ('statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout') order by name`;
+      expect(rows.map((r) => [r.name, r.ms])).toEqual([
+        ["idle_in_transaction_session_timeout", bounds.answerMs], ["lock_timeout", bounds.lockMs], ["statement_timeout", bounds.statementMs],
+      ]);
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+    expect(poolOptions(bounds, { max: 1, pooler: true })).toMatchObject({ prepare: false, connection: {} });
+  });
 });
