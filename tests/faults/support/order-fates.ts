@@ -27,6 +27,10 @@ export interface OrderFate {
   cancellations: string[];
   payment: string;
   payment_events: string[];
+  delivery: string;
+  delivery_events: string[];
+  credits: number;
+  audits: number;
 }
 
 export async function readFates(sql: Sql, storeId: string): Promise<Map<string, OrderFate>> {
@@ -43,10 +47,15 @@ export async function readFates(sql: Sql, storeId: string): Promise<Map<string, 
            (select count(*)::int from order_attributions where order_id = o.id) as attributions,
            array(select c.status from events_log c where c.event_type = 'order.cancelled' and c.aggregate_id = o.id) as cancellations,
            p.status as payment,
-           array(select pe.status from events_log pe where pe.event_type = 'payment.paid' and pe.aggregate_id = p.id) as payment_events
+           array(select pe.status from events_log pe where pe.event_type = 'payment.paid' and pe.aggregate_id = p.id) as payment_events,
+           d.status as delivery,
+           array(select de.event_type || ' ' || de.status from events_log de where de.aggregate_id = d.id order by de.event_type) as delivery_events,
+           (select count(*)::int from store_ledger l join escrows x on x.id = l.ref_id where x.order_id = o.id and l.kind = 'escrow_release') as credits,
+           (select count(*)::int from audit_log a where a.entity_id = d.id) as audits
     from orders o
     join events_log e on e.event_type = 'order.created' and e.aggregate_id = o.id
     join payments p on p.order_id = o.id
+    join deliveries d on d.order_id = o.id
     where o.store_id = ${storeId}::uuid`;
   return new Map(rows.map((r) => [r.order_id, r]));
 }
@@ -62,12 +71,15 @@ export function fateProblems(fate: OrderFate | undefined, placed: PlacedOrder, r
     if (JSON.stringify(actual) !== JSON.stringify(expected)) problems.push(`${what}: ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
   };
   const stocked = fate.movements > 0;
+  const { pays, confirms } = placed.script;
   if (stocked) {
-    want("status", fate.status, placed.script.pays ? "paid" : "pending_payment");
+    // A paid order in stock is delivered, its escrow released to the store once, the order completed.
+    want("status", fate.status, pays ? "completed" : "pending_payment");
     want("stock movements", [fate.movements, fate.moved_as_ordered], [fate.lines, true]);
     want("order.created", [fate.event_status, fate.event_error], ["completed", null]);
-    want("escrows", fate.escrows, ["held"]);
-    want("escrow funded", fate.funded, placed.script.pays);
+    want("escrows", [fate.escrows, fate.funded, fate.credits], pays ? [["released"], true, 1] : [["held"], false, 0]);
+    want("delivery", [fate.delivery, fate.delivery_events, fate.audits], !pays ? ["pending", [], 0]
+      : confirms ? ["confirmed", ["delivery.confirmed completed", "delivery.delivered completed"], 1] : ["delivered", ["delivery.delivered completed"], 0]);
     want("confirmation emails", fate.emails, 1);
     want("order.cancelled", fate.cancellations, []);
     if (placed.script.overAsks) problems.push("got more than the whole stock of a product");
@@ -81,10 +93,11 @@ export function fateProblems(fate: OrderFate | undefined, placed: PlacedOrder, r
     if (fate.escrows.length > 1 || fate.escrows.some((s) => s !== "refunded")) problems.push(`escrows: ${fate.escrows}`);
     want("confirmation emails", fate.emails, 0);
     want("order.cancelled", fate.cancellations, ["completed"]);
+    want("delivery", [fate.delivery, fate.delivery_events, fate.credits], ["pending", [], 0]);
   }
   want("store notifications", fate.notifications, 1);
   want("attributions", fate.attributions, 1);
-  want("payment", [fate.payment, fate.payment_events], placed.script.pays ? ["paid", ["completed"]] : ["pending", []]);
+  want("payment", [fate.payment, fate.payment_events], pays ? ["paid", ["completed"]] : ["pending", []]);
   return problems;
 }
 

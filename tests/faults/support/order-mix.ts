@@ -3,7 +3,8 @@
  * chaos run, from a seeded generator. Every order lists the two hot products (in a
  * shuffled item order) whose stock runs out part-way, so concurrent orders compete for
  * their last units; some ask more of a rare product than will ever be in stock; half are
- * paid at once, as a payment webhook would. Orders are placed through checkout() in SQL,
+ * paid at once, as a payment webhook would, and a courier delivers the paid orders that
+ * have their stock (some buyers confirm receipt). Orders are placed through checkout() in SQL,
  * as the checkout function does, from several connections, paced so that they keep
  * arriving while the dispatchers work (and are killed).
  */
@@ -26,6 +27,8 @@ export interface ScriptedOrder {
   /** Asks more of a product than its whole stock: refused whatever the timing. */
   overAsks: boolean;
   pays: boolean;
+  /** Confirms receipt once delivered (when paid and in stock). */
+  confirms: boolean;
 }
 
 /** mulberry32: a small seeded generator, so both runs get the very same orders. */
@@ -55,7 +58,7 @@ export function scriptOrders(count: number, seed = 12): ScriptedOrder[] {
       const j = pick(k + 1);
       [lines[k], lines[j]] = [lines[j], lines[k]];
     }
-    return { email: `buyer${i}@example.com`, lines, overAsks, pays: random() < 0.5 };
+    return { email: `buyer${i}@example.com`, lines, overAsks, pays: random() < 0.5, confirms: random() < 0.5 };
   });
 }
 
@@ -96,4 +99,20 @@ export async function placeOrders(
     await buyers.end({ timeout: 5 });
   }
   return placed;
+}
+
+/**
+ * One round of the courier: buyers who confirm receipt confirm what was delivered (as
+ * confirm-delivery does), then every paid order whose stock is taken is delivered. Each
+ * emits its delivery event through the deliveries trigger.
+ */
+export async function courierRound(sql: Sql, shop: Shop, orders: ScriptedOrder[]): Promise<void> {
+  const confirming = orders.filter((o) => o.confirms).map((o) => o.email);
+  await sql`
+    select confirm_delivery(o.id, o.customer_email) from orders o join deliveries d on d.order_id = o.id
+    where o.store_id = ${shop.storeId}::uuid and d.status = 'delivered' and o.customer_email = any(${confirming}::text[])`;
+  await sql`
+    update deliveries d set status = 'delivered' from orders o
+    where o.id = d.order_id and d.store_id = ${shop.storeId}::uuid and d.status = 'pending' and o.status = 'paid'
+      and exists (select 1 from stock_movements m where m.order_id = o.id)`;
 }

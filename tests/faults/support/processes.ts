@@ -49,8 +49,8 @@ export interface Kill {
  * `size` dispatcher processes, each replaced by a fresh one as soon as it is killed.
  * `killOne()` kills -9 a random ready one, at whatever point of its work it is.
  */
-export function dispatcherPool(databaseUrl: string, size: number, random: () => number = Math.random) {
-  const slots = Array.from({ length: size }, () => started(databaseUrl));
+export function dispatcherPool(databaseUrl: string, size: number, env: Record<string, string> = {}, random: () => number = Math.random) {
+  const slots = Array.from({ length: size }, () => started(databaseUrl, env));
   const kills: Kill[] = [];
   return {
     kills,
@@ -63,7 +63,7 @@ export function dispatcherPool(databaseUrl: string, size: number, random: () => 
       await slot.process.exited;
       const [{ held }] = await sql<{ held: number }[]>`select count(*)::int as held from event_queue where locked_by = ${slot.workerId!}`;
       kills.push({ held });
-      slots[slots.indexOf(slot)] = started(databaseUrl);
+      slots[slots.indexOf(slot)] = started(databaseUrl, env);
       return true;
     },
     stop: () => Promise.all(slots.map(async ({ process }) => {
@@ -73,8 +73,8 @@ export function dispatcherPool(databaseUrl: string, size: number, random: () => 
   };
 }
 
-function started(databaseUrl: string): { process: DispatcherProcess; workerId?: string } {
-  const slot: { process: DispatcherProcess; workerId?: string } = { process: startDispatcher(databaseUrl) };
+function started(databaseUrl: string, env: Record<string, string>): { process: DispatcherProcess; workerId?: string } {
+  const slot: { process: DispatcherProcess; workerId?: string } = { process: startDispatcher(databaseUrl, env) };
   slot.process.ready.then((id) => (slot.workerId = id), () => {});
   return slot;
 }
