@@ -108,11 +108,28 @@ interface PgLikeError {
   code?: string;
   detail?: string;
   message?: string;
+  column_name?: string;
+}
+
+/**
+ * A value the database refused: a data exception (class 22: our functions' own 22023 and
+ * 22P02, and PostgreSQL's bad UUID, number out of range, NUL byte, too-long string…) or an
+ * integrity violation (class 23), both about what the caller sent. Our functions put the
+ * field in DETAIL; PostgreSQL's own errors name the column, when they can.
+ */
+function refusedValue(code: string, e: PgLikeError): HttpError | undefined {
+  const field = code === PG.invalidParameter || code === PG.invalidText ? e.detail || e.column_name : e.column_name;
+  if (code === PG.uniqueViolation) return new HttpError(409, "conflict", "that already exists", field || undefined);
+  if (code.startsWith("22") || code.startsWith("23")) {
+    return new HttpError(400, "invalid_request", e.message ?? "invalid request", field || undefined);
+  }
+  return undefined;
 }
 
 /**
  * The HTTP face of any error: HttpError as it is; the validation errors raised by the
- * SQL functions as 400/413 naming the field; a database that refuses or is unreachable,
+ * SQL functions as 400/413 naming the field, and any other refused value as 400 (409 for
+ * a unique key taken); a database that refuses or is unreachable,
  * or a transaction rolled back by a deadlock or serialization failure, as 503 with a
  * retry hint; everything else as a plain 500 that leaks nothing.
  */
@@ -120,9 +137,8 @@ export function toHttpError(thrown: unknown): HttpError {
   if (thrown instanceof HttpError) return thrown;
   const e = (thrown ?? {}) as PgLikeError;
   const code = typeof e.code === "string" ? e.code : "";
-  if (code === PG.invalidParameter || code === PG.invalidText) {
-    return new HttpError(400, "invalid_request", e.message ?? "invalid request", e.detail || undefined);
-  }
+  const refused = refusedValue(code, e);
+  if (refused) return refused;
   if (code === PG.noDataFound) {
     return new HttpError(404, "not_found", e.message ?? "not found", e.detail || undefined);
   }

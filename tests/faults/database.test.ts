@@ -124,6 +124,14 @@ describe("what counts as the database being unavailable", () => {
     const answer = toHttpError(Object.assign(new Error("boom"), { code }));
     expect([answer.status, answer.code, answer.headers["retry-after"]]).toEqual([503, "unavailable", "2"]);
   });
+  it("a value the database refuses is a 400 (a unique key taken, a 409), naming the field where it can", () => {
+    const answer = (e: object) => toHttpError(Object.assign(new Error("refused"), e));
+    expect(answer({ code: "22021" }).status).toBe(400); // a NUL byte
+    expect(answer({ code: "22003", column_name: "quantity" }).body()).toEqual({ error: "invalid_request", message: "refused", field: "quantity" });
+    expect(answer({ code: "22023", detail: "payload" }).field).toBe("payload");
+    expect(answer({ code: "23503" }).status).toBe(400);
+    expect(answer({ code: "23505" }).status).toBe(409);
+  });
   it("a bug is still a 500 that leaks nothing", () => {
     expect(toHttpError(Object.assign(new Error("column x does not exist"), { code: "42703" })).status).toBe(500);
   });
