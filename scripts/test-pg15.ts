@@ -20,8 +20,8 @@ const vendor = resolve(root, "../shared/vendor");
 const FILES = [
   "tests/local/migrate.test.ts",
   "tests/local/supabase-shape.test.ts",
-  "tests/core/privileges.test.ts",
-  "tests/core/wake.test.ts",
+  "tests/bus/privileges.test.ts",
+  "tests/bus/wake.test.ts",
   "tests/security/",
   "tests/e2e/",
 ];

@@ -3,7 +3,7 @@
  * (loaded by bench/support/server.ts): the statements of this database by total execution
  * time, nested ones (inside functions) included. Does nothing without the variable.
  */
-import type { Sql } from "../../src/core/types.ts";
+import type { Sql } from "../../src/bus/types.ts";
 
 const enabled = () => Boolean(process.env.BENCH_PG_STATS);
 

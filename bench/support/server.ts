@@ -4,7 +4,7 @@
  * each workload, so no run sees another's rows, bloat or tuning.
  */
 import postgres from "postgres";
-import type { Sql } from "../../src/core/types.ts";
+import type { Sql } from "../../src/bus/types.ts";
 import { cloneDatabase, startTestPostgres, type TestPostgres } from "../../tests/support/test-postgres.ts";
 
 export interface BenchServer {

@@ -7,17 +7,17 @@
  * Settings (environment): DATABASE_URL (default: npm start's embedded database),
  * FEYXA_HANDLERS (a module exporting `handlers: Handler[]`; default: the engines'),
  * FEYXA_BATCH_SIZE, FEYXA_CONCURRENCY, FEYXA_POLL_MS, FEYXA_LEASE_MS,
- * FEYXA_HANDLER_TIMEOUT_MS, FEYXA_POOL_SIZE, FEYXA_DB_* (src/core/database-options.ts), FEYXA_OUTBOUND_ALLOW (docs/security.md).
+ * FEYXA_HANDLER_TIMEOUT_MS, FEYXA_POOL_SIZE, FEYXA_DB_* (src/bus/database-options.ts), FEYXA_OUTBOUND_ALLOW (docs/security.md).
  * SIGINT / SIGTERM stop it as npm start stops: claim no more, let in-flight handlers
  * finish, give back what is still held after the grace period, close the pool.
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Bus } from "../core/bus.ts";
-import { databaseBounds, openPool } from "../core/database-options.ts";
-import { Dispatcher } from "../core/dispatcher.ts";
-import type { Handler } from "../core/types.ts";
-import { engineHandlersFromEnv } from "../engines/index.ts";
+import { Bus } from "../bus/bus.ts";
+import { databaseBounds, openPool } from "../bus/database-options.ts";
+import { Dispatcher } from "../bus/dispatcher.ts";
+import type { Handler } from "../bus/types.ts";
+import { engineHandlersFromEnv } from "../marketplace/engines/index.ts";
 import { positiveInt, readConfig } from "./config.ts";
 import { resolveHost } from "./dns.ts";
 import { log, logError, runMain, stopOnSignals } from "./log.ts";

@@ -1,5 +1,5 @@
-/** The Node runtime's DNS lookup for the outbound guard (src/core/outbound.ts): every address, A and AAAA. */
+/** The Node runtime's DNS lookup for the outbound guard (src/bus/outbound.ts): every address, A and AAAA. */
 import { lookup } from "node:dns/promises";
-import type { Resolver } from "../core/outbound.ts";
+import type { Resolver } from "../bus/outbound.ts";
 
 export const resolveHost: Resolver = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);

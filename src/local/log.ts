@@ -1,5 +1,5 @@
 /** The local processes' console lines, with any credential blanked out of error messages. */
-import { redactSecrets } from "../core/errors.ts";
+import { redactSecrets } from "../bus/errors.ts";
 
 export const log = (message: string) => console.log(`feyxa  ${message}`);
 

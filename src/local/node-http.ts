@@ -8,15 +8,15 @@
  * DISCARD_MAX_BYTES within DISCARD_MAX_MS; past that the answer says `connection: close`.
  *
  * A client that trickles its headers or body (slowloris) is cut off: the functions answer
- * 408 when a body has not arrived whole within BODY_DEADLINE_MS (src/core/http.ts), and the
+ * 408 when a body has not arrived whole within BODY_DEADLINE_MS (src/bus/http.ts), and the
  * server itself closes a connection whose request (headers, then body) is not complete by
  * FEYXA_BODY_DEADLINE_MS (10 s by default), with a bare 408, whatever the handler does.
  * A request node:http parses but a web Request cannot hold (TRACE, a malformed Host) is a
  * JSON 405 or 400, never a 500.
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import { HttpError } from "../core/errors.ts";
-import { BODY_DEADLINE_MS, errorResponse, type FetchHandler } from "../core/http.ts";
+import { HttpError } from "../bus/errors.ts";
+import { BODY_DEADLINE_MS, errorResponse, type FetchHandler } from "../bus/http.ts";
 
 /** What is read and discarded of a body the handler left, to keep the connection usable. */
 const DISCARD_MAX_BYTES = 1024 * 1024;

@@ -5,13 +5,13 @@
  * finish, gives back what is still held, and closes everything in order.
  */
 import postgres from "postgres";
-import { Bus } from "../core/bus.ts";
-import { databaseBounds, openPool } from "../core/database-options.ts";
-import { Dispatcher } from "../core/dispatcher.ts";
-import { engineHandlersFromEnv } from "../engines/index.ts";
-import { createGateway } from "../functions/gateway.ts";
-import { createDemoFunctions } from "../functions/demo.ts";
-import { createFunctions } from "../functions/index.ts";
+import { Bus } from "../bus/bus.ts";
+import { databaseBounds, openPool } from "../bus/database-options.ts";
+import { Dispatcher } from "../bus/dispatcher.ts";
+import { engineHandlersFromEnv } from "../marketplace/engines/index.ts";
+import { createGateway } from "../bus/functions/gateway.ts";
+import { createDemoFunctions } from "../marketplace/functions/demo.ts";
+import { createFunctions } from "../marketplace/functions/index.ts";
 import { readConfig } from "./config.ts";
 import { resolveHost } from "./dns.ts";
 import { ensureLocalAdmin, localJwtSecret, localSecretKey, signAccessToken } from "./dev-login.ts";
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   log(`gateway      ${base}/process-event  (server key: apikey: ${secretKey})`);
   log(`             ${base}/retry-failed-events`);
 
-  // One invocation does a bounded share of the work (src/functions/drain.ts); without pg_net
+  // One invocation does a bounded share of the work (src/bus/functions/drain.ts); without pg_net
   // nothing re-wakes process-event locally, so the job calls again while it answers more.
   let stopping = false;
   const retryJob = async () => {

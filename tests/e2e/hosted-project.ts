@@ -18,7 +18,7 @@ import { createServer, type Server } from "node:http";
 import postgres from "postgres";
 import { migrate } from "../../src/local/migrate.ts";
 import { asMigrator, createProjectDatabase, shapeLikeHosted, withDatabase } from "../../src/local/supabase-shape.ts";
-import type { Sql } from "../../src/core/types.ts";
+import type { Sql } from "../../src/bus/types.ts";
 import { freePort } from "../support/test-postgres.ts";
 import { DEBIAN_PG15_BIN, hasSystemPostgres, startSystemPostgres } from "../support/system-postgres.ts";
 

@@ -3,11 +3,11 @@
  * polling. Runs in both tiers: on the embedded PostgreSQL 17 neither extension exists; in the
  * PostgreSQL 15 tier both are installed but not preloaded or enabled, and postgres may not
  * create them (no supautils), so migration 000006 only notes it. The pg_net path itself:
- * tests/core/wake.test.ts (its requests) and tests/e2e/wake-up.test.ts (the real one).
+ * tests/bus/wake.test.ts (its requests) and tests/e2e/wake-up.test.ts (the real one).
  */
 import { describe, expect, it, onTestFinished } from "vitest";
-import { defineHandler } from "../../src/core/define-handler.ts";
-import { Dispatcher } from "../../src/core/dispatcher.ts";
+import { defineHandler } from "../../src/bus/define-handler.ts";
+import { Dispatcher } from "../../src/bus/dispatcher.ts";
 import { useDatabase } from "../support/database.ts";
 import { eventRow, subscribe, testBus, uuid } from "../support/bus.ts";
 

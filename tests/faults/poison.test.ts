@@ -5,8 +5,8 @@
  * written with the database's clock only.
  */
 import { describe, expect, it, vi } from "vitest";
-import { defineHandler } from "../../src/core/define-handler.ts";
-import { Dispatcher } from "../../src/core/dispatcher.ts";
+import { defineHandler } from "../../src/bus/define-handler.ts";
+import { Dispatcher } from "../../src/bus/dispatcher.ts";
 import { useDatabase } from "../support/database.ts";
 import { eventRow, handlerRows, subscribe, testBus, uuid } from "../support/bus.ts";
 

@@ -30,7 +30,7 @@ describe("retention", () => {
     const left = await sql`select status, count(*)::int as n from events_log where event_type = 'ret.event' group by status order by status`;
     expect(left).toEqual([{ status: "completed", n: 1 }, { status: "dead", n: 100 }, { status: "failed", n: 100 }]);
     expect((await sql`select count(*)::int as n from event_handlers_log where event_id = ${id}`)[0].n).toBe(0);
-    // Their keys stay, for a re-emit to be a duplicate (tests/core/idempotency-horizon.test.ts).
+    // Their keys stay, for a re-emit to be a duplicate (tests/bus/idempotency-horizon.test.ts).
     const [kept] = await sql`select count(*)::int as n, bool_or(event_id = ${id}) as has_first from purged_event_keys where idempotency_key like 'ret-%'`;
     expect(kept).toEqual({ n: 200, has_first: true });
     await expect(sql`select purge_completed_events(0)`).rejects.toMatchObject({ code: "22023", detail: "batch" });

@@ -7,7 +7,7 @@
 import { request as httpRequest, Agent, type Server } from "node:http";
 import { type AddressInfo, connect } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
-import { json, readText, withErrors } from "../../src/core/http.ts";
+import { json, readText, withErrors } from "../../src/bus/http.ts";
 import { serveNode } from "../../src/local/node-http.ts";
 
 const server: Server = await serveNode(withErrors(async (request) => {

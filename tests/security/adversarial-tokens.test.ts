@@ -6,7 +6,7 @@
  * tests/security/callers.test.ts "retry-failed-events answers only to the server"; here are
  * the forgeries it does not try (key confusion, unknown and borrowed key ids, `none` in
  * other spellings, a user id that is not one), on every function. Not here: `webhooks`
- * authenticates by signature (tests/functions/webhooks.test.ts "refuses a bad signature"),
+ * authenticates by signature (tests/bus/functions/webhooks.test.ts "refuses a bad signature"),
  * and the demo functions verify no caller (served by `npm start` only, never deployed).
  */
 import { exportSPKI, generateKeyPair, importJWK, SignJWT } from "jose";

@@ -7,14 +7,14 @@
  * |---|---|
  * | forged, expired, not-yet-valid, wrong-audience, alg-none service tokens | callers.test.ts "retry-failed-events answers only to the server" |
  * | key confusion (HS256 over the public key), unknown or borrowed kid, `none` spellings, on every function | adversarial-tokens.test.ts |
- * | hosted key formats: another project's publishable key, a broken key dictionary | tests/core/auth-config.test.ts |
+ * | hosted key formats: another project's publishable key, a broken key dictionary | tests/bus/auth-config.test.ts |
  * | another store's data through the monitor | here: "a store owner reads nothing of another store through the monitor" |
  * | another store's data through the Data API (every table, view, function; six real roles) | rls-matrix.test.ts, api-surface.test.ts |
  * | an order watched through order-status by whoever holds its id | here: "order-status shows an order to whoever holds its id, and nothing personal" |
- * | confirming another's delivery (a buyer, a guest with the wrong email) | callers.test.ts "only they (or the server) confirm it"; tests/functions/checkout.test.ts "a stranger's email (404)" |
+ * | confirming another's delivery (a buyer, a guest with the wrong email) | callers.test.ts "only they (or the server) confirm it"; tests/marketplace/functions/checkout.test.ts "a stranger's email (404)" |
  * | checkout in someone else's name (HTTP and SQL) | api-surface.test.ts "nobody reads a balance or orders in someone else's name" |
  * | order.created for an order not theirs, or emitted by anon | callers.test.ts "a buyer may ask for their own order's order.created only"; here: "anon emits nothing" |
- * | server-only types (payment.paid, payout.requested), monitor actions | callers.test.ts "nobody but the server emits"; tests/functions/event-monitor-actions.test.ts "are for admins only" |
+ * | server-only types (payment.paid, payout.requested), monitor actions | callers.test.ts "nobody but the server emits"; tests/bus/functions/event-monitor-actions.test.ts "are for admins only" |
  * | key squatting, mail relay, client-written facts | client-emits.test.ts "a buyer cannot squat the server's keys", "no mail to an address the buyer writes" |
  * | SSRF (loopback, link-local, private ranges, redirects, DNS) | ssrf.test.ts |
  * | hostile input anywhere (NUL, depth, numbers, methods, content types, SQL arguments) | fuzz*.test.ts, hostile-json.test.ts |
@@ -23,9 +23,9 @@
 import { Agent, request as httpRequest } from "node:http";
 import { type AddressInfo, connect } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
-import { createGateway } from "../../src/functions/gateway.ts";
+import { createGateway } from "../../src/bus/functions/gateway.ts";
 import { serveNode } from "../../src/local/node-http.ts";
-import { engineHandlers } from "../../src/engines/index.ts";
+import { engineHandlers } from "../../src/marketplace/engines/index.ts";
 import { testFunctions, token } from "../support/auth.ts";
 import { testBus, uuid } from "../support/bus.ts";
 import { useDatabase } from "../support/database.ts";

@@ -5,7 +5,7 @@
  * matches a finding fails too, so the list only shrinks with the code.
  */
 import { describe, expect, it } from "vitest";
-import type { Sql } from "../../src/core/types.ts";
+import type { Sql } from "../../src/bus/types.ts";
 import { LINTS, runAdvisor } from "../support/advisor.ts";
 import { useDatabase } from "../support/database.ts";
 

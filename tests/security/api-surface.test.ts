@@ -7,7 +7,7 @@
  * store's own people reads what is tests/security/rls-matrix.test.ts.
  */
 import { describe, expect, it } from "vitest";
-import { engineHandlers } from "../../src/engines/index.ts";
+import { engineHandlers } from "../../src/marketplace/engines/index.ts";
 import { asApiRole, type ApiRole } from "../support/as-role.ts";
 import { testFunctions, token } from "../support/auth.ts";
 import { testBus, uuid } from "../support/bus.ts";

@@ -3,9 +3,9 @@
  * stretching one, against the functions; and what a caller other than the server may emit.
  */
 import { describe, expect, it } from "vitest";
-import { defineHandler } from "../../src/core/define-handler.ts";
-import { engineHandlers } from "../../src/engines/index.ts";
-import { createGateway } from "../../src/functions/gateway.ts";
+import { defineHandler } from "../../src/bus/define-handler.ts";
+import { engineHandlers } from "../../src/marketplace/engines/index.ts";
+import { createGateway } from "../../src/bus/functions/gateway.ts";
 import { useDatabase } from "../support/database.ts";
 import { handlerRows, subscribe, testBus, uuid } from "../support/bus.ts";
 import { checkout, drain, openShop } from "../support/marketplace.ts";

@@ -6,9 +6,9 @@
  * processed; and a store_id that names no store is a 400, for the server too.
  */
 import { describe, expect, it } from "vitest";
-import { engineHandlers } from "../../src/engines/index.ts";
-import { clientEmittable } from "../../src/engines/authorize.ts";
-import { createGateway } from "../../src/functions/gateway.ts";
+import { engineHandlers } from "../../src/marketplace/engines/index.ts";
+import { clientEmittable } from "../../src/marketplace/engines/authorize.ts";
+import { createGateway } from "../../src/bus/functions/gateway.ts";
 import { useDatabase } from "../support/database.ts";
 import { testBus, uuid } from "../support/bus.ts";
 import { drain, openShop } from "../support/marketplace.ts";

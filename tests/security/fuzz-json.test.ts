@@ -1,5 +1,5 @@
 /**
- * Hostile JSON in every position of every function's body (src/core/storable-json.ts), sent
+ * Hostile JSON in every position of every function's body (src/bus/storable-json.ts), sent
  * by the caller that gets past the function's door: NUL in each string and each key,
  * nesting 10,000 deep, numbers that would be stored as null, rounded or without their
  * sign (1e400, -1e400, 12345678901234567890123, 2^53 + 1, 1e-400, -0), arrays and objects of

@@ -10,7 +10,7 @@
  * calls are committed, and no row is stored anywhere in `public`.
  */
 import { describe, expect, it } from "vitest";
-import type { Sql } from "../../src/core/types.ts";
+import type { Sql } from "../../src/bus/types.ts";
 import { asApiRole, type ApiRole } from "../support/as-role.ts";
 import { uuid } from "../support/bus.ts";
 import { useDatabase } from "../support/database.ts";

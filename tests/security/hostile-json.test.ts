@@ -1,11 +1,11 @@
 /**
  * JSON that PostgreSQL could not keep as sent: NUL in a value or a key, a lone surrogate,
  * nesting 10,000 deep, numbers that would be stored as null, rounded or without their sign. Each is a 400
- * naming the field, before anything is stored (src/core/http.ts assertStorable).
+ * naming the field, before anything is stored (src/bus/http.ts assertStorable).
  */
 import { describe, expect, it } from "vitest";
-import { engineHandlers } from "../../src/engines/index.ts";
-import { createGateway } from "../../src/functions/gateway.ts";
+import { engineHandlers } from "../../src/marketplace/engines/index.ts";
+import { createGateway } from "../../src/bus/functions/gateway.ts";
 import { serverFunctions } from "../support/auth.ts";
 import { useDatabase } from "../support/database.ts";
 import { testBus, uuid } from "../support/bus.ts";

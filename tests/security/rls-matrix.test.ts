@@ -4,7 +4,7 @@
  * role) against each table and function, every cell asserted.
  */
 import { describe, expect, it } from "vitest";
-import type { Sql } from "../../src/core/types.ts";
+import type { Sql } from "../../src/bus/types.ts";
 import { useDatabase } from "../support/database.ts";
 import { uuid } from "../support/bus.ts";
 import { asApiRole } from "../support/as-role.ts";

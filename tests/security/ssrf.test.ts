@@ -8,11 +8,11 @@
  * and the forbidden receiver, on loopback but not on the allow-list, receives nothing.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { checkOutbound, type OutboundPolicy, parseAllowList, STRICT_OUTBOUND } from "../../src/core/outbound.ts";
-import { remoteDelivery } from "../../src/core/webhooks/remote-handler.ts";
-import { pollDue } from "../../src/automations/poll.ts";
-import { engineHandlers } from "../../src/engines/index.ts";
-import { createGateway } from "../../src/functions/gateway.ts";
+import { checkOutbound, type OutboundPolicy, parseAllowList, STRICT_OUTBOUND } from "../../src/bus/outbound.ts";
+import { remoteDelivery } from "../../src/bus/webhooks/remote-handler.ts";
+import { pollDue } from "../../src/marketplace/automations/poll.ts";
+import { engineHandlers } from "../../src/marketplace/engines/index.ts";
+import { createGateway } from "../../src/bus/functions/gateway.ts";
 import { testFunctions, token } from "../support/auth.ts";
 import { asApiRole } from "../support/as-role.ts";
 import { emitTest, eventRow, handlerRows, testBus, uuid } from "../support/bus.ts";

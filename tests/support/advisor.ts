@@ -9,7 +9,7 @@
  * object of ours). Not reproduced: 0019 (pgmq queues), 0025 (storage buckets), 0026/0027
  * (pg_graphql, not installed), and the performance-only lints other than 0003.
  */
-import type { Sql } from "../../src/core/types.ts";
+import type { Sql } from "../../src/bus/types.ts";
 
 /** Splinter skips these schemas: Supabase's own and extensions'. */
 const SYSTEM_SCHEMAS = `('auth', 'cron', 'extensions', 'graphql', 'graphql_public', 'information_schema', 'net', 'pgbouncer',

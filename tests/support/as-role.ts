@@ -1,5 +1,5 @@
 /** Runs SQL as an API role the way PostgREST does, then rolls back. */
-import type { Sql } from "../../src/core/types.ts";
+import type { Sql } from "../../src/bus/types.ts";
 
 export type ApiRole = "anon" | "authenticated" | "service_role";
 

@@ -3,10 +3,10 @@
  * callers, an HS256 JWT secret, and ES256 / RS256 signing keys published as a JWKS.
  */
 import { exportJWK, generateKeyPair, type JSONWebKeySet, SignJWT } from "jose";
-import type { AuthConfig } from "../../src/core/auth.ts";
-import type { Bus } from "../../src/core/bus.ts";
-import type { FetchHandler } from "../../src/core/http.ts";
-import { createFunctions } from "../../src/functions/index.ts";
+import type { AuthConfig } from "../../src/bus/auth.ts";
+import type { Bus } from "../../src/bus/bus.ts";
+import type { FetchHandler } from "../../src/bus/http.ts";
+import { createFunctions } from "../../src/marketplace/functions/index.ts";
 
 export const TEST_SECRET_KEY = "sb_secret_test_2f0c8a1d9e4b7c6a5f3e2d1c0b9a8f7e";
 export const TEST_JWT_SECRET = "test-jwt-secret-with-at-least-thirty-two-characters";

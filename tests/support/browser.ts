@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { extname, join, normalize } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll } from "vitest";
-import type { FetchHandler } from "../../src/core/http.ts";
+import type { FetchHandler } from "../../src/bus/http.ts";
 import { serveNode } from "../../src/local/node-http.ts";
 import { buildPages, servePages, WEB_ROOT, withPages } from "../../src/local/web.ts";
 import { freePort } from "./test-postgres.ts";

@@ -1,7 +1,7 @@
 /** Small helpers for tests that drive the bus. */
-import { Bus, type BusOptions } from "../../src/core/bus.ts";
-import { defineHandler } from "../../src/core/define-handler.ts";
-import type { EventStatus, Handler, Sql } from "../../src/core/types.ts";
+import { Bus, type BusOptions } from "../../src/bus/bus.ts";
+import { defineHandler } from "../../src/bus/define-handler.ts";
+import type { EventStatus, Handler, Sql } from "../../src/bus/types.ts";
 
 export const uuid = () => crypto.randomUUID();
 

@@ -1,7 +1,7 @@
 /** Per-test-file database: `const db = await useDatabase()` in a describe, cleaned up after. */
 import postgres from "postgres";
 import { afterAll, inject } from "vitest";
-import type { Sql } from "../../src/core/types.ts";
+import type { Sql } from "../../src/bus/types.ts";
 import { cloneDatabase } from "./test-postgres.ts";
 
 export interface TestDatabase {

@@ -2,17 +2,17 @@
  * The fuzz tier's common ground (tests/security/fuzz*.test.ts): every route of every function
  * the bus serves, with a valid request for each and the caller that gets past its door; the
  * three callers an attacker can be; and a count of every row, to show nothing was stored.
- * The functions are listed from createFunctions (src/functions/index.ts) and the demo's:
+ * The functions are listed from createFunctions (src/marketplace/functions/index.ts) and the demo's:
  * `missingRoutes` names any function without a route here, so a new one cannot go unfuzzed.
  */
 import { Webhook } from "standardwebhooks";
-import { signStripe } from "../../src/core/webhooks/signatures.ts";
-import type { FetchHandler } from "../../src/core/http.ts";
-import type { Sql } from "../../src/core/types.ts";
-import { engineHandlers } from "../../src/engines/index.ts";
-import { createDemoFunctions } from "../../src/functions/demo.ts";
-import { createGateway } from "../../src/functions/gateway.ts";
-import { createFunctions } from "../../src/functions/index.ts";
+import { signStripe } from "../../src/bus/webhooks/signatures.ts";
+import type { FetchHandler } from "../../src/bus/http.ts";
+import type { Sql } from "../../src/bus/types.ts";
+import { engineHandlers } from "../../src/marketplace/engines/index.ts";
+import { createDemoFunctions } from "../../src/marketplace/functions/demo.ts";
+import { createGateway } from "../../src/bus/functions/gateway.ts";
+import { createFunctions } from "../../src/marketplace/functions/index.ts";
 import { TEST_SECRET_KEY, testAuth, token } from "./auth.ts";
 import { testBus, uuid } from "./bus.ts";
 import { openShop } from "./marketplace.ts";

@@ -1,12 +1,12 @@
 /** A small marketplace in the test database: a store, products, agents; and a bus that drains it. */
 import { afterAll } from "vitest";
-import type { Bus } from "../../src/core/bus.ts";
-import { Dispatcher } from "../../src/core/dispatcher.ts";
-import { engineHandlers } from "../../src/engines/index.ts";
+import type { Bus } from "../../src/bus/bus.ts";
+import { Dispatcher } from "../../src/bus/dispatcher.ts";
+import { engineHandlers } from "../../src/marketplace/engines/index.ts";
 import { seedDemo } from "../../src/local/seed-demo.ts";
 import { testBus } from "./bus.ts";
 import { useDatabase } from "./database.ts";
-import type { AttemptOutcome, Sql } from "../../src/core/types.ts";
+import type { AttemptOutcome, Sql } from "../../src/bus/types.ts";
 
 export interface Shop {
   storeId: string;

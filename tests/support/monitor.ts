@@ -1,8 +1,8 @@
 /** Helpers for the monitor's tests: users, stores, tokens and requests to event-monitor. */
-import type { Bus } from "../../src/core/bus.ts";
-import type { Sql } from "../../src/core/types.ts";
-import { createGateway } from "../../src/functions/gateway.ts";
-import { createFunctions } from "../../src/functions/index.ts";
+import type { Bus } from "../../src/bus/bus.ts";
+import type { Sql } from "../../src/bus/types.ts";
+import { createGateway } from "../../src/bus/functions/gateway.ts";
+import { createFunctions } from "../../src/marketplace/functions/index.ts";
 import { signAccessToken } from "../../src/local/dev-login.ts";
 import { uuid } from "./bus.ts";
 

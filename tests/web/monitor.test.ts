@@ -5,7 +5,7 @@
  * Screenshots go to artifacts/.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { Dispatcher } from "../../src/core/dispatcher.ts";
+import { Dispatcher } from "../../src/bus/dispatcher.ts";
 import { countingHandler, subscribe, testBus, uuid } from "../support/bus.ts";
 import { openBrowser, screenshot, serveWithPage } from "../support/browser.ts";
 import { useDatabase } from "../support/database.ts";

@@ -6,7 +6,7 @@
  * functions are served without the pages, by the bare gateway, which adds none).
  */
 import { describe, expect, it } from "vitest";
-import { createGateway } from "../../src/functions/gateway.ts";
+import { createGateway } from "../../src/bus/functions/gateway.ts";
 import { testFunctions } from "../support/auth.ts";
 import { openBrowser, screenshot, serveCrossOrigin } from "../support/browser.ts";
 import { runDemoMarketplace } from "../support/marketplace.ts";

@@ -1,7 +1,7 @@
 /** The checkout page in Chromium: place an order and watch the engines work on it, live. */
 import { describe, expect, it } from "vitest";
-import { createDemoFunctions } from "../../src/functions/demo.ts";
-import { createGateway } from "../../src/functions/gateway.ts";
+import { createDemoFunctions } from "../../src/marketplace/functions/demo.ts";
+import { createGateway } from "../../src/bus/functions/gateway.ts";
 import { testFunctions } from "../support/auth.ts";
 import { openBrowser, screenshot, serveWithPage } from "../support/browser.ts";
 import { runDemoMarketplace } from "../support/marketplace.ts";

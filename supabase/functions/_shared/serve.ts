@@ -4,19 +4,19 @@
  * serves the function's web-standard handler with Deno.serve.
  *
  * Supabase's transaction pooler (SUPABASE_DB_URL) does not keep prepared statements,
- * hence `pooler: true` (no prepare, no session settings: src/core/database-options.ts);
+ * hence `pooler: true` (no prepare, no session settings: src/bus/database-options.ts);
  * and it drops LISTEN, which is why nothing here relies on it.
  */
 import { lookup } from "node:dns/promises";
-import { type AuthConfig, authConfigFromEnv } from "../../../src/core/auth.ts";
-import { Bus } from "../../../src/core/bus.ts";
-import { databaseBounds, openPool } from "../../../src/core/database-options.ts";
-import { withCors } from "../../../src/core/cors.ts";
-import { redactSecrets } from "../../../src/core/errors.ts";
-import type { FetchHandler } from "../../../src/core/http.ts";
-import { json } from "../../../src/core/http.ts";
-import type { Resolver } from "../../../src/core/outbound.ts";
-import { engineHandlersFromEnv } from "../../../src/engines/index.ts";
+import { type AuthConfig, authConfigFromEnv } from "../../../src/bus/auth.ts";
+import { Bus } from "../../../src/bus/bus.ts";
+import { databaseBounds, openPool } from "../../../src/bus/database-options.ts";
+import { withCors } from "../../../src/bus/cors.ts";
+import { redactSecrets } from "../../../src/bus/errors.ts";
+import type { FetchHandler } from "../../../src/bus/http.ts";
+import { json } from "../../../src/bus/http.ts";
+import type { Resolver } from "../../../src/bus/outbound.ts";
+import { engineHandlersFromEnv } from "../../../src/marketplace/engines/index.ts";
 
 /**
  * How callers are verified, read from the function's environment at each request, as a
@@ -29,7 +29,7 @@ export const authFromEnv = (): AuthConfig | undefined => authConfigFromEnv(Deno.
 /** The function's environment, read per request (the FEYXA_DRAIN_* limits, webhook secrets). */
 export const envFromDeno = (): Record<string, string | undefined> => Deno.env.toObject();
 
-/** DNS for the outbound guard (src/core/outbound.ts): Deno's node:dns, every address, A and AAAA. */
+/** DNS for the outbound guard (src/bus/outbound.ts): Deno's node:dns, every address, A and AAAA. */
 export const resolveHost: Resolver = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
 export function serveFunction(

@@ -1,5 +1,5 @@
-// Supabase Edge Function `checkout`: a thin Deno entrypoint over src/functions/checkout.ts.
-import { createCheckout } from "../../../src/functions/checkout.ts";
+// Supabase Edge Function `checkout`: a thin Deno entrypoint over src/marketplace/functions/checkout.ts.
+import { createCheckout } from "../../../src/marketplace/functions/checkout.ts";
 import { serveFunction } from "../_shared/serve.ts";
 
 serveFunction("checkout", (bus, auth) => createCheckout(bus, { auth }));

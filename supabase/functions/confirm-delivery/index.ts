@@ -1,5 +1,5 @@
-// Supabase Edge Function `confirm-delivery`: a thin Deno entrypoint over src/functions/confirm-delivery.ts.
-import { createConfirmDelivery } from "../../../src/functions/confirm-delivery.ts";
+// Supabase Edge Function `confirm-delivery`: a thin Deno entrypoint over src/marketplace/functions/confirm-delivery.ts.
+import { createConfirmDelivery } from "../../../src/marketplace/functions/confirm-delivery.ts";
 import { serveFunction } from "../_shared/serve.ts";
 
 serveFunction("confirm-delivery", (bus, auth) => createConfirmDelivery(bus, { auth }));

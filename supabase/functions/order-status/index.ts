@@ -1,5 +1,5 @@
 // Supabase Edge Function `order-status` (GET ?order_id=): an order and what each engine did for it.
-import { createOrderStatus } from "../../../src/functions/storefront.ts";
+import { createOrderStatus } from "../../../src/marketplace/functions/storefront.ts";
 import { serveFunction } from "../_shared/serve.ts";
 
 serveFunction("order-status", (bus, auth) => createOrderStatus(bus, { auth }));

@@ -1,7 +1,7 @@
-// Supabase Edge Function `process-event`: a thin Deno entrypoint over src/functions/process-event.ts.
-import { authorizeClientEmit, clientEmittable } from "../../../src/engines/authorize.ts";
-import { eventCatalog } from "../../../src/engines/catalog.ts";
-import { createProcessEvent } from "../../../src/functions/process-event.ts";
+// Supabase Edge Function `process-event`: a thin Deno entrypoint over src/bus/functions/process-event.ts.
+import { authorizeClientEmit, clientEmittable } from "../../../src/marketplace/engines/authorize.ts";
+import { eventCatalog } from "../../../src/marketplace/engines/catalog.ts";
+import { createProcessEvent } from "../../../src/bus/functions/process-event.ts";
 import { serveFunction } from "../_shared/serve.ts";
 
 serveFunction("process-event", (bus, auth, env) =>

@@ -6,8 +6,8 @@
  * win the last units depends on timing, so a fate is checked for consistency, and the
  * refusal's wording against what an uncrashed run writes.
  */
-import { patternMatches } from "../../../src/core/router.ts";
-import type { Sql } from "../../../src/core/types.ts";
+import { patternMatches } from "../../../src/bus/router.ts";
+import type { Sql } from "../../../src/bus/types.ts";
 import type { PlacedOrder } from "./order-mix.ts";
 
 export interface OrderFate {

@@ -9,7 +9,7 @@
  * arriving while the dispatchers work (and are killed).
  */
 import postgres from "postgres";
-import type { Sql } from "../../../src/core/types.ts";
+import type { Sql } from "../../../src/bus/types.ts";
 import { openShop, type Shop } from "../../support/marketplace.ts";
 import { sleep } from "./processes.ts";
 

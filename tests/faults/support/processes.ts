@@ -1,7 +1,7 @@
 /** Dispatcher processes (npm run dispatcher) for the fault tests: start them, kill them. */
 import { type ChildProcess, spawn } from "node:child_process";
 import { onTestFinished } from "vitest";
-import type { Sql } from "../../../src/core/types.ts";
+import type { Sql } from "../../../src/bus/types.ts";
 
 const root = new URL("../../../", import.meta.url).pathname;
 

@@ -13,10 +13,9 @@ import { StatsPanel } from "./components/StatsPanel.tsx";
 import { filterKey, readFilters } from "./filters.ts";
 import { useI18n } from "./i18n.tsx";
 import type { Me } from "./types.ts";
-import { usePolling } from "./use-polling.ts";
+import { REFRESH_MS, usePolling } from "./use-polling.ts";
 import { useUrlParams } from "./url-state.ts";
 
-export const REFRESH_MS = 4000;
 takeTokenFromLink();
 
 export function App() {

@@ -1,4 +1,4 @@
-/** The shapes event-monitor answers with (src/functions/monitor/*.ts). */
+/** The shapes event-monitor answers with (src/bus/functions/monitor/*.ts). */
 export type Status = "pending" | "processing" | "completed" | "failed" | "dead";
 
 export interface Me {

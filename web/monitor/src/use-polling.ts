@@ -5,6 +5,9 @@
  */
 import { useCallback, useEffect, useState } from "react";
 
+/** How often the page asks again for what it shows. */
+export const REFRESH_MS = 4000;
+
 export interface Polled<T> {
   data?: T;
   error?: Error;

@@ -1,6 +1,6 @@
 /** The audit trail: who did what, when, and what came of it (admins only). */
 import { api } from "../api.ts";
-import { REFRESH_MS } from "../App.tsx";
+import { REFRESH_MS } from "../use-polling.ts";
 import { useI18n } from "../i18n.tsx";
 import { usePolling } from "../use-polling.ts";
 

@@ -1,7 +1,7 @@
 /** One event: what it carried, every attempt's handler runs, its timings, and what an admin can do with it. */
 import { useState } from "react";
 import { api } from "../api.ts";
-import { REFRESH_MS } from "../App.tsx";
+import { REFRESH_MS } from "../use-polling.ts";
 import { useI18n } from "../i18n.tsx";
 import type { Detail } from "../types.ts";
 import { usePolling } from "../use-polling.ts";

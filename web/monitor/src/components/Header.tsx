@@ -1,7 +1,7 @@
 import { signOut } from "../auth.ts";
 import { useI18n } from "../i18n.tsx";
 import type { Me } from "../types.ts";
-import { REFRESH_MS } from "../App.tsx";
+import { REFRESH_MS } from "../use-polling.ts";
 
 export function Header({ me, live, onToggleLive, updatedAt }: { me: Me; live: boolean; onToggleLive: () => void; updatedAt?: Date }) {
   const { t, lang, setLang } = useI18n();

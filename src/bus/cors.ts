@@ -1,0 +1,51 @@
+/**
+ * CORS for every function, in one place. The pages (storefront, monitor) are served from
+ * another origin than the functions on a Supabase project, and supabase-js sends
+ * `authorization`, `apikey`, `x-client-info` and a JSON `content-type`, so every call is
+ * preflighted. Each function handler is wrapped once: by createFunctions (src/marketplace/functions,
+ * what the local gateway and the tests serve) and by serveFunction (the Deno entrypoints),
+ * so a function answers the same on Supabase as locally.
+ *
+ * Any origin may call: the pages authenticate with a bearer token or an API key, never
+ * with cookies, so there are no credentials for another site to ride on.
+ */
+import { errorResponse, type FetchHandler } from "./http.ts";
+
+export const CORS_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  "access-control-allow-origin": "*",
+  "access-control-allow-headers": "authorization, x-client-info, apikey, content-type",
+  "access-control-allow-methods": "GET, POST, OPTIONS",
+  "access-control-expose-headers": "retry-after",
+  "access-control-max-age": "86400",
+});
+
+/** An OPTIONS preflight is answered 204 here; every other answer, errors included, carries the CORS headers. */
+export function withCors(handler: FetchHandler, onUnexpected?: (error: unknown) => void): FetchHandler {
+  return async (request) => {
+    if (request.method === "OPTIONS") return new Response(null, { status: 204, headers: CORS_HEADERS });
+    let response: Response;
+    try {
+      response = await handler(request);
+    } catch (thrown) {
+      response = errorResponse(thrown, onUnexpected); // handlers answer their own errors; this is the net under them
+    }
+    return withCorsHeaders(response);
+  };
+}
+
+/** The response with the CORS headers set; a copy when its headers are immutable (Response.redirect, a fetched response). */
+export function withCorsHeaders(response: Response): Response {
+  try {
+    for (const [name, value] of Object.entries(CORS_HEADERS)) response.headers.set(name, value);
+    return response;
+  } catch {
+    const headers = new Headers(response.headers);
+    for (const [name, value] of Object.entries(CORS_HEADERS)) headers.set(name, value);
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  }
+}
+
+/** Every handler of a name → handler map wrapped by withCors. */
+export function withCorsAll(functions: Record<string, FetchHandler>, onUnexpected?: (error: unknown) => void): Record<string, FetchHandler> {
+  return Object.fromEntries(Object.entries(functions).map(([name, fn]) => [name, withCors(fn, onUnexpected)]));
+}

@@ -1,0 +1,149 @@
+/**
+ * Drains due events in bounded batches, as much as one invocation of an Edge Function
+ * may do: used by retry-failed-events and by process-event's drain wake-up.
+ *
+ * Why work bounds, not time: the Edge Runtime gives a request 2 s of CPU (and minutes of
+ * wall clock). An isolate killed for CPU cannot finish what it claimed; its leases run
+ * out and each expiry counts as a failed attempt. Deno offers no per-request CPU clock,
+ * so an invocation counts what it does instead: it claims at most `maxEvents` events and
+ * starts no batch whose handler runs, estimated from the heaviest event seen so far in
+ * this invocation, could take it past `maxHandlerRuns` (the first batch is bounded by
+ * `batchSize` alone). Wall-clock time is only a backstop (`budgetMs`, slow handlers). A
+ * batch once claimed is always run and completed; what is not claimed stays due, so an
+ * invocation never holds anything it does not finish.
+ *
+ * The defaults, from measurement (tests/bus/functions/edge-cpu.measure.test.ts: the process's
+ * CPU by process.cpuUsage(), order.created with the marketplace's six handlers, the
+ * database's own work not counted, as on Supabase). Node: a cold first batch of 50 events
+ * ~300 ms, a warm one ~115-140 ms (~2.5 ms an event, ~0.4 ms a handler run; a batch of
+ * 10, ~5 ms an event). A whole invocation with these defaults (100 events, 600 handler
+ * runs, batches of 50) in a fresh Deno process: 490-520 ms cold, 270-370 ms warm. So a 4x
+ * margin under the 2 s even from a cold isolate, for slower hardware and heavier handlers.
+ *
+ * An invocation that stops on a bound with events still due answers `more: true` and,
+ * unless FEYXA_DRAIN_REWAKE=off, asks the database for the next invocation itself:
+ * wake_dispatchers_by_http, the coalesced pg_net wake-up of process-event that every emit
+ * already sends (none is sent while one is queued, so this chains invocations one after
+ * another instead of fanning out). pg_cron's retry-failed-events every minute alone would
+ * leave a backlog of 2,000 events 20 minutes to drain at 100 an invocation; the chain
+ * drains it in seconds and stops by itself when nothing is due. Where pg_net is absent
+ * (locally) the wake-up does nothing, and `more` tells the caller to call again.
+ */
+import type { Bus } from "../bus.ts";
+import { nextDueEvent, wakeByHttp } from "../bus-sql.ts";
+import { HttpError } from "../errors.ts";
+import { drainLimitsInput } from "../schemas.ts";
+import type { AttemptOutcome, EventStatus } from "../types.ts";
+
+export interface DrainLimits {
+  maxEvents: number;
+  maxHandlerRuns: number;
+  batchSize: number;
+  budgetMs: number;
+  /** Ask the database to wake process-event when stopping with events still due. */
+  rewake: boolean;
+}
+
+export const DRAIN_DEFAULTS = { maxEvents: 100, maxHandlerRuns: 600, batchSize: 50 } as const;
+
+/** Why the invocation stopped claiming: nothing was due, or which bound it reached. */
+export type StopReason = "empty" | "max_events" | "max_handler_runs" | "budget_ms";
+
+export interface DrainSummary {
+  claimed: number;
+  batches: number;
+  /** Handler rows written by this invocation's attempts (skipped ones included). */
+  handler_runs: number;
+  duration_ms: number;
+  by_status: Partial<Record<EventStatus, number>>;
+  stopped: StopReason;
+  /** Events were still due when it stopped: call again (or let the wake-up it asked for). */
+  more: boolean;
+}
+
+/** What the invocation did before draining (process-event's own event), counted against the bounds. */
+export interface Spent {
+  startedAt: number;
+  outcomes: AttemptOutcome[];
+}
+
+export async function drainWithin(bus: Bus, limits: DrainLimits, spent?: Spent): Promise<DrainSummary> {
+  const startedAt = spent?.startedAt ?? performance.now();
+  const summary: DrainSummary = { claimed: 0, batches: 0, handler_runs: 0, duration_ms: 0, by_status: {}, stopped: "empty", more: false };
+  let events = 0;
+  let runs = 0;
+  let runsPerEvent = 0; // the heaviest event seen so far in this invocation
+  const count = (outcomes: AttemptOutcome[]) => {
+    for (const o of outcomes) {
+      events++;
+      runs += o.handlers.length;
+      runsPerEvent = Math.max(runsPerEvent, o.handlers.length);
+    }
+  };
+  count(spent?.outcomes ?? []);
+  for (;;) {
+    const next = nextBatch(limits, events, runs, runsPerEvent, performance.now() - startedAt);
+    if (typeof next === "string") {
+      summary.stopped = next;
+      break;
+    }
+    const outcomes = await bus.drainOnce(next);
+    if (outcomes.length === 0) break;
+    count(outcomes);
+    summary.batches++;
+    summary.claimed += outcomes.length;
+    for (const o of outcomes) {
+      summary.handler_runs += o.handlers.length;
+      summary.by_status[o.status] = (summary.by_status[o.status] ?? 0) + 1;
+    }
+  }
+  if (summary.stopped !== "empty") {
+    const due = await nextDueEvent(bus.sql);
+    summary.more = due !== undefined;
+    if (due && limits.rewake) await wakeByHttp(bus.sql, due);
+  }
+  summary.duration_ms = Math.round(performance.now() - startedAt);
+  return summary;
+}
+
+/** How many events the next batch may claim, or why none. */
+function nextBatch(limits: DrainLimits, events: number, runs: number, runsPerEvent: number, elapsedMs: number): number | StopReason {
+  if (events >= limits.maxEvents) return "max_events";
+  if (runs >= limits.maxHandlerRuns) return "max_handler_runs";
+  if (elapsedMs >= limits.budgetMs) return "budget_ms";
+  let limit = Math.min(limits.batchSize, limits.maxEvents - events);
+  if (runsPerEvent > 0) limit = Math.min(limit, Math.floor((limits.maxHandlerRuns - runs) / runsPerEvent));
+  return limit >= 1 ? limit : "max_handler_runs";
+}
+
+type Env = Record<string, string | undefined>;
+type LimitsInput = { [K in keyof typeof drainLimitsInput]?: number };
+
+/**
+ * The limits of one invocation: the request's fields, else the environment's FEYXA_DRAIN_*
+ * (FEYXA_DRAIN_MAX_EVENTS, FEYXA_DRAIN_MAX_HANDLER_RUNS, FEYXA_DRAIN_BATCH_SIZE,
+ * FEYXA_DRAIN_REWAKE=off, and the wall-clock backstop under `budget.env`), else the
+ * defaults. A setting out of range is a 500 naming it: a misconfiguration, not the caller's fault.
+ */
+export function drainLimits(input: LimitsInput, env: Env, budget: { env: string; defaultMs: number }): DrainLimits {
+  const fromEnv = (name: string, field: keyof typeof drainLimitsInput): number | undefined => {
+    const raw = env[name]?.trim();
+    if (!raw) return undefined;
+    const parsed = drainLimitsInput[field].safeParse(Number(raw));
+    if (!parsed.success || parsed.data === undefined) {
+      throw new HttpError(500, "misconfigured", `${name} must be an integer in the range of ${field}: ${parsed.error?.issues[0]?.message ?? "a number"}`);
+    }
+    return parsed.data;
+  };
+  const rewake = env.FEYXA_DRAIN_REWAKE?.trim().toLowerCase();
+  if (rewake && !["on", "off", "true", "false", "1", "0"].includes(rewake)) {
+    throw new HttpError(500, "misconfigured", "FEYXA_DRAIN_REWAKE must be on or off");
+  }
+  return {
+    maxEvents: input.max_events ?? fromEnv("FEYXA_DRAIN_MAX_EVENTS", "max_events") ?? DRAIN_DEFAULTS.maxEvents,
+    maxHandlerRuns: input.max_handler_runs ?? fromEnv("FEYXA_DRAIN_MAX_HANDLER_RUNS", "max_handler_runs") ?? DRAIN_DEFAULTS.maxHandlerRuns,
+    batchSize: input.batch_size ?? fromEnv("FEYXA_DRAIN_BATCH_SIZE", "batch_size") ?? DRAIN_DEFAULTS.batchSize,
+    budgetMs: input.budget_ms ?? fromEnv(budget.env, "budget_ms") ?? budget.defaultMs,
+    rewake: !rewake || ["on", "true", "1"].includes(rewake),
+  };
+}

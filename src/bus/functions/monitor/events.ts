@@ -1,0 +1,94 @@
+/** The monitor's event reads: a keyset-paginated list, and one event in full. */
+import { HttpError } from "../../errors.ts";
+import type { CallerSql } from "./as-caller.ts";
+import { decodeCursor, encodeCursor, listWhere } from "./filters.ts";
+import type { ListQuery } from "./schemas.ts";
+
+export async function listEvents(tx: CallerSql, query: ListQuery) {
+  const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
+  if (query.cursor && !cursor) throw new HttpError(400, "invalid_request", "cursor: not a cursor this function made", "cursor");
+  // A page is the newest few rows that match: walking an index newest-first always beats
+  // reading the table and sorting it. The planner cannot see that here: the RLS policy's
+  // "admin OR one of my stores" makes it guess few rows match, and then a full scan looks
+  // cheaper (tests/bus/functions/event-monitor-plans.test.ts). Only for this transaction.
+  await tx`set local enable_seqscan = off`;
+  // One row more than asked tells whether there is a next page, without counting millions.
+  const rows = await tx<(EventListRow & { cursor_at: string })[]>`
+    select id, event_type, aggregate_type, aggregate_id, store_id, status, attempt, retry_count, max_retries,
+           next_retry_at, error_message, idempotency_key, created_at, processed_at, created_at::text as cursor_at
+    from events_log
+    where ${listWhere(tx, query, cursor)}
+    order by created_at desc, id desc
+    limit ${query.limit + 1}`;
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return {
+    events: page.map(({ cursor_at: _, ...event }) => event),
+    next_cursor: rows.length > query.limit && last ? encodeCursor({ at: last.cursor_at, id: last.id }) : null,
+  };
+}
+
+interface EventListRow {
+  id: string;
+  event_type: string;
+  aggregate_type: string;
+  aggregate_id: string;
+  store_id: string | null;
+  status: string;
+  attempt: number;
+  retry_count: number;
+  max_retries: number;
+  next_retry_at: Date | null;
+  error_message: string | null;
+  idempotency_key: string;
+  created_at: Date;
+  processed_at: Date | null;
+}
+
+interface HandlerRunRow {
+  attempt: number;
+  handler_name: string;
+  status: string;
+  duration_ms: number;
+  error_message: string | null;
+  created_at: Date;
+}
+
+/** One event the caller may see, with every attempt's handler runs; 404 when there is none (or it is not theirs). */
+export async function eventDetail(tx: CallerSql, eventId: string) {
+  const [event] = await tx<(EventListRow & { payload: unknown; first_claimed_at: Date | null; store_name: string | null })[]>`
+    select e.*, s.name as store_name
+    from events_log e left join stores s on s.id = e.store_id
+    where e.id = ${eventId}::uuid`;
+  if (!event) throw new HttpError(404, "not_found", `no event with id ${eventId} that you may see`, "event_id");
+  const runs = await tx<HandlerRunRow[]>`
+    select attempt, handler_name, status, duration_ms, error_message, created_at
+    from event_handlers_log where event_id = ${eventId}::uuid
+    order by attempt, handler_name`;
+  const [routing] = await tx<{ routed: string[]; owed: string[] }[]>`
+    select monitor_routed_handlers(${event.event_type}) as routed,
+           monitor_owed_handlers(${eventId}::uuid, ${event.event_type}) as owed`;
+  // An event-sourced aggregate's timeline: its stream, in version order (empty for the others).
+  const timeline = await tx<{ version: number; event_id: string; event_type: string; status: string; created_at: Date }[]>`
+    select s.version, s.event_id, e.event_type, e.status, e.created_at
+    from aggregate_stream_events s join events_log e on e.id = s.event_id
+    where s.aggregate_type = ${event.aggregate_type} and s.aggregate_id = ${event.aggregate_id}::uuid
+    order by s.version limit 500`;
+  const attempts = new Map<number, HandlerRunRow[]>();
+  for (const run of runs) attempts.set(run.attempt, [...(attempts.get(run.attempt) ?? []), run]);
+  const ms = (from: Date | null, to: Date | null) => (from && to ? to.getTime() - from.getTime() : null);
+  return {
+    event,
+    attempts: [...attempts].map(([attempt, handlers]) => ({ attempt, handlers })),
+    routed_handlers: routing.routed,
+    owed_handlers: routing.owed,
+    timeline,
+    timings: {
+      created_at: event.created_at,
+      first_claimed_at: event.first_claimed_at,
+      processed_at: event.processed_at,
+      wait_ms: ms(event.created_at, event.first_claimed_at),
+      total_ms: ms(event.created_at, event.processed_at),
+    },
+  };
+}

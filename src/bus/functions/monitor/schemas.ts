@@ -1,0 +1,80 @@
+/** What the event-monitor function accepts: query strings for reads, JSON bodies for actions. */
+import { z } from "zod";
+import { eventTypeSchema } from "../../schemas.ts";
+
+export const EVENT_STATUSES = ["pending", "processing", "completed", "failed", "dead"] as const;
+
+/** `order.created`, or a prefix `order.*` (every type under order.). */
+const typeFilter = z
+  .string()
+  .max(100)
+  .regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?$/, "must be an event type like order.created, or a prefix like order.*");
+
+/** Filters shared by the event list and the stats. */
+const scope = {
+  type: typeFilter.optional(),
+  store: z.uuid().optional(),
+};
+
+export const listQuery = z.strictObject({
+  ...scope,
+  /** One status or several, comma-separated. */
+  status: z
+    .string()
+    .transform((s) => s.split(",").filter(Boolean))
+    .pipe(z.array(z.enum(EVENT_STATUSES)).max(EVENT_STATUSES.length))
+    .optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  /** An event id, an aggregate id or an idempotency key. */
+  q: z.string().trim().min(1).max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  /** next_cursor of the previous page. */
+  cursor: z.string().max(300).optional(),
+});
+export type ListQuery = z.infer<typeof listQuery>;
+
+/** The windows the stats can cover, with the width of a throughput bucket for each. */
+export const WINDOWS = {
+  "15m": { interval: "15 minutes", bucketSeconds: 60 },
+  "1h": { interval: "1 hour", bucketSeconds: 60 },
+  "6h": { interval: "6 hours", bucketSeconds: 300 },
+  "24h": { interval: "24 hours", bucketSeconds: 900 },
+  "7d": { interval: "7 days", bucketSeconds: 7200 },
+} as const;
+
+export const statsQuery = z.strictObject({
+  ...scope,
+  window: z.enum(Object.keys(WINDOWS) as [keyof typeof WINDOWS]).default("1h"),
+});
+export type StatsQuery = z.infer<typeof statsQuery>;
+export type Scope = Pick<ListQuery, "type" | "store">;
+
+const actionId = z.uuid();
+
+export const actionInput = z.discriminatedUnion("kind", [
+  z.strictObject({ action_id: actionId, kind: z.literal("retry"), event_id: z.uuid() }),
+  z.strictObject({
+    action_id: actionId,
+    kind: z.literal("redrive"),
+    event_type: eventTypeSchema,
+    /** Only the dead events with exactly this error (a row of the dead-letter table). */
+    error: z.string().max(4000).nullish(),
+  }),
+  z.strictObject({
+    action_id: actionId,
+    kind: z.literal("replay"),
+    event_id: z.uuid(),
+    handler_name: z.string().regex(/^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/, "must look like engine.handler"),
+    /** Also run the other handlers the event still owes (the attempt cannot run fewer). */
+    include_owed: z.boolean().default(false),
+  }),
+]);
+export type ActionInput = z.infer<typeof actionInput>;
+
+/** A query string as an object; repeated keys are joined with commas (status=a&status=b). */
+export function queryObject(url: URL): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of url.searchParams) out[key] = key in out ? `${out[key]},${value}` : value;
+  return out;
+}

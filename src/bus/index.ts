@@ -1,0 +1,14 @@
+/**
+ * The bus's public surface: what an application on the bus imports. The bus knows no
+ * application: the marketplace (src/marketplace) is one, built on this API only.
+ */
+export { Bus, type BusOptions } from "./bus.ts";
+export { Dispatcher, type DispatcherOptions } from "./dispatcher.ts";
+export { defineHandler } from "./define-handler.ts";
+export { HttpError, NonRetriableError, RetryAfterError } from "./errors.ts";
+export { createGateway } from "./functions/gateway.ts";
+export { createProcessEvent, type ProcessEventOptions } from "./functions/process-event.ts";
+export { createRetryFailedEvents, type RetryFailedEventsOptions } from "./functions/retry-failed-events.ts";
+export { createEventMonitor, type EventMonitorOptions } from "./functions/event-monitor.ts";
+export { createWebhooks, type WebhooksOptions } from "./functions/webhooks.ts";
+export type * from "./types.ts";

@@ -1,0 +1,88 @@
+/**
+ * One attempt at one event: run every routed handler that has not succeeded yet,
+ * concurrently and in isolation (one throwing or hanging never stops the others),
+ * each under its own timeout (src/bus/deadlines.ts), and describe each run for
+ * event_handlers_log.
+ */
+import { coerceError, redactSecrets, HandlerTimeoutError, NonRetriableError, RetryAfterError } from "./errors.ts";
+import { joinDeadline, TIME_UP } from "./deadlines.ts";
+import type { AttemptResult, BusEvent, ClaimedEvent, Handler, HandlerRun, Sql } from "./types.ts";
+
+/**
+ * A handler registered under this name runs every subscribed handler name that has no code
+ * of its own in this process: the remote deliveries (src/bus/webhooks/remote-handler.ts),
+ * whose targets are rows of event_subscriptions, not code. It learns the name from ctx.handlerName.
+ */
+export const FALLBACK_HANDLER = "*";
+
+/** What a run logs when a subscription names a handler nobody can run. */
+export const noHandlerMessage = (name: string) =>
+  `no handler named "${name}" is registered in this dispatcher; deploy its code or deactivate its subscription`;
+
+export interface AttemptOptions {
+  sql: Sql;
+  handlers: ReadonlyMap<string, Handler>;
+  defaultTimeoutMs: number;
+}
+
+export async function runAttempt(event: ClaimedEvent, handlerNames: string[], options: AttemptOptions): Promise<AttemptResult> {
+  const succeeded = event.succeededHandlers;
+  const { succeededHandlers: _, ...busEvent } = event;
+  const runs = await Promise.all(
+    handlerNames.map((name): HandlerRun | Promise<HandlerRun> =>
+      succeeded.includes(name) ? { handler_name: name, status: "skipped", duration_ms: 0 } : runHandler(busEvent, name, options)
+    ),
+  );
+  return { event_id: event.id, attempt: event.attempt, handlers: runs };
+}
+
+async function runHandler(event: BusEvent, name: string, options: AttemptOptions): Promise<HandlerRun> {
+  const handler = options.handlers.get(name) ?? options.handlers.get(FALLBACK_HANDLER);
+  if (!handler) {
+    // Retriable on purpose: the subscription exists, so the code is probably on its way.
+    return { handler_name: name, status: "failed", duration_ms: 0, error_message: noHandlerMessage(name) };
+  }
+  const timeoutMs = handler.timeoutMs ?? options.defaultTimeoutMs;
+  // The AbortController is made only when the handler reads ctx.signal (creating one
+  // costs more than a no-op handler's whole run); one read after the timeout is aborted.
+  let controller: AbortController | undefined;
+  let timeoutError: HandlerTimeoutError | undefined;
+  const signal = () => {
+    if (!controller) {
+      controller = new AbortController();
+      if (timeoutError) controller.abort(timeoutError);
+    }
+    return controller.signal;
+  };
+  const deadline = joinDeadline(timeoutMs);
+  const startedAt = performance.now();
+  try {
+    let running: Promise<void>;
+    try {
+      running = Promise.resolve(handler.run(event, { sql: options.sql, handlerName: name, idempotencyKey: `${event.id}:${name}`, get signal() { return signal(); } }));
+    } catch (thrown) {
+      running = Promise.reject(thrown); // a synchronous throw is a failure like any other
+    }
+    await Promise.race([running, deadline.expired]);
+    return { handler_name: name, status: "success", duration_ms: elapsed(startedAt) };
+  } catch (thrown) {
+    if (thrown === TIME_UP) {
+      timeoutError = new HandlerTimeoutError(name, timeoutMs);
+      controller?.abort(timeoutError);
+      thrown = timeoutError;
+    }
+    return { ...describeFailure(coerceError(thrown)), handler_name: name, duration_ms: elapsed(startedAt) };
+  } finally {
+    deadline.leave();
+  }
+}
+
+function describeFailure(error: Error): Omit<HandlerRun, "handler_name" | "duration_ms"> {
+  // error_message is read by operators and shown by the monitor: never a credential.
+  const message = redactSecrets(`${error.name === "Error" ? "" : `${error.name}: `}${error.message}`).slice(0, 2000);
+  if (error instanceof NonRetriableError) return { status: "failed", error_message: message, retriable: false };
+  if (error instanceof RetryAfterError) return { status: "failed", error_message: message, retry_at: error.retryAt.toISOString() };
+  return { status: "failed", error_message: message };
+}
+
+const elapsed = (startedAt: number) => Math.round(performance.now() - startedAt);

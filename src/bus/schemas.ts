@@ -1,0 +1,44 @@
+/** The shapes the functions accept, checked before anything touches the database. */
+import { z } from "zod";
+
+export const eventTypeSchema = z
+  .string()
+  .max(100)
+  .regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/, "must be lowercase words joined by dots, like order.created");
+
+export const newEventSchema = z.strictObject({
+  event_type: eventTypeSchema,
+  aggregate_type: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, "must be a lowercase word, like order"),
+  aggregate_id: z.uuid(),
+  store_id: z.uuid().nullish(),
+  payload: z.record(z.string(), z.unknown()).default({}),
+  idempotency_key: z.string().min(1).max(200).nullish(),
+  /** Append to the aggregate's event-sourced stream, only if it is at this version (else 409). */
+  expected_version: z.number().int().min(0).max(1_000_000_000).optional(),
+});
+
+/**
+ * How much one invocation of a drain may do before it stops claiming (src/bus/functions/drain.ts).
+ * All optional: the defaults (or the FEYXA_DRAIN_* settings) fit the Edge Runtime's 2 s of CPU.
+ */
+export const drainLimitsInput = {
+  /** Claim no more events than this in one invocation: the work bound. */
+  max_events: z.number().int().min(1).max(10_000).optional(),
+  /** Start no batch whose handler runs could take the invocation past this many. */
+  max_handler_runs: z.number().int().min(1).max(100_000).optional(),
+  /** Events per claim (one claim, one completion statement). */
+  batch_size: z.number().int().min(1).max(500).optional(),
+  /** Wall-clock backstop: start no batch after this long (an Edge Function has seconds, not minutes). */
+  budget_ms: z.number().int().min(100).max(120_000).optional(),
+};
+
+export const existingEventSchema = z.strictObject({
+  event_id: z.uuid(),
+  /** Also drain other due events, within the limits below (what the database's wake-up asks). */
+  drain: z.boolean().optional(),
+  ...drainLimitsInput,
+});
+
+export const processEventInput = z.union([existingEventSchema, newEventSchema]);
+
+export const retryInput = z.strictObject(drainLimitsInput);

@@ -1,0 +1,35 @@
+/**
+ * How engine handlers are written: `onEvent(name, run)` gives the handler its payload
+ * already checked against the catalog. A payload that does not match is a
+ * NonRetriableError: no retry will make a malformed event well-formed.
+ */
+import { defineHandler } from "../../bus/define-handler.ts";
+import { NonRetriableError } from "../../bus/errors.ts";
+import type { BusEvent, Handler, HandlerContext } from "../../bus/types.ts";
+import { eventCatalog, type EventType, isCatalogued, type PayloadOf } from "./catalog.ts";
+
+export function onEvent<T extends EventType>(
+  name: string,
+  types: readonly T[],
+  run: (event: BusEvent<PayloadOf<T>>, ctx: HandlerContext) => Promise<void>,
+  options: { timeoutMs?: number } = {},
+): Handler {
+  return defineHandler(name, async (event, ctx) => {
+    if (!isCatalogued(event.type) || !(types as readonly string[]).includes(event.type)) {
+      throw new NonRetriableError(`${name} does not handle ${event.type}; check its subscriptions`);
+    }
+    const parsed = eventCatalog[event.type].safeParse(event.payload);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new NonRetriableError(`payload.${issue.path.join(".")}: ${issue.message}`);
+    }
+    await run({ ...event, payload: parsed.data as PayloadOf<T> }, ctx);
+  }, options);
+}
+
+/** The order an event is about: the aggregate itself for order.*, payload.order_id for payment.* and delivery.*. */
+export function orderIdOf(event: BusEvent): string | undefined {
+  if (event.aggregateType === "order") return event.aggregateId;
+  const orderId = (event.payload as { order_id?: unknown }).order_id;
+  return typeof orderId === "string" ? orderId : undefined;
+}

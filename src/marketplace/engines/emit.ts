@@ -1,0 +1,22 @@
+/**
+ * Emitting from TypeScript, typed by the catalog: `emit(bus, "payment.paid", {aggregate_id, payload})`
+ * checks the payload before it reaches the database and derives the aggregate type.
+ */
+import type { z } from "zod";
+import type { Bus } from "../../bus/bus.ts";
+import type { EmitReport } from "../../bus/bus-sql.ts";
+import { parseWith } from "../../bus/http.ts";
+import type { Queryable } from "../../bus/types.ts";
+import { aggregateTypeOf, eventCatalog, type EventCatalog, type EventType } from "./catalog.ts";
+
+export interface TypedEvent<T extends EventType> {
+  aggregate_id: string;
+  store_id?: string | null;
+  payload: z.input<EventCatalog[T]>;
+  idempotency_key?: string;
+}
+
+export async function emit<T extends EventType>(bus: Bus, type: T, event: TypedEvent<T>, sql?: Queryable): Promise<EmitReport> {
+  parseWith(eventCatalog[type], event.payload, "payload");
+  return await bus.emit({ ...event, event_type: type, aggregate_type: aggregateTypeOf(type), payload: event.payload as Record<string, unknown> }, sql);
+}

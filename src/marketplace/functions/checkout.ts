@@ -1,0 +1,32 @@
+/**
+ * checkout (POST): places an order through the checkout() SQL function: the order, its
+ * items, pending payment and delivery, and order.created, in one transaction. It answers
+ * with the order and its event id; the page then asks process-event for that event's
+ * result (or watches the order), and the dispatcher may already be on it.
+ */
+import { z } from "zod";
+import type { Bus } from "../../bus/bus.ts";
+import { type FetchHandler, json, readJson, requireMethod, withErrors } from "../../bus/http.ts";
+import { type AuthSource, callerOf } from "../../bus/functions/caller.ts";
+
+const checkoutInput = z.strictObject({
+  store_id: z.uuid(),
+  customer_email: z.email().max(254),
+  items: z.array(z.strictObject({ product_id: z.uuid(), quantity: z.number().int().min(1).max(1000) })).min(1).max(100),
+  payment_method: z.enum(["card", "mobile_money", "cash_on_delivery"]),
+  attribution: z.record(z.string().max(40), z.string().max(200)).refine((a) => Object.keys(a).length <= 20, "at most 20 keys").optional(),
+});
+
+/** Guests (anon) and signed-in buyers check out; a signed-in buyer's order is theirs (customer_id). */
+export function createCheckout(bus: Bus, options: { auth: AuthSource; onError?: (error: unknown) => void }): FetchHandler {
+  return withErrors(async (request) => {
+    requireMethod(request, "POST");
+    const caller = await callerOf(request, options.auth);
+    const customerId = caller.kind === "user" ? caller.claims.sub : null;
+    const input = await readJson(request, checkoutInput, { maxBytes: 32 * 1024 });
+    const [order] = await bus.sql<{ order_id: string; order_number: string; event_id: string; total_minor: string; currency: string }[]>`
+      select * from checkout(${input.store_id}::uuid, ${input.customer_email}, ${bus.sql.json(input.items)},
+                             ${input.payment_method}, ${bus.sql.json(input.attribution ?? {})}, ${customerId}::uuid)`;
+    return json({ ...order, total_minor: Number(order.total_minor) }, 201);
+  }, options.onError);
+}

@@ -1,0 +1,67 @@
+/**
+ * The shape of the tree, held by its imports: the bus (src/bus) is a layer that imports
+ * nothing of the application built on it, of the Node runtime (src/local) or of any
+ * runtime; the marketplace imports the bus and never the local runtime; and no module of
+ * src/ or web/ reaches itself through its imports (a cycle is two modules that cannot be
+ * understood, or loaded, one without the other).
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const root = resolve(new URL("../", import.meta.url).pathname);
+/** What the runtime-agnostic bus may import from npm: no module that only Node or Deno has. */
+const BUS_PACKAGES = new Set(["postgres", "zod", "jose", "@opentelemetry/api"]);
+
+function sources(dir: string): string[] {
+  return readdirSync(join(root, dir)).flatMap((name) => {
+    const path = join(dir, name);
+    if (name === "node_modules" || name === "dist") return [];
+    if (statSync(join(root, path)).isDirectory()) return sources(path);
+    return /\.tsx?$/.test(name) && !name.endsWith(".d.ts") ? [path] : [];
+  });
+}
+
+/** Every module a file names: static imports and re-exports (types included), dynamic imports. */
+function specifiers(file: string): string[] {
+  const text = readFileSync(join(root, file), "utf8");
+  const found = [...text.matchAll(/(?:^|[\s;])(?:import|export)\s[^;]*?\sfrom\s*["']([^"']+)["']|(?:^|[\s;])import\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/gm)];
+  return found.map((m) => m[1] ?? m[2] ?? m[3]);
+}
+
+const local = (file: string, spec: string) => relative(root, resolve(root, dirname(file), spec));
+const files = [...sources("src"), ...sources("web")];
+const graph = new Map(files.map((f) => [f, specifiers(f).filter((s) => s.startsWith(".")).map((s) => local(f, s))]));
+
+describe("the tree's layers", () => {
+  it("the bus imports only itself and its few npm packages: no application, no src/local, no runtime", () => {
+    const outside = files.filter((f) => f.startsWith("src/bus/")).flatMap((f) =>
+      specifiers(f)
+        .filter((s) => (s.startsWith(".") ? !local(f, s).startsWith("src/bus/") : !BUS_PACKAGES.has(s.replace(/^npm:/, "").replace(/(?<=.)@.*$/, ""))))
+        .map((s) => `${f} imports ${s}`));
+    expect(outside).toEqual([]);
+  });
+
+  it("the marketplace imports the bus, never the local runtime", () => {
+    const wrong = files.filter((f) => f.startsWith("src/marketplace/")).flatMap((f) =>
+      (graph.get(f) ?? []).filter((t) => t.startsWith("src/local/")).map((t) => `${f} imports ${t}`));
+    expect(wrong).toEqual([]);
+  });
+
+  it("no import cycle in src/ or web/", () => {
+    const cycles: string[] = [];
+    const state = new Map<string, "open" | "done">();
+    const visit = (file: string, path: string[]) => {
+      if (state.get(file) === "done") return;
+      if (state.get(file) === "open") {
+        cycles.push([...path.slice(path.indexOf(file)), file].join(" → "));
+        return;
+      }
+      state.set(file, "open");
+      for (const next of graph.get(file) ?? []) if (graph.has(next)) visit(next, [...path, file]);
+      state.set(file, "done");
+    };
+    for (const file of files) visit(file, []);
+    expect(cycles).toEqual([]);
+  });
+});
