@@ -28,7 +28,7 @@ export const feyxa: BenchSystem = {
   async setup(server) {
     const db = await server.feyxaDatabase();
     for (const name of BENCH_HANDLERS) {
-      await db.sql`insert into event_subscriptions (event_pattern, handler_name) values (${BENCH_EVENT}, ${name})`;
+      await db.sql`insert into feyxa.event_subscriptions (event_pattern, handler_name) values (${BENCH_EVENT}, ${name})`;
     }
     if (process.env.BENCH_FEYXA_SETUP_SQL) await db.sql.unsafe(process.env.BENCH_FEYXA_SETUP_SQL);
     return db;
@@ -62,17 +62,17 @@ export const feyxa: BenchSystem = {
 
   async drained({ sql }) {
     // Every bench event completes, and a completed event leaves event_queue.
-    const [row] = await sql`select not exists (select 1 from event_queue) as done`;
+    const [row] = await sql`select not exists (select 1 from feyxa.event_queue) as done`;
     return row.done;
   },
 
   async firstStartedAt({ sql }) {
-    const [row] = await sql`select extract(epoch from min(first_claimed_at)) * 1000 as at from events_log`;
+    const [row] = await sql`select extract(epoch from min(first_claimed_at)) * 1000 as at from feyxa.events_log`;
     return Number(row.at);
   },
 
   async lastDoneAt({ sql }) {
-    const [row] = await sql`select extract(epoch from max(processed_at)) * 1000 as at from events_log`;
+    const [row] = await sql`select extract(epoch from max(processed_at)) * 1000 as at from feyxa.events_log`;
     return Number(row.at);
   },
 
@@ -80,16 +80,16 @@ export const feyxa: BenchSystem = {
     const [row] = await sql<{ rows: number; runs: number; retried: number; unfinished: number }[]>`
       select count(*)::int as rows, count(distinct (event_id, handler_name))::int as runs,
              count(*) filter (where attempt > 1 or status <> 'success')::int as retried,
-             (select count(*)::int from events_log where status <> 'completed') as unfinished
-      from event_handlers_log`;
+             (select count(*)::int from feyxa.events_log where status <> 'completed') as unfinished
+      from feyxa.event_handlers_log`;
     if (row.rows !== row.runs || row.retried || row.unfinished) throw new Error(`feyxa: a handler ran twice or failed: ${JSON.stringify(row)}`);
     return row.runs;
   },
 
   async latencies({ sql }) {
     const rows = await sql<{ ms: number }[]>`
-      select extract(epoch from processed_at) * 1000 - (payload ->> 't')::float8 as ms from events_log where status = 'completed'`;
-    const [{ n }] = await sql`select count(*)::int as n from event_handlers_log`;
+      select extract(epoch from processed_at) * 1000 - (payload ->> 't')::float8 as ms from feyxa.events_log where status = 'completed'`;
+    const [{ n }] = await sql`select count(*)::int as n from feyxa.event_handlers_log`;
     if (n !== rows.length * HANDLERS_PER_EVENT) throw new Error(`feyxa: ${n} handler rows for ${rows.length} events`);
     return rows.map((r) => Number(r.ms));
   },

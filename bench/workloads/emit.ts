@@ -27,7 +27,7 @@ export async function emitRate(system: BenchSystem, server: BenchServer, duratio
 /** The ceiling: a plain single-row INSERT (no function, no validation, no NOTIFY) into a copy of events_log. */
 export async function plainInsertRate(server: BenchServer, durationMs: number): Promise<number> {
   const db = await server.feyxaDatabase();
-  await db.sql`create table plain_events (like events_log including defaults including constraints including indexes)`;
+  await db.sql`create table plain_events (like feyxa.events_log including defaults including constraints including indexes)`;
   const sql = postgres(db.url, { max: EMIT_CONNECTIONS, onnotice: () => {} });
   try {
     return await ratePerSecond(EMIT_CONNECTIONS, durationMs, (i) => sql`

@@ -50,7 +50,7 @@ export interface EmitReport {
 /** emit_event, reporting whether the event is new. Runs in the caller's transaction when given one. */
 export async function emitEvent(sql: Queryable, e: NewEvent): Promise<EmitReport> {
   const [row] = await sql<{ event_id: string; inserted: boolean }[]>`
-    select event_id, inserted from emit_event_report(
+    select event_id, inserted from feyxa.emit_event_report(
       ${e.event_type}, ${e.aggregate_type}, ${e.aggregate_id}::uuid, ${e.store_id ?? null}::uuid,
       ${asJson(sql, e.payload ?? {})}, ${e.idempotency_key ?? null})`;
   return { eventId: row.event_id, inserted: row.inserted };
@@ -59,24 +59,24 @@ export async function emitEvent(sql: Queryable, e: NewEvent): Promise<EmitReport
 /** emit_events: many events in one statement (all or nothing). */
 export async function emitEvents(sql: Queryable, events: NewEvent[]): Promise<EmitReport[]> {
   const rows = await sql<{ event_id: string; inserted: boolean }[]>`
-    select event_id, inserted from emit_events(${asJson(sql, events)})`;
+    select event_id, inserted from feyxa.emit_events(${asJson(sql, events)})`;
   return rows.map((r) => ({ eventId: r.event_id, inserted: r.inserted }));
 }
 
 export async function claimEvents(sql: Sql, worker: string, limit: number, leaseMs: number): Promise<ClaimedEvent[]> {
-  const rows = await sql<ClaimedRow[]>`select * from claim_events(${worker}, ${limit}, ${seconds(leaseMs)}::interval)`;
+  const rows = await sql<ClaimedRow[]>`select * from feyxa.claim_events(${worker}, ${limit}, ${seconds(leaseMs)}::interval)`;
   return rows.map(toClaimed);
 }
 
 export async function claimEvent(sql: Queryable, eventId: string, worker: string, leaseMs: number): Promise<ClaimedEvent | undefined> {
-  const rows = await sql<ClaimedRow[]>`select * from claim_event(${eventId}::uuid, ${worker}, ${seconds(leaseMs)}::interval)`;
+  const rows = await sql<ClaimedRow[]>`select * from feyxa.claim_event(${eventId}::uuid, ${worker}, ${seconds(leaseMs)}::interval)`;
   return rows[0] && toClaimed(rows[0]);
 }
 
 /** The id of an event due now that no worker holds (the head of the queue), if any. */
 export async function nextDueEvent(sql: Sql): Promise<string | undefined> {
   const [row] = await sql<{ event_id: string }[]>`
-    select event_id from event_queue where locked_by is null and due_at <= now() order by due_at limit 1`;
+    select event_id from feyxa.event_queue where locked_by is null and due_at <= now() order by due_at limit 1`;
   return row?.event_id;
 }
 
@@ -85,18 +85,18 @@ export async function nextDueEvent(sql: Sql): Promise<string | undefined> {
  * pg_net call the emit path sends. Does nothing where pg_net or functions_url is missing.
  */
 export async function wakeByHttp(sql: Sql, eventId: string): Promise<void> {
-  await sql`select wake_dispatchers_by_http(${eventId}::uuid)`;
+  await sql`select feyxa.wake_dispatchers_by_http(${eventId}::uuid)`;
 }
 
 /** Returns the ids whose lease this worker still holds. */
 export async function renewLeases(sql: Sql, worker: string, eventIds: string[], leaseMs: number): Promise<Set<string>> {
   const rows = await sql<{ id: string }[]>`
-    select renew_leases as id from renew_leases(${worker}, ${eventIds}::uuid[], ${seconds(leaseMs)}::interval)`;
+    select renew_leases as id from feyxa.renew_leases(${worker}, ${eventIds}::uuid[], ${seconds(leaseMs)}::interval)`;
   return new Set(rows.map((r) => r.id));
 }
 
 export async function releaseEvents(sql: Sql, worker: string, eventIds: string[]): Promise<number> {
-  const [row] = await sql<{ n: number }[]>`select release_events(${worker}, ${eventIds}::uuid[]) as n`;
+  const [row] = await sql<{ n: number }[]>`select feyxa.release_events(${worker}, ${eventIds}::uuid[]) as n`;
   return row.n;
 }
 
@@ -106,7 +106,7 @@ export async function completeAttempts(
   results: AttemptResult[],
 ): Promise<Map<string, { status: EventStatus; leaseHeld: boolean }>> {
   const rows = await sql<{ event_id: string; status: EventStatus; lease_held: boolean }[]>`
-    select * from complete_attempts(${worker}, ${asJson(sql, results)})`;
+    select * from feyxa.complete_attempts(${worker}, ${asJson(sql, results)})`;
   return new Map(rows.map((r) => [r.event_id, { status: r.status, leaseHeld: r.lease_held }]));
 }
 
@@ -117,7 +117,7 @@ export interface Subscription {
 
 export async function activeSubscriptions(sql: Sql): Promise<Subscription[]> {
   return await sql<Subscription[]>`
-    select event_pattern, handler_name from event_subscriptions where is_active order by event_pattern, handler_name`;
+    select event_pattern, handler_name from feyxa.event_subscriptions where is_active order by event_pattern, handler_name`;
 }
 
 export interface EventSummary {
@@ -134,10 +134,10 @@ export interface EventSummary {
 /** An event's status and its latest attempt's handler runs; undefined when there is no such event. */
 export async function eventSummary(sql: Sql, eventId: string): Promise<EventSummary | undefined> {
   const [event] = await sql<{ status: EventStatus; attempt: number; retry_count: number; next_retry_at: Date | null; error_message: string | null }[]>`
-    select status, attempt, retry_count, next_retry_at, error_message from events_log where id = ${eventId}::uuid`;
+    select status, attempt, retry_count, next_retry_at, error_message from feyxa.events_log where id = ${eventId}::uuid`;
   if (!event) return undefined;
   const handlers = await sql<HandlerRun[]>`
-    select handler_name, status, duration_ms, error_message from event_handlers_log
+    select handler_name, status, duration_ms, error_message from feyxa.event_handlers_log
     where event_id = ${eventId}::uuid and attempt = ${event.attempt}
     order by handler_name`;
   return {

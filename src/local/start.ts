@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   // Loopback is not allowed by default, here too. Locally, one variable allows a host both
   // ways: saving URLs that name it (the database's list) and calling them (the process's).
   const allow = (process.env.FEYXA_OUTBOUND_ALLOW ?? "").split(",").map((e) => e.trim()).filter(Boolean);
-  await sql`update event_bus_settings set outbound_allow = ${allow}`;
+  await sql`update feyxa.event_bus_settings set outbound_allow = ${allow}`;
   if (await seedDemo(sql)) log("demo data    two stores with products, two support agents");
   // Functions verify user tokens signed with this secret (the monitor link below carries one for
   // the local admin) and know the server by this secret key (the scheduler uses it; so can curl).
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     }
   };
   const scheduler = every(config.retryIntervalMs, retryJob, logError);
-  const purge = every(10 * 60_000, () => sql`select purge_completed_events(10000)`, logError);
+  const purge = every(10 * 60_000, () => sql`select feyxa.purge_completed_events(10000)`, logError);
   const poll = every(15_000, () =>
     functions["automations-poll"](new Request(`${base}/automations-poll`, { method: "POST", headers: { apikey: secretKey } })), logError);
   log(`scheduler    retry-failed-events every ${config.retryIntervalMs / 1000} s; automation polls every 15 s; retention purge every 10 min`);

@@ -7,10 +7,9 @@ const db = await useDatabase();
 
 describe("migrate", () => {
   it("is idempotent and safe when several processes start at once", async () => {
-    // The template was migrated already; wipe the bus to migrate again from scratch.
+    // The template was migrated already; wipe the bus (its schema) to migrate again from scratch.
     await db.sql.unsafe(`
-      drop table if exists event_handlers_log, events_log, event_subscriptions, event_bus_settings cascade;
-      drop type if exists claimed_event cascade;
+      drop schema feyxa cascade;
       truncate supabase_migrations.schema_migrations`);
     const pools = Array.from({ length: 4 }, () => postgres(db.url, { max: 1, onnotice: () => {} }));
     const applied = await Promise.all(pools.map((p) => migrate(p)));
@@ -20,7 +19,7 @@ describe("migrate", () => {
     expect(new Set(files).size).toBe(files.length); // each file applied by exactly one process
     expect(files.length).toBeGreaterThanOrEqual(5);
     expect(await migrate(db.sql)).toEqual([]);
-    const [{ n }] = await db.sql`select count(*)::int as n from event_subscriptions`;
+    const [{ n }] = await db.sql`select count(*)::int as n from feyxa.event_subscriptions`;
     expect(n).toBe(17); // the V1 mapping and the intelligence handlers, seeded once
   });
 });

@@ -110,7 +110,7 @@ async function serverOnly(_tx: Queryable, caller: Caller): Promise<void> {
 /** A caller other than the server may ask for a client-emittable event only, and may not drain. */
 async function authorizeAsk(bus: Bus, input: { event_id: string; drain?: boolean }, clientEmittable: ReadonlySet<string>) {
   if (input.drain) throw new HttpError(403, "forbidden", "only the server may drain", "drain");
-  const [event] = await bus.sql<{ event_type: string }[]>`select event_type from events_log where id = ${input.event_id}::uuid`;
+  const [event] = await bus.sql<{ event_type: string }[]>`select event_type from feyxa.events_log where id = ${input.event_id}::uuid`;
   if (!event) throw new HttpError(404, "not_found", `no event with id ${input.event_id}`, "event_id");
   if (!clientEmittable.has(event.event_type)) throw new HttpError(403, "forbidden", "this event is processed by the server only", "event_id");
 }

@@ -21,7 +21,7 @@ export interface Rebuilt<S> {
 
 export async function rebuild<S>(sql: Sql, aggregateType: string, aggregateId: string, reducer: Reducer<S>, snapshotEvery = 50): Promise<Rebuilt<S>> {
   const [snapshot] = await sql<{ version: number; state: S }[]>`
-    select version, state from aggregate_snapshots
+    select version, state from feyxa.aggregate_snapshots
     where aggregate_type = ${aggregateType} and aggregate_id = ${aggregateId}::uuid
     order by version desc limit 1`;
   const fromSnapshot = snapshot?.version ?? 0;
@@ -29,7 +29,7 @@ export async function rebuild<S>(sql: Sql, aggregateType: string, aggregateId: s
   const state = events.reduce(reducer.apply, snapshot ? snapshot.state : reducer.initial);
   const version = events.at(-1)?.version ?? fromSnapshot;
   if (version - fromSnapshot >= snapshotEvery) {
-    await sql`insert into aggregate_snapshots (aggregate_type, aggregate_id, version, state)
+    await sql`insert into feyxa.aggregate_snapshots (aggregate_type, aggregate_id, version, state)
               values (${aggregateType}, ${aggregateId}::uuid, ${version}, ${sql.json(state as never)})
               on conflict do nothing`;
   }

@@ -13,7 +13,7 @@ export interface DeliveryPlan {
 /** Where the handler delivers, and the signature of `message`; undefined: no active remote subscription by that name. */
 export async function deliveryPlan(sql: Sql, handlerName: string, message: string): Promise<DeliveryPlan | undefined> {
   const [row] = await sql<{ target_kind: "function" | "url"; url: string | null; signature: string | null }[]>`
-    select target_kind, url, signature from webhook_delivery_plan(${handlerName}, ${message})`;
+    select target_kind, url, signature from feyxa.webhook_delivery_plan(${handlerName}, ${message})`;
   return row && { targetKind: row.target_kind, url: row.url, signature: row.signature };
 }
 
@@ -29,7 +29,7 @@ export interface DeliveryRecord {
 /** Records what the receiver answered; true when a 410 deactivated the subscription. */
 export async function recordDelivery(sql: Sql, d: DeliveryRecord): Promise<boolean> {
   const [row] = await sql<{ deactivated: boolean }[]>`
-    select record_webhook_delivery(${d.eventId}::uuid, ${d.handlerName}, ${d.attempt}, ${d.statusCode},
+    select feyxa.record_webhook_delivery(${d.eventId}::uuid, ${d.handlerName}, ${d.attempt}, ${d.statusCode},
                                    ${d.excerpt}, ${d.durationMs}) as deactivated`;
   return row.deactivated;
 }
@@ -49,6 +49,6 @@ export async function receiveWebhook(
   event: { id: string; type: string; data: Record<string, unknown> },
 ): Promise<Receipt> {
   const [row] = await sql<{ event_id: string; duplicate: boolean; effect: string }[]>`
-    select event_id, duplicate, effect from receive_webhook(${source}, ${event.id}, ${event.type}, ${sql.json(event.data as JSONValue)})`;
+    select event_id, duplicate, effect from feyxa.receive_webhook(${source}, ${event.id}, ${event.type}, ${sql.json(event.data as JSONValue)})`;
   return { eventId: row.event_id, duplicate: row.duplicate, effect: row.effect };
 }

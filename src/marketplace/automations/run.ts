@@ -91,7 +91,7 @@ async function react(
   if (reaction.type === "emit") {
     const payload = fillAll(reaction.payload, event);
     payload._automation = { id: context.automationId, depth: context.depth + 1, source_event_id: event.id };
-    await ctx.sql`select emit_event(${reaction.event_type}, ${aggregateTypeOf(reaction.event_type)}, ${event.aggregateId}::uuid,
+    await ctx.sql`select feyxa.emit_event(${reaction.event_type}, ${aggregateTypeOf(reaction.event_type)}, ${event.aggregateId}::uuid,
                                     ${event.storeId}::uuid, ${ctx.sql.json(payload as never)}, ${ctx.idempotencyKey})`;
   } else if (reaction.type === "notify") {
     await notify(ctx, { storeId: event.storeId, kind: "automation", title: fill(reaction.title, event), body: fill(reaction.body ?? "", event), data: { event_id: event.id, automation_id: context.automationId } });
@@ -118,7 +118,7 @@ async function callWebhook(
   const body = JSON.stringify({ type: "automation.webhook", automation_id: automationId, event: { id: event.id, type: event.type, aggregate_id: event.aggregateId }, data });
   const timestamp = String(Math.floor(Date.now() / 1000));
   const [{ signature }] = await ctx.sql<{ signature: string | null }[]>`
-    select webhook_signatures(${`automation.${automationId}`}, ${`${ctx.idempotencyKey}.${timestamp}.${body}`}) as signature`;
+    select feyxa.webhook_signatures(${`automation.${automationId}`}, ${`${ctx.idempotencyKey}.${timestamp}.${body}`}) as signature`;
   const response = await outboundFetch(url, {
     method: "POST",
     signal: ctx.signal,

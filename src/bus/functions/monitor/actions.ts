@@ -11,13 +11,13 @@ export async function runAction(tx: CallerSql, input: ActionInput): Promise<Reco
   const [row] = await (() => {
     switch (input.kind) {
       case "retry":
-        return tx<{ result: Record<string, unknown> }[]>`select monitor_retry_event(${id}::uuid, ${input.event_id}::uuid) as result`;
+        return tx<{ result: Record<string, unknown> }[]>`select feyxa.monitor_retry_event(${id}::uuid, ${input.event_id}::uuid) as result`;
       case "redrive":
         return tx<{ result: Record<string, unknown> }[]>`
-          select monitor_redrive_dead(${id}::uuid, ${input.event_type}, ${input.error ?? null}) as result`;
+          select feyxa.monitor_redrive_dead(${id}::uuid, ${input.event_type}, ${input.error ?? null}) as result`;
       case "replay":
         return tx<{ result: Record<string, unknown> }[]>`
-          select monitor_replay_event(${id}::uuid, ${input.event_id}::uuid, ${input.handler_name}, ${input.include_owed}) as result`;
+          select feyxa.monitor_replay_event(${id}::uuid, ${input.event_id}::uuid, ${input.handler_name}, ${input.include_owed}) as result`;
     }
   })();
   return row.result;
@@ -27,7 +27,7 @@ export async function runAction(tx: CallerSql, input: ActionInput): Promise<Reco
 export async function recentActions(tx: CallerSql, limit = 50) {
   return await tx`
     select id, actor_id, actor_email, kind, target, result, created_at
-    from monitor_actions order by created_at desc limit ${limit}`;
+    from feyxa.monitor_actions order by created_at desc limit ${limit}`;
 }
 
 /** Who is asking, whether they may act, and the stores they may filter by. */

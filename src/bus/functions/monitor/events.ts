@@ -16,7 +16,7 @@ export async function listEvents(tx: CallerSql, query: ListQuery) {
   const rows = await tx<(EventListRow & { cursor_at: string })[]>`
     select id, event_type, aggregate_type, aggregate_id, store_id, status, attempt, retry_count, max_retries,
            next_retry_at, error_message, idempotency_key, created_at, processed_at, created_at::text as cursor_at
-    from events_log
+    from feyxa.events_log
     where ${listWhere(tx, query, cursor)}
     order by created_at desc, id desc
     limit ${query.limit + 1}`;
@@ -58,20 +58,20 @@ interface HandlerRunRow {
 export async function eventDetail(tx: CallerSql, eventId: string) {
   const [event] = await tx<(EventListRow & { payload: unknown; first_claimed_at: Date | null; store_name: string | null })[]>`
     select e.*, s.name as store_name
-    from events_log e left join stores s on s.id = e.store_id
+    from feyxa.events_log e left join stores s on s.id = e.store_id
     where e.id = ${eventId}::uuid`;
   if (!event) throw new HttpError(404, "not_found", `no event with id ${eventId} that you may see`, "event_id");
   const runs = await tx<HandlerRunRow[]>`
     select attempt, handler_name, status, duration_ms, error_message, created_at
-    from event_handlers_log where event_id = ${eventId}::uuid
+    from feyxa.event_handlers_log where event_id = ${eventId}::uuid
     order by attempt, handler_name`;
   const [routing] = await tx<{ routed: string[]; owed: string[] }[]>`
-    select monitor_routed_handlers(${event.event_type}) as routed,
-           monitor_owed_handlers(${eventId}::uuid, ${event.event_type}) as owed`;
+    select feyxa.monitor_routed_handlers(${event.event_type}) as routed,
+           feyxa.monitor_owed_handlers(${eventId}::uuid, ${event.event_type}) as owed`;
   // An event-sourced aggregate's timeline: its stream, in version order (empty for the others).
   const timeline = await tx<{ version: number; event_id: string; event_type: string; status: string; created_at: Date }[]>`
     select s.version, s.event_id, e.event_type, e.status, e.created_at
-    from aggregate_stream_events s join events_log e on e.id = s.event_id
+    from feyxa.aggregate_stream_events s join feyxa.events_log e on e.id = s.event_id
     where s.aggregate_type = ${event.aggregate_type} and s.aggregate_id = ${event.aggregate_id}::uuid
     order by s.version limit 500`;
   const attempts = new Map<number, HandlerRunRow[]>();

@@ -26,7 +26,7 @@ export function listWhere(tx: CallerSql, query: ListQuery, cursor: Cursor | unde
   if (query.status?.length) parts.push(tx`status = any(${query.status}::text[])`);
   // Open statuses only (no 'completed'): the events are among event_queue's few rows,
   // rather than anywhere in the log (events_log has no index on status: see its table).
-  if (query.status?.length && !query.status.includes("completed")) parts.push(tx`id in (select event_id from event_queue)`);
+  if (query.status?.length && !query.status.includes("completed")) parts.push(tx`id in (select event_id from feyxa.event_queue)`);
   // `::text::timestamptz`, never `::timestamptz` alone: for a timestamptz parameter the
   // client turns the string into a JavaScript Date, which keeps milliseconds only, and a
   // cursor a few microseconds off skips rows.

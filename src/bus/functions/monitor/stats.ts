@@ -21,7 +21,7 @@ export async function stats(tx: CallerSql, query: StatsQuery) {
   const byType = await tx<{ event_type: string; total: number; completed: number; failed: number; dead: number; in_flight: number }[]>`
     select event_type, count(*)::int as total,
            ${outcomes}
-    from events_log e
+    from feyxa.events_log e
     where e.created_at >= ${since} and ${scope}
     group by event_type order by total desc, event_type limit 100`;
 
@@ -33,7 +33,7 @@ export async function stats(tx: CallerSql, query: StatsQuery) {
     ), counted as (
       select to_timestamp(floor(extract(epoch from e.created_at) / ${bucketSeconds}) * ${bucketSeconds}) as bucket,
              ${outcomes}
-      from events_log e
+      from feyxa.events_log e
       where e.created_at >= ${since} and ${scope}
       group by 1
     )
@@ -46,7 +46,7 @@ export async function stats(tx: CallerSql, query: StatsQuery) {
   // on status: see its table).
   const retryQueue = await tx<{ id: string; event_type: string; store_id: string | null; retry_count: number; max_retries: number; next_retry_at: Date; error_message: string | null }[]>`
     select e.id, e.event_type, e.store_id, e.retry_count, e.max_retries, e.next_retry_at, e.error_message
-    from event_queue q join events_log e on e.id = q.event_id
+    from feyxa.event_queue q join feyxa.events_log e on e.id = q.event_id
     where e.status = 'failed' and ${scope}
     order by q.due_at limit 25`;
   const [queue] = await tx<{ failed: number; pending: number; processing: number; dead: number }[]>`
@@ -54,12 +54,12 @@ export async function stats(tx: CallerSql, query: StatsQuery) {
            count(*) filter (where e.status = 'pending')::int as pending,
            count(*) filter (where e.status = 'processing')::int as processing,
            count(*) filter (where e.status = 'dead')::int as dead
-    from event_queue q join events_log e on e.id = q.event_id where ${scope}`;
+    from feyxa.event_queue q join feyxa.events_log e on e.id = q.event_id where ${scope}`;
 
   // Dead letters, whenever they died: they wait for an operator.
   const deadLetters = await tx<{ event_type: string; error: string | null; count: number; last_at: Date | null }[]>`
     select e.event_type, e.error_message as error, count(*)::int as count, max(e.processed_at) as last_at
-    from event_queue q join events_log e on e.id = q.event_id
+    from feyxa.event_queue q join feyxa.events_log e on e.id = q.event_id
     where q.due_at = 'infinity' and e.status = 'dead' and ${scope}
     group by event_type, error_message order by count desc, event_type limit 50`;
 
@@ -68,8 +68,8 @@ export async function stats(tx: CallerSql, query: StatsQuery) {
     select h.handler_name, count(*)::int as runs, count(*) filter (where h.status = 'failed')::int as failures,
            round(percentile_cont(0.5) within group (order by h.duration_ms))::int as p50_ms,
            round(percentile_cont(0.95) within group (order by h.duration_ms))::int as p95_ms
-    from event_handlers_log h
-    ${query.type || query.store ? tx`join events_log e on e.id = h.event_id and ${scope}` : tx``}
+    from feyxa.event_handlers_log h
+    ${query.type || query.store ? tx`join feyxa.events_log e on e.id = h.event_id and ${scope}` : tx``}
     where h.created_at >= ${since} and h.status <> 'skipped'
     group by h.handler_name order by h.handler_name`;
 
