@@ -5,7 +5,7 @@ import { useDatabase } from "../support/database.ts";
 import { countingHandler, emitTest, eventRow, handlerRows, makeDue, subscribe, testBus } from "../support/bus.ts";
 
 const { sql } = await useDatabase();
-await sql`update event_bus_settings set retry_jitter = 0.1`;
+await sql`update feyxa.event_bus_settings set retry_jitter = 0.1`;
 const MINUTE = 60_000;
 
 describe("an attempt", () => {
@@ -199,7 +199,7 @@ describe("an attempt", () => {
     await subscribe(sql, "shop.*", "route.prefix");
     await subscribe(sql, "*", "route.all");
     await subscribe(sql, "shop.created", "route.off");
-    await sql`update event_subscriptions set is_active = false where handler_name = 'route.off'`;
+    await sql`update feyxa.event_subscriptions set is_active = false where handler_name = 'route.off'`;
     const bus = testBus(sql, [exact.handler, prefix.handler, all.handler, off.handler]);
     const created = await emitTest(bus, "shop.created");
     const closed = await emitTest(bus, "shop.closed");
@@ -208,7 +208,7 @@ describe("an attempt", () => {
     expect([exact.runs.get(created), prefix.runs.get(created), all.runs.get(created), off.runs.get(created)]).toEqual([1, 1, 1, undefined]);
     expect([exact.runs.get(closed), prefix.runs.get(closed), all.runs.get(closed)]).toEqual([undefined, 1, 1]);
     expect([prefix.runs.get(other), all.runs.get(other)]).toEqual([undefined, 1]);
-    await sql`delete from event_subscriptions where event_pattern = '*'`;
+    await sql`delete from feyxa.event_subscriptions where event_pattern = '*'`;
   });
 
   it("gives released events back as pending without counting the attempt", async () => {
@@ -229,8 +229,8 @@ describe("complete_attempts", () => {
     const id = await emitTest(bus, "twice.event");
     const claimed = (await bus.claimOne(id))!;
     const results = [{ event_id: claimed.id, attempt: claimed.attempt, handlers: [{ handler_name: "twice.h", status: "success", duration_ms: 3 }] }];
-    const first = await sql`select * from complete_attempts(${bus.workerId}, ${sql.json(results)})`;
-    const second = await sql`select * from complete_attempts(${bus.workerId}, ${sql.json(results)})`;
+    const first = await sql`select * from feyxa.complete_attempts(${bus.workerId}, ${sql.json(results)})`;
+    const second = await sql`select * from feyxa.complete_attempts(${bus.workerId}, ${sql.json(results)})`;
     expect(first).toMatchObject([{ event_id: id, status: "completed", lease_held: true }]);
     expect(second).toMatchObject([{ event_id: id, status: "completed", lease_held: false }]);
     expect(await handlerRows(sql, id)).toMatchObject([{ handler_name: "twice.h", attempt: 1, status: "success", duration_ms: 3 }]);
@@ -244,7 +244,7 @@ describe("complete_attempts", () => {
     const ghost = crypto.randomUUID();
     const run = { handler_name: "ghost.h", status: "success", duration_ms: 1 };
     const results = [{ event_id: claimed.id, attempt: claimed.attempt, handlers: [run] }, { event_id: ghost, attempt: 1, handlers: [run] }];
-    await expect(sql`select * from complete_attempts(${bus.workerId}, ${sql.json(results)})`).rejects.toThrow(`results name an event that does not exist: ${ghost}`);
+    await expect(sql`select * from feyxa.complete_attempts(${bus.workerId}, ${sql.json(results)})`).rejects.toThrow(`results name an event that does not exist: ${ghost}`);
     expect(await handlerRows(sql, id)).toEqual([]);
     expect((await eventRow(sql, id)).status).toBe("processing");
   });
@@ -253,8 +253,8 @@ describe("complete_attempts", () => {
 describe("event_queue", () => {
   const queueRow = async (id: string) =>
     (await sql<{ due_at: Date; locked_by: string | null; infinite: boolean }[]>`
-      select due_at, locked_by, due_at = 'infinity' as infinite from event_queue where event_id = ${id}::uuid`)[0];
-  const lockedUntil = async (id: string) => (await sql<{ t: Date }[]>`select locked_until as t from events_log where id = ${id}::uuid`)[0].t;
+      select due_at, locked_by, due_at = 'infinity' as infinite from feyxa.event_queue where event_id = ${id}::uuid`)[0];
+  const lockedUntil = async (id: string) => (await sql<{ t: Date }[]>`select locked_until as t from feyxa.events_log where id = ${id}::uuid`)[0].t;
 
   it("holds every open event and follows it through each transition; a completed event leaves it", async () => {
     const ok = countingHandler("queue.ok");
@@ -289,8 +289,8 @@ describe("event_queue", () => {
     // Leased by a worker that vanished: the reaper gives it back, due at once, as failed.
     const [lost] = await testBus(sql, [], { leaseMs: 1_000 }).claimDue(10);
     expect(lost.id).toBe(retry);
-    await sql`update event_queue set due_at = now() - interval '1 second' where event_id = ${retry}::uuid`;
-    expect((await sql`select reap_expired_leases() as n`)[0].n).toBe(1);
+    await sql`update feyxa.event_queue set due_at = now() - interval '1 second' where event_id = ${retry}::uuid`;
+    expect((await sql`select feyxa.reap_expired_leases() as n`)[0].n).toBe(1);
     expect(await queueRow(retry)).toMatchObject({ locked_by: null });
     expect((await eventRow(sql, retry)).status).toBe("failed");
   });
@@ -299,7 +299,7 @@ describe("event_queue", () => {
     await subscribe(sql, "queue.edited", "queue.none");
     const bus = testBus(sql, []);
     const id = await emitTest(bus, "queue.edited");
-    await sql`update events_log set status = 'completed', processed_at = now() where id = ${id}::uuid`;
+    await sql`update feyxa.events_log set status = 'completed', processed_at = now() where id = ${id}::uuid`;
     expect((await bus.claimDue(10)).map((c) => c.id)).not.toContain(id);
     expect(await queueRow(id)).toBeUndefined();
   });

@@ -44,7 +44,7 @@ describe("the dispatcher", () => {
     await Promise.all([one.dispatcher.start(), two.dispatcher.start()]);
 
     await expect.poll(async () => {
-      const [{ n }] = await sql`select count(*)::int as n from events_log where event_type = 'race.event' and status = 'completed'`;
+      const [{ n }] = await sql`select count(*)::int as n from feyxa.events_log where event_type = 'race.event' and status = 'completed'`;
       return n;
     }, { timeout: 30_000, interval: 100 }).toBe(1000);
 
@@ -55,7 +55,7 @@ describe("the dispatcher", () => {
     const [log] = await sql`
       select count(*)::int as rows, count(distinct (h.event_id, h.handler_name))::int as distinct_runs,
              count(*) filter (where h.status = 'success' and h.attempt = 1)::int as first_try_successes
-      from event_handlers_log h join events_log e on e.id = h.event_id where e.event_type = 'race.event'`;
+      from feyxa.event_handlers_log h join feyxa.events_log e on e.id = h.event_id where e.event_type = 'race.event'`;
     expect(log).toMatchObject({ rows: 4000, distinct_runs: 4000, first_try_successes: 4000 });
   });
 

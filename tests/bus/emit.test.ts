@@ -13,12 +13,12 @@ describe("emit_event", () => {
     const ids = await Promise.all(
       Array.from({ length: 50 }, () =>
         sql.begin(async (tx) => {
-          const [row] = await tx`select emit_event('test.raced', 'order', ${aggregate}::uuid, null, '{"n":1}'::jsonb, 'race-key') as id`;
+          const [row] = await tx`select feyxa.emit_event('test.raced', 'order', ${aggregate}::uuid, null, '{"n":1}'::jsonb, 'race-key') as id`;
           return row.id as string;
         })),
     );
     expect(new Set(ids).size).toBe(1);
-    const [{ count }] = await sql`select count(*)::int as count from events_log where idempotency_key = 'race-key'`;
+    const [{ count }] = await sql`select count(*)::int as count from feyxa.events_log where idempotency_key = 'race-key'`;
     expect(count).toBe(1);
   });
 
@@ -33,11 +33,11 @@ describe("emit_event", () => {
     const aggregate = uuid();
     await expect(
       sql.begin(async (tx) => {
-        await tx`select emit_event('test.rolled_back', 'order', ${aggregate}::uuid, null, '{}'::jsonb)`;
+        await tx`select feyxa.emit_event('test.rolled_back', 'order', ${aggregate}::uuid, null, '{}'::jsonb)`;
         throw new Error("the business write failed");
       }),
     ).rejects.toThrow("the business write failed");
-    const rows = await sql`select 1 from events_log where aggregate_id = ${aggregate}::uuid`;
+    const rows = await sql`select 1 from feyxa.events_log where aggregate_id = ${aggregate}::uuid`;
     expect(rows).toHaveLength(0);
   });
 
@@ -46,7 +46,7 @@ describe("emit_event", () => {
     const created1 = await bus.emit({ event_type: "order.created", aggregate_type: "order", aggregate_id: order });
     const created2 = await bus.emit({ event_type: "order.created", aggregate_type: "order", aggregate_id: order });
     expect(created2).toEqual({ eventId: created1.eventId, inserted: false });
-    const [{ idempotency_key }] = await sql`select idempotency_key from events_log where id = ${created1.eventId}::uuid`;
+    const [{ idempotency_key }] = await sql`select idempotency_key from feyxa.events_log where id = ${created1.eventId}::uuid`;
     expect(idempotency_key).toBe(`order.created:${order}`);
 
     // Seed 000 would have dropped the second payment failure of the same order.
@@ -57,20 +57,20 @@ describe("emit_event", () => {
   });
 
   it("rejects bad input with an error naming the field, and stores nothing", async () => {
-    const before = await sql`select count(*)::int as n from events_log`;
+    const before = await sql`select count(*)::int as n from feyxa.events_log`;
     const cases: [string, () => Promise<unknown>, string][] = [
-      ["event_type", () => sql`select emit_event('Order Created', 'order', ${uuid()}::uuid, null, '{}'::jsonb)`, "event_type"],
-      ["aggregate_type", () => sql`select emit_event('order.created', '', ${uuid()}::uuid, null, '{}'::jsonb)`, "aggregate_type"],
-      ["aggregate_id", () => sql`select emit_event('order.created', 'order', null, null, '{}'::jsonb)`, "aggregate_id"],
-      ["payload", () => sql`select emit_event('order.created', 'order', ${uuid()}::uuid, null, '[1,2]'::jsonb)`, "payload"],
-      ["idempotency_key", () => sql`select emit_event('order.created', 'order', ${uuid()}::uuid, null, '{}'::jsonb, '')`, "idempotency_key"],
+      ["event_type", () => sql`select feyxa.emit_event('Order Created', 'order', ${uuid()}::uuid, null, '{}'::jsonb)`, "event_type"],
+      ["aggregate_type", () => sql`select feyxa.emit_event('order.created', '', ${uuid()}::uuid, null, '{}'::jsonb)`, "aggregate_type"],
+      ["aggregate_id", () => sql`select feyxa.emit_event('order.created', 'order', null, null, '{}'::jsonb)`, "aggregate_id"],
+      ["payload", () => sql`select feyxa.emit_event('order.created', 'order', ${uuid()}::uuid, null, '[1,2]'::jsonb)`, "payload"],
+      ["idempotency_key", () => sql`select feyxa.emit_event('order.created', 'order', ${uuid()}::uuid, null, '{}'::jsonb, '')`, "idempotency_key"],
     ];
     for (const [, run, field] of cases) {
       await expect(run()).rejects.toMatchObject({ code: "22023", detail: field });
     }
     const big = sql.json({ blob: "x".repeat(70_000) });
-    await expect(sql`select emit_event('test.big', 'order', ${uuid()}::uuid, null, ${big})`).rejects.toMatchObject({ code: "54000", detail: "payload" });
-    const after = await sql`select count(*)::int as n from events_log`;
+    await expect(sql`select feyxa.emit_event('test.big', 'order', ${uuid()}::uuid, null, ${big})`).rejects.toMatchObject({ code: "54000", detail: "payload" });
+    const after = await sql`select count(*)::int as n from feyxa.events_log`;
     expect(after[0].n).toBe(before[0].n);
   });
 
@@ -89,9 +89,9 @@ describe("emit_event", () => {
     const heard: string[] = [];
     const listener = await sql.listen("feyxa_events", (payload) => heard.push(payload));
     const first = await sql.begin(async (tx) => {
-      const [a] = await tx`select emit_event('test.wake_tx', 'order', ${uuid()}::uuid, null, '{}'::jsonb) as id`;
-      await tx`select emit_event('test.wake_tx', 'order', ${uuid()}::uuid, null, '{}'::jsonb)`;
-      await tx`select * from emit_events(${sql.json([{ event_type: "test.wake_tx", aggregate_type: "order", aggregate_id: uuid() }])})`;
+      const [a] = await tx`select feyxa.emit_event('test.wake_tx', 'order', ${uuid()}::uuid, null, '{}'::jsonb) as id`;
+      await tx`select feyxa.emit_event('test.wake_tx', 'order', ${uuid()}::uuid, null, '{}'::jsonb)`;
+      await tx`select * from feyxa.emit_events(${sql.json([{ event_type: "test.wake_tx", aggregate_type: "order", aggregate_id: uuid() }])})`;
       return a.id as string;
     });
     await expect.poll(() => heard).toContain(first);
@@ -121,7 +121,7 @@ describe("emit_events", () => {
     ]);
     expect(reports.map((r) => r.inserted)).toEqual([true, false, true, false]);
     expect(reports[3].eventId).toBe(reports[2].eventId);
-    const [{ n }] = await sql`select count(*)::int as n from events_log where event_type = 'test.batch'`;
+    const [{ n }] = await sql`select count(*)::int as n from feyxa.events_log where event_type = 'test.batch'`;
     expect(n).toBe(3);
   });
 
@@ -132,7 +132,7 @@ describe("emit_events", () => {
         { event_type: "test.batch_bad", aggregate_type: "order", aggregate_id: "not-a-uuid" },
       ]),
     ).rejects.toMatchObject({ code: "22023", detail: "events[1].aggregate_id" });
-    const rows = await sql`select 1 from events_log where event_type = 'test.batch_bad'`;
+    const rows = await sql`select 1 from feyxa.events_log where event_type = 'test.batch_bad'`;
     expect(rows).toHaveLength(0);
   });
 });

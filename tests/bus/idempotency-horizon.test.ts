@@ -38,12 +38,12 @@ async function completedOrder(): Promise<{ orderId: string; eventId: string }> {
 
 /** Ages an event (and so makes it purgeable): created and completed `days` ago. */
 const age = (eventId: string, days: number) =>
-  sql`update events_log set created_at = now() - make_interval(days => ${days}), processed_at = now() - make_interval(days => ${days})
+  sql`update feyxa.events_log set created_at = now() - make_interval(days => ${days}), processed_at = now() - make_interval(days => ${days})
       where id = ${eventId}::uuid and status = 'completed' returning id`;
 
 const purgeAll = async (batch = 10000) => {
   const counts: number[] = [];
-  for (let n = -1; n !== 0;) counts.push((n = (await sql`select purge_completed_events(${batch}) as n`)[0].n));
+  for (let n = -1; n !== 0;) counts.push((n = (await sql`select feyxa.purge_completed_events(${batch}) as n`)[0].n));
   return counts;
 };
 const emails = async () => (await sql`select count(*)::int as n from email_outbox where to_email = ${buyerEmail}`)[0].n;
@@ -55,7 +55,7 @@ describe("idempotency keys and retention", () => {
     const mailed = await emails();
     expect(await age(eventId, 40)).toHaveLength(1);
     await purgeAll();
-    expect(await sql`select id from events_log where id = ${eventId}::uuid`).toHaveLength(0);
+    expect(await sql`select id from feyxa.events_log where id = ${eventId}::uuid`).toHaveLength(0);
 
     const asked = await call("process-event", await asBuyer(), orderCreated(orderId));
     expect(asked.status).toBe(200);
@@ -64,19 +64,19 @@ describe("idempotency keys and retention", () => {
     const reemitted = await call("process-event", asServer, { ...orderCreated(orderId), payload, idempotency_key: `order.created:${orderId}` });
     expect(await reemitted.json()).toMatchObject({ event_id: eventId, duplicate: true, status: "purged" });
     // In SQL: emit_event (its default key for a once-per-aggregate type) and emit_events.
-    const [single] = await sql`select * from emit_event_report('order.created', 'order', ${orderId}::uuid, ${shop.storeId}::uuid, '{}'::jsonb)`;
+    const [single] = await sql`select * from feyxa.emit_event_report('order.created', 'order', ${orderId}::uuid, ${shop.storeId}::uuid, '{}'::jsonb)`;
     expect(single).toMatchObject({ event_id: eventId, inserted: false });
-    const batch = await sql`select * from emit_events(${sql.json([orderCreated(orderId), { ...orderCreated(orderId), idempotency_key: `order.created:${orderId}` }])})`;
+    const batch = await sql`select * from feyxa.emit_events(${sql.json([orderCreated(orderId), { ...orderCreated(orderId), idempotency_key: `order.created:${orderId}` }])})`;
     expect(batch.map((r) => [r.event_id, r.inserted])).toEqual([[eventId, false], [eventId, false]]);
 
     await drain(bus);
-    expect(await sql`select id from events_log where aggregate_id = ${orderId}::uuid and event_type = 'order.created'`).toHaveLength(0);
+    expect(await sql`select id from feyxa.events_log where aggregate_id = ${orderId}::uuid and event_type = 'order.created'`).toHaveLength(0);
     expect(await emails()).toBe(mailed);
   });
 
   it("an order whose events were purged still answers in order-status and the monitor, never 5xx", async () => {
     const { orderId, eventId } = await completedOrder();
-    await sql`update events_log set created_at = now() - interval '40 days', processed_at = now() - interval '40 days'
+    await sql`update feyxa.events_log set created_at = now() - interval '40 days', processed_at = now() - interval '40 days'
               where (aggregate_id = ${orderId}::uuid or payload ->> 'order_id' = ${orderId}) and status = 'completed'`;
     await purgeAll();
     const status = await call(`order-status?order_id=${orderId}`, {});
@@ -99,12 +99,12 @@ describe("idempotency keys and retention", () => {
     const { orderId, eventId } = await completedOrder();
     await age(eventId, 40);
     await purgeAll();
-    await sql`update purged_event_keys set created_at = now() - interval '91 days' where event_id = ${eventId}::uuid`;
+    await sql`update feyxa.purged_event_keys set created_at = now() - interval '91 days' where event_id = ${eventId}::uuid`;
     // 250 more expired keys: the forgetting goes 100 at a time, as the purge does.
-    await sql`insert into purged_event_keys (idempotency_key, event_id, event_type, created_at)
+    await sql`insert into feyxa.purged_event_keys (idempotency_key, event_id, event_type, created_at)
               select 'old-' || i, gen_random_uuid(), 'old.event', now() - interval '100 days' from generate_series(1, 250) i`;
     expect(await purgeAll(100)).toEqual([100, 100, 51, 0]);
-    expect(await sql`select 1 from purged_event_keys where created_at < now() - interval '90 days'`).toHaveLength(0);
+    expect(await sql`select 1 from feyxa.purged_event_keys where created_at < now() - interval '90 days'`).toHaveLength(0);
     const mailed = await emails();
     const again = await call("process-event", await asBuyer(), orderCreated(orderId));
     expect(again.status).toBe(201);
@@ -116,15 +116,15 @@ describe("idempotency keys and retention", () => {
     const late = await completedOrder();
     await age(late.eventId, 120);
     await purgeAll();
-    expect(await sql`select 1 from purged_event_keys where event_id = ${late.eventId}::uuid`).toHaveLength(0);
-    await sql`update event_bus_settings set idempotency_horizon = interval '0'`;
+    expect(await sql`select 1 from feyxa.purged_event_keys where event_id = ${late.eventId}::uuid`).toHaveLength(0);
+    await sql`update feyxa.event_bus_settings set idempotency_horizon = interval '0'`;
     try {
-      const [kept] = await sql`select count(*)::int as n from purged_event_keys`;
+      const [kept] = await sql`select count(*)::int as n from feyxa.purged_event_keys`;
       expect(kept.n).toBeGreaterThan(0);
       await purgeAll();
-      expect((await sql`select count(*)::int as n from purged_event_keys`)[0].n).toBe(0);
+      expect((await sql`select count(*)::int as n from feyxa.purged_event_keys`)[0].n).toBe(0);
     } finally {
-      await sql`update event_bus_settings set idempotency_horizon = default`;
+      await sql`update feyxa.event_bus_settings set idempotency_horizon = default`;
     }
   });
 
@@ -135,12 +135,12 @@ describe("idempotency keys and retention", () => {
       const purge = await sql.reserve();
       try {
         await purge`begin`;
-        expect((await purge`select purge_completed_events(10000) as n`)[0].n).toBeGreaterThan(0);
+        expect((await purge`select feyxa.purge_completed_events(10000) as n`)[0].n).toBeGreaterThan(0);
         // The re-emit meets the key's row while the purge holds its delete, and waits for it.
         const key = `order.created:${orderId}`;
         const reemit = emit === "single"
-          ? sql`select event_id, inserted from emit_event_report('order.created', 'order', ${orderId}::uuid, ${shop.storeId}::uuid, '{}'::jsonb, ${key})`
-          : sql`select event_id, inserted from emit_events(${sql.json([{ ...orderCreated(orderId), idempotency_key: key }])})`;
+          ? sql`select event_id, inserted from feyxa.emit_event_report('order.created', 'order', ${orderId}::uuid, ${shop.storeId}::uuid, '{}'::jsonb, ${key})`
+          : sql`select event_id, inserted from feyxa.emit_events(${sql.json([{ ...orderCreated(orderId), idempotency_key: key }])})`;
         const settled = reemit.then((rows) => rows);
         await waitForLockWait();
         await purge`commit`;
@@ -148,8 +148,8 @@ describe("idempotency keys and retention", () => {
       } finally {
         purge.release();
       }
-      expect(await sql`select id from events_log where idempotency_key = ${`order.created:${orderId}`}`).toHaveLength(0);
-      expect(await sql`select 1 from event_queue q left join events_log e on e.id = q.event_id where e.id is null`).toHaveLength(0);
+      expect(await sql`select id from feyxa.events_log where idempotency_key = ${`order.created:${orderId}`}`).toHaveLength(0);
+      expect(await sql`select 1 from feyxa.event_queue q left join feyxa.events_log e on e.id = q.event_id where e.id is null`).toHaveLength(0);
     }
   });
 });

@@ -20,15 +20,15 @@ const queued = () => sql<{ url: string; body: { event_id: string; drain: boolean
 
 describe("the pg_net wake-up", () => {
   it("sends nothing while no functions URL is configured", async () => {
-    await sql`select emit_event('wake.none', 'order', ${uuid()}::uuid, null, '{}'::jsonb)`;
+    await sql`select feyxa.emit_event('wake.none', 'order', ${uuid()}::uuid, null, '{}'::jsonb)`;
     expect(await queued()).toHaveLength(0);
   });
 
   it("coalesces: one request per transaction, none while one is still queued", async () => {
-    await sql`update event_bus_settings set functions_url = 'https://example.supabase.co/functions/v1/'`;
+    await sql`update feyxa.event_bus_settings set functions_url = 'https://example.supabase.co/functions/v1/'`;
     const ids = await sql.begin(async (tx) => {
       const out: string[] = [];
-      for (let i = 0; i < 20; i++) out.push((await tx`select emit_event('wake.many', 'order', ${uuid()}::uuid, null, '{}'::jsonb) as id`)[0].id);
+      for (let i = 0; i < 20; i++) out.push((await tx`select feyxa.emit_event('wake.many', 'order', ${uuid()}::uuid, null, '{}'::jsonb) as id`)[0].id);
       return out;
     });
     let requests = await queued();
@@ -36,11 +36,11 @@ describe("the pg_net wake-up", () => {
     expect(requests[0].url).toBe("https://example.supabase.co/functions/v1/process-event");
     expect(requests[0].body).toEqual({ event_id: ids[0], drain: true });
 
-    for (let i = 0; i < 10; i++) await sql`select emit_event('wake.more', 'order', ${uuid()}::uuid, null, '{}'::jsonb)`;
+    for (let i = 0; i < 10; i++) await sql`select feyxa.emit_event('wake.more', 'order', ${uuid()}::uuid, null, '{}'::jsonb)`;
     expect(await queued()).toHaveLength(1); // the queued one will drain these too
 
     await sql`delete from net.http_request_queue`; // pg_net sent it
-    await sql`select emit_event('wake.later', 'order', ${uuid()}::uuid, null, '{}'::jsonb)`;
+    await sql`select feyxa.emit_event('wake.later', 'order', ${uuid()}::uuid, null, '{}'::jsonb)`;
     requests = await queued();
     expect(requests).toHaveLength(1);
   });
@@ -49,8 +49,8 @@ describe("the pg_net wake-up", () => {
     await sql.unsafe(`create or replace function net.http_post(url text, body jsonb, headers jsonb, timeout_milliseconds int) returns bigint
                       language plpgsql as $$ begin raise exception 'pg_net is down'; end $$`);
     await sql`delete from net.http_request_queue`;
-    const [{ id }] = await sql`select emit_event('wake.down', 'order', ${uuid()}::uuid, null, '{}'::jsonb) as id`;
-    const [row] = await sql`select status from events_log where id = ${id}::uuid`;
+    const [{ id }] = await sql`select feyxa.emit_event('wake.down', 'order', ${uuid()}::uuid, null, '{}'::jsonb) as id`;
+    const [row] = await sql`select status from feyxa.events_log where id = ${id}::uuid`;
     expect(row.status).toBe("pending");
   });
 });

@@ -154,7 +154,7 @@ Deno.test({
       });
       const body = await res.json();
       assert(res.status === 201 && body.status === "completed", `expected 201 completed, got ${res.status} ${JSON.stringify(body)}`);
-      const [row] = await sql`select status from events_log where id = ${body.event_id}::uuid and aggregate_id = ${aggregateId}::uuid`;
+      const [row] = await sql`select status from feyxa.events_log where id = ${body.event_id}::uuid and aggregate_id = ${aggregateId}::uuid`;
       assert(row?.status === "completed", `the event is not stored as completed: ${JSON.stringify(row)}`);
 
       const refused = await fetch(url, { method: "POST", headers: { "content-type": "application/json", apikey: "sb_secret_not_ours" }, body: "{}" });

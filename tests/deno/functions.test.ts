@@ -68,7 +68,7 @@ Deno.test({
       const body = await res.json();
       assert(res.status === 201, `expected 201, got ${res.status}: ${JSON.stringify(body)}`);
       assert(body.status === "completed", `expected completed (no subscriber), got ${body.status}`);
-      const [row] = await sql`select status, aggregate_id from events_log where id = ${body.event_id}::uuid`;
+      const [row] = await sql`select status, aggregate_id from feyxa.events_log where id = ${body.event_id}::uuid`;
       assert(row?.status === "completed" && row.aggregate_id === aggregateId, `the event is not stored as completed: ${JSON.stringify(row)}`);
 
       const bad = await fetch(url, { method: "POST", headers: { "content-type": "application/json", apikey: SECRET_KEY }, body: JSON.stringify({ event_type: "x" }) });
@@ -121,7 +121,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const [{ id }] = await sql`select emit_event('deno.swept', 'order', gen_random_uuid(), null, '{}'::jsonb) as id`;
+    const [{ id }] = await sql`select feyxa.emit_event('deno.swept', 'order', gen_random_uuid(), null, '{}'::jsonb) as id`;
     await withFunction("retry-failed-events", async (url) => {
       const anonymous = await fetch(url, { method: "POST" });
       await anonymous.body?.cancel();
@@ -129,7 +129,7 @@ Deno.test({
       const res = await fetch(url, { method: "POST", headers: { apikey: SECRET_KEY } });
       const summary = await res.json();
       assert(res.status === 200 && summary.claimed >= 1, `unexpected answer ${res.status} ${JSON.stringify(summary)}`);
-      const [row] = await sql`select status from events_log where id = ${id}::uuid`;
+      const [row] = await sql`select status from feyxa.events_log where id = ${id}::uuid`;
       assert(row.status === "completed", `the pending event was not swept: ${row.status}`);
     });
     await sql.end();

@@ -93,7 +93,7 @@ export async function startHostedProject(functions: string[]): Promise<HostedPro
 
     // What docs/deploy.md asks of a project: the functions' URL and the Vault key.
     const functionsUrl = `http://127.0.0.1:${gateway.port}/functions/v1`;
-    await sql`update event_bus_settings set functions_url = ${functionsUrl}`;
+    await sql`update feyxa.event_bus_settings set functions_url = ${functionsUrl}`;
     await sql`select vault.create_secret(${SECRET_KEY}, 'feyxa_service_key', 'Feyxa: the key pg_net and pg_cron call the functions with')`;
     return { sql, admin, functionsUrl, calls, stop };
   } catch (error) {

@@ -39,17 +39,17 @@ describe.skipIf(!inTier)("the wake-up path on PostgreSQL 15 with pg_net and pg_c
     // Before any function has read the routes (they cache them for 5 s): a remote handler
     // that fails once, and a retry backoff short enough to wait for.
     receiver = await flakyReceiver();
-    await project.sql`update event_bus_settings set outbound_allow = '{127.0.0.1}'`; // the receiver is on loopback
-    await project.sql`insert into event_subscriptions (event_pattern, handler_name, target_kind, target)
+    await project.sql`update feyxa.event_bus_settings set outbound_allow = '{127.0.0.1}'`; // the receiver is on loopback
+    await project.sql`insert into feyxa.event_subscriptions (event_pattern, handler_name, target_kind, target)
                       values ('e2e.flaky', 'e2e.receiver', 'url', ${receiver.url})`;
-    await project.sql`update event_bus_settings set retry_base = interval '1 second'`;
+    await project.sql`update feyxa.event_bus_settings set retry_base = interval '1 second'`;
   }, 120_000);
   afterAll(async () => {
     await receiver?.close();
     await project?.stop();
   }, 30_000);
 
-  const status = async (id: string) => (await project.sql<{ status: string }[]>`select status from events_log where id = ${id}::uuid`)[0]?.status;
+  const status = async (id: string) => (await project.sql<{ status: string }[]>`select status from feyxa.events_log where id = ${id}::uuid`)[0]?.status;
   const cronJob = async () =>
     (await project.sql<{ jobid: number; schedule: string; username: string; active: boolean }[]>`
       select jobid::int, schedule, username, active from cron.job where jobname = 'feyxa-retry-failed-events'`)[0];
@@ -71,7 +71,7 @@ describe.skipIf(!inTier)("the wake-up path on PostgreSQL 15 with pg_net and pg_c
     const wake = await until("process-event's answer", async () =>
       project.calls.find((c) => c.name === "process-event" && (c.request as { event_id?: string }).event_id === order.event_id), 10_000);
     expect(wake).toMatchObject({ status: 200, authorized: true, request: { event_id: order.event_id, drain: true } });
-    const runs = await project.sql`select handler_name, status from event_handlers_log where event_id = ${order.event_id}::uuid order by 1`;
+    const runs = await project.sql`select handler_name, status from feyxa.event_handlers_log where event_id = ${order.event_id}::uuid order by 1`;
     expect(runs.map((r) => `${r.handler_name}:${r.status}`)).toEqual([
       "commerce.create_notification:success", "commerce.decrement_stock:success", "commerce.send_confirmation_email:success",
       "fintech.create_escrow:success", "intelligence.attribute_conversion:success", "intelligence.update_daily_metrics:success",
@@ -83,7 +83,7 @@ describe.skipIf(!inTier)("the wake-up path on PostgreSQL 15 with pg_net and pg_c
 
     // A business write whose trigger emits: the payment is marked paid.
     await project.sql`update payments set status = 'paid', provider_ref = 'pi_e2e' where order_id = ${order.order_id}::uuid`;
-    const [paid] = await project.sql<{ id: string }[]>`select id from events_log where event_type = 'payment.paid' and aggregate_id = (select id from payments where order_id = ${order.order_id}::uuid)`;
+    const [paid] = await project.sql<{ id: string }[]>`select id from feyxa.events_log where event_type = 'payment.paid' and aggregate_id = (select id from payments where order_id = ${order.order_id}::uuid)`;
     await until("payment.paid to complete", async () => (await status(paid.id)) === "completed");
     const [state] = await project.sql`select o.status as order_status, e.funded_at is not null as funded
                                       from orders o join escrows e on e.order_id = o.id where o.id = ${order.order_id}::uuid`;
@@ -91,7 +91,7 @@ describe.skipIf(!inTier)("the wake-up path on PostgreSQL 15 with pg_net and pg_c
   });
 
   it("a failed event is finished by the pg_cron job calling retry-failed-events (Deno)", async () => {
-    const [{ id }] = await project.sql<{ id: string }[]>`select emit_event('e2e.flaky', 'order', gen_random_uuid(), null, '{}'::jsonb) as id`;
+    const [{ id }] = await project.sql<{ id: string }[]>`select feyxa.emit_event('e2e.flaky', 'order', gen_random_uuid(), null, '{}'::jsonb) as id`;
     await until("the first attempt to fail", async () => (await status(id)) === "failed");
     expect(receiver.deliveries).toBe(1);
 
@@ -102,7 +102,7 @@ describe.skipIf(!inTier)("the wake-up path on PostgreSQL 15 with pg_net and pg_c
       await project.sql`select cron.alter_job(${(await cronJob()).jobid}, active := false)`;
     }
     expect(receiver.deliveries).toBe(2);
-    const runs = await project.sql`select attempt, status from event_handlers_log where event_id = ${id}::uuid order by attempt`;
+    const runs = await project.sql`select attempt, status from feyxa.event_handlers_log where event_id = ${id}::uuid order by attempt`;
     expect(runs.map((r) => `${r.attempt}:${r.status}`)).toEqual(["1:failed", "2:success"]);
     const sweeps = await until("retry-failed-events' answer", async () => {
       const answered = project.calls.filter((c) => c.name === "retry-failed-events");

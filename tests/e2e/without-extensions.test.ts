@@ -23,14 +23,14 @@ describe("without pg_net and pg_cron", () => {
   });
 
   it("with a functions URL set, emits still succeed, no HTTP call is attempted, and a polling dispatcher completes the event", async () => {
-    await sql`update event_bus_settings set functions_url = 'https://example.supabase.co/functions/v1'`;
-    const [{ called }] = await sql`select call_edge_function('retry-failed-events', '{}'::jsonb) as called`;
+    await sql`update feyxa.event_bus_settings set functions_url = 'https://example.supabase.co/functions/v1'`;
+    const [{ called }] = await sql`select feyxa.call_edge_function('retry-failed-events', '{}'::jsonb) as called`;
     expect(called).toBe(false);
 
     await subscribe(sql, "poll.only", "poll.handler");
     const seen: string[] = [];
     const bus = testBus(sql, [defineHandler("poll.handler", async (event) => void seen.push(event.id))]);
-    const [{ id }] = await sql<{ id: string }[]>`select emit_event('poll.only', 'order', ${uuid()}::uuid, null, '{}'::jsonb) as id`;
+    const [{ id }] = await sql<{ id: string }[]>`select feyxa.emit_event('poll.only', 'order', ${uuid()}::uuid, null, '{}'::jsonb) as id`;
     expect((await eventRow(sql, id)).status).toBe("pending");
 
     // No LISTEN either: the poll alone must find it.

@@ -28,7 +28,7 @@ const DISPATCHER = { FEYXA_LEASE_MS: "3000" };
 const db = await useDatabase();
 const { sql } = db;
 // Retries come back in a fraction of a second; the kills alone must never exhaust them.
-await sql`update event_bus_settings set retry_base = interval '200 milliseconds', retry_factor = 1, retry_jitter = 0, default_max_retries = 40`;
+await sql`update feyxa.event_bus_settings set retry_base = interval '200 milliseconds', retry_factor = 1, retry_jitter = 0, default_max_retries = 40`;
 const script = scriptOrders(ORDERS);
 const initialStock = Object.fromEntries(CHAOS_PRODUCTS.map((p) => [p.name, p.stock]));
 
@@ -42,7 +42,7 @@ interface Run {
 /** Until every event of the shop is completed or dead. */
 async function settled(shop: Shop): Promise<void> {
   await expect.poll(async () => {
-    const [{ open }] = await sql`select count(*)::int as open from events_log where store_id = ${shop.storeId}::uuid and status not in ('completed', 'dead')`;
+    const [{ open }] = await sql`select count(*)::int as open from feyxa.events_log where store_id = ${shop.storeId}::uuid and status not in ('completed', 'dead')`;
     return open;
   }, { timeout: 60_000, interval: 250 }).toBe(0);
 }
@@ -105,7 +105,7 @@ function outcomes(run: Run): string[] {
 
 async function summary(label: string, r: Run) {
   const fates = [...r.fates.values()];
-  const [{ retried }] = await sql`select count(*)::int as retried from events_log where store_id = ${r.shop.storeId}::uuid and attempt > 1`;
+  const [{ retried }] = await sql`select count(*)::int as retried from feyxa.events_log where store_id = ${r.shop.storeId}::uuid and attempt > 1`;
   console.log(`${label}: ${fates.length} orders, ${fates.filter((f) => f.movements > 0).length} stocked, ${
     fates.filter((f) => f.movements === 0).length} refused; ${r.kills.length} kills (${r.kills.filter((k) => k.held > 0).length} mid-batch); ${retried} events retried`);
 }

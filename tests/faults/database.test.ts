@@ -71,16 +71,16 @@ describe("PostgreSQL restarted under load", () => {
 
     // Requests during the outage either waited for the reconnection or got a 503 (checked
     // above); either way the same pools served emits again after the restart, by themselves.
-    const [{ after }] = await sql`select count(*)::int as after from events_log where created_at > ${restartedAt}`;
+    const [{ after }] = await sql`select count(*)::int as after from feyxa.events_log where created_at > ${restartedAt}`;
     expect(after).toBeGreaterThan(0);
     // Every stored event completes. (A 503 can also come after the emit committed, when the
     // connection broke before the answer: that event is stored and completes too; a client
     // that must know retries with an idempotency key. So: accepted ⊆ stored, all completed.)
     await expect.poll(async () => {
-      const [r] = await sql`select count(*) filter (where status <> 'completed')::int as open from events_log`;
+      const [r] = await sql`select count(*) filter (where status <> 'completed')::int as open from feyxa.events_log`;
       return r.open;
     }, { timeout: 30_000, interval: 200 }).toBe(0);
-    const stored = new Set((await sql`select id from events_log`).map((r) => r.id as string));
+    const stored = new Set((await sql`select id from feyxa.events_log`).map((r) => r.id as string));
     expect(accepted.filter((id) => !stored.has(id))).toEqual([]);
     expect(stored.size - accepted.length).toBeLessThanOrEqual(statuses.filter((x) => x === 503).length);
     for (const id of accepted) expect(h.runs.get(id)).toBeGreaterThanOrEqual(1);
@@ -106,7 +106,7 @@ describe("the database refuses connections", () => {
     }));
     expect(res.status).toBe(503);
     expect(res.headers.get("retry-after")).toBe("2");
-    expect((await db.sql`select count(*)::int as n from events_log where event_type = 'refused.event'`)[0].n).toBe(0);
+    expect((await db.sql`select count(*)::int as n from feyxa.events_log where event_type = 'refused.event'`)[0].n).toBe(0);
     await refused.end({ timeout: 1 });
   });
 });

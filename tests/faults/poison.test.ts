@@ -11,7 +11,7 @@ import { useDatabase } from "../support/database.ts";
 import { eventRow, handlerRows, subscribe, testBus, uuid } from "../support/bus.ts";
 
 const { sql } = await useDatabase();
-await sql`update event_bus_settings set retry_base = interval '300 milliseconds', retry_factor = 1, retry_jitter = 0`;
+await sql`update feyxa.event_bus_settings set retry_base = interval '300 milliseconds', retry_factor = 1, retry_jitter = 0`;
 
 describe("a poison event", () => {
   it("does not slow the others and dies after its retries with its error", async () => {

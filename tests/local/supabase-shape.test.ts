@@ -17,7 +17,7 @@ describe("a test database is shaped like a hosted Supabase project", async () =>
     const [me] = await sql`select current_user as name, rolsuper, rolbypassrls, rolcreatedb, rolcreaterole, rolreplication, rolcanlogin
                            from pg_roles where rolname = current_user`;
     expect(me).toEqual({ name: "postgres", rolsuper: false, rolbypassrls: true, rolcreatedb: true, rolcreaterole: true, rolreplication: true, rolcanlogin: true });
-    const [{ owner }] = await sql`select tableowner as owner from pg_tables where schemaname = 'public' and tablename = 'events_log'`;
+    const [{ owner }] = await sql`select tableowner as owner from pg_tables where schemaname = 'feyxa' and tablename = 'events_log'`;
     expect(owner).toBe("postgres");
     const [{ superuser }] = await sql`select r.rolname as superuser from pg_roles r where r.rolsuper`;
     expect(superuser).toBe("supabase_admin");

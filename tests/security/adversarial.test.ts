@@ -40,7 +40,7 @@ const [shopA, shopB] = [await openShop(sql, [{ name: "A", price: 100, stock: 50 
 await sql`insert into store_members (store_id, user_id, role) values (${shopA.storeId}, ${ownerA}, 'owner')`;
 const [orderB] = await sql`select * from checkout(${shopB.storeId}::uuid, 'victim@example.com',
   ${sql.json([{ product_id: shopB.products.B, quantity: 1 }])}, 'card', '{"utm_source":"x"}'::jsonb, ${buyer}::uuid)`;
-const [eventB] = await sql`select id, idempotency_key, aggregate_id from events_log where id = ${orderB.event_id}`;
+const [eventB] = await sql`select id, idempotency_key, aggregate_id from feyxa.events_log where id = ${orderB.event_id}`;
 const [orderA] = await sql`select * from checkout(${shopA.storeId}::uuid, 'a@example.com',
   ${sql.json([{ product_id: shopA.products.A, quantity: 1 }])}, 'card', '{}'::jsonb, null)`;
 const call = async (path: string, init: RequestInit = {}) => {

@@ -12,22 +12,16 @@ import { useDatabase } from "../support/database.ts";
 const { sql } = await useDatabase();
 
 const POLICY_HELPER = "a policy helper: signed-in users' RLS policies call it, so authenticated must execute it; it answers only about the caller (auth.uid()) and returns no row of any table";
-const MONITOR_ACTION = "a monitor action, called as the operator so its audit row names auth.uid(); its first statement is monitor_assert_admin(), which refuses anyone but a marketplace admin (42501)";
 
 /** "lint object" → why it is safe. */
 const ALLOWED: Record<string, string> = {
-  "0011_function_search_path_mutable event_type_is_valid(text)":
+  "0011_function_search_path_mutable feyxa.event_type_is_valid(text)":
     "deliberately without SET search_path so that it is inlined into the event_type_name domain check (a call costs microseconds per event stored); every name in it is schema-qualified (operator(pg_catalog.~), pg_catalog.length), so no search_path changes what it calls; not executable by anon/authenticated",
-  "0011_function_search_path_mutable handler_runs(jsonb)":
+  "0011_function_search_path_mutable feyxa.handler_runs(jsonb)":
     "deliberately without SET search_path so that it is inlined into complete_attempts, whose pinned search_path then applies; it reads no table, only its argument; not executable by anon/authenticated",
   "0029_authenticated_security_definer_function_executable is_marketplace_admin()": POLICY_HELPER,
   "0029_authenticated_security_definer_function_executable is_store_member(uuid)": POLICY_HELPER,
   "0029_authenticated_security_definer_function_executable my_store_ids()": POLICY_HELPER,
-  "0029_authenticated_security_definer_function_executable monitor_retry_event(uuid,uuid)": MONITOR_ACTION,
-  "0029_authenticated_security_definer_function_executable monitor_redrive_dead(uuid,text,text,integer)": MONITOR_ACTION,
-  "0029_authenticated_security_definer_function_executable monitor_replay_event(uuid,uuid,text,boolean)": MONITOR_ACTION,
-  "0029_authenticated_security_definer_function_executable monitor_routed_handlers(text)":
-    "the monitor's routing column (handler names an event type goes to); it returns them only to marketplace admins and store staff, an empty array to any other signed-in user, and reads no event, order or money",
 };
 
 describe("Security Advisor", () => {

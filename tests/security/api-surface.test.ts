@@ -43,20 +43,14 @@ const SURFACE: Record<string, Allowed> = {
   order_items: { stranger: ["SELECT"], sees: 0, why: "the items of the orders the reader may read (RLS)" },
   notifications: { stranger: ["SELECT"], sees: 0, why: "a user's own notifications, staff their stores' (RLS)" },
   automations: { stranger: ["SELECT", "INSERT", "UPDATE", "DELETE"], sees: 0, why: "store owners manage their automations: RLS lets them write only their stores' rows" },
-  monitor_actions: { stranger: ["SELECT"], sees: 0, why: "the monitor's audit trail, admins only (RLS)" },
   store_balances: { stranger: ["SELECT"], sees: 0, why: "a security-invoker view: store_ledger's RLS applies to the reader" },
-  ...Object.fromEntries(["events_log", "event_handlers_log", "event_queue", "aggregate_stream_events", "payments", "deliveries",
+  ...Object.fromEntries(["payments", "deliveries",
     "escrows", "store_ledger", "payouts", "support_tickets", "audit_log", "email_outbox", "order_attributions",
     "store_daily_metrics", "automation_runs"].map((t) => [t, { stranger: ["SELECT"], sees: 0 as const, why: STAFF_READ }])),
   // functions
   "is_marketplace_admin()": { stranger: ["EXECUTE"], why: "policy helper: answers about the caller only" },
   "is_store_member(uuid)": { stranger: ["EXECUTE"], why: "policy helper: answers about the caller only" },
   "my_store_ids()": { stranger: ["EXECUTE"], why: "policy helper: the caller's own stores" },
-  "monitor_owed_handlers(uuid,text)": { stranger: ["EXECUTE"], why: "security invoker: reads handler runs under RLS; empty for a stranger" },
-  "monitor_routed_handlers(text)": { stranger: ["EXECUTE"], why: "routing for admins and store staff; empty for anyone else" },
-  "monitor_retry_event(uuid,uuid)": { stranger: ["EXECUTE"], why: "refuses anyone but an admin (monitor_assert_admin)" },
-  "monitor_redrive_dead(uuid,text,text,integer)": { stranger: ["EXECUTE"], why: "refuses anyone but an admin (monitor_assert_admin)" },
-  "monitor_replay_event(uuid,uuid,text,boolean)": { stranger: ["EXECUTE"], why: "refuses anyone but an admin (monitor_assert_admin)" },
 };
 
 const TABLE_PRIVILEGES = ["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"];
@@ -112,18 +106,18 @@ describe("what the allowed functions give a stranger", () => {
     ["is_marketplace_admin", (tx) => tx`select is_marketplace_admin() as v`, [{ v: false }]],
     ["is_store_member", (tx) => tx`select is_store_member(${shop.storeId}::uuid) as v`, [{ v: false }]],
     ["my_store_ids", (tx) => tx`select * from my_store_ids()`, []],
-    ["monitor_routed_handlers", (tx) => tx`select monitor_routed_handlers('order.created') as v`, [{ v: [] }]],
-    ["monitor_owed_handlers", (tx) => tx`select monitor_owed_handlers(${order.event_id}::uuid, 'order.created') as v`, [{ v: [] }]],
-    ["monitor_retry_event", (tx) => tx`select monitor_retry_event(gen_random_uuid(), ${order.event_id}::uuid)`, "denied:42501"],
-    ["monitor_redrive_dead", (tx) => tx`select monitor_redrive_dead(gen_random_uuid(), 'order.created', null)`, "denied:42501"],
-    ["monitor_replay_event", (tx) => tx`select monitor_replay_event(gen_random_uuid(), ${order.event_id}::uuid, 'x.y', true)`, "denied:42501"],
+    ["monitor_routed_handlers", (tx) => tx`select feyxa.monitor_routed_handlers('order.created') as v`, [{ v: [] }]],
+    ["monitor_owed_handlers", (tx) => tx`select feyxa.monitor_owed_handlers(${order.event_id}::uuid, 'order.created') as v`, [{ v: [] }]],
+    ["monitor_retry_event", (tx) => tx`select feyxa.monitor_retry_event(gen_random_uuid(), ${order.event_id}::uuid)`, "denied:42501"],
+    ["monitor_redrive_dead", (tx) => tx`select feyxa.monitor_redrive_dead(gen_random_uuid(), 'order.created', null)`, "denied:42501"],
+    ["monitor_replay_event", (tx) => tx`select feyxa.monitor_replay_event(gen_random_uuid(), ${order.event_id}::uuid, 'x.y', true)`, "denied:42501"],
   ];
   it.each(cases)("%s", async (_name, call, expected) => {
     expect(await as("stranger", call)).toEqual(expected);
   });
 
   it("the store's owner still gets the routing the monitor shows", async () => {
-    const [row] = (await asApiRole(sql, "authenticated", owner, (tx) => tx`select monitor_routed_handlers('order.created') as v`)) as { v: string[] }[];
+    const [row] = (await asApiRole(sql, "authenticated", owner, (tx) => tx`select feyxa.monitor_routed_handlers('order.created') as v`)) as { v: string[] }[];
     expect(row.v).toContain("fintech.create_escrow");
   });
 });

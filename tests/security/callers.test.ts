@@ -62,7 +62,7 @@ describe("retry-failed-events answers only to the server", () => {
 describe("who may emit", async () => {
   const shop = await openShop(sql, [{ name: "Jar", price: 700, stock: 50 }]);
   const event = (over: Record<string, unknown>) => ({ aggregate_type: "order", aggregate_id: uuid(), store_id: shop.storeId, payload: {}, ...over });
-  const events = async () => (await sql`select count(*)::int as n from events_log`)[0].n as number;
+  const events = async () => (await sql`select count(*)::int as n from feyxa.events_log`)[0].n as number;
 
   it("nobody but the server emits payout.requested or payment.paid", async () => {
     const before = await events();
@@ -84,7 +84,7 @@ describe("who may emit", async () => {
   it("a buyer may ask for their own order's order.created only", async () => {
     const [mine] = await sql`select * from checkout(${shop.storeId}::uuid, 'alice@example.com',
       ${sql.json([{ product_id: shop.products.Jar, quantity: 1 }])}, 'card', '{}'::jsonb, ${alice}::uuid)`;
-    const [payload] = await sql`select payload from events_log where id = ${mine.event_id}`;
+    const [payload] = await sql`select payload from feyxa.events_log where id = ${mine.event_id}`;
     const own = await call("process-event", event({ event_type: "order.created", aggregate_id: mine.order_id, payload: payload.payload }), bearer(await token(alice)));
     expect(own.status).toBe(200);
     expect(await own.json()).toMatchObject({ event_id: mine.event_id, duplicate: true });
@@ -102,7 +102,7 @@ describe("who may emit", async () => {
     expect((await call("process-event", { event_id: order.event_id })).status).toBe(200);
     expect((await call("process-event", { event_id: order.event_id, drain: true })).status).toBe(403);
     await sql`insert into payouts (store_id, amount_minor, currency) values (${shop.storeId}, 10, 'XOF')`;
-    const [payout] = await sql`select id from events_log where event_type = 'payout.requested' order by created_at desc limit 1`;
+    const [payout] = await sql`select id from feyxa.events_log where event_type = 'payout.requested' order by created_at desc limit 1`;
     expect((await call("process-event", { event_id: payout.id })).status).toBe(403);
   });
 
@@ -136,7 +136,7 @@ describe("secrets stay out of logs and handler errors", () => {
     expect(row.error_message).toContain("Bearer [redacted jwt]");
     expect(row.error_message).toContain("sb_secret_[redacted]");
     expect(row.error_message).not.toMatch(/eyJ|sb_secret_test|c2VjcmV0/);
-    const [event] = await sql`select error_message from events_log where id = ${eventId}`;
+    const [event] = await sql`select error_message from feyxa.events_log where id = ${eventId}`;
     expect(event.error_message).not.toMatch(/eyJ|sb_secret_test|c2VjcmV0/);
   });
 });

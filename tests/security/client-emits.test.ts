@@ -68,7 +68,7 @@ const fixtures: Record<string, () => Promise<Aggregate>> = {
 
 const eventsOf = (aggregateId: string) =>
   sql<{ id: string; event_type: string; idempotency_key: string; status: string; payload: Record<string, unknown> }[]>`
-    select id, event_type, idempotency_key, status, payload from events_log where aggregate_id = ${aggregateId}::uuid order by created_at`;
+    select id, event_type, idempotency_key, status, payload from feyxa.events_log where aggregate_id = ${aggregateId}::uuid order by created_at`;
 
 describe("client-emittable events carry no client-written facts", () => {
   it("every client-emittable type has a fixture here", () => {
@@ -92,7 +92,7 @@ describe("client-emittable events carry no client-written facts", () => {
     it(`${type}: re-emitted by a buyer (its event gone), it is made from the stored aggregate, not the payload`, async () => {
       const agg = await fixtures[type]();
       const [original] = await eventsOf(agg.id);
-      await sql`delete from events_log where id = ${original.id}`;
+      await sql`delete from feyxa.events_log where id = ${original.id}`;
       const res = await emit({ ...agg.forged, idempotency_key: `fresh-${uuid()}` }, await asBuyer());
       expect(res.status).toBe(201);
       const [again] = await eventsOf(agg.id);
@@ -102,11 +102,11 @@ describe("client-emittable events carry no client-written facts", () => {
 
     it(`${type}: no mail to an address the buyer writes`, async () => {
       const agg = await fixtures[type]();
-      await sql`delete from events_log where aggregate_id = ${agg.id}::uuid`; // even where the buyer's emit is new
+      await sql`delete from feyxa.events_log where aggregate_id = ${agg.id}::uuid`; // even where the buyer's emit is new
       for (let i = 0; i < 3; i++) await emit({ ...agg.forged, idempotency_key: `mail-${uuid()}` }, await asBuyer());
       await drain(bus);
       const mail = await sql<{ to_email: string; html: string }[]>`
-        select o.to_email, o.html from email_outbox o join events_log e on o.dedupe_key like e.id || ':%'
+        select o.to_email, o.html from email_outbox o join feyxa.events_log e on o.dedupe_key like e.id || ':%'
         where e.aggregate_id = ${agg.id}::uuid`;
       expect(mail.length).toBeGreaterThan(0); // the confirmation went out, to the order's address only
       for (const m of mail) {
@@ -124,7 +124,7 @@ describe("client-emittable events carry no client-written facts", () => {
       await agg.serverEmits();
       const events = await eventsOf(agg.id);
       for (const key of agg.serverKeys) {
-        const [event] = await sql<{ event_type: string; status: string }[]>`select event_type, status from events_log where idempotency_key = ${key}`;
+        const [event] = await sql<{ event_type: string; status: string }[]>`select event_type, status from feyxa.events_log where idempotency_key = ${key}`;
         expect(event, key).toMatchObject({ event_type: key.slice(0, key.indexOf(":")), status: "completed" });
       }
       expect(events.filter((e) => e.event_type === type)).toHaveLength(1);

@@ -15,7 +15,7 @@ const { sql } = await useDatabase();
 const world = await fuzzWorld(sql);
 
 const NASTY: unknown[] = [
-  "' or 1=1 --", "'; drop table events_log; --", "\" or \"\"=\"", "$.payload ? (@ == 1)", "$..*", "lax $.a[*] ? (@ like_regex \".*\")",
+  "' or 1=1 --", "'; drop table feyxa.events_log; --", "\" or \"\"=\"", "$.payload ? (@ == 1)", "$..*", "lax $.a[*] ? (@ like_regex \".*\")",
   "{\"$ne\": null}", "%00", "\u0000", "\ud800", "a".repeat(10_000), "../../etc/passwd", "<script>alert(1)</script>", "NaN",
   -1, 0, 1e308, -1e308, 2 ** 63, 1.5, true, false, null, [], [1, "x"], {}, { a: { b: { c: [] } } }, "00000000-0000-0000-0000-00000000000g",
   "ORDER.CREATED", "order.", ".created", "order..created", "*", "order.*", "Infinity", "-0", "1e400", "\u202e", "\ufeff",

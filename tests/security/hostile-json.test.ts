@@ -18,7 +18,7 @@ const emit = (body: string) => gateway(new Request("http://localhost/functions/v
 }));
 const event = (extra: string) =>
   `{"event_type":"hostile.json","aggregate_type":"test","aggregate_id":"${uuid()}"${extra}}`;
-const stored = async () => Number((await sql`select count(*) from events_log where event_type = 'hostile.json'`)[0].count);
+const stored = async () => Number((await sql`select count(*) from feyxa.events_log where event_type = 'hostile.json'`)[0].count);
 
 describe("JSON PostgreSQL could not keep, at process-event", () => {
   const cases: [string, string, string | RegExp][] = [
@@ -56,7 +56,7 @@ describe("JSON PostgreSQL could not keep, at process-event", () => {
     const res = await emit(event(`,"payload":{"max":9007199254740991,"min":-9007199254740991,"d":0.1,"e":1.50e2,"deep":${deep},"s":"tab\\there \\ud83d\\ude00"}`));
     expect(res.status).toBe(201);
     const { event_id } = await res.json();
-    const [row] = await sql`select payload::text as text, payload->>'max' as max from events_log where id = ${event_id}`;
+    const [row] = await sql`select payload::text as text, payload->>'max' as max from feyxa.events_log where id = ${event_id}`;
     expect(row.max).toBe("9007199254740991");
     expect(row.text).toContain('"min": -9007199254740991');
     expect(row.text).toContain('"d": 0.1');

@@ -21,7 +21,7 @@ await sql`insert into marketplace_admins (user_id) values (${users.admin})`;
 const [orderA] = await sql`select * from checkout(${shopA.storeId}::uuid, 'customer@example.com',
   ${sql.json([{ product_id: shopA.products["A-thing"], quantity: 1 }])}, 'card', '{}'::jsonb, ${users.customer}::uuid)`;
 await sql`insert into payouts (store_id, amount_minor, currency) values (${shopA.storeId}, 100, 'XOF')`;
-await sql`insert into event_handlers_log (event_id, handler_name, attempt, status) values (${orderA.event_id}, 'x.y', 1, 'success')`;
+await sql`insert into feyxa.event_handlers_log (event_id, handler_name, attempt, status) values (${orderA.event_id}, 'x.y', 1, 'success')`;
 await sql`insert into store_ledger (store_id, currency, amount_minor, kind, ref_id) values (${shopA.storeId}, 'XOF', 1000, 'escrow_release', gen_random_uuid())`;
 
 type Actor = "anon" | "customer" | "memberA" | "memberB" | "admin" | "service";
@@ -35,9 +35,9 @@ async function as(actor: Actor, query: (tx: Sql) => Promise<unknown>): Promise<u
 
 /** How many of store A's rows the actor sees in each table; "denied" when it may not read the table at all. */
 const READS: Record<string, Record<Actor, number | "denied">> = {
-  events_log:          { anon: "denied", customer: 0, memberA: 2, memberB: 0, admin: 2, service: 2 }, // order.created, payout.requested
-  event_handlers_log:  { anon: "denied", customer: 0, memberA: 1, memberB: 0, admin: 1, service: 1 },
-  event_queue:         { anon: "denied", customer: 0, memberA: 2, memberB: 0, admin: 2, service: 2 }, // both still open
+  "feyxa.events_log":          { anon: "denied", customer: 0, memberA: 2, memberB: 0, admin: 2, service: 2 }, // order.created, payout.requested
+  "feyxa.event_handlers_log":  { anon: "denied", customer: 0, memberA: 1, memberB: 0, admin: 1, service: 1 },
+  "feyxa.event_queue":         { anon: "denied", customer: 0, memberA: 2, memberB: 0, admin: 2, service: 2 }, // both still open
   orders:              { anon: "denied", customer: 1, memberA: 1, memberB: 0, admin: 1, service: 1 },
   payouts:             { anon: "denied", customer: 0, memberA: 1, memberB: 0, admin: 1, service: 1 },
   escrows:             { anon: "denied", customer: 0, memberA: 0, memberB: 0, admin: 0, service: 0 }, // none yet: nothing processed
@@ -45,8 +45,8 @@ const READS: Record<string, Record<Actor, number | "denied">> = {
   store_ledger:        { anon: "denied", customer: 0, memberA: 1, memberB: 0, admin: 1, service: 1 },
   store_balances:      { anon: "denied", customer: 0, memberA: 1, memberB: 0, admin: 1, service: 1 }, // a security-invoker view: store_ledger's RLS
 };
-const eventStore = "(select store_id from events_log e where e.id = event_id)";
-const storeColumn: Record<string, string> = { event_handlers_log: eventStore, event_queue: eventStore };
+const eventStore = "(select store_id from feyxa.events_log e where e.id = event_id)";
+const storeColumn: Record<string, string> = { "feyxa.event_handlers_log": eventStore, "feyxa.event_queue": eventStore };
 
 describe("RLS: who reads what", () => {
   for (const [table, expected] of Object.entries(READS)) {
@@ -63,15 +63,15 @@ describe("RLS: who reads what", () => {
 
 describe("writes: bus tables only through the functions or the service role", () => {
   const writes: [string, (tx: Sql) => Promise<unknown>, Actor[]][] = [
-    ["insert into events_log", (tx) => tx`insert into events_log (event_type, aggregate_type, aggregate_id, idempotency_key) values ('x.y', 'x', gen_random_uuid(), 'forged')`, ["service"]],
-    ["update events_log", (tx) => tx`update events_log set status = 'completed' where id = ${orderA.event_id}`, ["service"]],
-    ["delete event_handlers_log", (tx) => tx`delete from event_handlers_log`, ["service"]],
-    ["update event_queue", (tx) => tx`update event_queue set due_at = 'infinity'`, ["service"]],
-    ["enqueue_events", (tx) => tx`select enqueue_events(array[${orderA.event_id}]::uuid[])`, ["service"]],
+    ["insert into events_log", (tx) => tx`insert into feyxa.events_log (event_type, aggregate_type, aggregate_id, idempotency_key) values ('x.y', 'x', gen_random_uuid(), 'forged')`, ["service"]],
+    ["update events_log", (tx) => tx`update feyxa.events_log set status = 'completed' where id = ${orderA.event_id}`, ["service"]],
+    ["delete event_handlers_log", (tx) => tx`delete from feyxa.event_handlers_log`, ["service"]],
+    ["update event_queue", (tx) => tx`update feyxa.event_queue set due_at = 'infinity'`, ["service"]],
+    ["enqueue_events", (tx) => tx`select feyxa.enqueue_events(array[${orderA.event_id}]::uuid[])`, ["service"]],
     ["update orders", (tx) => tx`update orders set total_minor = 1 where id = ${orderA.order_id}`, ["service"]],
     ["insert into payouts", (tx) => tx`insert into payouts (store_id, amount_minor, currency) values (${shopA.storeId}, 5, 'XOF')`, ["service"]],
-    ["emit_event", (tx) => tx`select emit_event('payout.requested', 'payout', gen_random_uuid(), ${shopA.storeId}::uuid, '{}'::jsonb)`, ["service"]],
-    ["claim_events", (tx) => tx`select * from claim_events('w', 1)`, ["service"]],
+    ["emit_event", (tx) => tx`select feyxa.emit_event('payout.requested', 'payout', gen_random_uuid(), ${shopA.storeId}::uuid, '{}'::jsonb)`, ["service"]],
+    ["claim_events", (tx) => tx`select * from feyxa.claim_events('w', 1)`, ["service"]],
     ["process_payout", (tx) => tx`select * from process_payout((select id from payouts limit 1))`, ["service"]],
     // Buyers place orders through the checkout HTTP function, which takes the customer from
     // the verified token; checkout() itself trusts p_customer_id, so no API role but the server calls it.

@@ -31,7 +31,7 @@ const names: Record<string, string[]> = {
   "rebind.example": ["127.0.0.1"], "metadata.example": ["169.254.169.254"], "split.example": ["93.184.216.34", "10.0.0.7"],
 };
 const outbound: OutboundPolicy = { allow: parseAllowList(allowedHost), resolve: async (host) => names[host] ?? [] };
-const allowOnlyTheReceiver = () => sql`update event_bus_settings set outbound_allow = ${[allowedHost]}`;
+const allowOnlyTheReceiver = () => sql`update feyxa.event_bus_settings set outbound_allow = ${[allowedHost]}`;
 await allowOnlyTheReceiver();
 
 const bus = testBus(sql, [...engineHandlers({ outbound }), remoteDelivery({ timeoutMs: 2_000, outbound })]);
@@ -70,7 +70,7 @@ const everyTarget = [...literal, ...resolved];
 
 /** Saves rows as an older, laxer policy did (the database's allow-list open for a moment): the request must still refuse them. */
 async function savedUnderOldPolicy(write: () => Promise<unknown>) {
-  await sql`update event_bus_settings set outbound_allow = '{0.0.0.0/0,::/0,localhost,api.localhost,rebind.example}'`;
+  await sql`update feyxa.event_bus_settings set outbound_allow = '{0.0.0.0/0,::/0,localhost,api.localhost,rebind.example}'`;
   try {
     await write();
   } finally {
@@ -100,7 +100,7 @@ describe("saving a URL that is literally not public is a 400 naming the field", 
       insert into automations (store_id, name, trigger_pattern, reactions)
       values (${shop.storeId}::uuid, 'rest', 'ssrf.saved', ${tx.json([{ type: "webhook", url }])})`);
     expect(rest).toBe("denied:22023");
-    await expect(sql`insert into event_subscriptions (event_pattern, handler_name, target_kind, target)
+    await expect(sql`insert into feyxa.event_subscriptions (event_pattern, handler_name, target_kind, target)
                      values ('ssrf.saved', 'ssrf.saved', 'url', ${url})`).rejects.toMatchObject({ detail: "target", message: expect.stringMatching(reason) });
   });
 
@@ -112,7 +112,7 @@ describe("saving a URL that is literally not public is a 400 naming the field", 
       "http://LOCALHOST/", "http://a.b.localhost./", "https://169.254.169.254./", "https://0/", "https://1.1.1.1/", "http://1.1.1.1/",
     ];
     for (const url of urls) {
-      const [{ refusal }] = await sql`select outbound_url_refusal(${url}, '{}') as refusal`;
+      const [{ refusal }] = await sql`select feyxa.outbound_url_refusal(${url}, '{}') as refusal`;
       const request = await checkOutbound(url, STRICT_OUTBOUND).then(() => null, (e: Error) => e.message);
       // The database cannot resolve names: those it saves, and the request checks them.
       if (request?.includes("no DNS resolver")) expect(refusal, url).toBeNull();
@@ -133,7 +133,7 @@ describe("remote handlers never post to a non-public address", () => {
   it("each target is refused at delivery: the run is dead at once, the refused address named", async () => {
     await savedUnderOldPolicy(async () => {
       for (const [i, [, url]] of everyTarget.entries()) {
-        await sql`insert into event_subscriptions (event_pattern, handler_name, target_kind, target) values ('ssrf.remote', ${`ssrf.remote${i}`}, 'url', ${url})`;
+        await sql`insert into feyxa.event_subscriptions (event_pattern, handler_name, target_kind, target) values ('ssrf.remote', ${`ssrf.remote${i}`}, 'url', ${url})`;
       }
     });
     const id = await emitTest(bus, "ssrf.remote");
@@ -146,12 +146,12 @@ describe("remote handlers never post to a non-public address", () => {
       expect(run.attempt, what).toBe(1);
       expect(run.error_message, what).toMatch(reason);
     }
-    const deliveries = await sql`select status_code from webhook_deliveries where event_id = ${id}::uuid`;
+    const deliveries = await sql`select status_code from feyxa.webhook_deliveries where event_id = ${id}::uuid`;
     expect(deliveries.every((d) => d.status_code === null)).toBe(true);
   });
 
   it("a redirect from the allowed receiver to loopback is not followed", async () => {
-    await sql`insert into event_subscriptions (event_pattern, handler_name, target_kind, target) values ('ssrf.bounce', 'ssrf.bounce', 'url', ${`${allowed.base}/redirect`})`;
+    await sql`insert into feyxa.event_subscriptions (event_pattern, handler_name, target_kind, target) values ('ssrf.bounce', 'ssrf.bounce', 'url', ${`${allowed.base}/redirect`})`;
     const id = await emitTest(bus, "ssrf.bounce");
     await drain(bus);
     expect((await handlerRows(sql, id))[0].error_message).toMatch(/^HTTP 302/);
@@ -194,7 +194,7 @@ describe("automations never call or poll a non-public address", () => {
     for (const [i, [what, , reason]] of everyTarget.entries()) {
       expect(summary.failures.find((f) => f.automation_id === ids[i])?.error, what).toMatch(reason);
     }
-    const [{ n }] = await sql`select count(*)::int as n from events_log where event_type = 'automation.polled'`;
+    const [{ n }] = await sql`select count(*)::int as n from feyxa.events_log where event_type = 'automation.polled'`;
     expect(n).toBe(0);
     await sql`update automations set is_active = false where id = any(${ids}::uuid[])`;
   });

@@ -11,7 +11,7 @@ export function testBus(sql: Sql, handlers: Handler[], options: Partial<BusOptio
 
 export async function subscribe(sql: Sql, pattern: string, ...handlerNames: string[]): Promise<void> {
   for (const name of handlerNames) {
-    await sql`insert into event_subscriptions (event_pattern, handler_name) values (${pattern}, ${name})
+    await sql`insert into feyxa.event_subscriptions (event_pattern, handler_name) values (${pattern}, ${name})
               on conflict (event_pattern, handler_name) do update set is_active = true`;
   }
 }
@@ -34,13 +34,13 @@ export async function emitTest(bus: Bus, eventType: string, payload: Record<stri
 
 export async function eventRow(sql: Sql, id: string) {
   const [row] = await sql<{ status: EventStatus; attempt: number; retry_count: number; next_retry_at: Date | null; error_message: string | null; locked_by: string | null }[]>`
-    select status, attempt, retry_count, next_retry_at, error_message, locked_by from events_log where id = ${id}::uuid`;
+    select status, attempt, retry_count, next_retry_at, error_message, locked_by from feyxa.events_log where id = ${id}::uuid`;
   return row;
 }
 
 export async function handlerRows(sql: Sql, id: string) {
   return await sql<{ handler_name: string; attempt: number; status: string; duration_ms: number; error_message: string | null }[]>`
-    select handler_name, attempt, status, duration_ms, error_message from event_handlers_log
+    select handler_name, attempt, status, duration_ms, error_message from feyxa.event_handlers_log
     where event_id = ${id}::uuid order by attempt, handler_name`;
 }
 
@@ -48,19 +48,19 @@ export async function handlerRows(sql: Sql, id: string) {
 export async function makeDue(sql: Sql, id?: string): Promise<void> {
   await sql`
     with due as (
-      update events_log set next_retry_at = now()
+      update feyxa.events_log set next_retry_at = now()
       where status = 'failed' and (${id ?? null}::uuid is null or id = ${id ?? null}::uuid) returning id
     )
-    select enqueue_events(array(select id from due))`;
+    select feyxa.enqueue_events(array(select id from due))`;
 }
 
 /** Makes an event dead at once, as if its retries had run out (the queue parks it for an operator). */
 export async function markDead(sql: Sql, id: string, error: string | null = null): Promise<void> {
   await sql`
     with dead as (
-      update events_log set status = 'dead', retry_count = max_retries, next_retry_at = null, processed_at = now(),
+      update feyxa.events_log set status = 'dead', retry_count = max_retries, next_retry_at = null, processed_at = now(),
              locked_by = null, locked_until = null, error_message = coalesce(${error}, error_message)
       where id = ${id}::uuid returning id
     )
-    select enqueue_events(array(select id from dead), 'infinity')`;
+    select feyxa.enqueue_events(array(select id from dead), 'infinity')`;
 }

@@ -38,7 +38,7 @@ const rowIds = async (p = page) => await rows(p).evaluateAll((trs) => trs.map((t
 
 describe("the monitor page", () => {
   it("loads with the seeded events, newest first, with the stats", async () => {
-    await expect.poll(async () => (await sql`select count(*)::int as n from events_log where status = 'pending'`)[0].n, { timeout: 10_000 }).toBe(0);
+    await expect.poll(async () => (await sql`select count(*)::int as n from feyxa.events_log where status = 'pending'`)[0].n, { timeout: 10_000 }).toBe(0);
     await page.goto(`${base}/monitor/#access_token=${admin.token}`);
     await expect.poll(() => rows().count(), { timeout: 10_000 }).toBe(6);
     expect((await rowIds())[0]).toBe(paidA);
@@ -82,7 +82,7 @@ describe("the monitor page", () => {
     await rows().first().locator('[data-status="completed"]').waitFor({ timeout: 15_000 });
     await detail.getByTestId("attempt").filter({ hasText: "Attempt 2" }).locator('[data-status="success"]').waitFor({ timeout: 10_000 });
     expect(ok.runs.get(paidA)).toBe(1);
-    const [audit] = await sql`select actor_email, kind, target from monitor_actions`;
+    const [audit] = await sql`select actor_email, kind, target from feyxa.monitor_actions`;
     expect(audit).toEqual({ actor_email: "ops@example.com", kind: "retry", target: { event_id: paidA } });
     await screenshot(page, "monitor-event-retried");
   }, 40_000);

@@ -34,7 +34,7 @@ const post = (fn: FetchHandler, body: unknown) =>
 
 const backlog = (type: string, n: number): NewEvent[] =>
   Array.from({ length: n }, (_, i) => ({ event_type: type, aggregate_type: "test", aggregate_id: uuid(), payload: { i } }));
-const dueNow = async () => (await sql`select count(*)::int as n from event_queue where due_at <= now()`)[0].n as number;
+const dueNow = async () => (await sql`select count(*)::int as n from feyxa.event_queue where due_at <= now()`)[0].n as number;
 
 /** Runs one invocation, measuring this process's CPU while it runs. */
 async function invoke(fn: FetchHandler, body: unknown) {
@@ -52,17 +52,17 @@ async function expectDrainedCleanly(type: string, n: number) {
            count(*) filter (where status = 'completed')::int as completed,
            count(*) filter (where attempt = 1 and retry_count = 0)::int as first_try,
            count(*) filter (where error_message is not null)::int as with_error
-    from events_log where event_type = ${type}`;
+    from feyxa.events_log where event_type = ${type}`;
   expect(events).toEqual({ total: n, completed: n, first_try: n, with_error: 0 });
   const [runs] = await sql`
     select count(*)::int as rows, count(distinct (h.event_id, h.handler_name))::int as distinct_runs,
            count(*) filter (where h.status = 'success' and h.attempt = 1)::int as first_try_successes,
            count(*) filter (where h.error_message like '%lease%')::int as lease_errors
-    from event_handlers_log h join events_log e on e.id = h.event_id where e.event_type = ${type}`;
+    from feyxa.event_handlers_log h join feyxa.events_log e on e.id = h.event_id where e.event_type = ${type}`;
   expect(runs).toEqual({ rows: 2 * n, distinct_runs: 2 * n, first_try_successes: 2 * n, lease_errors: 0 });
-  const [lost] = await sql`select count(*)::int as n from events_log where error_message like 'lease expired%'`;
+  const [lost] = await sql`select count(*)::int as n from feyxa.events_log where error_message like 'lease expired%'`;
   expect(lost.n).toBe(0);
-  const ids = (await sql<{ id: string }[]>`select id from events_log where event_type = ${type}`).map((r) => r.id);
+  const ids = (await sql<{ id: string }[]>`select id from feyxa.events_log where event_type = ${type}`).map((r) => r.id);
   expect(ids.every((id) => first.runs.get(id) === 1 && second.runs.get(id) === 1)).toBe(true);
 }
 
@@ -100,7 +100,7 @@ describe("invocations that fit the Edge Runtime", () => {
       create table net.http_request_queue (id bigserial primary key, url text, body jsonb, headers jsonb);
       create function net.http_post(url text, body jsonb, headers jsonb, timeout_milliseconds int) returns bigint
       language sql as $$ insert into net.http_request_queue (url, body, headers) values (url, body, headers) returning id $$;`);
-    await sql`update event_bus_settings set functions_url = 'https://example.supabase.co/functions/v1'`;
+    await sql`update feyxa.event_bus_settings set functions_url = 'https://example.supabase.co/functions/v1'`;
     const send = async () => {
       const [request] = await sql<{ url: string; body: { event_id: string; drain: boolean } }[]>`
         delete from net.http_request_queue where id = (select min(id) from net.http_request_queue) returning url, body`;
@@ -139,7 +139,7 @@ describe("invocations that fit the Edge Runtime", () => {
     expect(await send()).toBeUndefined();
     expect((await invoke(functions().retry, {})).body).toMatchObject({ claimed: 3, stopped: "empty", more: false });
     expect(await send()).toBeUndefined();
-    await sql`update event_bus_settings set functions_url = null`;
+    await sql`update feyxa.event_bus_settings set functions_url = null`;
   }, 120_000);
 
   it("bounds by handler runs: no batch is started that could pass max_handler_runs", async () => {

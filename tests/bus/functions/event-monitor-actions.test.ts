@@ -40,7 +40,7 @@ describe("event-monitor actions", () => {
     await bus.drainOnce(10);
     expect(await act(member, { kind: "retry", event_id: id })).toMatchObject({ status: 403, body: { error: "forbidden" } });
     expect((await eventRow(sql, id)).status).toBe("failed");
-    expect(await sql`select * from monitor_actions`).toHaveLength(0);
+    expect(await sql`select * from feyxa.monitor_actions`).toHaveLength(0);
     expect((await (await client.get(member, "/actions")).json()).actions).toEqual([]);
   });
 
@@ -68,7 +68,7 @@ describe("event-monitor actions", () => {
     const again = await (await client.post(admin, "/actions", action)).json();
     expect(first).toMatchObject({ changed: true, previous_status: "dead", duplicate: false });
     expect(again).toEqual({ ...first, duplicate: true });
-    expect(await sql`select kind, actor_id, actor_email, target from monitor_actions where id = ${action.action_id}`)
+    expect(await sql`select kind, actor_id, actor_email, target from feyxa.monitor_actions where id = ${action.action_id}`)
       .toEqual([{ kind: "retry", actor_id: admin.id, actor_email: "ops@example.com", target: { event_id: id } }]);
     // The same id for another action is refused.
     const reused = await client.post(admin, "/actions", { ...action, event_id: uuid() });
@@ -88,7 +88,7 @@ describe("event-monitor actions", () => {
     const other = await emit("act.paid");
     await bus.drainOnce(10);
     for (const id of [...dead, other]) await kill(id);
-    await sql`update events_log set error_message = 'timeout' where id = ${dead[2]}`;
+    await sql`update feyxa.events_log set error_message = 'timeout' where id = ${dead[2]}`;
     const first = await act(admin, { kind: "redrive", event_type: "act.placed", error: "timeout" });
     expect(first.body).toMatchObject({ changed: true, redriven: 1, remaining: 0 });
     const all = await act(admin, { kind: "redrive", event_type: "act.placed" });
@@ -120,18 +120,18 @@ describe("event-monitor actions", () => {
   });
 
   it("asks for include_owed when the replay would run other owed handlers too; refuses events that are not completed", async () => {
-    await sql`update event_subscriptions set is_active = false where handler_name = 'act.late'`;
+    await sql`update feyxa.event_subscriptions set is_active = false where handler_name = 'act.late'`;
     const id = await emit("act.placed");
     await bus.drainOnce(10);
     await subscribe(sql, "act.*", "act.later");
     await subscribe(sql, "act.placed", "act.late");
-    const [{ owed }] = await sql`select monitor_owed_handlers(${id}::uuid, 'act.placed') as owed`;
+    const [{ owed }] = await sql`select feyxa.monitor_owed_handlers(${id}::uuid, 'act.placed') as owed`;
     expect(owed).toEqual(["act.late", "act.later"]);
     expect((await act(admin, { kind: "replay", event_id: id, handler_name: "act.later" })).body).toMatchObject({ field: "include_owed" });
     expect((await act(admin, { kind: "replay", event_id: id, handler_name: "act.later", include_owed: true })).body)
       .toMatchObject({ changed: true, will_run: ["act.late", "act.later"] });
     expect((await act(admin, { kind: "replay", event_id: id, handler_name: "act.later" })).body).toMatchObject({ error: "conflict", field: "event_id" });
-    await sql`update event_subscriptions set is_active = false where event_pattern = 'act.*'`;
+    await sql`update feyxa.event_subscriptions set is_active = false where event_pattern = 'act.*'`;
   });
 
   it("lists the audit trail, newest first, for admins", async () => {

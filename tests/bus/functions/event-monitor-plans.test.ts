@@ -24,7 +24,7 @@ await sql`insert into auth.users (id) values (${admin})`;
 await sql`insert into marketplace_admins (user_id) values (${admin})`;
 await sql`insert into stores (id, name, slug) values (${storeId}, 'Plan store', 'plan-store')`;
 await sql`
-  insert into events_log (event_type, aggregate_type, aggregate_id, store_id, idempotency_key, status, next_retry_at, created_at)
+  insert into feyxa.events_log (event_type, aggregate_type, aggregate_id, store_id, idempotency_key, status, next_retry_at, created_at)
   select (array['order.created', 'order.paid', 'payment.failed', 'delivery.shipped', 'ticket.created'])[1 + i % 5], 'order',
          gen_random_uuid(), case when i % 50 = 0 then ${storeId}::uuid else gen_random_uuid() end, 'plan-' || i,
          case when i % 100 = 0 then 'failed' when i % 97 = 0 then 'dead' else 'completed' end,
@@ -32,9 +32,9 @@ await sql`
          now() - make_interval(secs => i)
   from generate_series(1, 30000) i`;
 // The open ones are in the queue, as the state functions would have left them.
-await sql`insert into event_queue (event_id, due_at)
-          select id, case when status = 'dead' then 'infinity' else next_retry_at end from events_log where status <> 'completed'`;
-await sql`analyze events_log; analyze event_queue`.simple();
+await sql`insert into feyxa.event_queue (event_id, due_at)
+          select id, case when status = 'dead' then 'infinity' else next_retry_at end from feyxa.events_log where status <> 'completed'`;
+await sql`analyze feyxa.events_log; analyze feyxa.event_queue`.simple();
 await explained`load 'auto_explain'`;
 await explained`select set_config('auto_explain.log_min_duration', '0', false), set_config('auto_explain.log_level', 'notice', false),
                        set_config('client_min_messages', 'notice', false)`;
@@ -61,7 +61,7 @@ describe("the list's plans", () => {
       const plan = await planOf(query);
       if (process.env.SHOW_PLANS) console.log(name, plan);
       expect(plan).toMatch(index);
-      expect(plan).not.toMatch(/Seq Scan on events_log/);
+      expect(plan).not.toMatch(/Seq Scan on feyxa.events_log/);
     });
   }
 });

@@ -122,17 +122,17 @@ describe("event-monitor: the list", () => {
 
   it("pages rows created within one millisecond apart by their microseconds", async () => {
     // A cursor that went through a JavaScript Date would keep milliseconds only and skip rows.
-    const before = await sql<{ id: string; created_at: string }[]>`select id, created_at::text from events_log`;
+    const before = await sql<{ id: string; created_at: string }[]>`select id, created_at::text from feyxa.events_log`;
     await sql`
-      update events_log e set created_at = date_trunc('milliseconds', now()) - (o.rank * interval '1 microsecond')
-      from (select id, row_number() over (order by created_at desc, id desc) as rank from events_log) o
+      update feyxa.events_log e set created_at = date_trunc('milliseconds', now()) - (o.rank * interval '1 microsecond')
+      from (select id, row_number() over (order by created_at desc, id desc) as rank from feyxa.events_log) o
       where o.id = e.id`;
     try {
       const order = await listIds(admin);
       expect(order).toHaveLength(5);
       for (const limit of [1, 2, 3]) expect(await walkPages(limit)).toEqual(order);
     } finally {
-      for (const row of before) await sql`update events_log set created_at = ${row.created_at}::text::timestamptz where id = ${row.id}`;
+      for (const row of before) await sql`update feyxa.events_log set created_at = ${row.created_at}::text::timestamptz where id = ${row.id}`;
     }
   });
 

@@ -26,7 +26,7 @@ function post(body: unknown, init: RequestInit = {}): Promise<Response> {
 const newEvent = (over: Record<string, unknown> = {}) => ({
   event_type: "http.placed", aggregate_type: "order", aggregate_id: uuid(), payload: { total: 1200 }, ...over,
 });
-const count = async () => (await sql`select count(*)::int as n from events_log`)[0].n as number;
+const count = async () => (await sql`select count(*)::int as n from feyxa.events_log`)[0].n as number;
 
 describe("POST /functions/v1/process-event", () => {
   it("emits a new event, processes it, and answers with each handler's result", async () => {
@@ -179,7 +179,7 @@ describe("a caller other than the server chooses no key of the server's", () => 
     const squat = await as({ authorization: `Bearer ${await token(user)}` }, newEvent({ aggregate_id: aggregateId, idempotency_key: serverKey }));
     expect(squat.status).toBe(201);
     const squatted = await squat.json();
-    expect((await sql`select idempotency_key from events_log where id = ${squatted.event_id}`)[0].idempotency_key).toBe(`client:${user}:${serverKey}`);
+    expect((await sql`select idempotency_key from feyxa.events_log where id = ${squatted.event_id}`)[0].idempotency_key).toBe(`client:${user}:${serverKey}`);
     const server = await as({ apikey: TEST_SECRET_KEY }, newEvent({ aggregate_id: aggregateId, idempotency_key: serverKey }));
     expect(server.status).toBe(201);
     expect(await server.json()).toMatchObject({ duplicate: false, status: "completed" });

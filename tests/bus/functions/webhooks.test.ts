@@ -56,7 +56,7 @@ describe("POST /functions/v1/webhooks/stripe", () => {
     await drain(bus);
     const [row] = await sql`select o.status, e.funded_at is not null as funded from orders o join escrows e on e.order_id = o.id where o.id = ${order.order_id}`;
     expect(row).toEqual({ status: "paid", funded: true });
-    const [paid] = await sql`select status, payload->>'provider' as provider from events_log where event_type = 'payment.paid' and payload->>'order_id' = ${order.order_id}`;
+    const [paid] = await sql`select status, payload->>'provider' as provider from feyxa.events_log where event_type = 'payment.paid' and payload->>'order_id' = ${order.order_id}`;
     expect(paid).toEqual({ status: "completed", provider: "stripe" });
   });
 
@@ -66,14 +66,14 @@ describe("POST /functions/v1/webhooks/stripe", () => {
     const first = await postStripe(body);
     const again = await postStripe(body);
     expect(again).toEqual({ status: 200, body: { ...first.body, duplicate: true } });
-    expect(await count("events_log", "idempotency_key = $1", "webhook:stripe:evt_twice")).toBe(1);
-    expect(await count("events_log", "event_type = 'payment.paid' and payload->>'order_id' = $1", order.order_id)).toBe(1);
+    expect(await count("feyxa.events_log", "idempotency_key = $1", "webhook:stripe:evt_twice")).toBe(1);
+    expect(await count("feyxa.events_log", "event_type = 'payment.paid' and payload->>'order_id' = $1", order.order_id)).toBe(1);
 
     // Retention deletes completed events after 30 days; the receipt stays.
-    await sql`delete from events_log where idempotency_key = 'webhook:stripe:evt_twice'`;
+    await sql`delete from feyxa.events_log where idempotency_key = 'webhook:stripe:evt_twice'`;
     await sql`update payments set status = 'pending' where order_id = ${order.order_id}`;
     expect((await postStripe(body)).body).toMatchObject({ duplicate: true });
-    expect(await count("events_log", "idempotency_key = $1", "webhook:stripe:evt_twice")).toBe(0);
+    expect(await count("feyxa.events_log", "idempotency_key = $1", "webhook:stripe:evt_twice")).toBe(0);
     expect((await sql`select status from payments where order_id = ${order.order_id}`)[0].status).toBe("pending");
   });
 
@@ -83,7 +83,7 @@ describe("POST /functions/v1/webhooks/stripe", () => {
     const answers = await Promise.all([1, 2, 3].map(() => postStripe(body)));
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
     expect(answers.filter((a) => !a.body.duplicate)).toHaveLength(1);
-    expect(await count("events_log", "event_type = 'payment.paid' and payload->>'order_id' = $1", order.order_id)).toBe(1);
+    expect(await count("feyxa.events_log", "event_type = 'payment.paid' and payload->>'order_id' = $1", order.order_id)).toBe(1);
   });
 
   it("refuses a bad signature or a stale timestamp with 401 and writes nothing", async () => {
@@ -96,8 +96,8 @@ describe("POST /functions/v1/webhooks/stripe", () => {
     const tampered = await postStripe(body.replace("9000", "1"), await signStripe(stripeSecret, body));
     expect(tampered.status).toBe(401);
     expect(JSON.stringify([forged, stale, tampered])).not.toMatch(/v1=|whsec_/);
-    expect(await count("processed_webhooks", "provider_event_id = $1", "evt_forged")).toBe(0);
-    expect(await count("events_log", "idempotency_key = $1", "webhook:stripe:evt_forged")).toBe(0);
+    expect(await count("feyxa.processed_webhooks", "provider_event_id = $1", "evt_forged")).toBe(0);
+    expect(await count("feyxa.events_log", "idempotency_key = $1", "webhook:stripe:evt_forged")).toBe(0);
     expect((await sql`select status from payments where order_id = ${order.order_id}`)[0].status).toBe("pending");
   });
 
@@ -133,7 +133,7 @@ describe("POST /functions/v1/webhooks/<source> with Standard Webhooks", () => {
     expect(first.status).toBe(200);
     expect(await first.json()).toMatchObject({ duplicate: false, effect: "none" });
     expect(await (await signed("msg_1", acmeNew)).json()).toMatchObject({ duplicate: true });
-    const [event] = await sql`select event_type, payload from events_log where idempotency_key = 'webhook:acme:msg_1'`;
+    const [event] = await sql`select event_type, payload from feyxa.events_log where idempotency_key = 'webhook:acme:msg_1'`;
     expect(event).toEqual({ event_type: "webhook.received", payload: { source: "acme", provider_event_id: "msg_1", provider_type: "invoice.settled", data: { invoice: "INV-1" } } });
   });
 
@@ -141,7 +141,7 @@ describe("POST /functions/v1/webhooks/<source> with Standard Webhooks", () => {
     const stranger = `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("base64")}`;
     expect((await signed("msg_bad", stranger)).status).toBe(401);
     expect((await signed("msg_old", acmeNew, new Date(Date.now() - 10 * 60_000))).status).toBe(401);
-    expect(await count("processed_webhooks", "provider_event_id in ($1, $2)", "msg_bad", "msg_old")).toBe(0);
+    expect(await count("feyxa.processed_webhooks", "provider_event_id in ($1, $2)", "msg_bad", "msg_old")).toBe(0);
     const unknown = await post("globex", "msg_2", "{}", acmeNew);
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ error: "unknown_source" });

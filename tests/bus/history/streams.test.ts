@@ -15,7 +15,7 @@ import { monitorClient, monitorGateway, person } from "../../support/monitor.ts"
 
 const { sql } = await useDatabase();
 const bus = testBus(sql, []);
-await sql`update event_subscriptions set is_active = false`; // the stream alone is under test here
+await sql`update feyxa.event_subscriptions set is_active = false`; // the stream alone is under test here
 const order = (aggregateId: string, type: string, payload: Record<string, unknown> = {}) =>
   ({ event_type: type, aggregate_type: "order", aggregate_id: aggregateId, payload });
 
@@ -31,7 +31,7 @@ describe("versioned streams", () => {
     const lost = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
     expect(lost.reason).toMatchObject({ code: "55000", detail: "expected_version" });
     expect(lost.reason.message).toContain("expected version 1");
-    const [stream] = await sql`select version from aggregate_streams where aggregate_id = ${id}`;
+    const [stream] = await sql`select version from feyxa.aggregate_streams where aggregate_id = ${id}`;
     expect(stream.version).toBe(2);
   });
 
@@ -53,12 +53,12 @@ describe("versioned streams", () => {
   it("finds a payload that no longer matches its checksum", async () => {
     const id = uuid();
     const { eventId } = await appendToStream(sql, order(id, "order.created", { total_minor: 5000, currency: "XOF" }), 0);
-    expect(await sql`select * from verify_stream_checksums('order')`).toEqual([]);
-    await sql`update events_log set payload = jsonb_set(payload, '{total_minor}', '1') where id = ${eventId}`;
-    const [bad] = await sql`select * from verify_stream_checksums('order')`;
+    expect(await sql`select * from feyxa.verify_stream_checksums('order')`).toEqual([]);
+    await sql`update feyxa.events_log set payload = jsonb_set(payload, '{total_minor}', '1') where id = ${eventId}`;
+    const [bad] = await sql`select * from feyxa.verify_stream_checksums('order')`;
     expect(bad).toMatchObject({ event_id: eventId, aggregate_id: id, version: 1 });
     expect(bad.expected).not.toBe(bad.actual);
-    await sql`update events_log set payload = jsonb_set(payload, '{total_minor}', '5000') where id = ${eventId}`;
+    await sql`update feyxa.events_log set payload = jsonb_set(payload, '{total_minor}', '5000') where id = ${eventId}`;
   });
 
   it("rebuilds an order's life, and with snapshots reads only the tail of a long history", async () => {
@@ -86,9 +86,9 @@ describe("versioned streams", () => {
   it("keeps stream events out of the retention purge", async () => {
     const id = uuid();
     const { eventId } = await appendToStream(sql, order(id, "order.created", { total_minor: 1, currency: "XOF" }), 0);
-    await sql`update events_log set status = 'completed', processed_at = now() - interval '90 days' where id = ${eventId}`;
-    await sql`select purge_completed_events(100000)`;
-    expect((await sql`select 1 from events_log where id = ${eventId}`).length).toBe(1);
+    await sql`update feyxa.events_log set status = 'completed', processed_at = now() - interval '90 days' where id = ${eventId}`;
+    await sql`select feyxa.purge_completed_events(100000)`;
+    expect((await sql`select 1 from feyxa.events_log where id = ${eventId}`).length).toBe(1);
   });
 
   it("the monitor shows an event's aggregate timeline, to whoever may see its events", async () => {

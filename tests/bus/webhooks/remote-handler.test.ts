@@ -9,7 +9,7 @@ import { type Answer, type Received, startReceiver } from "../../support/receive
 
 const { sql } = await useDatabase();
 // The receivers are on loopback, which only an allow-list opens: to saving (the database's) and to calling (the bus's).
-await sql`update event_bus_settings set outbound_allow = '{127.0.0.1}'`;
+await sql`update feyxa.event_bus_settings set outbound_allow = '{127.0.0.1}'`;
 const outbound = { allow: parseAllowList("127.0.0.1") };
 const newSecret = () => `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("base64")}`;
 const flaky = countingHandler("local.flaky", (attempt) => (attempt === 1 ? new Error("first try fails") : undefined));
@@ -19,8 +19,8 @@ const bus = testBus(sql, [flaky.handler, remoteDelivery({ timeoutMs: 400, functi
 async function remoteSubscription(handler: string, eventType: string, answer?: (r: Received, i: number) => Answer, secret?: string) {
   const receiver = await startReceiver(answer);
   const secretName = secret ? handler.replace(".", "-") : null;
-  if (secret) await sql`select add_webhook_secret(${secretName!}, ${secret})`;
-  await sql`insert into event_subscriptions (event_pattern, handler_name, target_kind, target, secret_name)
+  if (secret) await sql`select feyxa.add_webhook_secret(${secretName!}, ${secret})`;
+  await sql`insert into feyxa.event_subscriptions (event_pattern, handler_name, target_kind, target, secret_name)
             values (${eventType}, ${handler}, 'url', ${`${receiver.base}/hooks/${handler}`}, ${secretName})`;
   return receiver;
 }
@@ -36,7 +36,7 @@ const headersOf = (r: Received) => Object.fromEntries(Object.entries(r.headers).
 /** The deliveries of a timed-out run, once recorded (the log is written after the run gives up, so wait up to a second). */
 async function recordedDeliveries(eventId: string) {
   for (let i = 0; i < 50; i++) {
-    const rows = await sql`select status_code, response_excerpt from webhook_deliveries where event_id = ${eventId}::uuid`;
+    const rows = await sql`select status_code, response_excerpt from feyxa.webhook_deliveries where event_id = ${eventId}::uuid`;
     if (rows.length) return rows;
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -59,7 +59,7 @@ describe("remote handlers: Standard Webhooks deliveries", () => {
     expect(() => new Webhook(newSecret()).verify(request.body, headersOf(request))).toThrow();
 
     expect(await handlerRows(sql, id)).toEqual([expect.objectContaining({ handler_name: "n8n.orders", status: "success" })]);
-    const [delivery] = await sql`select status_code, response_excerpt from webhook_deliveries where event_id = ${id}::uuid`;
+    const [delivery] = await sql`select status_code, response_excerpt from feyxa.webhook_deliveries where event_id = ${id}::uuid`;
     expect(delivery).toEqual({ status_code: 200, response_excerpt: "ok" });
   });
 
@@ -80,14 +80,14 @@ describe("remote handlers: Standard Webhooks deliveries", () => {
   it("signs with both secrets during a rotation, and only the new one after", async () => {
     const [oldSecret, newer] = [newSecret(), newSecret()];
     const receiver = await remoteSubscription("erp.rotating", "hook.rotated", undefined, oldSecret);
-    await sql`select add_webhook_secret('erp-rotating', ${newer}, interval '1 hour')`;
+    await sql`select feyxa.add_webhook_secret('erp-rotating', ${newer}, interval '1 hour')`;
     const first = await emitTest(bus, "hook.rotated");
     await attempt(bus, first);
     const during = receiver.received[0];
     expect(String(during.headers["webhook-signature"]).split(" ")).toHaveLength(2);
     for (const secret of [oldSecret, newer]) expect(() => new Webhook(secret).verify(during.body, headersOf(during))).not.toThrow();
 
-    await sql`update webhook_secrets set retire_at = now() - interval '1 second' where name = 'erp-rotating' and retire_at is not null`;
+    await sql`update feyxa.webhook_secrets set retire_at = now() - interval '1 second' where name = 'erp-rotating' and retire_at is not null`;
     await attempt(bus, await emitTest(bus, "hook.rotated"));
     const after = receiver.received[1];
     expect(String(after.headers["webhook-signature"]).split(" ")).toHaveLength(1);
@@ -101,7 +101,7 @@ describe("remote handlers: Standard Webhooks deliveries", () => {
     expect((await attempt(bus, id)).status).toBe("failed");
     const [row] = await handlerRows(sql, id);
     expect(row.error_message).toBe("HTTP 410: endpoint removed (the receiver is gone; subscription deactivated)");
-    const [sub] = await sql`select is_active from event_subscriptions where handler_name = 'old.consumer'`;
+    const [sub] = await sql`select is_active from feyxa.event_subscriptions where handler_name = 'old.consumer'`;
     expect(sub.is_active).toBe(false);
     // The retry no longer routes there: the event completes without another request.
     await makeDue(sql, id);
@@ -150,15 +150,15 @@ describe("remote handlers: Standard Webhooks deliveries", () => {
 
   it("calls an Edge Function by name under functions_url, with the service key", async () => {
     const receiver = await startReceiver();
-    await sql`update event_bus_settings set functions_url = ${`${receiver.base}/functions/v1/`}`;
-    await sql`insert into event_subscriptions (event_pattern, handler_name, target_kind, target)
+    await sql`update feyxa.event_bus_settings set functions_url = ${`${receiver.base}/functions/v1/`}`;
+    await sql`insert into feyxa.event_subscriptions (event_pattern, handler_name, target_kind, target)
               values ('hook.function', 'inventory.reserve', 'function', 'inventory-sync')`;
     const id = await emitTest(bus, "hook.function");
     expect((await attempt(bus, id)).status).toBe("completed");
     expect(receiver.received[0].path).toBe("/functions/v1/inventory-sync");
     expect(receiver.received[0].headers.authorization).toBe("Bearer service-key-for-tests");
     expect(receiver.received[0].headers["webhook-signature"]).toBeUndefined();
-    await sql`update event_bus_settings set functions_url = null`;
+    await sql`update feyxa.event_bus_settings set functions_url = null`;
   });
 
   it("still reports a subscribed name with neither code nor remote target", async () => {
@@ -169,17 +169,17 @@ describe("remote handlers: Standard Webhooks deliveries", () => {
   });
 
   it("refuses targets that are neither HTTPS nor allow-listed, and keeps secrets from every API role", async () => {
-    await expect(sql`insert into event_subscriptions (event_pattern, handler_name, target_kind, target)
+    await expect(sql`insert into feyxa.event_subscriptions (event_pattern, handler_name, target_kind, target)
                      values ('x.y', 'plain.http', 'url', 'http://example.com/hook')`).rejects.toThrow(/target: plain http to example.com: use https/);
-    await expect(sql`insert into event_subscriptions (event_pattern, handler_name, target_kind, target)
+    await expect(sql`insert into feyxa.event_subscriptions (event_pattern, handler_name, target_kind, target)
                      values ('x.y', 'ftp.target', 'url', 'ftp://example.com/hook')`).rejects.toThrow(/target: must be an https URL/);
     for (const role of ["anon", "authenticated", "service_role"]) {
       await expect(sql.begin(async (tx) => {
         await tx.unsafe(`set local role ${role}`);
-        await tx`select * from webhook_secrets`;
+        await tx`select * from feyxa.webhook_secrets`;
       })).rejects.toThrow(/permission denied/);
     }
-    const logged = await sql`select count(*)::int as n from event_handlers_log where error_message like '%whsec_%' or error_message like '%v1,%'`;
+    const logged = await sql`select count(*)::int as n from feyxa.event_handlers_log where error_message like '%whsec_%' or error_message like '%v1,%'`;
     expect(logged[0].n).toBe(0);
   });
 });

@@ -45,15 +45,15 @@ export async function readFates(sql: Sql, storeId: string): Promise<Map<string, 
            (select count(*)::int from email_outbox where dedupe_key like e.id || ':%') as emails,
            (select count(*)::int from notifications where dedupe_key like e.id || ':%') as notifications,
            (select count(*)::int from order_attributions where order_id = o.id) as attributions,
-           array(select c.status from events_log c where c.event_type = 'order.cancelled' and c.aggregate_id = o.id) as cancellations,
+           array(select c.status from feyxa.events_log c where c.event_type = 'order.cancelled' and c.aggregate_id = o.id) as cancellations,
            p.status as payment,
-           array(select pe.status from events_log pe where pe.event_type = 'payment.paid' and pe.aggregate_id = p.id) as payment_events,
+           array(select pe.status from feyxa.events_log pe where pe.event_type = 'payment.paid' and pe.aggregate_id = p.id) as payment_events,
            d.status as delivery,
-           array(select de.event_type || ' ' || de.status from events_log de where de.aggregate_id = d.id order by de.event_type) as delivery_events,
+           array(select de.event_type || ' ' || de.status from feyxa.events_log de where de.aggregate_id = d.id order by de.event_type) as delivery_events,
            (select count(*)::int from store_ledger l join escrows x on x.id = l.ref_id where x.order_id = o.id and l.kind = 'escrow_release') as credits,
            (select count(*)::int from audit_log a where a.entity_id = d.id) as audits
     from orders o
-    join events_log e on e.event_type = 'order.created' and e.aggregate_id = o.id
+    join feyxa.events_log e on e.event_type = 'order.created' and e.aggregate_id = o.id
     join payments p on p.order_id = o.id
     join deliveries d on d.order_id = o.id
     where o.store_id = ${storeId}::uuid`;
@@ -108,13 +108,13 @@ export function fateProblems(fate: OrderFate | undefined, placed: PlacedOrder, r
  */
 export async function handlerRunProblems(sql: Sql, storeId: string, refusing: string): Promise<{ problems: string[]; statuses: Record<string, number> }> {
   const subscriptions = await sql<{ event_pattern: string; handler_name: string }[]>`
-    select event_pattern, handler_name from event_subscriptions where is_active`;
+    select event_pattern, handler_name from feyxa.event_subscriptions where is_active`;
   const events = await sql<{ id: string; event_type: string; status: string; successes: Record<string, number> }[]>`
     select e.id, e.event_type, e.status,
            coalesce((select jsonb_object_agg(handler_name, n) from (
-             select handler_name, count(*)::int as n from event_handlers_log h
+             select handler_name, count(*)::int as n from feyxa.event_handlers_log h
              where h.event_id = e.id and h.status = 'success' group by handler_name) s), '{}') as successes
-    from events_log e where e.store_id = ${storeId}::uuid`;
+    from feyxa.events_log e where e.store_id = ${storeId}::uuid`;
   const problems: string[] = [];
   const statuses: Record<string, number> = {};
   for (const event of events) {

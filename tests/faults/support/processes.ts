@@ -61,7 +61,7 @@ export function dispatcherPool(databaseUrl: string, size: number, env: Record<st
       const slot = ready[Math.floor(random() * ready.length)];
       slot.process.child.kill("SIGKILL");
       await slot.process.exited;
-      const [{ held }] = await sql<{ held: number }[]>`select count(*)::int as held from event_queue where locked_by = ${slot.workerId!}`;
+      const [{ held }] = await sql<{ held: number }[]>`select count(*)::int as held from feyxa.event_queue where locked_by = ${slot.workerId!}`;
       kills.push({ held });
       slots[slots.indexOf(slot)] = started(databaseUrl, env);
       return true;

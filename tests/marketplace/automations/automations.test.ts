@@ -17,7 +17,7 @@ import { sleep, startDispatcher } from "../../faults/support/processes.ts";
 const db = await useDatabase();
 const { sql } = db;
 // The test endpoints are on loopback, which only an allow-list opens: to saving (the database's) and to calling (the bus's).
-await sql`update event_bus_settings set outbound_allow = '{127.0.0.1}'`;
+await sql`update feyxa.event_bus_settings set outbound_allow = '{127.0.0.1}'`;
 const bus = testBus(sql, engineHandlers({ outbound: { allow: parseAllowList("127.0.0.1") } }));
 const gateway = createGateway(testFunctions(bus));
 const [owner, staff] = [uuid(), uuid()];
@@ -54,7 +54,7 @@ describe("saving an automation", () => {
     expect(await forged.json()).toMatchObject({ field: "reactions.0.event_type" });
     const badFilter = await save({ ...bigOrders, trigger_filter: { "total minor": 1 } });
     expect(badFilter.status).toBe(400);
-    const [sub] = await sql`select is_active from event_subscriptions where event_pattern = 'order.created' and handler_name = 'automations.run'`;
+    const [sub] = await sql`select is_active from feyxa.event_subscriptions where event_pattern = 'order.created' and handler_name = 'automations.run'`;
     expect(sub.is_active).toBe(true); // routed by the bus now
   });
 });
@@ -67,7 +67,7 @@ describe("running automations", () => {
     await drain(bus);
     const runs = await sql`select event_id, status, reactions_done from automation_runs`;
     expect(runs).toEqual([{ event_id: big.event_id, status: "success", reactions_done: 3 }]);
-    const [emitted] = await sql`select payload, store_id, aggregate_id, status from events_log where event_type = 'store.big_order'`;
+    const [emitted] = await sql`select payload, store_id, aggregate_id, status from feyxa.events_log where event_type = 'store.big_order'`;
     expect(emitted).toMatchObject({ store_id: shop.storeId, aggregate_id: big.order_id, status: "completed" });
     expect(emitted.payload).toMatchObject({ order_number: big.order_number, total: "60000", _automation: { depth: 1, source_event_id: big.event_id } });
     const [note] = await sql`select title, body from notifications where kind = 'automation'`;
@@ -78,10 +78,10 @@ describe("running automations", () => {
     // Run again for the same event: nothing new.
     const again = await bus.claimOne(big.event_id);
     expect(again).toBeUndefined(); // completed: not due
-    await sql`update events_log set status = 'failed', next_retry_at = now() where id = ${big.event_id}`;
-    await sql`select enqueue_events(array[${big.event_id}]::uuid[])`;
+    await sql`update feyxa.events_log set status = 'failed', next_retry_at = now() where id = ${big.event_id}`;
+    await sql`select feyxa.enqueue_events(array[${big.event_id}]::uuid[])`;
     await drain(bus);
-    expect((await sql`select count(*)::int as n from events_log where event_type = 'store.big_order'`)[0].n).toBe(1);
+    expect((await sql`select count(*)::int as n from feyxa.events_log where event_type = 'store.big_order'`)[0].n).toBe(1);
     expect((await sql`select count(*)::int as n from notifications where kind = 'automation'`)[0].n).toBe(1);
   });
 
@@ -90,7 +90,7 @@ describe("running automations", () => {
       reactions: [{ type: "emit", event_type: "store.echo", payload: { n: "{{payload.n}}" } }] })).status).toBe(201);
     await bus.emit({ event_type: "store.ping", aggregate_type: "store", aggregate_id: uuid(), store_id: shop.storeId, payload: { n: 1 } });
     await drain(bus);
-    const echoes = await sql`select (payload -> '_automation' ->> 'depth')::int as depth from events_log where event_type = 'store.echo' order by 1`;
+    const echoes = await sql`select (payload -> '_automation' ->> 'depth')::int as depth from feyxa.events_log where event_type = 'store.echo' order by 1`;
     expect(echoes.map((e) => e.depth)).toEqual([1, 2, 3]);
     const [stopped] = await sql`select error_message from automation_runs where status = 'skipped'`;
     expect(stopped.error_message).toContain("deeper than 3");
@@ -100,7 +100,7 @@ describe("running automations", () => {
 
 describe("horizontal scale", () => {
   it("three dispatcher processes share a backlog of 300 orders; no automation or handler runs twice", async () => {
-    await sql`update event_bus_settings set retry_base = interval '200 milliseconds', retry_factor = 1, retry_jitter = 0`;
+    await sql`update feyxa.event_bus_settings set retry_base = interval '200 milliseconds', retry_factor = 1, retry_jitter = 0`;
     await sql`
       select checkout(${shop.storeId}::uuid, 'buyer' || i || '@example.com',
                       jsonb_build_array(jsonb_build_object('product_id', case when i % 2 = 0 then ${shop.products.Rug} else ${shop.products.Pin} end, 'quantity', 1)),
@@ -108,7 +108,7 @@ describe("horizontal scale", () => {
       from generate_series(1, 300) i`;
     const workers = [startDispatcher(db.url), startDispatcher(db.url), startDispatcher(db.url)];
     await Promise.all(workers.map((w) => w.ready));
-    await expect.poll(async () => (await sql`select count(*)::int as n from events_log where status not in ('completed', 'dead')`)[0].n,
+    await expect.poll(async () => (await sql`select count(*)::int as n from feyxa.events_log where status not in ('completed', 'dead')`)[0].n,
       { timeout: 60_000, interval: 250 }).toBe(0);
     for (const w of workers) w.child.kill("SIGTERM");
     await Promise.all(workers.map((w) => w.exited));
@@ -118,9 +118,9 @@ describe("horizontal scale", () => {
       select (select count(*)::int from automation_runs r join automations a on a.id = r.automation_id
               where a.name = 'Big orders' and r.status = 'success') as runs,
              (select count(*)::int from orders where total_minor >= 50000) as big_orders,
-             (select count(*)::int from events_log where event_type = 'store.big_order') as emitted,
+             (select count(*)::int from feyxa.events_log where event_type = 'store.big_order') as emitted,
              (select count(*)::int from notifications where kind = 'automation') as notes,
-             (select count(*)::int from (select event_id, handler_name from event_handlers_log where status = 'success'
+             (select count(*)::int from (select event_id, handler_name from feyxa.event_handlers_log where status = 'success'
                                          group by 1, 2 having count(*) > 1) twice) as twice`;
     expect(facts.runs).toBe(facts.big_orders);
     expect(facts.emitted).toBe(facts.big_orders);
@@ -197,7 +197,7 @@ describe("webhook reactions", () => {
         reactions: [{ type: "webhook", url: `http://127.0.0.1:${port}/hook`, payload: { ref: "{{payload.ref}}" } }] });
       expect(res.status).toBe(201);
       const { id } = await res.json();
-      await sql`select add_webhook_secret(${`automation.${id}`}, ${secret})`;
+      await sql`select feyxa.add_webhook_secret(${`automation.${id}`}, ${secret})`;
       await bus.emit({ event_type: "store.erp_ping", aggregate_type: "store", aggregate_id: uuid(), store_id: shop.storeId, payload: { ref: "R-42" } });
       await drain(bus);
       expect(received).toHaveLength(1);

@@ -68,7 +68,7 @@ async function rush(listing: (buyer: number) => string[]): Promise<Run> {
   // Until the dispatcher has taken each order's stock (or failed trying).
   for (let waited = 0; ; waited += 50) {
     const [{ n }] = await sql<{ n: number }[]>`
-      select count(*)::int as n from event_handlers_log
+      select count(*)::int as n from feyxa.event_handlers_log
       where event_id = any(${eventIds}::uuid[]) and handler_name = 'commerce.decrement_stock'`;
     if (n >= eventIds.length || waited > 30_000) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -78,7 +78,7 @@ async function rush(listing: (buyer: number) => string[]): Promise<Run> {
 
 async function failures(run: Run) {
   return await sql<{ handler_name: string; error_message: string }[]>`
-    select handler_name, error_message from event_handlers_log
+    select handler_name, error_message from feyxa.event_handlers_log
     where event_id = any(${run.eventIds}::uuid[]) and status = 'failed'`;
 }
 

@@ -49,7 +49,7 @@ describe("handler idempotency", () => {
     await drain(bus);
 
     const events = await sql<{ id: string; event_type: string; aggregate_type: string; aggregate_id: string; store_id: string | null; payload: Record<string, unknown>; idempotency_key: string; attempt: number; retry_count: number; max_retries: number; created_at: Date }[]>`
-      select * from events_log order by created_at`;
+      select * from feyxa.events_log order by created_at`;
     expect(new Set(events.map((e) => e.event_type))).toEqual(new Set([
       "order.created", "order.cancelled", "payment.paid", "delivery.delivered", "delivery.confirmed", "payout.requested", "ticket.created",
       "store.big_order",
@@ -73,7 +73,7 @@ describe("handler idempotency", () => {
     }
     expect(reruns).toBeGreaterThanOrEqual(20);
     // The names every handler of the engines was exercised under at least once.
-    const ran = new Set((await sql`select distinct handler_name from event_handlers_log`).map((r) => r.handler_name));
+    const ran = new Set((await sql`select distinct handler_name from feyxa.event_handlers_log`).map((r) => r.handler_name));
     expect([...byName.keys()].filter((n) => !ran.has(n))).toEqual([]);
   });
 });

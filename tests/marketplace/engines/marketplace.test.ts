@@ -40,7 +40,7 @@ describe("a marketplace order through the bus", async () => {
 
   it("payment paid (by trigger): payment and order paid, escrow funded", async () => {
     await sql`update payments set status = 'paid', provider_ref = 'pi_123' where order_id = ${order.order_id}`;
-    const [event] = await sql`select id from events_log where event_type = 'payment.paid' and payload ->> 'order_id' = ${order.order_id}`;
+    const [event] = await sql`select id from feyxa.events_log where event_type = 'payment.paid' and payload ->> 'order_id' = ${order.order_id}`;
     await drain(bus);
     expect((await eventRow(sql, event.id)).status).toBe("completed");
     const [state] = await sql`
@@ -71,7 +71,7 @@ describe("a marketplace order through the bus", async () => {
     expect(await one(sql`select count(*)::int as n from store_ledger where store_id = ${shop.storeId} and kind = 'escrow_release'`)).toBe(1);
     const audit = await sql`select action, entity_type from audit_log where store_id = ${shop.storeId}`;
     expect(audit).toEqual([{ action: "delivery.confirmed", entity_type: "delivery" }]);
-    const [event] = await sql`select status from events_log where event_type = 'delivery.confirmed' and payload ->> 'order_id' = ${order.order_id}`;
+    const [event] = await sql`select status from feyxa.events_log where event_type = 'delivery.confirmed' and payload ->> 'order_id' = ${order.order_id}`;
     expect(event.status).toBe("completed");
   });
 
@@ -85,7 +85,7 @@ describe("a marketplace order through the bus", async () => {
       { amount: 20_000, status: "paid", refusal_reason: null },
       { amount: 10_000, status: "refused", refusal_reason: "payout of 10000 XOF exceeds the released balance of 7500 XOF" },
     ]);
-    const [refused] = await sql`select e.id, e.status from events_log e where e.event_type = 'payout.requested' and e.aggregate_id = (
+    const [refused] = await sql`select e.id, e.status from feyxa.events_log e where e.event_type = 'payout.requested' and e.aggregate_id = (
                                   select id from payouts where store_id = ${shop.storeId} and status = 'refused')`;
     expect(refused.status).toBe("dead");
     const rows = await handlerRows(sql, refused.id);
@@ -123,6 +123,6 @@ describe("out of stock", () => {
     expect(state.cancel_reason).toContain("out of stock");
     expect([null, "refunded"]).toContain(state.escrow); // never 'held'
     expect(state.stock).toBe(1);
-    expect(await one(sql`select count(*)::int as n from events_log where event_type = 'order.cancelled' and aggregate_id = ${order.order_id}`)).toBe(1);
+    expect(await one(sql`select count(*)::int as n from feyxa.events_log where event_type = 'order.cancelled' and aggregate_id = ${order.order_id}`)).toBe(1);
   });
 });

@@ -33,7 +33,7 @@ describe("an out-of-stock refusal survives a crash after its commit", () => {
     // Nothing was done twice: one cancellation, stock untouched.
     const [state] = await sql`
       select o.status, o.cancel_reason, (select stock from products where id = ${shop.products.Rare}) as stock,
-             (select count(*)::int from events_log where event_type = 'order.cancelled' and aggregate_id = o.id) as cancellations
+             (select count(*)::int from feyxa.events_log where event_type = 'order.cancelled' and aggregate_id = o.id) as cancellations
       from orders o where o.id = ${order.order_id}`;
     expect(state).toEqual({ status: "cancelled", cancel_reason: "out of stock: Rare: 2 wanted, 1 in stock", stock: 1, cancellations: 1 });
   });

@@ -73,7 +73,7 @@ describe("the event catalog", () => {
     await expect(bad).rejects.toMatchObject({ status: 400, field: "payload.amount_minor" });
     const ok = await emit(bus, "delivery.delivered", { aggregate_id: uuid(), payload: { order_id: uuid() } });
     expect(ok.inserted).toBe(true);
-    const [row] = await sql`select aggregate_type from events_log where id = ${ok.eventId}`;
+    const [row] = await sql`select aggregate_type from feyxa.events_log where id = ${ok.eventId}`;
     expect(row.aggregate_type).toBe("delivery");
   });
 });

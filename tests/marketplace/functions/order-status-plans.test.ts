@@ -26,20 +26,20 @@ const order = await (await checkout(new Request("http://localhost/functions/v1/c
 }))).json() as { order_id: string };
 // A month of other orders' events, payments and deliveries among them, and two about this order.
 await sql`
-  insert into events_log (event_type, aggregate_type, aggregate_id, idempotency_key, status, payload, created_at)
+  insert into feyxa.events_log (event_type, aggregate_type, aggregate_id, idempotency_key, status, payload, created_at)
   select (array['order.created', 'payment.paid', 'delivery.shipped', 'ticket.created'])[1 + i % 4],
          (array['order', 'payment', 'delivery', 'ticket'])[1 + i % 4], gen_random_uuid(), 'order-plan-' || i, 'completed',
          jsonb_build_object('order_id', gen_random_uuid()), now() - make_interval(secs => i * 26)
   from generate_series(1, 100000) i`;
 await sql`
-  insert into events_log (event_type, aggregate_type, aggregate_id, idempotency_key, status, payload)
+  insert into feyxa.events_log (event_type, aggregate_type, aggregate_id, idempotency_key, status, payload)
   values ('payment.paid', 'payment', gen_random_uuid(), 'order-plan-paid', 'completed', ${sql.json({ order_id: order.order_id })}),
          ('delivery.shipped', 'delivery', gen_random_uuid(), 'order-plan-shipped', 'completed', ${sql.json({ order_id: order.order_id })})`;
 await sql`
   insert into email_outbox (to_email, subject, html, dedupe_key)
   select 'someone@example.com', 'Order', '<p>thanks</p>', gen_random_uuid() || ':commerce.send_confirmation'
   from generate_series(1, 20000)`;
-await sql`analyze events_log; analyze email_outbox`.simple();
+await sql`analyze feyxa.events_log; analyze email_outbox`.simple();
 await explained`load 'auto_explain'`;
 await explained`select set_config('auto_explain.log_min_duration', '0', false), set_config('auto_explain.log_level', 'notice', false),
                        set_config('client_min_messages', 'notice', false)`;
@@ -56,7 +56,7 @@ describe("order-status's plans", () => {
     const onLog = plans.filter((p) => p.includes("events_log"));
     if (process.env.SHOW_PLANS) console.log(onLog.join("\n"));
     expect(onLog.length).toBeGreaterThanOrEqual(2); // the order (with its order.created) and its events
-    expect(onLog.join("\n")).not.toMatch(/Seq Scan on events_log/);
+    expect(onLog.join("\n")).not.toMatch(/Seq Scan on feyxa.events_log/);
     expect(onLog.join("\n")).toMatch(/events_log_order_ref_idx/);
     expect(plans.join("\n")).not.toMatch(/Seq Scan on (events_log|email_outbox)/);
   });

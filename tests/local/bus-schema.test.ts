@@ -1,0 +1,48 @@
+/**
+ * The bus's move into its own schema (20261127900000_bus_schema.sql) on a database that
+ * already holds events: the release before it is applied first, events are emitted and
+ * half processed, then the move; every row is found in `feyxa` and the bus carries on.
+ * And what the Data API may see of it: nothing (not in config.toml's exposed schemas, no
+ * USAGE for anon).
+ */
+import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { MIGRATIONS_DIR, migrate } from "../../src/local/migrate.ts";
+import { useDatabase } from "../support/database.ts";
+
+const db = await useDatabase();
+const MOVE = "20261127900000";
+
+describe("the bus schema", () => {
+  it("moves a live bus into feyxa with every row, and the bus carries on there", async () => {
+    const released = await mkdtemp(join(tmpdir(), "feyxa-released-"));
+    for (const f of (await readdir(MIGRATIONS_DIR)).filter((f) => f < MOVE)) await cp(join(MIGRATIONS_DIR, f), join(released, f));
+    await db.sql.unsafe(`drop schema feyxa cascade; truncate supabase_migrations.schema_migrations`);
+    await migrate(db.sql, released);
+    await rm(released, { recursive: true });
+
+    // The released bus, in public: three events, one claimed and completed.
+    await db.sql`select public.emit_event('x.made', 'x', gen_random_uuid(), null, '{}'::jsonb) from generate_series(1, 3)`;
+    const [claimed] = await db.sql`select id from public.claim_events('w', 1)`;
+    await db.sql`select * from public.complete_attempts('w', ${db.sql.json([{ event_id: claimed.id, attempt: 1, handlers: [] }])})`;
+    const before = await db.sql`select id, status from public.events_log order by id`;
+
+    expect(await migrate(db.sql)).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^${MOVE}_`))]));
+    expect(await db.sql`select to_regclass('public.events_log') as t`).toEqual([{ t: null }]);
+    expect(await db.sql`select id, status from feyxa.events_log order by id`).toEqual(before);
+    const [{ open }] = await db.sql`select count(*)::int as open from feyxa.event_queue`;
+    expect(open).toBe(2);
+    const next = await db.sql`select id from feyxa.claim_events('w', 10)`;
+    expect(next).toHaveLength(2);
+  });
+
+  it("is out of the Data API's reach: not an exposed schema, no USAGE for anon", async () => {
+    const config = await readFile(new URL("../../supabase/config.toml", import.meta.url), "utf8");
+    expect(config.match(/^schemas\s*=.*$/m)?.[0] ?? "").not.toMatch(/feyxa/);
+    const [usage] = await db.sql`
+      select has_schema_privilege('anon', 'feyxa', 'usage') as anon, has_schema_privilege('authenticated', 'feyxa', 'create') as create_`;
+    expect(usage).toEqual({ anon: false, create_: false });
+  });
+});
