@@ -9,12 +9,7 @@
 -- the bodies of plpgsql and SQL functions, resolved through their pinned search_path, and
 -- pg_cron's command. Both are rewritten below.
 --
--- The bus's read rules no longer name the marketplace: events_log is read by a reader
--- the bus asks two hook functions about, feyxa.reader_is_operator() and
--- feyxa.reader_tenants(), which deny everything until the application replaces them
--- (20261127900001 does, for the marketplace: admins, and store members for their stores).
--- The tenant key is events_log.store_id (a generic, optional uuid to the bus; the name is
--- kept in this step: see docs/bus-schema.md).
+-- The read rules that named the marketplace are replaced next (20261127900001).
 
 create schema if not exists feyxa;
 comment on schema feyxa is
@@ -87,87 +82,6 @@ begin
 end;
 $$;
 
--- The read-policy hooks: who reads which events. The bus asks, the application answers by
--- replacing these two bodies (same signatures) in its own migration. Until then they
--- deny: a bus without an application shows its events to the server roles only.
--- Both are called once per query, never per row: the policies wrap them in a scalar
--- sub-select, which the planner runs once as an initplan (the monitor reads millions of
--- rows through these policies), and a tenant list then meets the store index as = any().
-create or replace function feyxa.reader_is_operator()
-returns boolean
-language sql stable
-set search_path = feyxa, pg_catalog
-as $$ select false $$;
-comment on function feyxa.reader_is_operator() is
-  'Read-policy hook: true when the current request''s user operates the whole bus (reads every event, acts on events in the monitor). The bus''s own body denies; the application replaces it.';
-
-create or replace function feyxa.reader_tenants()
-returns uuid[]
-language sql stable
-set search_path = feyxa, pg_catalog
-as $$ select '{}'::uuid[] $$;
-comment on function feyxa.reader_tenants() is
-  'Read-policy hook: the tenant keys (events_log.store_id) whose events the current request''s user may read. The bus''s own body returns none; the application replaces it.';
-
-revoke all on function feyxa.reader_is_operator(), feyxa.reader_tenants() from public, anon, authenticated;
-grant execute on function feyxa.reader_is_operator(), feyxa.reader_tenants() to authenticated, service_role;
-
--- The policies that named the marketplace (store_members, is_marketplace_admin) ask the
--- hooks instead. The others (handler runs, open events, stream rows: visible when their
--- event is) hold events_log by oid and moved with their tables unchanged.
-drop policy if exists events_log_read on feyxa.events_log;
-create policy events_log_read on feyxa.events_log for select to authenticated
-  using ((select feyxa.reader_is_operator()) or store_id = any ((select feyxa.reader_tenants())::uuid[]));
-drop policy if exists monitor_actions_read on feyxa.monitor_actions;
-create policy monitor_actions_read on feyxa.monitor_actions for select to authenticated
-  using ((select feyxa.reader_is_operator()));
-
--- The monitor's two checks of the caller, through the hooks.
-create or replace function feyxa.monitor_assert_admin()
-returns void
-language plpgsql stable
-security definer
-set search_path = feyxa, pg_catalog
-as $$
-begin
-  if auth.uid() is null or not reader_is_operator() then
-    raise exception using errcode = '42501', message = 'only operators can act on events';
-  end if;
-end;
-$$;
-comment on function feyxa.monitor_assert_admin() is
-  'Raises insufficient_privilege (42501) unless the current request''s user is an operator (feyxa.reader_is_operator()).';
-
--- Mirrors patternMatches in src/bus/router.ts. A signed-in user who is neither an operator
--- nor reads any tenant gets nothing; the server (no request claims) gets the routing.
-create or replace function feyxa.monitor_routed_handlers(p_event_type text)
-returns text[]
-language plpgsql stable
-security definer
-set search_path = feyxa, pg_catalog
-as $$
-begin
-  if (coalesce(nullif(current_setting('request.jwt.claims', true), ''), '{}')::jsonb ->> 'role') is not distinct from 'authenticated'
-     and not reader_is_operator()
-     and cardinality(reader_tenants()) = 0 then
-    return '{}';
-  end if;
-  return (
-    select coalesce(array_agg(distinct s.handler_name order by s.handler_name), '{}')
-    from event_subscriptions s
-    where s.is_active
-      and (s.event_pattern = '*'
-           or s.event_pattern = p_event_type
-           or (right(s.event_pattern, 2) = '.*' and starts_with(p_event_type, left(s.event_pattern, -1)))));
-end;
-$$;
-comment on function feyxa.monitor_routed_handlers(text) is
-  'The active handler names an event type is routed to (same matching as the dispatcher''s Router: *, prefix.*, exact); empty for a signed-in user who is neither an operator nor reads any tenant.';
-
--- The bus knows no event type of the application: once-per-aggregate types are the
--- application's to list (the existing row keeps its list; a new install starts empty).
-alter table feyxa.event_bus_settings alter column once_per_aggregate set default '{}';
-
 -- The application's functions that call the bus (the triggers' emit_event, checkout, the
 -- escrow and payment functions, the automations' subscription sync...) resolve bus names
 -- through their own pinned search_path, never the session's: feyxa joins it after public.
@@ -191,16 +105,20 @@ begin
 end;
 $$;
 
--- pg_cron's job names its function by text: schedule it again, qualified (same job name,
--- so cron.schedule replaces it). Absent pg_cron (a plain Postgres), nothing to do.
+-- pg_cron's jobs name their functions by text: the one 20261123000006 scheduled and those
+-- docs/deploy.md has operators schedule by hand (automations-poll, the purge) call
+-- call_edge_function or purge_completed_events unqualified, which the cron worker's
+-- search_path no longer finds. Each such command is rewritten in place, qualified
+-- (cron.alter_job keeps the job's id, name and schedule). No pg_cron: nothing to do.
 do $$
 begin
   if to_regclass('cron.job') is null then
     return;
   end if;
   execute $q$
-    select cron.schedule('feyxa-retry-failed-events', '* * * * *',
-             $job$ select feyxa.call_edge_function('retry-failed-events', '{}'::jsonb) $job$)
-    where exists (select 1 from cron.job where jobname = 'feyxa-retry-failed-events')$q$;
+    select cron.alter_job(j.jobid, command := regexp_replace(j.command,
+             '(^|[^.\w])(call_edge_function|purge_completed_events)\(', '\1feyxa.\2(', 'g'))
+    from cron.job j
+    where j.command ~ '(^|[^.\w])(call_edge_function|purge_completed_events)\('$q$;
 end;
 $$;

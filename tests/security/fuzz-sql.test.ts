@@ -1,13 +1,13 @@
 /**
- * The SQL functions the Data API lets `anon` or a signed-in user call (listed from
- * pg_catalog, as api-surface.test.ts lists them, so a function granted tomorrow is fuzzed
- * tomorrow), each argument in turn given the hostile values of the HTTP fuzz: NUL, JSON
+ * The SQL functions `anon` or a signed-in user may call: the Data API's (in `public`) and
+ * the bus's the monitor calls as its signed-in user (in `feyxa`), listed from pg_catalog,
+ * as api-surface.test.ts lists them, so a function granted tomorrow is fuzzed tomorrow; each argument in turn given the hostile values of the HTTP fuzz: NUL, JSON
  * nested 10,000 deep, 1e400, -1e400, 12345678901234567890123, -0, 1e-400, a megabyte,
  * injection strings. Called as PostgREST would (role and request.jwt.claims) by anon, a
  * signed-in stranger and an admin: each call returns or is refused with a data (22xxx),
  * integrity (23xxx), privilege (42501), program-limit (54xxx) or raised (P0001/P0002/55000)
  * error, never an internal error (XX000), a timeout or a crash; the stranger's and anon's
- * calls are committed, and no row is stored anywhere in `public`.
+ * calls are committed, and no row is stored anywhere in `public` or `feyxa`.
  */
 import { describe, expect, it } from "vitest";
 import type { Sql } from "../../src/bus/types.ts";
@@ -26,10 +26,10 @@ const [order] = await sql`select * from checkout(${shop.storeId}::uuid, 'f@examp
   ${sql.json([{ product_id: shop.products.Fig, quantity: 1 }])}, 'card', '{}'::jsonb, null)`;
 
 const callable = await sql<{ name: string; signature: string; types: string[] }[]>`
-  select p.proname as name, p.oid::regprocedure::text as signature,
+  select format('%I.%I', p.pronamespace::regnamespace, p.proname) as name, p.oid::regprocedure::text as signature,
          array(select format_type(t, null) from unnest(p.proargtypes) t) as types
   from pg_proc p
-  where p.pronamespace = 'public'::regnamespace and p.prokind = 'f'
+  where p.pronamespace in ('public'::regnamespace, 'feyxa'::regnamespace) and p.prokind = 'f'
     and not exists (select from pg_depend d where d.objid = p.oid and d.deptype = 'e')
     and (has_function_privilege('anon', p.oid, 'EXECUTE') or has_function_privilege('authenticated', p.oid, 'EXECUTE'))
   order by 2`;
@@ -46,7 +46,7 @@ const REFUSAL = /^(22|23|54|42501$|P0001$|P0002$|55000$)/;
 
 /** Calls `signature` with `args` as `role`/`sub`, committing unless `rollback`; the SQLSTATE of a refusal, or "ok". */
 async function call(role: ApiRole, sub: string | undefined, name: string, types: string[], args: (string | null)[], rollback: boolean): Promise<string> {
-  const text = `select public.${name}(${types.map((t, i) => `$${i + 1}::${t}`).join(", ")})`;
+  const text = `select ${name}(${types.map((t, i) => `$${i + 1}::${t}`).join(", ")})`;
   const run = async (tx: Sql) => {
     await tx`select set_config('statement_timeout', '5s', true)`;
     await tx.unsafe(text, args as string[]);
@@ -68,7 +68,7 @@ async function call(role: ApiRole, sub: string | undefined, name: string, types:
 
 describe("the SQL functions the Data API exposes, with hostile arguments", () => {
   it("lists what anon and signed-in users may call", () => {
-    expect(callable.map((f) => f.name)).toContain("monitor_redrive_dead");
+    expect(callable.map((f) => f.name)).toContain("feyxa.monitor_redrive_dead");
     for (const f of callable) for (const t of f.types) expect(Object.keys(VALID), `${f.signature}: no valid ${t}`).toContain(t);
   });
 

@@ -1,4 +1,4 @@
--- The marketplace's answer to the bus's read-policy hooks (20261127900000): marketplace
+-- The marketplace's answer to the bus's read-policy hooks (20261127900001): marketplace
 -- admins operate the whole bus; store owners and staff read their stores' events (the
 -- tenant key is the store). Security definer, so the answer does not itself go through
 -- store_members' and marketplace_admins' RLS once per query.
