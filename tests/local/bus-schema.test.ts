@@ -1,7 +1,8 @@
 /**
  * The bus's move into its own schema (20261127900000_bus_schema.sql) on a database that
  * already holds events: the release before it is applied first, events are emitted and
- * half processed, then the move; every row is found in `feyxa` and the bus carries on.
+ * half processed, then the move; every row is found in `feyxa` and the bus carries on, and
+ * (with pg_cron, the PostgreSQL 15 tier) every cron job calls the bus by its new name.
  * And what the Data API may see of it: nothing (not in config.toml's exposed schemas, no
  * USAGE for anon).
  */
@@ -28,6 +29,10 @@ describe("the bus schema", () => {
     const [claimed] = await db.sql`select id from public.claim_events('w', 1)`;
     await db.sql`select * from public.complete_attempts('w', ${db.sql.json([{ event_id: claimed.id, attempt: 1, handlers: [] }])})`;
     const before = await db.sql`select id, status from public.events_log order by id`;
+    // Where pg_cron is installed (the PostgreSQL 15 tier), a job scheduled by hand the way
+    // docs/deploy.md said before the move, its function unqualified.
+    const [{ cron }] = await db.sql`select to_regclass('cron.job') is not null as cron`;
+    if (cron) await db.sql`select cron.schedule('feyxa-purge-completed-events', '*/10 * * * *', 'select purge_completed_events(10000)')`;
 
     expect(await migrate(db.sql)).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^${MOVE}_`))]));
     expect(await db.sql`select to_regclass('public.events_log') as t`).toEqual([{ t: null }]);
@@ -36,6 +41,13 @@ describe("the bus schema", () => {
     expect(open).toBe(2);
     const next = await db.sql`select id from feyxa.claim_events('w', 10)`;
     expect(next).toHaveLength(2);
+    if (cron) {
+      const jobs = await db.sql`select jobname, command from cron.job where jobname like 'feyxa-%' order by 1`;
+      expect(jobs.map((j) => [j.jobname, j.command.trim()])).toEqual([
+        ["feyxa-purge-completed-events", "select feyxa.purge_completed_events(10000)"],
+        ["feyxa-retry-failed-events", "select feyxa.call_edge_function('retry-failed-events', '{}'::jsonb)"],
+      ]);
+    }
   });
 
   it("is out of the Data API's reach: not an exposed schema, no USAGE for anon", async () => {
