@@ -57,4 +57,16 @@ describe("the bus schema", () => {
       select has_schema_privilege('anon', 'feyxa', 'usage') as anon, has_schema_privilege('authenticated', 'feyxa', 'create') as create_`;
     expect(usage).toEqual({ anon: false, create_: false });
   });
+
+  it("defines the read-policy hooks in the bus once, and lets only the application answer them after", async () => {
+    // The application's answer replaces the bus's bodies; a later bus migration that
+    // redefined a hook would silently undo the application's read policy.
+    const defining: string[] = [];
+    for (const f of (await readdir(MIGRATIONS_DIR)).sort()) {
+      if (/create\s+or\s+replace\s+function\s+feyxa\.reader_/i.test(await readFile(join(MIGRATIONS_DIR, f), "utf8"))) defining.push(f);
+    }
+    expect(defining).toEqual(["20261127900001_bus_read_policy.sql", "20261127900002_marketplace_bus_policy.sql"]);
+    const [hook] = await db.sql`select pg_get_functiondef('feyxa.reader_tenants()'::regprocedure) as body`;
+    expect(hook.body).toContain("public.store_members");
+  });
 });
