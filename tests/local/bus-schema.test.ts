@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { MIGRATIONS_DIR, migrate } from "../../src/local/migrate.ts";
+import { asApiRole } from "../support/as-role.ts";
 import { useDatabase } from "../support/database.ts";
 
 const db = await useDatabase();
@@ -68,5 +69,29 @@ describe("the bus schema", () => {
     expect(defining).toEqual(["20261127900001_bus_read_policy.sql", "20261127900002_marketplace_bus_policy.sql"]);
     const [hook] = await db.sql`select pg_get_functiondef('feyxa.reader_tenants()'::regprocedure) as body`;
     expect(hook.body).toContain("public.store_members");
+  });
+
+  it("shows events to no signed-in user while the application has not answered the hooks", async () => {
+    const admin = crypto.randomUUID();
+    await db.sql`insert into auth.users (id) values (${admin})`;
+    await db.sql`insert into marketplace_admins (user_id) values (${admin})`;
+    await db.sql`select feyxa.emit_event('x.kept', 'x', gen_random_uuid(), null, '{}'::jsonb)`;
+    const busOnly = await readFile(join(MIGRATIONS_DIR, "20261127900001_bus_read_policy.sql"), "utf8");
+    let seen: unknown;
+    const rollback = new Error("rollback");
+    await db.sql.begin(async (tx) => {
+      await tx.unsafe(busOnly); // the bus's own bodies again, as before the marketplace's answer
+      await tx`select set_config('request.jwt.claims', ${JSON.stringify({ sub: admin, role: "authenticated" })}, true),
+                      set_config('role', 'authenticated', true)`;
+      [seen] = await tx`select count(*)::int as n, feyxa.monitor_routed_handlers('order.created') as routed from feyxa.events_log`;
+      throw rollback;
+    }).catch((error) => {
+      if (error !== rollback) throw error;
+    });
+    expect(seen).toEqual({ n: 0, routed: [] });
+    const [{ n }] = (await asApiRole(db.sql, "authenticated", admin, (tx) => tx`select count(*)::int as n from feyxa.events_log`)) as { n: number }[];
+    expect(n).toBeGreaterThan(0); // the marketplace's answer, back after the rollback: an admin reads every event
+    const [{ routed }] = (await asApiRole(db.sql, "authenticated", admin, (tx) => tx`select feyxa.monitor_routed_handlers('order.created') as routed`)) as { routed: string[] }[];
+    expect(routed).toContain("fintech.create_escrow");
   });
 });
