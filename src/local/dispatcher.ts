@@ -37,8 +37,10 @@ async function main(): Promise<void> {
   const url = config.databaseUrl ?? `postgres://postgres:postgres@127.0.0.1:${config.pgPort}/postgres`;
   const bounds = databaseBounds(env, { handlerTimeoutMs: config.handlerTimeoutMs });
   const sql = openPool(url, bounds, { max: positiveInt(env.FEYXA_POOL_SIZE, 6, "FEYXA_POOL_SIZE") });
+  const leases = openPool(url, bounds, { max: 1 }); // renewals never wait behind handlers
   const bus = new Bus({
     sql,
+    leaseSql: leases,
     handlers: await loadHandlers(env.FEYXA_HANDLERS),
     workerName: "dispatcher",
     leaseMs: config.leaseMs,
@@ -56,7 +58,7 @@ async function main(): Promise<void> {
 
   stopOnSignals(async () => {
     await dispatcher.stop();
-    await sql.end({ timeout: 5 });
+    await Promise.all([sql.end({ timeout: 5 }), leases.end({ timeout: 5 })]);
   });
 }
 

@@ -36,10 +36,13 @@ async function main(): Promise<void> {
   const applied = await migrate(migrator).finally(() => migrator.end());
   log(`migrations   ${applied.length ? `applied ${applied.length}, up to ${applied.at(-1)}` : "up to date"}`);
   // The gateway and the dispatcher share the pool, so its statements may run as long as a handler.
-  const sql = openPool(database.url, databaseBounds(process.env, { handlerTimeoutMs: config.handlerTimeoutMs }), { max: 20 });
+  const bounds = databaseBounds(process.env, { handlerTimeoutMs: config.handlerTimeoutMs });
+  const sql = openPool(database.url, bounds, { max: 20 });
+  const leases = openPool(database.url, bounds, { max: 1 }); // renewals never wait behind handlers
 
   const bus = new Bus({
     sql,
+    leaseSql: leases,
     handlers: engineHandlersFromEnv(process.env, resolveHost),
     workerName: "local",
     leaseMs: config.leaseMs,
@@ -93,7 +96,7 @@ async function main(): Promise<void> {
     await Promise.all([scheduler.stop(), purge.stop(), poll.stop()]);
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await dispatcher.stop();
-    await sql.end({ timeout: 5 });
+    await Promise.all([sql.end({ timeout: 5 }), leases.end({ timeout: 5 })]);
     await database.stop();
   });
 }
