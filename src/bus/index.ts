@@ -5,6 +5,15 @@
 export { Bus, type BusOptions } from "./bus.ts";
 export { Dispatcher, type DispatcherOptions } from "./dispatcher.ts";
 export { defineHandler } from "./define-handler.ts";
+export {
+  discardEvent,
+  type OperatorResult,
+  redriveDead,
+  type RedriveOptions,
+  replayEvent,
+  type ReplayOptions,
+  retryEvent,
+} from "./operator.ts";
 export { HttpError, NonRetriableError, RetryAfterError } from "./errors.ts";
 export { createGateway } from "./functions/gateway.ts";
 export { createProcessEvent, type ProcessEventOptions } from "./functions/process-event.ts";

@@ -13,6 +13,7 @@
  *   renewing it as it goes; a lease that runs out means the worker vanished.
  * - **Dead letter**: an event whose retries are exhausted, or that a handler refused
  *   for good (`NonRetriableError`). Status `dead`: kept and visible, never retried by itself.
+ * - **Discarded**: an event an operator set aside for good (`discardEvent`): terminal, never run.
  */
 import type { Sql, TransactionSql } from "postgres";
 
@@ -20,7 +21,7 @@ export type { Sql };
 /** The pool, or a transaction of it: emitting and claiming can join the caller's transaction. */
 export type Queryable = Sql | TransactionSql;
 
-export type EventStatus = "pending" | "processing" | "completed" | "failed" | "dead";
+export type EventStatus = "pending" | "processing" | "completed" | "failed" | "dead" | "discarded";
 export type HandlerRunStatus = "success" | "failed" | "skipped";
 
 /** An event as a handler sees it. */

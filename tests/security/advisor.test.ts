@@ -14,6 +14,8 @@ const { sql } = await useDatabase();
 const POLICY_HELPER = "a policy helper: signed-in users' RLS policies call it, so authenticated must execute it; it answers only about the caller (auth.uid()) and returns no row of any table";
 const MONITOR_ACTION = "a monitor action, called as the operator so its audit row names auth.uid(); its first statement is monitor_assert_admin(), which refuses anyone but a marketplace admin (42501)";
 
+const OPERATOR_TRANSITION = "an operator transition (20261127500000), called by the monitor as the operator so its audit row names auth.uid(); its first statement is assert_event_operator(), which refuses an API user who is not a marketplace admin (42501)";
+
 /** "lint object" → why it is safe. */
 const ALLOWED: Record<string, string> = {
   "0011_function_search_path_mutable event_type_is_valid(text)":
@@ -26,6 +28,10 @@ const ALLOWED: Record<string, string> = {
   "0029_authenticated_security_definer_function_executable monitor_retry_event(uuid,uuid)": MONITOR_ACTION,
   "0029_authenticated_security_definer_function_executable monitor_redrive_dead(uuid,text,text,integer)": MONITOR_ACTION,
   "0029_authenticated_security_definer_function_executable monitor_replay_event(uuid,uuid,text,boolean)": MONITOR_ACTION,
+  "0029_authenticated_security_definer_function_executable retry_event(uuid,uuid)": OPERATOR_TRANSITION,
+  "0029_authenticated_security_definer_function_executable redrive_dead(uuid,text,text,integer)": OPERATOR_TRANSITION,
+  "0029_authenticated_security_definer_function_executable replay_event(uuid,uuid,text,boolean)": OPERATOR_TRANSITION,
+  "0029_authenticated_security_definer_function_executable discard_event(uuid,uuid,text)": OPERATOR_TRANSITION,
   "0029_authenticated_security_definer_function_executable monitor_routed_handlers(text)":
     "the monitor's routing column (handler names an event type goes to); it returns them only to marketplace admins and store staff, an empty array to any other signed-in user, and reads no event, order or money",
 };

@@ -57,6 +57,8 @@ const SURFACE: Record<string, Allowed> = {
   "monitor_retry_event(uuid,uuid)": { stranger: ["EXECUTE"], why: "refuses anyone but an admin (monitor_assert_admin)" },
   "monitor_redrive_dead(uuid,text,text,integer)": { stranger: ["EXECUTE"], why: "refuses anyone but an admin (monitor_assert_admin)" },
   "monitor_replay_event(uuid,uuid,text,boolean)": { stranger: ["EXECUTE"], why: "refuses anyone but an admin (monitor_assert_admin)" },
+  ...Object.fromEntries(["retry_event(uuid,uuid)", "redrive_dead(uuid,text,text,integer)", "replay_event(uuid,uuid,text,boolean)",
+    "discard_event(uuid,uuid,text)"].map((f) => [f, { stranger: ["EXECUTE"], why: "an operator transition: refuses an API user who is not an admin (assert_event_operator)" }])),
 };
 
 const TABLE_PRIVILEGES = ["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"];
@@ -117,6 +119,10 @@ describe("what the allowed functions give a stranger", () => {
     ["monitor_retry_event", (tx) => tx`select monitor_retry_event(gen_random_uuid(), ${order.event_id}::uuid)`, "denied:42501"],
     ["monitor_redrive_dead", (tx) => tx`select monitor_redrive_dead(gen_random_uuid(), 'order.created', null)`, "denied:42501"],
     ["monitor_replay_event", (tx) => tx`select monitor_replay_event(gen_random_uuid(), ${order.event_id}::uuid, 'x.y', true)`, "denied:42501"],
+    ["retry_event", (tx) => tx`select retry_event(gen_random_uuid(), ${order.event_id}::uuid)`, "denied:42501"],
+    ["redrive_dead", (tx) => tx`select redrive_dead(gen_random_uuid(), 'order.created')`, "denied:42501"],
+    ["replay_event", (tx) => tx`select replay_event(gen_random_uuid(), ${order.event_id}::uuid, 'x.y', true)`, "denied:42501"],
+    ["discard_event", (tx) => tx`select discard_event(gen_random_uuid(), ${order.event_id}::uuid, 'spam')`, "denied:42501"],
   ];
   it.each(cases)("%s", async (_name, call, expected) => {
     expect(await as("stranger", call)).toEqual(expected);

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { eventTypeSchema } from "../../schemas.ts";
 
-export const EVENT_STATUSES = ["pending", "processing", "completed", "failed", "dead"] as const;
+export const EVENT_STATUSES = ["pending", "processing", "completed", "failed", "dead", "discarded"] as const;
 
 /** `order.created`, or a prefix `order.*` (every type under order.). */
 const typeFilter = z
@@ -68,6 +68,13 @@ export const actionInput = z.discriminatedUnion("kind", [
     handler_name: z.string().regex(/^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/, "must look like engine.handler"),
     /** Also run the other handlers the event still owes (the attempt cannot run fewer). */
     include_owed: z.boolean().default(false),
+  }),
+  z.strictObject({
+    action_id: actionId,
+    kind: z.literal("discard"),
+    event_id: z.uuid(),
+    /** Why it must never run: kept in the event's error_message and the audit row. */
+    reason: z.string().trim().min(1).max(500),
   }),
 ]);
 export type ActionInput = z.infer<typeof actionInput>;
