@@ -64,6 +64,12 @@ export interface Handler<P = Record<string, unknown>> {
   run: HandlerFn<P>;
   /** Overrides the dispatcher's default handler timeout. */
   timeoutMs?: number;
+  /**
+   * The event patterns it reacts to (`order.created`, `order.*`, `*`): its routes, declared
+   * once, here; syncRoutes (src/bus/route-sync.ts) writes them into event_subscriptions.
+   * Absent: its routes are data (a remote handler's subscription, automations' triggers).
+   */
+  on?: readonly string[];
 }
 
 /** One handler's run in an attempt, as written to event_handlers_log. */

@@ -8,7 +8,8 @@ import postgres from "postgres";
 import { Bus } from "../bus/bus.ts";
 import { databaseBounds, openPool } from "../bus/database-options.ts";
 import { Dispatcher } from "../bus/dispatcher.ts";
-import { engineHandlersFromEnv } from "../marketplace/engines/index.ts";
+import { engineHandlersFromEnv, ROUTE_SOURCE } from "../marketplace/engines/index.ts";
+import { syncRoutes } from "../bus/route-sync.ts";
 import { createGateway } from "../bus/functions/gateway.ts";
 import { createDemoFunctions } from "../marketplace/functions/demo.ts";
 import { createFunctions } from "../marketplace/functions/index.ts";
@@ -40,10 +41,13 @@ async function main(): Promise<void> {
   const sql = openPool(database.url, bounds, { max: 20 });
   const leases = openPool(database.url, bounds, { max: 1 }); // renewals never wait behind handlers
 
+  const handlers = engineHandlersFromEnv(process.env, resolveHost);
+  const routes = await syncRoutes(sql, ROUTE_SOURCE, handlers);
+  log(`routes       from the handlers' code: ${routes.added} added, ${routes.revived} revived, ${routes.retired} retired`);
   const bus = new Bus({
     sql,
     leaseSql: leases,
-    handlers: engineHandlersFromEnv(process.env, resolveHost),
+    handlers,
     workerName: "local",
     leaseMs: config.leaseMs,
     handlerTimeoutMs: config.handlerTimeoutMs,
