@@ -3,6 +3,8 @@ import { z } from "zod";
 import { eventTypeSchema } from "../../schemas.ts";
 
 export const EVENT_STATUSES = ["pending", "processing", "completed", "failed", "dead", "discarded"] as const;
+/** The statuses whose events have left event_queue (the others are all in it). */
+export const OFF_THE_QUEUE: readonly string[] = ["completed", "discarded"];
 
 /** `order.created`, or a prefix `order.*` (every type under order.). */
 const typeFilter = z
