@@ -4,7 +4,8 @@
  */
 export { Bus, type BusOptions } from "./bus.ts";
 export { Dispatcher, type DispatcherOptions } from "./dispatcher.ts";
-export { defineHandler } from "./define-handler.ts";
+export { defineHandler, type HandlerOptions } from "./define-handler.ts";
+export { declaredRoutes, type Route, type RouteSyncResult, syncRoutes, syncRoutesOnce } from "./route-sync.ts";
 export {
   discardEvent,
   type OperatorResult,
