@@ -80,10 +80,3 @@ export const actionInput = z.discriminatedUnion("kind", [
   }),
 ]);
 export type ActionInput = z.infer<typeof actionInput>;
-
-/** A query string as an object; repeated keys are joined with commas (status=a&status=b). */
-export function queryObject(url: URL): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of url.searchParams) out[key] = key in out ? `${out[key]},${value}` : value;
-  return out;
-}
