@@ -6,7 +6,8 @@
  * - **Handler**: a named function (`engine.handler`, e.g. `fintech.create_escrow`) that
  *   reacts to an event. Handlers must be idempotent: the bus delivers at least once.
  * - **Subscription**: a row of `event_subscriptions` routing an event-type pattern
- *   (`order.created`, `order.*`, `*`) to a handler name.
+ *   (`order.created`, `order.*`, `*`) to a handler name: a route a handler declares (`on`,
+ *   written there by syncRoutes), or one an operator adds (a remote handler).
  * - **Attempt**: one pass of a worker over an event, running every handler that has not
  *   yet succeeded. Each handler run of an attempt leaves one row in `event_handlers_log`.
  * - **Lease**: while a worker runs an attempt it holds the event until `locked_until`,
