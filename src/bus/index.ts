@@ -17,6 +17,15 @@ export {
 } from "./operator.ts";
 export { HttpError, NonRetriableError, RetryAfterError } from "./errors.ts";
 export { createGateway } from "./functions/gateway.ts";
+export {
+  defineFunction,
+  type FunctionDefinition,
+  type FunctionDeps,
+  route,
+  type Route as FunctionRoute,
+  serveFunction,
+  serveFunctions,
+} from "./functions/pipeline.ts";
 export { createProcessEvent, type ProcessEventOptions } from "./functions/process-event.ts";
 export { createRetryFailedEvents, type RetryFailedEventsOptions } from "./functions/retry-failed-events.ts";
 export { createEventMonitor, type EventMonitorOptions } from "./functions/event-monitor.ts";
