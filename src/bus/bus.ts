@@ -33,6 +33,13 @@ export interface BusOptions {
   workerName?: string;
   /** How long a claim holds an event unless renewed; renewed every third of it. */
   leaseMs?: number;
+  /**
+   * Where lease renewals go (default: `sql`). Give them a connection of their own: on the
+   * shared pool a renewal waits behind this worker's own handler queries, and a pool kept
+   * busy for a whole lease lets a live worker's lease lapse, so another worker runs its
+   * events again.
+   */
+  leaseSql?: Sql;
   /** A handler's maximum run time unless it sets its own. */
   handlerTimeoutMs?: number;
   /** How long routing may be cached. */
@@ -50,6 +57,7 @@ export class Bus {
   readonly #handlers: Map<string, Handler>;
   readonly #inFlight = new Set<string>();
   readonly #onError: (error: unknown) => void;
+  readonly #leaseSql: Sql;
   readonly #attemptOptions: AttemptOptions;
   readonly #recorder: CompletionBatcher;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -57,6 +65,7 @@ export class Bus {
   constructor(options: BusOptions) {
     this.sql = options.sql;
     this.leaseMs = options.leaseMs ?? 30_000;
+    this.#leaseSql = options.leaseSql ?? options.sql;
     this.handlerTimeoutMs = options.handlerTimeoutMs ?? 10_000;
     this.router = new Router(options.sql, options.subscriptionTtlMs);
     this.workerId = `${options.workerName ?? "worker"}:${crypto.randomUUID()}`;
@@ -144,7 +153,7 @@ export class Bus {
     for (const e of events) this.#inFlight.add(e.id);
     this.#heartbeat ??= setInterval(() => {
       if (this.#inFlight.size === 0) return;
-      db.renewLeases(this.sql, this.workerId, [...this.#inFlight], this.leaseMs).catch(this.#onError);
+      db.renewLeases(this.#leaseSql, this.workerId, [...this.#inFlight], this.leaseMs).catch(this.#onError);
     }, this.leaseMs / 3);
   }
 

@@ -2,9 +2,9 @@
  * CORS for every function, in one place. The pages (storefront, monitor) are served from
  * another origin than the functions on a Supabase project, and supabase-js sends
  * `authorization`, `apikey`, `x-client-info` and a JSON `content-type`, so every call is
- * preflighted. Each function handler is wrapped once: by createFunctions (src/marketplace/functions,
- * what the local gateway and the tests serve) and by serveFunction (the Deno entrypoints),
- * so a function answers the same on Supabase as locally.
+ * preflighted. Every function is wrapped once, by the pipeline (src/bus/functions/pipeline.ts)
+ * that both the local gateway and the Deno entrypoints serve, so a function answers the
+ * same on Supabase as locally.
  *
  * Any origin may call: the pages authenticate with a bearer token or an API key, never
  * with cookies, so there are no credentials for another site to ride on.
@@ -43,9 +43,4 @@ export function withCorsHeaders(response: Response): Response {
     for (const [name, value] of Object.entries(CORS_HEADERS)) headers.set(name, value);
     return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
   }
-}
-
-/** Every handler of a name → handler map wrapped by withCors. */
-export function withCorsAll(functions: Record<string, FetchHandler>, onUnexpected?: (error: unknown) => void): Record<string, FetchHandler> {
-  return Object.fromEntries(Object.entries(functions).map(([name, fn]) => [name, withCors(fn, onUnexpected)]));
 }

@@ -1,7 +1,25 @@
+/**
+ * Names a handler and says what it reacts to, in one place:
+ * `defineHandler("fintech.create_escrow", async (event, ctx) => {...}, { on: ["order.created"] })`.
+ * The names and patterns are checked here, at definition, with the rules event_subscriptions
+ * applies, so a typo fails at start rather than at the first sync.
+ */
 import type { Handler, HandlerFn } from "./types.ts";
 
-/** Names a handler function: `defineHandler("fintech.create_escrow", async (event, ctx) => {...})`. */
-export function defineHandler<P = Record<string, unknown>>(name: string, run: HandlerFn<P>, options: { timeoutMs?: number } = {}): Handler {
-  if (!/^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/.test(name)) throw new Error(`handler name ${name} must look like engine.handler`);
+const HANDLER_NAME = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/;
+/** `order.created`, `order.*` or `*`: event_subscriptions' check on event_pattern. */
+const EVENT_PATTERN = /^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$/;
+
+export interface HandlerOptions {
+  timeoutMs?: number;
+  /** The event patterns it is routed from (Handler.on). */
+  on?: readonly string[];
+}
+
+export function defineHandler<P = Record<string, unknown>>(name: string, run: HandlerFn<P>, options: HandlerOptions = {}): Handler {
+  if (!HANDLER_NAME.test(name)) throw new Error(`handler name ${name} must look like engine.handler`);
+  const bad = options.on?.find((pattern) => !EVENT_PATTERN.test(pattern));
+  if (bad !== undefined) throw new Error(`${name}: event pattern ${bad} must look like order.created, order.* or *`);
+  if (options.on?.length === 0) throw new Error(`${name}: on lists no event pattern; leave it out for a handler routed by data`);
   return { name, run: run as HandlerFn, ...options };
 }

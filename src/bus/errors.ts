@@ -73,6 +73,7 @@ export const PG = {
   noDataFound: "P0002",
   wrongState: "55000",
   uniqueViolation: "23505",
+  insufficientPrivilege: "42501",
   tooManyConnections: "53300",
   cannotConnectNow: "57P03",
   adminShutdown: "57P01",
@@ -129,7 +130,7 @@ function refusedValue(code: string, e: PgLikeError): HttpError | undefined {
 /**
  * The HTTP face of any error: HttpError as it is; the validation errors raised by the
  * SQL functions as 400/413 naming the field, and any other refused value as 400 (409 for
- * a unique key taken); a database that refuses or is unreachable,
+ * a unique key taken); a privilege refused (42501) as 403; a database that refuses or is unreachable,
  * or a transaction rolled back by a deadlock or serialization failure, as 503 with a
  * retry hint; everything else as a plain 500 that leaks nothing.
  */
@@ -139,6 +140,10 @@ export function toHttpError(thrown: unknown): HttpError {
   const code = typeof e.code === "string" ? e.code : "";
   const refused = refusedValue(code, e);
   if (refused) return refused;
+  // Raised on purpose (not an admin) or by RLS and grants against the caller's own role.
+  if (code === PG.insufficientPrivilege) {
+    return new HttpError(403, "forbidden", e.message ?? "forbidden", e.detail || undefined);
+  }
   if (code === PG.noDataFound) {
     return new HttpError(404, "not_found", e.message ?? "not found", e.detail || undefined);
   }

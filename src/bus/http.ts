@@ -34,7 +34,7 @@ export function withErrors(handler: FetchHandler, onUnexpected?: (error: unknown
   };
 }
 
-export function requireMethod(request: Request, ...methods: string[]): void {
+export function requireMethod(request: { method: string }, ...methods: string[]): void {
   if (!methods.includes(request.method)) {
     throw new HttpError(405, "method_not_allowed", `use ${methods.join(" or ")}`, "method", { allow: methods.join(", ") });
   }

@@ -1,5 +1,7 @@
 /**
- * Routing: which handlers an event type goes to, read from event_subscriptions.
+ * Routing: which handlers an event type goes to, read from event_subscriptions: the routes
+ * handlers declare (synchronised from code, src/bus/route-sync.ts) with operators' toggles,
+ * remote handlers and automations' triggers, all in one table.
  * Cached, because every attempt asks; refreshed when the cache is older than its TTL,
  * and at once when a dispatcher hears NOTIFY feyxa_subscriptions (see invalidate()).
  */

@@ -6,13 +6,15 @@
  * - **Handler**: a named function (`engine.handler`, e.g. `fintech.create_escrow`) that
  *   reacts to an event. Handlers must be idempotent: the bus delivers at least once.
  * - **Subscription**: a row of `event_subscriptions` routing an event-type pattern
- *   (`order.created`, `order.*`, `*`) to a handler name.
+ *   (`order.created`, `order.*`, `*`) to a handler name: a route a handler declares (`on`,
+ *   written there by syncRoutes), or one an operator adds (a remote handler).
  * - **Attempt**: one pass of a worker over an event, running every handler that has not
  *   yet succeeded. Each handler run of an attempt leaves one row in `event_handlers_log`.
  * - **Lease**: while a worker runs an attempt it holds the event until `locked_until`,
  *   renewing it as it goes; a lease that runs out means the worker vanished.
  * - **Dead letter**: an event whose retries are exhausted, or that a handler refused
  *   for good (`NonRetriableError`). Status `dead`: kept and visible, never retried by itself.
+ * - **Discarded**: an event an operator set aside for good (`discardEvent`): terminal, never run.
  */
 import type { Sql, TransactionSql } from "postgres";
 
@@ -20,7 +22,7 @@ export type { Sql };
 /** The pool, or a transaction of it: emitting and claiming can join the caller's transaction. */
 export type Queryable = Sql | TransactionSql;
 
-export type EventStatus = "pending" | "processing" | "completed" | "failed" | "dead";
+export type EventStatus = "pending" | "processing" | "completed" | "failed" | "dead" | "discarded";
 export type HandlerRunStatus = "success" | "failed" | "skipped";
 
 /** An event as a handler sees it. */
@@ -63,6 +65,12 @@ export interface Handler<P = Record<string, unknown>> {
   run: HandlerFn<P>;
   /** Overrides the dispatcher's default handler timeout. */
   timeoutMs?: number;
+  /**
+   * The event patterns it reacts to (`order.created`, `order.*`, `*`): its routes, declared
+   * once, here; syncRoutes (src/bus/route-sync.ts) writes them into event_subscriptions.
+   * Absent: its routes are data (a remote handler's subscription, automations' triggers).
+   */
+  on?: readonly string[];
 }
 
 /** One handler's run in an attempt, as written to event_handlers_log. */

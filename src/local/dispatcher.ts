@@ -17,7 +17,8 @@ import { Bus } from "../bus/bus.ts";
 import { databaseBounds, openPool } from "../bus/database-options.ts";
 import { Dispatcher } from "../bus/dispatcher.ts";
 import type { Handler } from "../bus/types.ts";
-import { engineHandlersFromEnv } from "../marketplace/engines/index.ts";
+import { engineHandlersFromEnv, ROUTE_SOURCE } from "../marketplace/engines/index.ts";
+import { syncRoutes } from "../bus/route-sync.ts";
 import { positiveInt, readConfig } from "./config.ts";
 import { resolveHost } from "./dns.ts";
 import { log, logError, runMain, stopOnSignals } from "./log.ts";
@@ -37,9 +38,14 @@ async function main(): Promise<void> {
   const url = config.databaseUrl ?? `postgres://postgres:postgres@127.0.0.1:${config.pgPort}/postgres`;
   const bounds = databaseBounds(env, { handlerTimeoutMs: config.handlerTimeoutMs });
   const sql = openPool(url, bounds, { max: positiveInt(env.FEYXA_POOL_SIZE, 6, "FEYXA_POOL_SIZE") });
+  const leases = openPool(url, bounds, { max: 1 }); // renewals never wait behind handlers
+  const handlers = await loadHandlers(env.FEYXA_HANDLERS);
+  // The engines' routes, as npm start syncs them; a FEYXA_HANDLERS module's are the operator's rows.
+  if (!env.FEYXA_HANDLERS) await syncRoutes(sql, ROUTE_SOURCE, handlers);
   const bus = new Bus({
     sql,
-    handlers: await loadHandlers(env.FEYXA_HANDLERS),
+    leaseSql: leases,
+    handlers,
     workerName: "dispatcher",
     leaseMs: config.leaseMs,
     handlerTimeoutMs: config.handlerTimeoutMs,
@@ -56,7 +62,7 @@ async function main(): Promise<void> {
 
   stopOnSignals(async () => {
     await dispatcher.stop();
-    await sql.end({ timeout: 5 });
+    await Promise.all([sql.end({ timeout: 5 }), leases.end({ timeout: 5 })]);
   });
 }
 

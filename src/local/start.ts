@@ -8,7 +8,8 @@ import postgres from "postgres";
 import { Bus } from "../bus/bus.ts";
 import { databaseBounds, openPool } from "../bus/database-options.ts";
 import { Dispatcher } from "../bus/dispatcher.ts";
-import { engineHandlersFromEnv } from "../marketplace/engines/index.ts";
+import { engineHandlersFromEnv, ROUTE_SOURCE } from "../marketplace/engines/index.ts";
+import { syncRoutes } from "../bus/route-sync.ts";
 import { createGateway } from "../bus/functions/gateway.ts";
 import { createDemoFunctions } from "../marketplace/functions/demo.ts";
 import { createFunctions } from "../marketplace/functions/index.ts";
@@ -36,11 +37,17 @@ async function main(): Promise<void> {
   const applied = await migrate(migrator).finally(() => migrator.end());
   log(`migrations   ${applied.length ? `applied ${applied.length}, up to ${applied.at(-1)}` : "up to date"}`);
   // The gateway and the dispatcher share the pool, so its statements may run as long as a handler.
-  const sql = openPool(database.url, databaseBounds(process.env, { handlerTimeoutMs: config.handlerTimeoutMs }), { max: 20 });
+  const bounds = databaseBounds(process.env, { handlerTimeoutMs: config.handlerTimeoutMs });
+  const sql = openPool(database.url, bounds, { max: 20 });
+  const leases = openPool(database.url, bounds, { max: 1 }); // renewals never wait behind handlers
 
+  const handlers = engineHandlersFromEnv(process.env, resolveHost);
+  const routes = await syncRoutes(sql, ROUTE_SOURCE, handlers);
+  log(`routes       from the handlers' code: ${routes.added} added, ${routes.revived} revived, ${routes.retired} retired`);
   const bus = new Bus({
     sql,
-    handlers: engineHandlersFromEnv(process.env, resolveHost),
+    leaseSql: leases,
+    handlers,
     workerName: "local",
     leaseMs: config.leaseMs,
     handlerTimeoutMs: config.handlerTimeoutMs,
@@ -93,7 +100,7 @@ async function main(): Promise<void> {
     await Promise.all([scheduler.stop(), purge.stop(), poll.stop()]);
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await dispatcher.stop();
-    await sql.end({ timeout: 5 });
+    await Promise.all([sql.end({ timeout: 5 }), leases.end({ timeout: 5 })]);
     await database.stop();
   });
 }

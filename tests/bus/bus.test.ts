@@ -1,10 +1,12 @@
-import { describe, expect, it } from "vitest";
+import postgres from "postgres";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { defineHandler } from "../../src/bus/define-handler.ts";
 import { NonRetriableError, RetryAfterError } from "../../src/bus/errors.ts";
 import { useDatabase } from "../support/database.ts";
 import { countingHandler, emitTest, eventRow, handlerRows, makeDue, subscribe, testBus } from "../support/bus.ts";
 
-const { sql } = await useDatabase();
+const db = await useDatabase();
+const { sql } = db;
 await sql`update feyxa.event_bus_settings set retry_jitter = 0.1`;
 const MINUTE = 60_000;
 
@@ -188,6 +190,28 @@ describe("an attempt", () => {
     expect(await other.claimDue(10)).toEqual([]); // past the first lease, still held
     const [outcome] = await running;
     expect(outcome).toMatchObject({ eventId: id, status: "completed", leaseHeld: true });
+  });
+
+  it("renews on a connection of its own, so a pool its handlers keep busy past the lease cannot let it lapse", async () => {
+    // The pool has one connection, held by the handler for longer than a whole lease.
+    const busy = postgres(db.url, { max: 1, onnotice: () => {} });
+    const leases = postgres(db.url, { max: 1, onnotice: () => {} });
+    onTestFinished(() => Promise.all([busy.end({ timeout: 1 }), leases.end({ timeout: 1 })]).then(() => {}));
+    let runs = 0;
+    const hog = defineHandler("lease.hog", async (_event, ctx) => {
+      runs++;
+      await ctx.sql`select pg_sleep(2.4)`;
+    });
+    await subscribe(sql, "lease.hog_event", "lease.hog");
+    const bus = testBus(busy, [hog], { leaseMs: 1_000, leaseSql: leases });
+    const other = testBus(sql, [hog], { leaseMs: 1_000 });
+    const id = await emitTest(bus, "lease.hog_event");
+    const running = bus.drainOnce(10);
+    await new Promise((r) => setTimeout(r, 1_600));
+    expect(await other.claimDue(10)).toEqual([]); // past the first lease, still held
+    const [outcome] = await running;
+    expect(outcome).toMatchObject({ eventId: id, status: "completed", leaseHeld: true });
+    expect(runs).toBe(1);
   });
 
   it("routes by pattern and ignores inactive subscriptions", async () => {

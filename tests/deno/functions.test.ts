@@ -117,6 +117,23 @@ Deno.test({
 });
 
 Deno.test({
+  name: "process-event (Deno) writes the deployed code's routes on its first call",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    // As if an older deploy had dropped this route: the new code declares it again.
+    const route = () => sql`select is_active, retired_at from event_subscriptions where managed_by = 'marketplace' and handler_name = 'trust.auto_assign'`;
+    await sql`update event_subscriptions set is_active = false, retired_at = now() where managed_by = 'marketplace' and handler_name = 'trust.auto_assign'`;
+    await withFunction("process-event", async (url) => {
+      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", apikey: SECRET_KEY }, body: "{}" });
+      await res.body?.cancel();
+      const [row] = await route();
+      assert(row?.is_active === true && row.retired_at === null, `the route was not synced: ${JSON.stringify(row)}`);
+    });
+  },
+});
+
+Deno.test({
   name: "retry-failed-events (Deno) answers with a drain summary",
   sanitizeResources: false,
   sanitizeOps: false,

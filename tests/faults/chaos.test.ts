@@ -19,10 +19,11 @@ const ORDERS = 400;
 const PLACED_BEFORE_START = 60;
 const MIN_KILLS = 16;
 const REFUSING = "commerce.decrement_stock";
-// Twice fault tests' usual lease: three dispatchers, the buyers and PostgreSQL share two
-// cores here, and a live worker whose renewal can wait behind its own handlers' queries for
-// a whole 1.5 s lease loses the event to another (a double run, as docs/reliability.md
-// says), which is not what this tier looks for. A killed worker's events come back 3 s later.
+// Twice fault tests' usual lease. Renewals have a connection of their own (Bus's leaseSql),
+// so handlers no longer starve them; but three dispatchers, the buyers and PostgreSQL share
+// two cores here, and a live worker that misses a whole 1.5 s lease loses its event to
+// another (a double run, which docs/reliability.md allows and this tier is not about). A
+// killed worker's events come back 3 s later.
 const DISPATCHER = { FEYXA_LEASE_MS: "3000" };
 
 const db = await useDatabase();

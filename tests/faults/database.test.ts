@@ -131,6 +131,7 @@ describe("what counts as the database being unavailable", () => {
     expect(answer({ code: "22023", detail: "payload" }).field).toBe("payload");
     expect(answer({ code: "23503" }).status).toBe(400);
     expect(answer({ code: "23505" }).status).toBe(409);
+    expect(answer({ code: "42501" }).status).toBe(403); // not an admin; RLS or a grant refused the caller
   });
   it("a bug is still a 500 that leaks nothing", () => {
     expect(toHttpError(Object.assign(new Error("column x does not exist"), { code: "42703" })).status).toBe(500);

@@ -111,6 +111,10 @@ describe("what the allowed functions give a stranger", () => {
     ["monitor_retry_event", (tx) => tx`select feyxa.monitor_retry_event(gen_random_uuid(), ${order.event_id}::uuid)`, "denied:42501"],
     ["monitor_redrive_dead", (tx) => tx`select feyxa.monitor_redrive_dead(gen_random_uuid(), 'order.created', null)`, "denied:42501"],
     ["monitor_replay_event", (tx) => tx`select feyxa.monitor_replay_event(gen_random_uuid(), ${order.event_id}::uuid, 'x.y', true)`, "denied:42501"],
+    ["retry_event", (tx) => tx`select feyxa.retry_event(gen_random_uuid(), ${order.event_id}::uuid)`, "denied:42501"],
+    ["redrive_dead", (tx) => tx`select feyxa.redrive_dead(gen_random_uuid(), 'order.created')`, "denied:42501"],
+    ["replay_event", (tx) => tx`select feyxa.replay_event(gen_random_uuid(), ${order.event_id}::uuid, 'x.y', true)`, "denied:42501"],
+    ["discard_event", (tx) => tx`select feyxa.discard_event(gen_random_uuid(), ${order.event_id}::uuid, 'spam')`, "denied:42501"],
   ];
   it.each(cases)("%s", async (_name, call, expected) => {
     expect(await as("stranger", call)).toEqual(expected);

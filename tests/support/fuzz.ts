@@ -2,17 +2,20 @@
  * The fuzz tier's common ground (tests/security/fuzz*.test.ts): every route of every function
  * the bus serves, with a valid request for each and the caller that gets past its door; the
  * three callers an attacker can be; and a count of every row, to show nothing was stored.
- * The functions are listed from createFunctions (src/marketplace/functions/index.ts) and the demo's:
- * `missingRoutes` names any function without a route here, so a new one cannot go unfuzzed.
+ * The routes follow the one list of functions (src/marketplace/functions/index.ts) and the
+ * demo's: a route's size limit, what it reads and who gets past its door come from its
+ * definition; only a valid input is written here, and `missingRoutes` names any route of a
+ * definition without one, so a new function cannot go unfuzzed.
  */
 import { Webhook } from "standardwebhooks";
 import { signStripe } from "../../src/bus/webhooks/signatures.ts";
 import type { FetchHandler } from "../../src/bus/http.ts";
 import type { Sql } from "../../src/bus/types.ts";
 import { engineHandlers } from "../../src/marketplace/engines/index.ts";
-import { createDemoFunctions } from "../../src/marketplace/functions/demo.ts";
+import { createDemoFunctions, demoFunctions } from "../../src/marketplace/functions/demo.ts";
 import { createGateway } from "../../src/bus/functions/gateway.ts";
-import { createFunctions } from "../../src/marketplace/functions/index.ts";
+import { type FunctionDefinition, matchPath, type Route as DefinedRoute } from "../../src/bus/functions/pipeline.ts";
+import { createFunctions, functions as listed } from "../../src/marketplace/functions/index.ts";
 import { TEST_SECRET_KEY, testAuth, token } from "./auth.ts";
 import { testBus, uuid } from "./bus.ts";
 import { openShop } from "./marketplace.ts";
@@ -41,6 +44,29 @@ export interface Route {
   sign?: (body: string) => Promise<Record<string, string>>;
 }
 
+/** A route as written here: its valid input; the rest comes from its definition (`complete`). */
+type RouteInput = Omit<Route, "maxBytes" | "reads" | "reaches"> & { reaches?: Caller };
+
+const definitions: readonly FunctionDefinition[] = [...listed, ...demoFunctions];
+
+/** The route of the definition a fuzz route aims at. */
+function definedRoute(r: { fn: string; method: string; sub?: string }): { definition: FunctionDefinition; route: DefinedRoute } | undefined {
+  const definition = definitions.find((d) => d.name === r.fn);
+  const route = definition?.routes.find((d) => d.method === r.method && (d.path === undefined || matchPath(d.path, r.sub ?? "/")));
+  return definition && route ? { definition, route } : undefined;
+}
+
+/** Who gets past a door of each auth mode: the stranger is a signed-in user of no store. */
+const REACHES = { server: "server", user: "stranger", anyone: "anon", none: "anon" } as const;
+
+function complete(input: RouteInput): Route {
+  const found = definedRoute(input);
+  if (!found) throw new Error(`fuzz route ${input.method} ${input.fn}${input.sub ?? ""} matches no route of a defined function`);
+  const { body, maxBytes = 128 * 1024 } = found.route.spec;
+  const reads = body === "text" ? "any-type" : body ? "json" : input.method === "POST" ? "nothing" : undefined;
+  return { ...input, reaches: input.reaches ?? REACHES[found.definition.auth], reads, ...(body ? { maxBytes } : {}) };
+}
+
 const STRIPE_SECRET = `whsec_${"s".repeat(32)}`;
 const ACME_SECRET = `whsec_${Buffer.from("a".repeat(24)).toString("base64")}`;
 
@@ -64,34 +90,36 @@ export async function fuzzWorld(sql: Sql) {
     const at = new Date();
     return { "webhook-id": id, "webhook-timestamp": String(Math.floor(at.getTime() / 1000)), "webhook-signature": new Webhook(ACME_SECRET).sign(id, at, body) };
   };
-  const routes: Route[] = [
-    { fn: "process-event", method: "POST", reaches: "server", body: event, maxBytes: 128 * 1024, strict: true, free: ["payload"] },
-    { fn: "process-event", method: "POST", reaches: "server", body: () => ({ event_id: uuid(), drain: false, max_events: 1 }), maxBytes: 128 * 1024, strict: true },
-    { fn: "checkout", method: "POST", reaches: "anon", maxBytes: 32 * 1024, strict: true, body: () => ({ store_id: shop.storeId,
+  const routes: Route[] = ([
+    { fn: "process-event", method: "POST", reaches: "server", body: event, strict: true, free: ["payload"] },
+    { fn: "process-event", method: "POST", reaches: "server", body: () => ({ event_id: uuid(), drain: false, max_events: 1 }), strict: true },
+    { fn: "checkout", method: "POST", strict: true, body: () => ({ store_id: shop.storeId,
       customer_email: "f@example.com", payment_method: "card", items: [{ product_id: shop.products.Fig, quantity: 1 }], attribution: { utm_source: "x" } }) },
-    { fn: "confirm-delivery", method: "POST", reaches: "anon", maxBytes: 4096, strict: true, body: () => ({ order_id: uuid(), customer_email: "f@example.com" }) },
-    { fn: "retry-failed-events", method: "POST", reaches: "server", maxBytes: 4096, strict: true, body: () => ({ budget_ms: 1000, max_events: 5 }) },
-    { fn: "automations", method: "POST", reaches: "stranger", maxBytes: 32 * 1024, strict: true, free: ["reactions.1.payload"], body: () => ({ store_id: shop.storeId,
+    { fn: "confirm-delivery", method: "POST", strict: true, body: () => ({ order_id: uuid(), customer_email: "f@example.com" }) },
+    { fn: "retry-failed-events", method: "POST", strict: true, body: () => ({ budget_ms: 1000, max_events: 5 }) },
+    { fn: "automations", method: "POST", strict: true, free: ["reactions.1.payload"], body: () => ({ store_id: shop.storeId,
       name: "n", trigger_pattern: "order.created", trigger_filter: { total_minor: { gte: 1 }, "customer.email": "a" },
       reactions: [{ type: "notify", title: "t" }, { type: "emit", event_type: "fuzz.done", payload: { k: "v" } }] }) },
-    { fn: "automations", method: "GET", reaches: "stranger", query: () => ({ store_id: shop.storeId }) },
-    { fn: "automations-poll", method: "POST", reaches: "server", reads: "nothing" },
-    { fn: "event-monitor", sub: "/actions", method: "POST", reaches: "stranger", maxBytes: 16 * 1024, strict: true,
+    { fn: "automations", method: "GET", query: () => ({ store_id: shop.storeId }) },
+    { fn: "automations-poll", method: "POST" },
+    { fn: "event-monitor", sub: "/actions", method: "POST", strict: true,
       body: () => ({ action_id: uuid(), kind: "redrive", event_type: "order.created", error: "e" }) },
-    { fn: "event-monitor", sub: "/events", method: "GET", reaches: "stranger",
+    { fn: "event-monitor", sub: "/events", method: "GET",
       query: () => ({ type: "order.*", status: "failed,dead", store: shop.storeId, from: "2026-01-01T00:00:00Z", q: "x", limit: "5", cursor: "c" }) },
-    { fn: "event-monitor", sub: "/stats", method: "GET", reaches: "stranger", query: () => ({ window: "1h", type: "order.created", store: shop.storeId }) },
-    { fn: "event-monitor", sub: `/events/${uuid()}`, method: "GET", reaches: "stranger", query: () => ({}) },
-    { fn: "storefront", method: "GET", reaches: "anon", query: () => ({}) },
-    { fn: "order-status", method: "GET", reaches: "anon", query: () => ({ order_id: uuid() }) },
-    { fn: "webhooks", sub: "/stripe", method: "POST", reaches: "anon", reads: "any-type", maxBytes: 256 * 1024, free: ["data"],
+    { fn: "event-monitor", sub: "/stats", method: "GET", query: () => ({ window: "1h", type: "order.created", store: shop.storeId }) },
+    { fn: "event-monitor", sub: `/events/${uuid()}`, method: "GET", query: () => ({}) },
+    { fn: "event-monitor", sub: "/me", method: "GET", query: () => ({}) },
+    { fn: "event-monitor", sub: "/actions", method: "GET", query: () => ({}) },
+    { fn: "storefront", method: "GET", query: () => ({}) },
+    { fn: "order-status", method: "GET", query: () => ({ order_id: uuid() }) },
+    { fn: "webhooks", sub: "/stripe", method: "POST", free: ["data"],
       body: () => ({ id: `evt_${uuid()}`, type: "fuzz.thing", data: { object: { id: "pi_1", amount: 5 } } }),
       sign: async (body) => ({ "stripe-signature": await signStripe(STRIPE_SECRET, body) }) },
-    { fn: "webhooks", sub: "/acme", method: "POST", reaches: "anon", reads: "any-type", maxBytes: 256 * 1024, free: ["data"],
+    { fn: "webhooks", sub: "/acme", method: "POST", free: ["data"],
       body: () => ({ type: "fuzz.thing", data: { a: 1, b: ["x"] } }), sign: acmeSign },
-    { fn: "demo-pay", method: "POST", reaches: "anon", maxBytes: 1024, strict: true, body: () => ({ order_id: uuid() }) },
-    { fn: "demo-deliver", method: "POST", reaches: "anon", maxBytes: 1024, strict: true, body: () => ({ order_id: uuid() }) },
-  ];
+    { fn: "demo-pay", method: "POST", strict: true, body: () => ({ order_id: uuid() }) },
+    { fn: "demo-deliver", method: "POST", strict: true, body: () => ({ order_id: uuid() }) },
+  ] satisfies RouteInput[]).map(complete);
 
   /** One request to a route as a caller; `body` is sent as given (text or bytes) and signed when the route signs. */
   async function send(route: Route, caller: Caller, o: { method?: string; body?: string | Uint8Array<ArrayBuffer>; headers?: Record<string, string>; query?: string; path?: string } = {}) {
@@ -108,9 +136,15 @@ export async function fuzzWorld(sql: Sql) {
   return { shop, stranger, functions, gateway, routes, send, credentials };
 }
 
-/** Functions createFunctions (or the demo) serves with no route in the fuzz world. */
+/** The routes of the functions served (the list's and the demo's) that no route of the fuzz world aims at. */
 export function missingRoutes(functions: Record<string, unknown>, routes: Route[]): string[] {
-  return Object.keys(functions).filter((fn) => !routes.some((r) => r.fn === fn));
+  return Object.keys(functions).flatMap((fn) => {
+    const definition = definitions.find((d) => d.name === fn);
+    if (!definition) return [`${fn} (not defined)`];
+    return definition.routes
+      .filter((d) => !routes.some((r) => definedRoute(r)?.route === d))
+      .map((d) => `${d.method} ${fn}${d.path ?? ""}`);
+  });
 }
 
 /** The number of rows of every table in `public` (listed from pg_catalog), as one comparable string. */

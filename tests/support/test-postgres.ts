@@ -20,6 +20,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { migrate } from "../../src/local/migrate.ts";
+import { syncRoutes } from "../../src/bus/route-sync.ts";
+import { engineHandlers, ROUTE_SOURCE } from "../../src/marketplace/engines/index.ts";
 import { startEmbeddedPostgres } from "../../src/local/postgres.ts";
 import { asMigrator, createProjectDatabase, shapeLikeHosted, withDatabase } from "../../src/local/supabase-shape.ts";
 import { startSystemPostgres } from "./system-postgres.ts";
@@ -87,6 +89,7 @@ export async function startTestPostgres(settings: Record<string, string> = {}): 
   await shapeLikeHosted(adminUrl, template);
   const templateSql = postgres(asMigrator(withDatabase(adminUrl, template)), { max: 1, onnotice: () => {} });
   await migrate(templateSql);
+  await syncRoutes(templateSql, ROUTE_SOURCE, engineHandlers()); // the routes as npm start leaves them
   await templateSql.end();
   return {
     adminUrl,

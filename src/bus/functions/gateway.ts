@@ -1,7 +1,7 @@
 /**
  * The functions gateway: serves each function at /functions/v1/<name>, as Supabase does,
  * so local callers and tests use the same URLs as production. Web-standard only.
- * CORS is the functions' own (src/bus/cors.ts, applied by createFunctions), as on
+ * CORS is the functions' own (src/bus/cors.ts, applied by their pipeline), as on
  * Supabase, whose gateway adds none; only the gateway's own 404 is labelled here.
  */
 import { withCorsHeaders } from "../cors.ts";

@@ -14,17 +14,16 @@ import type { Caller } from "../auth.ts";
 import type { Bus } from "../bus.ts";
 import { eventSummary, type EventSummary } from "../bus-sql.ts";
 import { HttpError, toHttpError } from "../errors.ts";
-import { type FetchHandler, json, parseWith, readJson, requireMethod, withErrors } from "../http.ts";
+import { type FetchHandler, parseWith } from "../http.ts";
 import { existingEventSchema, newEventSchema } from "../schemas.ts";
 import { z } from "zod";
 import type { AttemptOutcome, ClaimedEvent, NewEvent, Queryable } from "../types.ts";
-import { type AuthSource, callerOf } from "./caller.ts";
+import type { AuthSource } from "./caller.ts";
 import { appendToStream } from "../history/stream.ts";
 import { drainLimits, drainWithin } from "./drain.ts";
+import { defineFunction, type Env, type FunctionDefinition, json, route, serveFunction } from "./pipeline.ts";
 
-export interface ProcessEventOptions {
-  /** How callers are verified; unset: the function answers 503. */
-  auth: AuthSource;
+export interface ProcessEventRules {
   /** Event types a caller other than the server may ask about by event_id. */
   clientEmittable?: ReadonlySet<string>;
   /**
@@ -37,56 +36,71 @@ export interface ProcessEventOptions {
   payloadSchemas?: Readonly<Record<string, z.ZodType>>;
   /** Wall-clock backstop of a drain wake-up (default FEYXA_DRAIN_BUDGET_MS, else 5 s). */
   drainBudgetMs?: number;
+}
+
+export interface ProcessEventOptions extends ProcessEventRules {
+  /** How callers are verified; unset: the function answers 503. */
+  auth: AuthSource;
   /** The environment, read per request: the FEYXA_DRAIN_* limits of a drain wake-up. */
-  env?: () => Record<string, string | undefined>;
+  env?: () => Env;
   onError?: (error: unknown) => void;
 }
 
-export function createProcessEvent(bus: Bus, options: ProcessEventOptions): FetchHandler {
+/** The function, given the app's rules (who may emit what, the payload schemas). */
+export function processEventFunction(options: ProcessEventRules = {}): FunctionDefinition {
   const authorizeEmit = options.authorizeEmit ?? serverOnly;
-  return withErrors(async (request) => {
-    requireMethod(request, "POST");
-    const caller = await callerOf(request, options.auth);
-    const body = await readJson(request, z.record(z.string(), z.unknown()), { maxBytes: 128 * 1024 });
-    if ("event_id" in body) {
-      const input = parseWith(existingEventSchema, body);
-      if (caller.kind !== "server") await authorizeAsk(bus, input, options.clientEmittable ?? new Set());
-      const startedAt = performance.now();
-      const limits = input.drain
-        ? drainLimits(input, options.env?.() ?? {}, { env: "FEYXA_DRAIN_BUDGET_MS", defaultMs: options.drainBudgetMs ?? 5_000 })
-        : undefined;
-      const claimed = await bus.claimOne(input.event_id);
-      const outcome = claimed ? (await bus.process([claimed]))[0] : undefined;
-      const result = outcome ? describeOutcome(outcome, claimed!.attempt) : await currentAnswer(bus, input.event_id, false);
-      // The event asked about counts against the invocation's bounds like any other.
-      const drained = limits ? await drainWithin(bus, limits, { startedAt, outcomes: outcome ? [outcome] : [] }) : undefined;
-      return json({ ...result, ...(drained ? { drained } : {}) });
-    }
-    const input = clientKeysApart(caller, parseWith(newEventSchema, body));
-    // Emit and claim in one transaction: a dispatcher woken by the NOTIFY at commit
-    // finds the event already leased to us and leaves it alone.
-    const { report, claimed } = await bus.sql.begin(async (tx) => {
-      const derived = await authorizeEmit(tx, caller, input);
-      const event = derived ?? input;
-      const payloadSchema = options.payloadSchemas?.[event.event_type];
-      if (payloadSchema) parseWith(payloadSchema, event.payload, "payload");
-      const report = derived || input.expected_version === undefined
-        ? await bus.emit(event, tx)
-        : await appendToStream(tx, input, input.expected_version);
-      const claimed = report.inserted ? await bus.claimOne(report.eventId, tx) : undefined;
-      return { report, claimed };
-    });
-    if (!report.inserted) return json(await currentAnswer(bus, report.eventId, true));
-    try {
-      return json(await processedAnswer(bus, claimed!), 201);
-    } catch (error) {
-      // The event is stored: whatever went wrong while processing it now (the database went
-      // away), its lease runs out and it is processed again. Say "accepted", never "failed".
-      if (toHttpError(error).status !== 503) throw error;
-      return json({ event_id: report.eventId, duplicate: false, processed: false, status: "processing",
-        message: "accepted; processing was interrupted and will resume" }, 202);
-    }
-  }, options.onError);
+  return defineFunction({
+    name: "process-event",
+    auth: "anyone",
+    routes: [route("POST", {
+      body: z.record(z.string(), z.unknown()), maxBytes: 128 * 1024,
+      handle: async ({ bus, caller, body, env }) => {
+        if ("event_id" in body) {
+          const input = parseWith(existingEventSchema, body);
+          if (caller.kind !== "server") await authorizeAsk(bus, input, options.clientEmittable ?? new Set());
+          const startedAt = performance.now();
+          const limits = input.drain
+            ? drainLimits(input, env(), { env: "FEYXA_DRAIN_BUDGET_MS", defaultMs: options.drainBudgetMs ?? 5_000 })
+            : undefined;
+          const claimed = await bus.claimOne(input.event_id);
+          const outcome = claimed ? (await bus.process([claimed]))[0] : undefined;
+          const result = outcome ? describeOutcome(outcome, claimed!.attempt) : await currentAnswer(bus, input.event_id, false);
+          // The event asked about counts against the invocation's bounds like any other.
+          const drained = limits ? await drainWithin(bus, limits, { startedAt, outcomes: outcome ? [outcome] : [] }) : undefined;
+          return json({ ...result, ...(drained ? { drained } : {}) });
+        }
+        const input = clientKeysApart(caller, parseWith(newEventSchema, body));
+        // Emit and claim in one transaction: a dispatcher woken by the NOTIFY at commit
+        // finds the event already leased to us and leaves it alone.
+        const { report, claimed } = await bus.sql.begin(async (tx) => {
+          const derived = await authorizeEmit(tx, caller, input);
+          const event = derived ?? input;
+          const payloadSchema = options.payloadSchemas?.[event.event_type];
+          if (payloadSchema) parseWith(payloadSchema, event.payload, "payload");
+          const report = derived || input.expected_version === undefined
+            ? await bus.emit(event, tx)
+            : await appendToStream(tx, input, input.expected_version);
+          const claimed = report.inserted ? await bus.claimOne(report.eventId, tx) : undefined;
+          return { report, claimed };
+        });
+        if (!report.inserted) return json(await currentAnswer(bus, report.eventId, true));
+        try {
+          return json(await processedAnswer(bus, claimed!), 201);
+        } catch (error) {
+          // The event is stored: whatever went wrong while processing it now (the database went
+          // away), its lease runs out and it is processed again. Say "accepted", never "failed".
+          if (toHttpError(error).status !== 503) throw error;
+          return json({ event_id: report.eventId, duplicate: false, processed: false, status: "processing",
+            message: "accepted; processing was interrupted and will resume" }, 202);
+        }
+      },
+    })],
+  });
+}
+
+/** The function on its own, as a handler (library use, the tests). */
+export function createProcessEvent(bus: Bus, options: ProcessEventOptions): FetchHandler {
+  return serveFunction(processEventFunction(options), { ...options, bus, env: options.env ?? (() => ({})) });
 }
 
 /**

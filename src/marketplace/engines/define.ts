@@ -1,6 +1,7 @@
 /**
- * How engine handlers are written: `onEvent(name, run)` gives the handler its payload
- * already checked against the catalog. A payload that does not match is a
+ * How engine handlers are written: `onEvent(name, types, run)` declares the event types it
+ * reacts to (its routes, synchronised into event_subscriptions: src/bus/route-sync.ts) and
+ * gives it its payload already checked against the catalog. A payload that does not match is a
  * NonRetriableError: no retry will make a malformed event well-formed.
  */
 import { defineHandler } from "../../bus/define-handler.ts";
@@ -24,7 +25,7 @@ export function onEvent<T extends EventType>(
       throw new NonRetriableError(`payload.${issue.path.join(".")}: ${issue.message}`);
     }
     await run({ ...event, payload: parsed.data as PayloadOf<T> }, ctx);
-  }, options);
+  }, { ...options, on: types });
 }
 
 /** The order an event is about: the aggregate itself for order.*, payload.order_id for payment.* and delivery.*. */

@@ -1,7 +1,8 @@
 /**
  * Every handler of the five engines (commerce, fintech, logistics, trust, intelligence),
- * one folder per engine, one file per handler. event_subscriptions routes events to them
- * by name (seed 000's V1 mapping plus the intelligence handlers).
+ * one folder per engine, one file per handler, each declaring the events it reacts to.
+ * A new handler is one file plus its line in engineHandlers(): syncRoutes
+ * (src/bus/route-sync.ts) writes its routes into event_subscriptions at start.
  */
 import { runAutomations } from "../automations/run.ts";
 import type { Handler } from "../../bus/types.ts";
@@ -23,6 +24,9 @@ import { markDelivered } from "./logistics/mark-delivered.ts";
 import { auditLog } from "./trust/audit-log.ts";
 import { autoAssign } from "./trust/auto-assign.ts";
 import { createTicketNotification } from "./trust/create-notification.ts";
+
+/** The source the marketplace's routes are synchronised under (event_subscriptions.managed_by). */
+export const ROUTE_SOURCE = "marketplace";
 
 export interface EngineDependencies {
   /** Where emails go; unset: the email outbox table only. */

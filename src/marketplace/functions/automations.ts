@@ -4,39 +4,40 @@
  * runs as the signed-in caller, so RLS decides: owners write, staff and admins read.
  */
 import { z } from "zod";
-import { verifyRequest } from "../../bus/auth.ts";
-import type { Bus } from "../../bus/bus.ts";
-import { HttpError } from "../../bus/errors.ts";
-import { type FetchHandler, json, parseWith, readJson, requireMethod, withErrors } from "../../bus/http.ts";
-import { automationInput } from "../automations/schema.ts";
-import type { AuthSource } from "../../bus/functions/caller.ts";
+import { userOf } from "../../bus/functions/caller.ts";
 import { asCaller } from "../../bus/functions/monitor/as-caller.ts";
+import { defineFunction, json, route } from "../../bus/functions/pipeline.ts";
+import { automationInput } from "../automations/schema.ts";
 
-const listQuery = z.object({ store_id: z.uuid() });
-
-export function createAutomations(bus: Bus, options: { auth: AuthSource; onError?: (error: unknown) => void }): FetchHandler {
-  return withErrors(async (request) => {
-    requireMethod(request, "GET", "POST");
-    const config = options.auth();
-    if (!config) throw new HttpError(503, "unavailable", "authentication is not configured for this function");
-    const claims = await verifyRequest(request, config);
-    if (request.method === "GET") {
-      const { store_id } = parseWith(listQuery, Object.fromEntries(new URL(request.url).searchParams));
-      const automations = await asCaller(bus.sql, claims, (tx) => tx`
-        select a.id, a.name, a.trigger_kind, a.trigger_pattern, a.poll, a.last_polled_at, a.trigger_filter, a.reactions, a.is_active, a.created_at,
-               (select coalesce(jsonb_agg(r order by r.created_at desc), '[]') from (
-                  select event_id, status, reactions_done, error_message, created_at from automation_runs
-                  where automation_id = a.id order by created_at desc limit 5) r) as recent_runs
-        from automations a where a.store_id = ${store_id}::uuid order by a.created_at`);
-      return json({ automations });
-    }
-    const input = await readJson(request, automationInput, { maxBytes: 32 * 1024 });
-    const [saved] = await asCaller(bus.sql, claims, (tx) => tx`
-      insert into automations (store_id, name, trigger_kind, trigger_pattern, poll, trigger_filter, reactions, is_active, created_by)
-      values (${input.store_id}::uuid, ${input.name}, ${input.trigger_kind}, ${input.trigger_pattern},
-              ${input.poll ? tx.json(input.poll as never) : null}, ${tx.json(input.trigger_filter as never)},
-              ${tx.json(input.reactions as never)}, ${input.is_active}, ${claims.sub}::uuid)
-      returning id, name, trigger_kind, trigger_pattern, is_active`, { readOnly: false });
-    return json(saved, 201);
-  }, options.onError);
-}
+export const automations = defineFunction({
+  name: "automations",
+  auth: "user",
+  note: "the function verifies user tokens itself (HS256 or the project's JWKS)",
+  routes: [
+    route("GET", {
+      query: z.object({ store_id: z.uuid() }),
+      handle: async ({ bus, caller, query: { store_id } }) => {
+        const automations = await asCaller(bus.sql, userOf(caller), (tx) => tx`
+          select a.id, a.name, a.trigger_kind, a.trigger_pattern, a.poll, a.last_polled_at, a.trigger_filter, a.reactions, a.is_active, a.created_at,
+                 (select coalesce(jsonb_agg(r order by r.created_at desc), '[]') from (
+                    select event_id, status, reactions_done, error_message, created_at from automation_runs
+                    where automation_id = a.id order by created_at desc limit 5) r) as recent_runs
+          from automations a where a.store_id = ${store_id}::uuid order by a.created_at`);
+        return json({ automations });
+      },
+    }),
+    route("POST", {
+      body: automationInput, maxBytes: 32 * 1024,
+      handle: async ({ bus, caller, body: input }) => {
+        const claims = userOf(caller);
+        const [saved] = await asCaller(bus.sql, claims, (tx) => tx`
+          insert into automations (store_id, name, trigger_kind, trigger_pattern, poll, trigger_filter, reactions, is_active, created_by)
+          values (${input.store_id}::uuid, ${input.name}, ${input.trigger_kind}, ${input.trigger_pattern},
+                  ${input.poll ? tx.json(input.poll as never) : null}, ${tx.json(input.trigger_filter as never)},
+                  ${tx.json(input.reactions as never)}, ${input.is_active}, ${claims.sub}::uuid)
+          returning id, name, trigger_kind, trigger_pattern, is_active`, { readOnly: false });
+        return json(saved, 201);
+      },
+    }),
+  ],
+});

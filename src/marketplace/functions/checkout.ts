@@ -5,9 +5,7 @@
  * result (or watches the order), and the dispatcher may already be on it.
  */
 import { z } from "zod";
-import type { Bus } from "../../bus/bus.ts";
-import { type FetchHandler, json, readJson, requireMethod, withErrors } from "../../bus/http.ts";
-import { type AuthSource, callerOf } from "../../bus/functions/caller.ts";
+import { defineFunction, json, route } from "../../bus/functions/pipeline.ts";
 
 const checkoutInput = z.strictObject({
   store_id: z.uuid(),
@@ -18,15 +16,18 @@ const checkoutInput = z.strictObject({
 });
 
 /** Guests (anon) and signed-in buyers check out; a signed-in buyer's order is theirs (customer_id). */
-export function createCheckout(bus: Bus, options: { auth: AuthSource; onError?: (error: unknown) => void }): FetchHandler {
-  return withErrors(async (request) => {
-    requireMethod(request, "POST");
-    const caller = await callerOf(request, options.auth);
-    const customerId = caller.kind === "user" ? caller.claims.sub : null;
-    const input = await readJson(request, checkoutInput, { maxBytes: 32 * 1024 });
-    const [order] = await bus.sql<{ order_id: string; order_number: string; event_id: string; total_minor: string; currency: string }[]>`
-      select * from checkout(${input.store_id}::uuid, ${input.customer_email}, ${bus.sql.json(input.items)},
-                             ${input.payment_method}, ${bus.sql.json(input.attribution ?? {})}, ${customerId}::uuid)`;
-    return json({ ...order, total_minor: Number(order.total_minor) }, 201);
-  }, options.onError);
-}
+export const checkout = defineFunction({
+  name: "checkout",
+  auth: "anyone",
+  note: "guests check out; the function validates everything it is sent",
+  routes: [route("POST", {
+    body: checkoutInput, maxBytes: 32 * 1024,
+    handle: async ({ bus, caller, body: input }) => {
+      const customerId = caller.kind === "user" ? caller.claims.sub : null;
+      const [order] = await bus.sql<{ order_id: string; order_number: string; event_id: string; total_minor: string; currency: string }[]>`
+        select * from checkout(${input.store_id}::uuid, ${input.customer_email}, ${bus.sql.json(input.items)},
+                               ${input.payment_method}, ${bus.sql.json(input.attribution ?? {})}, ${customerId}::uuid)`;
+      return json({ ...order, total_minor: Number(order.total_minor) }, 201);
+    },
+  })],
+});

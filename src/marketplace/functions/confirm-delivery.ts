@@ -6,24 +6,24 @@
  * confirmed with its id and the order's email address; the server may confirm any.
  */
 import { z } from "zod";
-import type { Bus } from "../../bus/bus.ts";
 import { HttpError } from "../../bus/errors.ts";
-import { type FetchHandler, json, readJson, requireMethod, withErrors } from "../../bus/http.ts";
-import { type AuthSource, callerOf } from "../../bus/functions/caller.ts";
+import { defineFunction, json, route } from "../../bus/functions/pipeline.ts";
 
 const confirmInput = z.strictObject({ order_id: z.uuid(), customer_email: z.email().max(254).optional() });
 
-export function createConfirmDelivery(bus: Bus, options: { auth: AuthSource; onError?: (error: unknown) => void }): FetchHandler {
-  return withErrors(async (request) => {
-    requireMethod(request, "POST");
-    const caller = await callerOf(request, options.auth);
-    const input = await readJson(request, confirmInput, { maxBytes: 4096 });
-    const buyer = caller.kind === "user" ? caller.claims.sub : null;
-    if (!buyer && !input.customer_email) {
-      throw new HttpError(400, "invalid_request", "customer_email: required for a guest order (or sign in)", "customer_email");
-    }
-    const [row] = await bus.sql<{ status: string }[]>`
-      select confirm_delivery_as(${input.order_id}::uuid, ${buyer}::uuid, ${input.customer_email ?? null}, ${caller.kind === "server"}) as status`;
-    return json({ order_id: input.order_id, delivery_status: row.status });
-  }, options.onError);
-}
+export const confirmDelivery = defineFunction({
+  name: "confirm-delivery",
+  auth: "anyone",
+  routes: [route("POST", {
+    body: confirmInput, maxBytes: 4096,
+    handle: async ({ bus, caller, body: input }) => {
+      const buyer = caller.kind === "user" ? caller.claims.sub : null;
+      if (!buyer && !input.customer_email) {
+        throw new HttpError(400, "invalid_request", "customer_email: required for a guest order (or sign in)", "customer_email");
+      }
+      const [row] = await bus.sql<{ status: string }[]>`
+        select confirm_delivery_as(${input.order_id}::uuid, ${buyer}::uuid, ${input.customer_email ?? null}, ${caller.kind === "server"}) as status`;
+      return json({ order_id: input.order_id, delivery_status: row.status });
+    },
+  })],
+});

@@ -1,24 +1,44 @@
 /**
- * Every function the bus serves, by the name Supabase deploys it under; each answers CORS
- * preflights and labels its answers (src/bus/cors.ts), as the Deno entrypoints do.
+ * THE list of the HTTP functions the app deploys: the bus's own (retry-failed-events,
+ * event-monitor, webhooks; process-event with the app's rules) and the shop's. Each entry
+ * is imported from the module that exports it, which its Deno entrypoint imports alone. Every runtime
+ * serves this list through the one pipeline (src/bus/functions/pipeline.ts): the local
+ * gateway via createFunctions, Supabase via the Deno entrypoints and config.toml blocks
+ * that `npm run gen:functions` (scripts/gen-functions.ts) writes from it.
+ *
+ * Adding a function: its own file (defineFunction), one entry here, `npm run gen:functions`
+ * (docs/http-functions.md).
  */
-import type { Bus } from "../../bus/bus.ts";
 import type { AuthConfig } from "../../bus/auth.ts";
-import { withCorsAll } from "../../bus/cors.ts";
+import type { Bus } from "../../bus/bus.ts";
+import { eventMonitor } from "../../bus/functions/event-monitor.ts";
+import { type FunctionDefinition, serveFunctions } from "../../bus/functions/pipeline.ts";
+import { retryFailedEvents } from "../../bus/functions/retry-failed-events.ts";
+import { webhooks } from "../../bus/functions/webhooks.ts";
 import type { FetchHandler } from "../../bus/http.ts";
 import type { Resolver } from "../../bus/outbound.ts";
-import { createEventMonitor } from "../../bus/functions/event-monitor.ts";
-import { authorizeClientEmit, clientEmittable } from "../engines/authorize.ts";
-import { eventCatalog } from "../engines/catalog.ts";
-import { createAutomations } from "./automations.ts";
-import { createAutomationsPoll } from "./automations-poll.ts";
-import { createCheckout } from "./checkout.ts";
-import { createConfirmDelivery } from "./confirm-delivery.ts";
-import { createProcessEvent } from "../../bus/functions/process-event.ts";
-import { createRetryFailedEvents } from "../../bus/functions/retry-failed-events.ts";
-import { createOrderStatus, createStorefront } from "./storefront.ts";
-import { createWebhooks } from "../../bus/functions/webhooks.ts";
+import { automations } from "./automations.ts";
+import { automationsPoll } from "./automations-poll.ts";
+import { checkout } from "./checkout.ts";
+import { confirmDelivery } from "./confirm-delivery.ts";
+import { orderStatus } from "./order-status.ts";
+import { processEvent } from "./process-event.ts";
+import { storefront } from "./storefront.ts";
 
+export const functions: readonly FunctionDefinition[] = [
+  processEvent,
+  retryFailedEvents,
+  checkout,
+  confirmDelivery,
+  eventMonitor,
+  webhooks,
+  automations,
+  storefront,
+  orderStatus,
+  automationsPoll,
+];
+
+/** Every function of the list as a handler, by name (the local gateway, the tests). */
 export function createFunctions(
   bus: Bus,
   onError?: (error: unknown) => void,
@@ -29,18 +49,5 @@ export function createFunctions(
   /** The runtime's DNS lookup, for the outbound guard (automations-poll); without it host names are refused. */
   resolve?: Resolver,
 ): Record<string, FetchHandler> {
-  return withCorsAll({
-    "process-event": createProcessEvent(bus, {
-      auth, env, onError, payloadSchemas: eventCatalog, clientEmittable, authorizeEmit: authorizeClientEmit,
-    }),
-    checkout: createCheckout(bus, { auth, onError }),
-    "confirm-delivery": createConfirmDelivery(bus, { auth, onError }),
-    storefront: createStorefront(bus, { auth, onError }),
-    "order-status": createOrderStatus(bus, { auth, onError }),
-    "retry-failed-events": createRetryFailedEvents(bus, { auth, env, onError }),
-    automations: createAutomations(bus, { auth, onError }),
-    "automations-poll": createAutomationsPoll(bus, { auth, env, resolve, onError }),
-    "event-monitor": createEventMonitor(bus, { auth, onError }),
-    webhooks: createWebhooks(bus, { env, onError }),
-  }, onError);
+  return serveFunctions(functions, { bus, onError, auth, env, resolve });
 }

@@ -1,60 +1,22 @@
 /**
- * The storefront's reads: the stores with their products (GET storefront), and one order
- * with what each engine did for it (GET order-status?order_id=...), which the checkout
- * page polls to show the bus at work, live.
+ * storefront (GET): the stores with their products, for the storefront page. Anyone may
+ * read it, but credentials that are presented must verify.
  */
-import { z } from "zod";
-import type { Bus } from "../../bus/bus.ts";
-import { HttpError } from "../../bus/errors.ts";
-import { type FetchHandler, json, parseWith, requireMethod, withErrors } from "../../bus/http.ts";
-import { type AuthSource, callerOf } from "../../bus/functions/caller.ts";
+import { defineFunction, json, route } from "../../bus/functions/pipeline.ts";
 
-export function createStorefront(bus: Bus, options: { auth: AuthSource; onError?: (error: unknown) => void }): FetchHandler {
-  return withErrors(async (request) => {
-    requireMethod(request, "GET");
-    await callerOf(request, options.auth); // anyone, but presented credentials must verify
-    const stores = await bus.sql`
-      select s.id, s.name, s.slug, s.currency,
-             coalesce(jsonb_agg(jsonb_build_object('id', p.id, 'name', p.name, 'price_minor', p.price_minor, 'stock', p.stock,
-                                                   'allow_backorder', p.allow_backorder) order by p.name)
-                      filter (where p.id is not null), '[]') as products
-      from stores s left join products p on p.store_id = s.id
-      group by s.id order by s.name`;
-    return json({ stores });
-  }, options.onError);
-}
-
-const orderQuery = z.object({ order_id: z.uuid() });
-
-/** Anyone holding the order's id (an unguessable UUID, given at checkout) may watch it. */
-export function createOrderStatus(bus: Bus, options: { auth: AuthSource; onError?: (error: unknown) => void }): FetchHandler {
-  return withErrors(async (request) => {
-    requireMethod(request, "GET");
-    await callerOf(request, options.auth);
-    const { order_id } = parseWith(orderQuery, Object.fromEntries(new URL(request.url).searchParams));
-    const [order] = await bus.sql`
-      select o.id, o.order_number, o.status, o.total_minor::int, o.currency, o.cancel_reason, o.created_at,
-             s.name as store_name, p.status as payment_status, d.status as delivery_status, e.status as escrow_status,
-             (select count(*)::int from email_outbox m -- by key (event_id:handler_name), not a LIKE scan
-                where m.dedupe_key in (select ev.id || ':' || h.handler_name from feyxa.event_handlers_log h where h.event_id = ev.id)) as emails,
-             (select coalesce(jsonb_agg(jsonb_build_object('name', pr.name, 'quantity', oi.quantity)), '[]')
-                from order_items oi join products pr on pr.id = oi.product_id where oi.order_id = o.id) as items
-      from orders o join stores s on s.id = o.store_id
-      left join payments p on p.order_id = o.id left join deliveries d on d.order_id = o.id
-      left join escrows e on e.order_id = o.id
-      left join feyxa.events_log ev on ev.aggregate_id = o.id and ev.event_type = 'order.created'
-      where o.id = ${order_id}::uuid`;
-    if (!order) throw new HttpError(404, "not_found", `no order with id ${order_id}`, "order_id");
-    const events = await bus.sql`
-      select e.id, e.event_type, e.status, e.attempt, e.error_message, e.created_at,
-             coalesce((select jsonb_agg(jsonb_build_object('handler_name', h.handler_name, 'status', h.status, 'attempt', h.attempt,
-                                                         'duration_ms', h.duration_ms, 'error_message', h.error_message)
-                                        order by h.attempt, h.handler_name)
-                       from feyxa.event_handlers_log h where h.event_id = e.id), '[]') as handlers
-      from feyxa.events_log e
-      where e.aggregate_id = ${order_id}::uuid
-         or (e.payload ->> 'order_id' = ${order_id} and e.aggregate_type in ('payment', 'delivery'))
-      order by e.created_at`;
-    return json({ order, events });
-  }, options.onError);
-}
+export const storefront = defineFunction({
+  name: "storefront",
+  auth: "anyone",
+  routes: [route("GET", {
+    handle: async ({ bus }) => {
+      const stores = await bus.sql`
+        select s.id, s.name, s.slug, s.currency,
+               coalesce(jsonb_agg(jsonb_build_object('id', p.id, 'name', p.name, 'price_minor', p.price_minor, 'stock', p.stock,
+                                                     'allow_backorder', p.allow_backorder) order by p.name)
+                        filter (where p.id is not null), '[]') as products
+        from stores s left join products p on p.store_id = s.id
+        group by s.id order by s.name`;
+      return json({ stores });
+    },
+  })],
+});

@@ -1,7 +1,8 @@
 /**
  * The Deno adapter shared by every Edge Function: builds the bus on the first request
  * (configuration is read per request, as edge runtimes hand it in, not at import) and
- * serves the function's web-standard handler with Deno.serve.
+ * serves the function's definition through the one pipeline (src/bus/functions/pipeline.ts)
+ * with Deno.serve.
  *
  * Supabase's transaction pooler (SUPABASE_DB_URL) does not keep prepared statements,
  * hence `pooler: true` (no prepare, no session settings: src/bus/database-options.ts);
@@ -16,7 +17,12 @@ import { redactSecrets } from "../../../src/bus/errors.ts";
 import type { FetchHandler } from "../../../src/bus/http.ts";
 import { json } from "../../../src/bus/http.ts";
 import type { Resolver } from "../../../src/bus/outbound.ts";
-import { engineHandlersFromEnv } from "../../../src/marketplace/engines/index.ts";
+import { type FunctionDefinition, serveFunction } from "../../../src/bus/functions/pipeline.ts";
+import { syncRoutesOnce } from "../../../src/bus/route-sync.ts";
+import { engineHandlersFromEnv, ROUTE_SOURCE } from "../../../src/marketplace/engines/index.ts";
+
+/** The functions that run handlers sync the handlers' routes once per isolate, before their first run (docs/deploy.md). */
+const ROUTING_FUNCTIONS = new Set(["process-event", "retry-failed-events"]);
 
 /**
  * How callers are verified, read from the function's environment at each request, as a
@@ -32,24 +38,31 @@ export const envFromDeno = (): Record<string, string | undefined> => Deno.env.to
 /** DNS for the outbound guard (src/bus/outbound.ts): Deno's node:dns, every address, A and AAAA. */
 export const resolveHost: Resolver = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
-export function serveFunction(
-  name: string,
-  factory: (
-    bus: Bus, auth: () => AuthConfig | undefined, env: () => Record<string, string | undefined>, resolve: Resolver,
-  ) => FetchHandler,
-): void {
+/**
+ * Serves one function of the app's list (src/marketplace/functions/index.ts) with
+ * Deno.serve: the generated entrypoint of each supabase/functions/<name>/ calls this.
+ */
+export function serveDefinition(definition: FunctionDefinition): void {
+  const { name } = definition;
   let handler: FetchHandler | undefined;
-  // CORS as createFunctions gives it locally: preflights answered before the bus is even built.
+  let syncRoutes: (() => Promise<void>) | undefined;
+  // The pipeline answers preflights and labels answers; this outer net labels the adapter's own 500 too.
   const serve = withCors(async (request: Request): Promise<Response> => {
     if (!handler) {
       const url = Deno.env.get("SUPABASE_DB_URL");
       if (!url) return json({ error: "misconfigured", message: "SUPABASE_DB_URL is not set for this function" }, 500);
       const sql = openPool(url, databaseBounds(Deno.env.toObject()), { max: 4, pooler: true });
       const handlers = engineHandlersFromEnv(Deno.env.toObject(), resolveHost);
-      handler = factory(new Bus({ sql, handlers, workerName: name }), authFromEnv, envFromDeno, resolveHost);
+      const bus = new Bus({ sql, handlers, workerName: name });
+      if (ROUTING_FUNCTIONS.has(name)) syncRoutes = syncRoutesOnce(sql, ROUTE_SOURCE, handlers, onError);
+      handler = serveFunction(definition, { bus, auth: authFromEnv, env: envFromDeno, resolve: resolveHost, onError });
     }
+    await syncRoutes?.();
     return await handler(request);
-  }, (error) => console.error(`${name}: ${redactSecrets(String(error))}`));
+  }, onError);
+  function onError(error: unknown): void {
+    console.error(`${name}: ${redactSecrets(String(error))}`);
+  }
   const port = Deno.env.get("PORT");
   if (port) Deno.serve({ port: Number(port), onListen: () => console.log(`${name} listening on ${port}`) }, serve);
   else Deno.serve(serve);

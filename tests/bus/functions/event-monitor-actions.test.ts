@@ -1,7 +1,8 @@
 /**
  * The monitor's actions against the real database: admins only, audited, idempotent per
  * action id; retry and re-drive bring events back, replay runs a completed event's
- * owed handler without running again any handler that succeeded.
+ * owed handler without running again any handler that succeeded, discard sets one aside.
+ * Each is the bus's operator verb (src/bus/operator.ts) made as the operator.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { countingHandler, eventRow, handlerRows, markDead, subscribe, testBus, uuid } from "../../support/bus.ts";
@@ -139,6 +140,19 @@ describe("event-monitor actions", () => {
     expect(actions.length).toBeGreaterThanOrEqual(7);
     expect(actions[0]).toMatchObject({ kind: "replay", actor_email: "ops@example.com" });
     expect(new Date(actions[0].created_at).getTime()).toBeGreaterThanOrEqual(new Date(actions.at(-1).created_at).getTime());
+  });
+
+  it("discards a failed event for good, with its reason; a member may not; the reason is required", async () => {
+    const id = await emit("act.paid");
+    await bus.drainOnce(10);
+    expect((await act(member, { kind: "discard", event_id: id, reason: "spam" })).status).toBe(403);
+    expect((await act(admin, { kind: "discard", event_id: id, reason: " " })).body).toMatchObject({ field: "reason" });
+    const res = await act(admin, { kind: "discard", event_id: id, reason: "a test order" });
+    expect(res).toMatchObject({ status: 200, body: { changed: true, status: "discarded", previous_status: "failed", kind: "discard" } });
+    expect(await sql`select count(*)::int as n from event_queue where event_id = ${id}::uuid`).toEqual([{ n: 0 }]);
+    expect((await act(admin, { kind: "discard", event_id: id, reason: "again" })).body).toMatchObject({ changed: false });
+    const listed = await (await client.get(admin, "/events?status=discarded")).json();
+    expect(listed.events.map((e: { id: string }) => e.id)).toContain(id);
   });
 
   it("validates the body: unknown kind, missing id, bad handler name", async () => {

@@ -1,26 +1,24 @@
 /**
- * The operator's actions and who the operator is. Each action is one call of its SQL
- * function (supabase/migrations/…_monitor_actions.sql), made as the caller: the function
+ * The operator's actions and who the operator is. Each action is one of the bus's
+ * operator verbs (src/bus/operator.ts), called as the caller: the transition function
  * checks for an admin, writes the audit row and moves the events in one transaction.
  */
+import { discardEvent, type OperatorResult, redriveDead, replayEvent, retryEvent } from "../../operator.ts";
 import type { CallerSql } from "./as-caller.ts";
 import type { ActionInput } from "./schemas.ts";
 
-export async function runAction(tx: CallerSql, input: ActionInput): Promise<Record<string, unknown>> {
-  const id = input.action_id;
-  const [row] = await (() => {
-    switch (input.kind) {
-      case "retry":
-        return tx<{ result: Record<string, unknown> }[]>`select feyxa.monitor_retry_event(${id}::uuid, ${input.event_id}::uuid) as result`;
-      case "redrive":
-        return tx<{ result: Record<string, unknown> }[]>`
-          select feyxa.monitor_redrive_dead(${id}::uuid, ${input.event_type}, ${input.error ?? null}) as result`;
-      case "replay":
-        return tx<{ result: Record<string, unknown> }[]>`
-          select feyxa.monitor_replay_event(${id}::uuid, ${input.event_id}::uuid, ${input.handler_name}, ${input.include_owed}) as result`;
-    }
-  })();
-  return row.result;
+export function runAction(tx: CallerSql, input: ActionInput): Promise<OperatorResult> {
+  const actionId = input.action_id;
+  switch (input.kind) {
+    case "retry":
+      return retryEvent(tx, input.event_id, { actionId });
+    case "redrive":
+      return redriveDead(tx, input.event_type, { actionId, error: input.error });
+    case "replay":
+      return replayEvent(tx, input.event_id, input.handler_name, { actionId, includeOwed: input.include_owed });
+    case "discard":
+      return discardEvent(tx, input.event_id, input.reason, { actionId });
+  }
 }
 
 /** The audit trail, newest first (admins only, by policy: others get an empty list). */

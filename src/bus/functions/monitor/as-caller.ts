@@ -6,7 +6,6 @@
  */
 import type { TransactionSql } from "postgres";
 import type { Claims } from "../../auth.ts";
-import { HttpError } from "../../errors.ts";
 import type { Sql } from "../../types.ts";
 
 export type CallerSql = TransactionSql;
@@ -17,26 +16,11 @@ export async function asCaller<T>(
   work: (tx: CallerSql) => Promise<T>,
   { readOnly = true } = {},
 ): Promise<T> {
-  try {
-    return (await sql.begin(readOnly ? "read only" : "read write", async (tx) => {
-      await tx`select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
-                      set_config('role', 'authenticated', true)`;
-      return await work(tx);
-    })) as T;
-  } catch (error) {
-    throw fromSqlState(error);
-  }
-}
-
-/** SQLSTATEs the monitor's SQL raises on purpose, as HTTP answers; anything else as it is. */
-const BY_SQLSTATE: Record<string, [number, string]> = {
-  "42501": [403, "forbidden"], // insufficient_privilege: not an admin, or a table the role may not read
-  P0002: [404, "not_found"], // no_data_found: no such event
-  "55000": [409, "conflict"], // object_not_in_prerequisite_state: not possible in the event's state
-};
-
-function fromSqlState(error: unknown): unknown {
-  const e = error as { code?: unknown; message?: string; detail?: string };
-  const mapped = typeof e?.code === "string" ? BY_SQLSTATE[e.code] : undefined;
-  return mapped ? new HttpError(mapped[0], mapped[1], e.message ?? mapped[1], e.detail || undefined) : error;
+  // What the database refuses (42501 not an admin, P0002 no such event, 55000 not in this
+  // state) reaches the caller through toHttpError, as every function's errors do.
+  return (await sql.begin(readOnly ? "read only" : "read write", async (tx) => {
+    await tx`select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
+                    set_config('role', 'authenticated', true)`;
+    return await work(tx);
+  })) as T;
 }

@@ -6,7 +6,7 @@
  */
 import type { Fragment } from "postgres";
 import type { CallerSql } from "./as-caller.ts";
-import type { ListQuery, Scope } from "./schemas.ts";
+import { type ListQuery, OFF_THE_QUEUE, type Scope } from "./schemas.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, "\\$&");
@@ -24,9 +24,11 @@ export function scopeWhere(tx: CallerSql, scope: Scope, alias = "events_log"): F
 export function listWhere(tx: CallerSql, query: ListQuery, cursor: Cursor | undefined): Fragment {
   const parts: Fragment[] = [scopeWhere(tx, query)];
   if (query.status?.length) parts.push(tx`status = any(${query.status}::text[])`);
-  // Open statuses only (no 'completed'): the events are among event_queue's few rows,
-  // rather than anywhere in the log (events_log has no index on status: see its table).
-  if (query.status?.length && !query.status.includes("completed")) parts.push(tx`id in (select event_id from feyxa.event_queue)`);
+  // Open statuses only (no 'completed' nor 'discarded'): the events are among event_queue's
+  // few rows, rather than anywhere in the log (events_log has no index on status: see its table).
+  if (query.status?.length && !query.status.some((s) => OFF_THE_QUEUE.includes(s))) {
+    parts.push(tx`id in (select event_id from feyxa.event_queue)`);
+  }
   // `::text::timestamptz`, never `::timestamptz` alone: for a timestamptz parameter the
   // client turns the string into a JavaScript Date, which keeps milliseconds only, and a
   // cursor a few microseconds off skips rows.

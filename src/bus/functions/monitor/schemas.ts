@@ -2,7 +2,9 @@
 import { z } from "zod";
 import { eventTypeSchema } from "../../schemas.ts";
 
-export const EVENT_STATUSES = ["pending", "processing", "completed", "failed", "dead"] as const;
+export const EVENT_STATUSES = ["pending", "processing", "completed", "failed", "dead", "discarded"] as const;
+/** The statuses whose events have left event_queue (the others are all in it). */
+export const OFF_THE_QUEUE: readonly string[] = ["completed", "discarded"];
 
 /** `order.created`, or a prefix `order.*` (every type under order.). */
 const typeFilter = z
@@ -69,12 +71,12 @@ export const actionInput = z.discriminatedUnion("kind", [
     /** Also run the other handlers the event still owes (the attempt cannot run fewer). */
     include_owed: z.boolean().default(false),
   }),
+  z.strictObject({
+    action_id: actionId,
+    kind: z.literal("discard"),
+    event_id: z.uuid(),
+    /** Why it must never run: kept in the event's error_message and the audit row. */
+    reason: z.string().trim().min(1).max(500),
+  }),
 ]);
 export type ActionInput = z.infer<typeof actionInput>;
-
-/** A query string as an object; repeated keys are joined with commas (status=a&status=b). */
-export function queryObject(url: URL): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of url.searchParams) out[key] = key in out ? `${out[key]},${value}` : value;
-  return out;
-}

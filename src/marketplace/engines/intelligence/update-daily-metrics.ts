@@ -12,4 +12,4 @@ export const updateDailyMetrics = defineHandler("intelligence.update_daily_metri
   await sql`
     select refresh_store_daily_metrics(o.store_id, (o.created_at at time zone 'UTC')::date)
     from orders o where o.id = ${orderId}::uuid`;
-});
+}, { on: ["order.*", "payment.*"] });
