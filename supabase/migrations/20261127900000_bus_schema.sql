@@ -60,9 +60,10 @@ begin
         'reap_expired_leases', 'lease_events', 'assert_claim_input', 'claim_events', 'claim_event',
         'renew_leases', 'release_events', 'enqueue_events', 'tidy_event_queue',
         'retry_delay', 'handler_runs', 'complete_attempts', 'notify_subscriptions_changed',
-        'monitor_routed_handlers', 'monitor_assert_admin', 'monitor_begin_action', 'monitor_finish_action',
-        'monitor_lock_event', 'monitor_retry_event', 'monitor_redrive_dead', 'monitor_replay_event',
-        'monitor_owed_handlers',
+        'monitor_routed_handlers', 'monitor_assert_admin', 'monitor_retry_event', 'monitor_redrive_dead',
+        'monitor_replay_event', 'monitor_owed_handlers',
+        'assert_event_operator', 'operator_begin_action', 'operator_finish_action', 'lock_event_for_operator',
+        'retry_event', 'redrive_dead', 'replay_event', 'discard_event', 'sync_routes',
         'payload_checksum', 'append_to_stream', 'verify_stream_checksums', 'purge_completed_events',
         'add_webhook_secret', 'webhook_sign', 'webhook_signatures', 'webhook_delivery_plan',
         'record_webhook_delivery', 'receive_webhook',
@@ -83,16 +84,20 @@ end;
 $$;
 
 -- The application's functions that call the bus (the triggers' emit_event, checkout, the
--- escrow and payment functions, the automations' subscription sync...) resolve bus names
+-- escrow and payment functions, the automations' sync_routes...) resolve bus names
 -- through their own pinned search_path, never the session's: feyxa joins it after public.
+-- Which functions: those whose body names anything now in feyxa (a table, type or
+-- function), the pattern built from the catalogue, so a bus name added to the list above
+-- needs no second list here.
 do $$
 declare
   f record;
-  moved text := '\m(events_log|event_queue|event_handlers_log|event_subscriptions|event_bus_settings|purged_event_keys'
-    '|webhook_secrets|webhook_deliveries|processed_webhooks|monitor_actions|aggregate_stream_events|aggregate_streams'
-    '|aggregate_snapshots|emit_event|emit_event_report|emit_events|append_to_stream|outbound_url_refusal'
-    '|refuse_non_public_url|webhook_signatures|wake_dispatchers)\M';
+  moved text;
 begin
+  select '\m(' || string_agg(distinct name, '|') || ')\M' into moved
+  from (select c.relname::text as name from pg_class c where c.relnamespace = 'feyxa'::regnamespace and c.relkind in ('r', 'p', 'v')
+        union select t.typname::text from pg_type t where t.typnamespace = 'feyxa'::regnamespace and t.typtype in ('d', 'c')
+        union select p.proname::text from pg_proc p where p.pronamespace = 'feyxa'::regnamespace) names;
   for f in
     select p.oid::regprocedure as sig, p.proconfig
     from pg_proc p
