@@ -42,7 +42,7 @@ async function one(rows: Promise<{ result: OperatorResult }[]>): Promise<Operato
 
 /** A failed or dead event gets one more attempt, now; the handlers that succeeded are skipped. */
 export function retryEvent(sql: Queryable, eventId: string, options: ActionId = {}): Promise<OperatorResult> {
-  return one(sql`select retry_event(${idOf(options)}::uuid, ${eventId}::uuid) as result`);
+  return one(sql`select feyxa.retry_event(${idOf(options)}::uuid, ${eventId}::uuid) as result`);
 }
 
 export interface RedriveOptions extends ActionId {
@@ -54,7 +54,7 @@ export interface RedriveOptions extends ActionId {
 
 /** The dead events of a type (optionally of one error) get one more attempt, now. */
 export function redriveDead(sql: Queryable, eventType: string, options: RedriveOptions = {}): Promise<OperatorResult> {
-  return one(sql`select redrive_dead(${idOf(options)}::uuid, ${eventType}, ${options.error ?? null},
+  return one(sql`select feyxa.redrive_dead(${idOf(options)}::uuid, ${eventType}, ${options.error ?? null},
                                      ${options.limit ?? 10_000}::int) as result`);
 }
 
@@ -65,11 +65,11 @@ export interface ReplayOptions extends ActionId {
 
 /** A completed event runs again for a handler subscribed since; no handler that succeeded runs twice. */
 export function replayEvent(sql: Queryable, eventId: string, handlerName: string, options: ReplayOptions = {}): Promise<OperatorResult> {
-  return one(sql`select replay_event(${idOf(options)}::uuid, ${eventId}::uuid, ${handlerName},
+  return one(sql`select feyxa.replay_event(${idOf(options)}::uuid, ${eventId}::uuid, ${handlerName},
                                      ${options.includeOwed ?? false}) as result`);
 }
 
 /** A pending, failed or dead event is set aside for good (status discarded), with the reason why. */
 export function discardEvent(sql: Queryable, eventId: string, reason: string, options: ActionId = {}): Promise<OperatorResult> {
-  return one(sql`select discard_event(${idOf(options)}::uuid, ${eventId}::uuid, ${reason}) as result`);
+  return one(sql`select feyxa.discard_event(${idOf(options)}::uuid, ${eventId}::uuid, ${reason}) as result`);
 }

@@ -32,7 +32,7 @@ export function declaredRoutes(handlers: readonly Handler[]): Route[] {
 export async function syncRoutes(sql: Queryable, source: string, handlers: readonly Handler[]): Promise<RouteSyncResult> {
   const routes = declaredRoutes(handlers);
   const [{ result }] = await sql<{ result: RouteSyncResult }[]>`
-    select sync_routes(${source}, ${sql.json(routes as never)}) as result`;
+    select feyxa.sync_routes(${source}, ${sql.json(routes as never)}) as result`;
   return result;
 }
 

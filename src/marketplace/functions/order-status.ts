@@ -17,13 +17,13 @@ export const orderStatus = defineFunction({
         select o.id, o.order_number, o.status, o.total_minor::int, o.currency, o.cancel_reason, o.created_at,
                s.name as store_name, p.status as payment_status, d.status as delivery_status, e.status as escrow_status,
                (select count(*)::int from email_outbox m -- by key (event_id:handler_name), not a LIKE scan
-                  where m.dedupe_key in (select ev.id || ':' || h.handler_name from event_handlers_log h where h.event_id = ev.id)) as emails,
+                  where m.dedupe_key in (select ev.id || ':' || h.handler_name from feyxa.event_handlers_log h where h.event_id = ev.id)) as emails,
                (select coalesce(jsonb_agg(jsonb_build_object('name', pr.name, 'quantity', oi.quantity)), '[]')
                   from order_items oi join products pr on pr.id = oi.product_id where oi.order_id = o.id) as items
         from orders o join stores s on s.id = o.store_id
         left join payments p on p.order_id = o.id left join deliveries d on d.order_id = o.id
         left join escrows e on e.order_id = o.id
-        left join events_log ev on ev.aggregate_id = o.id and ev.event_type = 'order.created'
+        left join feyxa.events_log ev on ev.aggregate_id = o.id and ev.event_type = 'order.created'
         where o.id = ${order_id}::uuid`;
       if (!order) throw new HttpError(404, "not_found", `no order with id ${order_id}`, "order_id");
       const events = await bus.sql`
@@ -31,8 +31,8 @@ export const orderStatus = defineFunction({
                coalesce((select jsonb_agg(jsonb_build_object('handler_name', h.handler_name, 'status', h.status, 'attempt', h.attempt,
                                                            'duration_ms', h.duration_ms, 'error_message', h.error_message)
                                           order by h.attempt, h.handler_name)
-                         from event_handlers_log h where h.event_id = e.id), '[]') as handlers
-        from events_log e
+                         from feyxa.event_handlers_log h where h.event_id = e.id), '[]') as handlers
+        from feyxa.events_log e
         where e.aggregate_id = ${order_id}::uuid
            or (e.payload ->> 'order_id' = ${order_id} and e.aggregate_type in ('payment', 'delivery'))
         order by e.created_at`;
