@@ -25,7 +25,7 @@ beforeAll(async () => {
 /** The event's status and its queue row: absent (null), parked ('infinity'), or due (a time). */
 async function state(id: string) {
   const [queue] = await sql<{ due_at: Date | string; locked_by: string | null }[]>`
-    select due_at::text as due_at, locked_by from event_queue where event_id = ${id}::uuid`;
+    select due_at::text as due_at, locked_by from feyxa.event_queue where event_id = ${id}::uuid`;
   return { status: (await eventRow(sql, id)).status, queue: queue ? (queue.due_at === "infinity" ? "parked" : "due") : "none" };
 }
 const failedOnce = async () => {
@@ -53,7 +53,7 @@ describe("operator verbs", () => {
       .toEqual([["op.flaky", "success"], ["op.ok", "skipped"]]);
     // A fresh action on a completed event changes nothing; the server's actions are audited with no actor.
     expect(await retryEvent(sql, id)).toMatchObject({ changed: false, status: "completed" });
-    expect(await sql`select actor_id, kind, target from monitor_actions where id = ${actionId}`)
+    expect(await sql`select actor_id, kind, target from feyxa.monitor_actions where id = ${actionId}`)
       .toEqual([{ actor_id: null, kind: "retry", target: { event_id: id } }]);
     broken = true;
   });
@@ -88,7 +88,7 @@ describe("operator verbs", () => {
     expect(await state(id)).toEqual({ status: "completed", queue: "none" });
     expect([ok.runs.get(id), late.runs.get(id)]).toEqual([1, 1]);
     await expect(replayEvent(sql, id, "op.late")).rejects.toMatchObject({ code: "55000" });
-    await sql`update event_subscriptions set is_active = false where handler_name = 'op.late'`;
+    await sql`update feyxa.event_subscriptions set is_active = false where handler_name = 'op.late'`;
   });
 
   it("discard: a failed event leaves the queue for good, with the reason; never claimed again; running or completed ones are refused", async () => {

@@ -17,7 +17,7 @@ const ping = defineHandler("sync.ping", noop, { on: ["sync.pinged", "sync.*"] })
 const pong = defineHandler("sync.pong", noop, { on: ["sync.pinged"] });
 const rows = () => sql`
   select event_pattern, handler_name, is_active, managed_by, retired_at is not null as retired
-  from event_subscriptions where event_pattern like 'sync.%' or handler_name like 'sync.%' order by 1, 2, 4`;
+  from feyxa.event_subscriptions where event_pattern like 'sync.%' or handler_name like 'sync.%' order by 1, 2, 4`;
 
 describe("syncing the routes declared in code", () => {
   it("adds them once: a second sync changes nothing", async () => {
@@ -33,28 +33,28 @@ describe("syncing the routes declared in code", () => {
   });
 
   it("keeps an operator's toggle", async () => {
-    await sql`update event_subscriptions set is_active = false where handler_name = 'sync.pong'`;
+    await sql`update feyxa.event_subscriptions set is_active = false where handler_name = 'sync.pong'`;
     await syncRoutes(sql, "synctest", [ping, pong]);
-    const [pongRow] = await sql`select is_active from event_subscriptions where handler_name = 'sync.pong'`;
+    const [pongRow] = await sql`select is_active from feyxa.event_subscriptions where handler_name = 'sync.pong'`;
     expect(pongRow.is_active).toBe(false);
-    await sql`update event_subscriptions set is_active = true where handler_name = 'sync.pong'`;
+    await sql`update feyxa.event_subscriptions set is_active = true where handler_name = 'sync.pong'`;
   });
 
   it("retires a route dropped from code, and revives it when declared again", async () => {
     const narrower = defineHandler("sync.ping", noop, { on: ["sync.pinged"] });
     expect(await syncRoutes(sql, "synctest", [narrower, pong])).toEqual({ added: 0, revived: 0, retired: 1 });
-    const [retired] = await sql`select is_active, retired_at from event_subscriptions where event_pattern = 'sync.*'`;
+    const [retired] = await sql`select is_active, retired_at from feyxa.event_subscriptions where event_pattern = 'sync.*'`;
     expect(retired.is_active).toBe(false);
     expect(retired.retired_at).toBeInstanceOf(Date);
     expect(await syncRoutes(sql, "synctest", [narrower, pong])).toEqual({ added: 0, revived: 0, retired: 0 });
     expect(await syncRoutes(sql, "synctest", [ping, pong])).toEqual({ added: 0, revived: 1, retired: 0 });
-    const [back] = await sql`select is_active, retired_at from event_subscriptions where event_pattern = 'sync.*'`;
+    const [back] = await sql`select is_active, retired_at from feyxa.event_subscriptions where event_pattern = 'sync.*'`;
     expect(back).toEqual({ is_active: true, retired_at: null });
   });
 
   it("never touches an operator's rows, remote handlers, or another source's routes", async () => {
-    await sql`insert into event_subscriptions (event_pattern, handler_name) values ('sync.pinged', 'sync.by_hand')`;
-    await sql`insert into event_subscriptions (event_pattern, handler_name, target_kind, target)
+    await sql`insert into feyxa.event_subscriptions (event_pattern, handler_name) values ('sync.pinged', 'sync.by_hand')`;
+    await sql`insert into feyxa.event_subscriptions (event_pattern, handler_name, target_kind, target)
       values ('sync.pinged', 'sync.remote', 'function', 'elsewhere')`;
     await syncRoutes(sql, "othersource", [defineHandler("sync.other", noop, { on: ["sync.other"] })]);
     const before = await rows();
@@ -70,10 +70,10 @@ describe("syncing the routes declared in code", () => {
   });
 
   it("refuses a malformed call as bad input (22023 / 23514), not as a crash", async () => {
-    await expect(sql`select sync_routes('Bad Source', '[]')`).rejects.toMatchObject({ code: "22023" });
-    await expect(sql`select sync_routes('synctest', '{}')`).rejects.toMatchObject({ code: "22023" });
-    await expect(sql`select sync_routes('synctest', '[{"event_pattern": "x"}]')`).rejects.toMatchObject({ code: "22023" });
-    await expect(sql`select sync_routes('synctest', '[{"event_pattern": "Not A Pattern", "handler_name": "a.b"}]')`)
+    await expect(sql`select feyxa.sync_routes('Bad Source', '[]')`).rejects.toMatchObject({ code: "22023" });
+    await expect(sql`select feyxa.sync_routes('synctest', '{}')`).rejects.toMatchObject({ code: "22023" });
+    await expect(sql`select feyxa.sync_routes('synctest', '[{"event_pattern": "x"}]')`).rejects.toMatchObject({ code: "22023" });
+    await expect(sql`select feyxa.sync_routes('synctest', '[{"event_pattern": "Not A Pattern", "handler_name": "a.b"}]')`)
       .rejects.toMatchObject({ code: "23514" });
   });
 

@@ -122,8 +122,8 @@ Deno.test({
   sanitizeOps: false,
   fn: async () => {
     // As if an older deploy had dropped this route: the new code declares it again.
-    const route = () => sql`select is_active, retired_at from event_subscriptions where managed_by = 'marketplace' and handler_name = 'trust.auto_assign'`;
-    await sql`update event_subscriptions set is_active = false, retired_at = now() where managed_by = 'marketplace' and handler_name = 'trust.auto_assign'`;
+    const route = () => sql`select is_active, retired_at from feyxa.event_subscriptions where managed_by = 'marketplace' and handler_name = 'trust.auto_assign'`;
+    await sql`update feyxa.event_subscriptions set is_active = false, retired_at = now() where managed_by = 'marketplace' and handler_name = 'trust.auto_assign'`;
     await withFunction("process-event", async (url) => {
       const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", apikey: SECRET_KEY }, body: "{}" });
       await res.body?.cancel();

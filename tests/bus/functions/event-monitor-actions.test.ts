@@ -149,7 +149,7 @@ describe("event-monitor actions", () => {
     expect((await act(admin, { kind: "discard", event_id: id, reason: " " })).body).toMatchObject({ field: "reason" });
     const res = await act(admin, { kind: "discard", event_id: id, reason: "a test order" });
     expect(res).toMatchObject({ status: 200, body: { changed: true, status: "discarded", previous_status: "failed", kind: "discard" } });
-    expect(await sql`select count(*)::int as n from event_queue where event_id = ${id}::uuid`).toEqual([{ n: 0 }]);
+    expect(await sql`select count(*)::int as n from feyxa.event_queue where event_id = ${id}::uuid`).toEqual([{ n: 0 }]);
     expect((await act(admin, { kind: "discard", event_id: id, reason: "again" })).body).toMatchObject({ changed: false });
     const listed = await (await client.get(admin, "/events?status=discarded")).json();
     expect(listed.events.map((e: { id: string }) => e.id)).toContain(id);

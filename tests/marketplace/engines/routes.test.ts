@@ -35,14 +35,14 @@ describe("the marketplace's routes, written once", () => {
   it("after the migrations and the sync, the database routes exactly what the code declares", async () => {
     expect(await syncRoutes(sql, ROUTE_SOURCE, engineHandlers())).toEqual({ added: 0, revived: 0, retired: 0 });
     const managed = await sql<{ event_pattern: string; handler_name: string }[]>`
-      select event_pattern, handler_name from event_subscriptions
+      select event_pattern, handler_name from feyxa.event_subscriptions
       where managed_by = ${ROUTE_SOURCE} and is_active order by 1, 2`;
     expect(managed.map(key).sort()).toEqual(declaredRoutes(handlers).map(key).sort());
   });
 
   it("no active local route names a handler the code does not have, or is written outside the code", async () => {
     const local = await sql<{ event_pattern: string; handler_name: string; managed_by: string | null }[]>`
-      select event_pattern, handler_name, managed_by from event_subscriptions where is_active and target_kind = 'local'`;
+      select event_pattern, handler_name, managed_by from feyxa.event_subscriptions where is_active and target_kind = 'local'`;
     expect(local.filter((r) => !names.has(r.handler_name)).map(key)).toEqual([]);
     // A route a migration seeds is a second copy of the code's: it would be nobody's (managed_by null).
     expect(local.filter((r) => r.managed_by === null).map(key)).toEqual([]);
@@ -51,7 +51,7 @@ describe("the marketplace's routes, written once", () => {
 
 describe("automations' routes", () => {
   const automationRoute = () => sql`
-    select is_active, managed_by, retired_at is not null as retired from event_subscriptions
+    select is_active, managed_by, retired_at is not null as retired from feyxa.event_subscriptions
     where event_pattern = 'ticket.created' and handler_name = 'automations.run'`;
 
   it("follow the active automations, keep an operator's toggle, and are retired when unused", async () => {
@@ -59,7 +59,7 @@ describe("automations' routes", () => {
     const [automation] = await sql`insert into automations (store_id, name, trigger_pattern, reactions)
       values (${shop.storeId}, 'tickets', 'ticket.created', '[{"type": "notify", "title": "t", "body": "b"}]') returning id`;
     expect(await automationRoute()).toEqual([{ is_active: true, managed_by: "automations", retired: false }]);
-    await sql`update event_subscriptions set is_active = false where event_pattern = 'ticket.created' and handler_name = 'automations.run'`;
+    await sql`update feyxa.event_subscriptions set is_active = false where event_pattern = 'ticket.created' and handler_name = 'automations.run'`;
     await sql`update automations set name = 'tickets, renamed' where id = ${automation.id}`;
     expect(await automationRoute()).toEqual([{ is_active: false, managed_by: "automations", retired: false }]);
     await sql`update automations set is_active = false where id = ${automation.id}`;
