@@ -51,6 +51,32 @@ describe("the bus schema", () => {
     }
   });
 
+  it("keeps the bus's writes in the bus: no SQL function outside feyxa writes a feyxa table", async () => {
+    // The application reaches the bus through its functions (emit_event, sync_routes, the
+    // operator transitions), never by writing its tables; tests/bus/state-machine.test.ts
+    // then says which of the bus's own functions may move an event. A body is text to
+    // PostgreSQL (pg_depend does not see into it), hence a scan of prosrc.
+    const [writes, end] = [String.raw`(update|insert\s+into|delete\s+from|truncate)\s+(only\s+)?("?feyxa"?\.)?"?(`, String.raw`)"?\M`];
+    const writers = await db.sql<{ fn: string }[]>`
+      with bus as (select string_agg(relname, '|') as tables from pg_class
+                   where relnamespace = 'feyxa'::regnamespace and relkind in ('r', 'p'))
+      select p.oid::regprocedure::text as fn from pg_proc p, bus
+      where p.pronamespace not in ('feyxa'::regnamespace, 'pg_catalog'::regnamespace, 'information_schema'::regnamespace)
+        and p.prolang in (select oid from pg_language where lanname in ('sql', 'plpgsql'))
+        and p.prosrc ~* (${writes} || bus.tables || ${end})
+      order by 1`;
+    expect(writers.map((w) => w.fn)).toEqual([]);
+    const rollback = new Error("rollback"); // and it would see one
+    await expect(db.sql.begin(async (tx) => {
+      await tx.unsafe(`create function public.rogue_route() returns void language sql
+                       as $$ insert into feyxa.event_subscriptions (event_pattern, handler_name) values ('x.y', 'x.z') $$`);
+      const [{ n }] = await tx`select count(*)::int as n from pg_proc p where p.proname = 'rogue_route'
+        and p.prosrc ~* (${writes} || 'event_subscriptions' || ${end})`;
+      expect(n).toBe(1);
+      throw rollback;
+    })).rejects.toBe(rollback);
+  });
+
   it("is out of the Data API's reach: not an exposed schema, no USAGE for anon", async () => {
     const config = await readFile(new URL("../../supabase/config.toml", import.meta.url), "utf8");
     expect(config.match(/^schemas\s*=.*$/m)?.[0]).toBe('schemas = ["public", "graphql_public"]');
