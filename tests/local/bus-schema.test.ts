@@ -85,6 +85,34 @@ describe("the bus schema", () => {
     expect(usage).toEqual({ anon: false, create_: false });
   });
 
+  it("gives the API roles exactly this of the bus: reads under RLS, the operator verbs (which refuse non-operators), the hooks", async () => {
+    // anon nothing at all; a signed-in user what the monitor reads as the caller, each table
+    // under RLS, and the functions tests/security/api-surface.test.ts tries as a stranger.
+    const tables = await db.sql`
+      select c.relname as name, c.relrowsecurity as rls,
+             array(select p from unnest(array['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) p
+                   where has_table_privilege('authenticated', c.oid, p)) as privileges,
+             array(select p from unnest(array['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) p
+                   where has_table_privilege('anon', c.oid, p)) as anon
+      from pg_class c where c.relnamespace = 'feyxa'::regnamespace and c.relkind in ('r', 'v', 'm', 'p') order by 1`;
+    const readable = tables.filter((t) => t.privileges.length);
+    expect(tables.filter((t) => t.anon.length)).toEqual([]);
+    expect(readable.map((t) => [t.name, t.privileges.join()])).toEqual([
+      ["aggregate_stream_events", "SELECT"], ["event_handlers_log", "SELECT"], ["event_queue", "SELECT"],
+      ["events_log", "SELECT"], ["monitor_actions", "SELECT"],
+    ]);
+    expect(readable.filter((t) => !t.rls).map((t) => t.name)).toEqual([]);
+    const functions = await db.sql`
+      select p.proname as name, has_function_privilege('anon', p.oid, 'execute') as anon
+      from pg_proc p where p.pronamespace = 'feyxa'::regnamespace and has_function_privilege('authenticated', p.oid, 'execute')
+      order by 1`;
+    expect(functions.filter((f) => f.anon)).toEqual([]);
+    expect(functions.map((f) => f.name)).toEqual([
+      "discard_event", "monitor_owed_handlers", "monitor_redrive_dead", "monitor_replay_event", "monitor_retry_event",
+      "monitor_routed_handlers", "reader_is_operator", "reader_tenants", "redrive_dead", "replay_event", "retry_event",
+    ]);
+  });
+
   it("defines the read-policy hooks in the bus once, and lets only the application answer them after", async () => {
     // The application's answer replaces the bus's bodies; a later bus migration that
     // redefined a hook would silently undo the application's read policy.
