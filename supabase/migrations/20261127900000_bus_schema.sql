@@ -43,8 +43,8 @@ alter type claimed_event set schema feyxa;
 -- The functions, every overload. Their search_path is pinned again to the bus's schema:
 -- a bus function sees feyxa and pg_catalog; one that signs (pgcrypto's hmac lives in
 -- `extensions`) sees extensions too. receive_webhook still calls the marketplace's
--- apply_stripe_payment_succeeded, so it sees public until that effect becomes a handler
--- of webhook.received (issue 13, item 2).
+-- apply_stripe_payment_succeeded here, so it sees public until …910000 moves that effect
+-- behind a hook the application answers (feyxa.webhook_effect).
 do $$
 declare
   f record;

@@ -113,6 +113,17 @@ describe("the bus schema", () => {
     ]);
   });
 
+  it("knows no provider's business: receive_webhook sees only feyxa, and the Stripe effect is the application's answer to webhook_effect", async () => {
+    const [inbox] = await db.sql`select pg_get_functiondef('feyxa.receive_webhook(text, text, text, jsonb)'::regprocedure) as body`;
+    expect(inbox.body).not.toMatch(/stripe|public\./i);
+    expect(inbox.body).toContain("SET search_path TO 'feyxa', 'pg_catalog'");
+    const defining: string[] = [];
+    for (const f of (await readdir(MIGRATIONS_DIR)).sort()) {
+      if (/create\s+or\s+replace\s+function\s+feyxa\.webhook_effect/i.test(await readFile(join(MIGRATIONS_DIR, f), "utf8"))) defining.push(f);
+    }
+    expect(defining).toEqual(["20261127910000_webhook_effect_hook.sql", "20261127910001_marketplace_webhook_effect.sql"]);
+  });
+
   it("defines the read-policy hooks in the bus once, and lets only the application answer them after", async () => {
     // The application's answer replaces the bus's bodies; a later bus migration that
     // redefined a hook would silently undo the application's read policy.

@@ -1,9 +1,10 @@
 /**
  * webhooks: `POST /functions/v1/webhooks/<source>`, the door for provider events, each
- * processed once (seed 002's ProcessedEvent). The signature is checked before anything
- * is written (401, no row); the provider's event id becomes the idempotency key;
- * receive_webhook records it, emits webhook.received and applies the business write
- * (Stripe's payment_intent.succeeded pays the order) in one transaction; the answer is a
+ * processed once. The signature is checked before anything is written (401, no row);
+ * the provider's event id becomes the idempotency key; receive_webhook records it, emits
+ * webhook.received and applies the application's business write (its answer to the hook
+ * feyxa.webhook_effect: the marketplace's pays the order of a Stripe
+ * payment_intent.succeeded) in one transaction; the answer is a
  * 200 as soon as that committed. The same event again, even weeks later, answers 200
  * with `duplicate: true` and changes nothing. Nothing is processed inline: the bus does that.
  * No caller check: providers sign their requests instead (verify_jwt is off for it too).
