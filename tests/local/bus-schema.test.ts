@@ -109,7 +109,8 @@ describe("the bus schema", () => {
     expect(functions.filter((f) => f.anon)).toEqual([]);
     expect(functions.map((f) => f.name)).toEqual([
       "discard_event", "monitor_owed_handlers", "monitor_redrive_dead", "monitor_replay_event", "monitor_retry_event",
-      "monitor_routed_handlers", "reader_is_operator", "reader_tenants", "redrive_dead", "replay_event", "retry_event",
+      "monitor_routed_handlers", "reader_is_operator", "reader_tenant_labels", "reader_tenants", "redrive_dead", "replay_event",
+      "retry_event", "tenant_label",
     ]);
   });
 
@@ -117,21 +118,24 @@ describe("the bus schema", () => {
     const [inbox] = await db.sql`select pg_get_functiondef('feyxa.receive_webhook(text, text, text, jsonb)'::regprocedure) as body`;
     expect(inbox.body).not.toMatch(/stripe|public\./i);
     expect(inbox.body).toContain("SET search_path TO 'feyxa', 'pg_catalog'");
-    const defining: string[] = [];
-    for (const f of (await readdir(MIGRATIONS_DIR)).sort()) {
-      if (/create\s+or\s+replace\s+function\s+feyxa\.webhook_effect/i.test(await readFile(join(MIGRATIONS_DIR, f), "utf8"))) defining.push(f);
-    }
-    expect(defining).toEqual(["20261127910000_webhook_effect_hook.sql", "20261127910001_marketplace_webhook_effect.sql"]);
   });
 
-  it("defines the read-policy hooks in the bus once, and lets only the application answer them after", async () => {
-    // The application's answer replaces the bus's bodies; a later bus migration that
-    // redefined a hook would silently undo the application's read policy.
-    const defining: string[] = [];
-    for (const f of (await readdir(MIGRATIONS_DIR)).sort()) {
-      if (/create\s+or\s+replace\s+function\s+feyxa\.reader_/i.test(await readFile(join(MIGRATIONS_DIR, f), "utf8"))) defining.push(f);
+  it("defines each hook in the bus once, and lets only the application answer it after", async () => {
+    // The application's answer replaces the bus's body; a later bus migration that
+    // redefined a hook would silently undo the application's answer.
+    const hooks: Record<string, [bus: string, app: string]> = {
+      reader_is_operator: ["20261127900001_bus_read_policy.sql", "20261127900002_marketplace_bus_policy.sql"],
+      reader_tenants: ["20261127900001_bus_read_policy.sql", "20261127900002_marketplace_bus_policy.sql"],
+      webhook_effect: ["20261127910000_webhook_effect_hook.sql", "20261127910001_marketplace_webhook_effect.sql"],
+      reader_tenant_labels: ["20261127920000_monitor_tenant_hooks.sql", "20261127920001_marketplace_tenant_labels.sql"],
+      tenant_label: ["20261127920000_monitor_tenant_hooks.sql", "20261127920001_marketplace_tenant_labels.sql"],
+    };
+    const files = (await readdir(MIGRATIONS_DIR)).sort();
+    const texts = await Promise.all(files.map((f) => readFile(join(MIGRATIONS_DIR, f), "utf8")));
+    for (const [hook, expected] of Object.entries(hooks)) {
+      const defining = files.filter((_, i) => new RegExp(`create\\s+or\\s+replace\\s+function\\s+feyxa\\.${hook}\\(`, "i").test(texts[i]));
+      expect(defining, hook).toEqual(expected);
     }
-    expect(defining).toEqual(["20261127900001_bus_read_policy.sql", "20261127900002_marketplace_bus_policy.sql"]);
     const [hook] = await db.sql`select pg_get_functiondef('feyxa.reader_tenants()'::regprocedure) as body`;
     expect(hook.body).toContain("public.store_members");
   });

@@ -115,6 +115,11 @@ describe("what the allowed functions give a stranger", () => {
     ["redrive_dead", (tx) => tx`select feyxa.redrive_dead(gen_random_uuid(), 'order.created')`, "denied:42501"],
     ["replay_event", (tx) => tx`select feyxa.replay_event(gen_random_uuid(), ${order.event_id}::uuid, 'x.y', true)`, "denied:42501"],
     ["discard_event", (tx) => tx`select feyxa.discard_event(gen_random_uuid(), ${order.event_id}::uuid, 'spam')`, "denied:42501"],
+    ["reader_is_operator", (tx) => tx`select feyxa.reader_is_operator() as v`, [{ v: false }]],
+    ["reader_tenants", (tx) => tx`select feyxa.reader_tenants() as v`, [{ v: [] }]],
+    ["reader_tenant_labels", (tx) => tx`select * from feyxa.reader_tenant_labels()`, []],
+    // A store's name is the public catalogue's (stores is readable by anon): nothing more.
+    ["tenant_label", (tx) => tx`select feyxa.tenant_label(${shop.storeId}::uuid) as v`, [{ v: expect.any(String) }]],
   ];
   it.each(cases)("%s", async (_name, call, expected) => {
     expect(await as("stranger", call)).toEqual(expected);

@@ -28,13 +28,15 @@ export async function recentActions(tx: CallerSql, limit = 50) {
     from feyxa.monitor_actions order by created_at desc limit ${limit}`;
 }
 
-/** Who is asking, whether they may act, and the stores they may filter by. */
+/**
+ * Who is asking, whether they may act, and the tenants they may filter by, labelled: the
+ * application's answers to the bus's read hooks (reader_is_operator, reader_tenant_labels;
+ * the marketplace's tenants are its stores, hence the answer's field name).
+ */
 export async function whoAmI(tx: CallerSql) {
   const [me] = await tx<{ user_id: string; email: string | null; is_admin: boolean }[]>`
-    select auth.uid() as user_id, auth.jwt() ->> 'email' as email, is_marketplace_admin() as is_admin`;
-  const stores = await tx<{ id: string; name: string; slug: string }[]>`
-    select s.id, s.name, s.slug from stores s
-    where ${me.is_admin} or s.id in (select m.store_id from store_members m where m.user_id = auth.uid())
-    order by s.name limit 500`;
+    select auth.uid() as user_id, auth.jwt() ->> 'email' as email, feyxa.reader_is_operator() as is_admin`;
+  const stores = await tx<{ id: string; name: string | null; slug: string | null }[]>`
+    select id, name, slug from feyxa.reader_tenant_labels()`;
   return { ...me, stores };
 }

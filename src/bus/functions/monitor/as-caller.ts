@@ -1,7 +1,7 @@
 /**
  * Runs the monitor's statements as the caller, the way PostgREST runs a request: in one
  * transaction, under the API role `authenticated`, with the verified JWT claims in
- * request.jwt.claims. The database then decides (RLS, auth.uid(), is_marketplace_admin())
+ * request.jwt.claims. The database then decides (RLS, auth.uid(), the application's read hooks)
  * what the caller may read and do; the function never filters by role itself.
  */
 import type { TransactionSql } from "postgres";

@@ -57,8 +57,8 @@ interface HandlerRunRow {
 /** One event the caller may see, with every attempt's handler runs; 404 when there is none (or it is not theirs). */
 export async function eventDetail(tx: CallerSql, eventId: string) {
   const [event] = await tx<(EventListRow & { payload: unknown; first_claimed_at: Date | null; store_name: string | null })[]>`
-    select e.*, s.name as store_name
-    from feyxa.events_log e left join stores s on s.id = e.store_id
+    select e.*, feyxa.tenant_label(e.store_id) as store_name
+    from feyxa.events_log e
     where e.id = ${eventId}::uuid`;
   if (!event) throw new HttpError(404, "not_found", `no event with id ${eventId} that you may see`, "event_id");
   const runs = await tx<HandlerRunRow[]>`
