@@ -110,6 +110,23 @@ describe("operator verbs", () => {
     await expect(discardEvent(sql, uuid(), "nothing there")).rejects.toMatchObject({ code: "P0002" });
   });
 
+  it("acts for the server on a pooled connection that served a signed-in user before", async () => {
+    // After a transaction's set_config(…, true) the setting reads '' on that connection, not null.
+    const one = await sql.reserve();
+    try {
+      await one`begin`;
+      await one`select set_config('request.jwt.claims', '{"sub":"00000000-0000-0000-0000-000000000001"}', true)`;
+      await one`commit`;
+      const id = await failedOnce();
+      const [result] = await one`select feyxa.discard_event(gen_random_uuid(), ${id}::uuid, 'by the server') as r`;
+      expect(result.r).toMatchObject({ changed: true, status: "discarded" });
+      const [audit] = await sql`select actor_id, actor_email from feyxa.monitor_actions where target ->> 'event_id' = ${id}`;
+      expect(audit).toEqual({ actor_id: null, actor_email: null });
+    } finally {
+      one.release();
+    }
+  });
+
   it("refuses an API user who is not an admin (42501), through the verb and the SQL alike", async () => {
     const id = await failedOnce();
     const stranger = uuid();
