@@ -108,4 +108,16 @@ describe("the monitor page", () => {
     expect(await memberPage.getByTestId("retry").count()).toBe(0);
     await screenshot(memberPage, "monitor-store-member");
   }, 30_000);
+
+  it("finds a discarded event by its status, labelled as such", async () => {
+    // Emitted and discarded by the server in one transaction: no worker ever sees it due.
+    const id = await sql.begin(async (tx) => {
+      const [{ id }] = await tx`select feyxa.emit_event('web.spam', 'order', gen_random_uuid(), ${storeA}::uuid, '{}'::jsonb) as id`;
+      await tx`select feyxa.discard_event(gen_random_uuid(), ${id}::uuid, 'sent by mistake')`;
+      return id as string;
+    });
+    await page.goto(`${base}/monitor/?status=discarded&lang=en`);
+    await expect.poll(() => rowIds()).toEqual([id]);
+    await rows().first().locator('[data-status="discarded"]').getByText("discarded").waitFor();
+  }, 30_000);
 });

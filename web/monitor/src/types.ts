@@ -1,5 +1,5 @@
 /** The shapes event-monitor answers with (src/bus/functions/monitor/*.ts). */
-export type Status = "pending" | "processing" | "completed" | "failed" | "dead";
+export type Status = "pending" | "processing" | "completed" | "failed" | "dead" | "discarded";
 
 export interface Me {
   user_id: string;
