@@ -48,6 +48,12 @@ describe("the tree's layers", () => {
     expect(wrong).toEqual([]);
   });
 
+  it("only the bus writes the bus's tables: no SQL outside src/bus inserts, updates or deletes in feyxa", () => {
+    const writers = files.filter((f) => !f.startsWith("src/bus/") && f.startsWith("src/"))
+      .filter((f) => /\b(insert\s+into|update|delete\s+from)\s+feyxa\./i.test(readFileSync(join(root, f), "utf8")));
+    expect(writers).toEqual([]);
+  });
+
   it("no import cycle in src/ or web/", () => {
     const cycles: string[] = [];
     const state = new Map<string, "open" | "done">();

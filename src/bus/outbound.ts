@@ -17,6 +17,7 @@
  * rebinding) can still slip through: fetch offers no way to pin the checked address.
  */
 import { NonRetriableError } from "./errors.ts";
+import type { Queryable } from "./types.ts";
 import { type Address, formatAddress, inRange, nonPublicRange, parseIP, parseRange, type Range } from "./outbound-addresses.ts";
 
 /** Every address a host name resolves to (A and AAAA). */
@@ -122,3 +123,12 @@ function hostnameOf(url: string): string | undefined {
 
 const refused = (reason: string) =>
   new OutboundRefusedError(`outbound request refused: ${reason} (only public addresses; FEYXA_OUTBOUND_ALLOW lists exceptions)`);
+
+/**
+ * Makes the database's allow-list (event_bus_settings.outbound_allow, which decides what
+ * URLs may be saved) the given entries, as the process's FEYXA_OUTBOUND_ALLOW decides what
+ * may be called: a local setup keeps the two in step with one variable.
+ */
+export async function saveOutboundAllow(sql: Queryable, entries: readonly string[]): Promise<void> {
+  await sql`update feyxa.event_bus_settings set outbound_allow = ${[...entries]}`;
+}

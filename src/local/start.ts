@@ -9,6 +9,7 @@ import { Bus } from "../bus/bus.ts";
 import { databaseBounds, openPool } from "../bus/database-options.ts";
 import { Dispatcher } from "../bus/dispatcher.ts";
 import { engineHandlersFromEnv, ROUTE_SOURCE } from "../marketplace/engines/index.ts";
+import { saveOutboundAllow } from "../bus/outbound.ts";
 import { syncRoutes } from "../bus/route-sync.ts";
 import { createGateway } from "../bus/functions/gateway.ts";
 import { createDemoFunctions } from "../marketplace/functions/demo.ts";
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
   // Loopback is not allowed by default, here too. Locally, one variable allows a host both
   // ways: saving URLs that name it (the database's list) and calling them (the process's).
   const allow = (process.env.FEYXA_OUTBOUND_ALLOW ?? "").split(",").map((e) => e.trim()).filter(Boolean);
-  await sql`update feyxa.event_bus_settings set outbound_allow = ${allow}`;
+  await saveOutboundAllow(sql, allow);
   if (await seedDemo(sql)) log("demo data    two stores with products, two support agents");
   // Functions verify user tokens signed with this secret (the monitor link below carries one for
   // the local admin) and know the server by this secret key (the scheduler uses it; so can curl).
