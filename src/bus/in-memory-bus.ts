@@ -1,10 +1,11 @@
 /**
- * An in-process bus for handler authors' fast tests (seed 001's in-memory bus): the same
+ * An in-process bus for handler authors' fast tests: the same
  * handler code, routing patterns, timeouts, skip-on-retry and outcome rules as the real
  * bus (runAttempt is shared), with events kept in memory. It has no database: a handler
  * that reaches for ctx.sql fails with a message saying so, and belongs in a Postgres test.
  * Time is not simulated: drain() runs every event that is not finished, retries included.
  */
+import { declaredRoutes } from "./route-sync.ts";
 import { patternMatches } from "./router.ts";
 import { runAttempt } from "./run-attempt.ts";
 import type { BusEvent, EventStatus, Handler, HandlerRun, NewEvent, Sql } from "./types.ts";
@@ -32,12 +33,16 @@ export class InMemoryBus {
   readonly #events = new Map<string, Stored>();
   readonly #byKey = new Map<string, string>();
 
+  private readonly subscriptions: InMemorySubscription[];
+
+  /** `subscriptions`: by default the routes the handlers declare (their `on`), as sync_routes writes them. */
   constructor(
     handlers: Handler[],
-    private readonly subscriptions: InMemorySubscription[],
+    subscriptions?: InMemorySubscription[],
     private readonly options: { maxRetries?: number; handlerTimeoutMs?: number } = {},
   ) {
     this.#handlers = new Map(handlers.map((h) => [h.name, h]));
+    this.subscriptions = subscriptions ?? declaredRoutes(handlers).map((r) => ({ pattern: r.event_pattern, handler: r.handler_name }));
   }
 
   /** Stores an event (a repeated idempotency key returns the first one's id). */

@@ -40,6 +40,19 @@ describe("the in-memory bus", () => {
     expect(runs.filter((r) => r.startsWith("count"))).toEqual(["count:1", "count:1"]); // once per event: created and refused
   });
 
+  it("routes by what the handlers declare (their on) when given no subscriptions, as the database would after the sync", async () => {
+    const runs: string[] = [];
+    const bus = new InMemoryBus([
+      defineHandler("shop.any_order", async (e) => void runs.push(`any:${e.type}`), { on: ["order.*"] }),
+      defineHandler("shop.paid", async (e) => void runs.push(`paid:${e.type}`), { on: ["payment.paid"] }),
+      defineHandler("shop.unrouted", async (e) => void runs.push(`unrouted:${e.type}`)),
+    ]);
+    bus.emit(newEvent("order.created"));
+    bus.emit(newEvent("payment.paid"));
+    await bus.drain();
+    expect(runs.sort()).toEqual(["any:order.created", "paid:payment.paid"]);
+  });
+
   it("says plainly when a handler needs the database", async () => {
     const bus = new InMemoryBus(engineHandlers(), [{ pattern: "order.created", handler: "fintech.create_escrow" }]);
     const { eventId } = bus.emit(newEvent("order.created", {
