@@ -9,7 +9,7 @@
  * Any origin may call: the pages authenticate with a bearer token or an API key, never
  * with cookies, so there are no credentials for another site to ride on.
  */
-import { errorResponse, type FetchHandler } from "./http.ts";
+import { type FetchHandler, withErrors } from "./http.ts";
 
 export const CORS_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   "access-control-allow-origin": "*",
@@ -21,15 +21,10 @@ export const CORS_HEADERS: Readonly<Record<string, string>> = Object.freeze({
 
 /** An OPTIONS preflight is answered 204 here; every other answer, errors included, carries the CORS headers. */
 export function withCors(handler: FetchHandler, onUnexpected?: (error: unknown) => void): FetchHandler {
+  const answered = withErrors(handler, onUnexpected); // whatever it throws becomes its JSON error
   return async (request) => {
     if (request.method === "OPTIONS") return new Response(null, { status: 204, headers: CORS_HEADERS });
-    let response: Response;
-    try {
-      response = await handler(request);
-    } catch (thrown) {
-      response = errorResponse(thrown, onUnexpected); // handlers answer their own errors; this is the net under them
-    }
-    return withCorsHeaders(response);
+    return withCorsHeaders(await answered(request));
   };
 }
 
