@@ -8,7 +8,6 @@
  * hence `pooler: true` (no prepare, no session settings: src/bus/database-options.ts);
  * and it drops LISTEN, which is why nothing here relies on it.
  */
-import { lookup } from "node:dns/promises";
 import { type AuthConfig, authConfigFromEnv } from "../../../src/bus/auth.ts";
 import { Bus } from "../../../src/bus/bus.ts";
 import { databaseBounds, openPool } from "../../../src/bus/database-options.ts";
@@ -16,10 +15,11 @@ import { withCors } from "../../../src/bus/cors.ts";
 import { redactSecrets } from "../../../src/bus/errors.ts";
 import type { FetchHandler } from "../../../src/bus/http.ts";
 import { json } from "../../../src/bus/http.ts";
-import type { Resolver } from "../../../src/bus/outbound.ts";
 import { type FunctionDefinition, serveFunction } from "../../../src/bus/functions/pipeline.ts";
 import { syncRoutesOnce } from "../../../src/bus/route-sync.ts";
 import { engineHandlersFromEnv, ROUTE_SOURCE } from "../../../src/marketplace/engines/index.ts";
+// DNS for the outbound guard: node:dns, which Deno provides as Node does.
+import { resolveHost } from "../../../src/local/dns.ts";
 
 /** The functions that run handlers sync the handlers' routes once per isolate, before their first run (docs/deploy.md). */
 const ROUTING_FUNCTIONS = new Set(["process-event", "retry-failed-events"]);
@@ -35,8 +35,6 @@ export const authFromEnv = (): AuthConfig | undefined => authConfigFromEnv(Deno.
 /** The function's environment, read per request (the FEYXA_DRAIN_* limits, webhook secrets). */
 export const envFromDeno = (): Record<string, string | undefined> => Deno.env.toObject();
 
-/** DNS for the outbound guard (src/bus/outbound.ts): Deno's node:dns, every address, A and AAAA. */
-export const resolveHost: Resolver = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
 /**
  * Serves one function of the app's list (src/marketplace/functions/index.ts) with
