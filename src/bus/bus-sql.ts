@@ -10,7 +10,7 @@ interface ClaimedRow {
   event_type: string;
   aggregate_type: string;
   aggregate_id: string;
-  store_id: string | null;
+  tenant_id: string | null;
   payload: Record<string, unknown>;
   idempotency_key: string;
   attempt: number;
@@ -26,7 +26,7 @@ function toClaimed(row: ClaimedRow): ClaimedEvent {
     type: row.event_type,
     aggregateType: row.aggregate_type,
     aggregateId: row.aggregate_id,
-    storeId: row.store_id,
+    tenantId: row.tenant_id,
     payload: row.payload,
     idempotencyKey: row.idempotency_key,
     attempt: row.attempt,
@@ -51,7 +51,7 @@ export interface EmitReport {
 export async function emitEvent(sql: Queryable, e: NewEvent): Promise<EmitReport> {
   const [row] = await sql<{ event_id: string; inserted: boolean }[]>`
     select event_id, inserted from feyxa.emit_event_report(
-      ${e.event_type}, ${e.aggregate_type}, ${e.aggregate_id}::uuid, ${e.store_id ?? null}::uuid,
+      ${e.event_type}, ${e.aggregate_type}, ${e.aggregate_id}::uuid, ${e.tenant_id ?? null}::uuid,
       ${asJson(sql, e.payload ?? {})}, ${e.idempotency_key ?? null})`;
   return { eventId: row.event_id, inserted: row.inserted };
 }

@@ -54,7 +54,7 @@ export class InMemoryBus {
     this.#byKey.set(idempotencyKey, id);
     this.#events.set(id, {
       event: {
-        id, type: e.event_type, aggregateType: e.aggregate_type, aggregateId: e.aggregate_id, storeId: e.store_id ?? null,
+        id, type: e.event_type, aggregateType: e.aggregate_type, aggregateId: e.aggregate_id, tenantId: e.tenant_id ?? null,
         payload: e.payload ?? {}, idempotencyKey, attempt: 0, retryCount: 0, maxRetries: this.options.maxRetries ?? 3, createdAt: new Date(),
       },
       status: "pending", succeeded: new Set(), attempts: [], error: null,

@@ -6,16 +6,25 @@ export const eventTypeSchema = z
   .max(100)
   .regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/, "must be lowercase words joined by dots, like order.created");
 
-export const newEventSchema = z.strictObject({
-  event_type: eventTypeSchema,
-  aggregate_type: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, "must be a lowercase word, like order"),
-  aggregate_id: z.uuid(),
-  store_id: z.uuid().nullish(),
-  payload: z.record(z.string(), z.unknown()).default({}),
-  idempotency_key: z.string().min(1).max(200).nullish(),
-  /** Append to the aggregate's event-sourced stream, only if it is at this version (else 409). */
-  expected_version: z.number().int().min(0).max(1_000_000_000).optional(),
-});
+export const newEventSchema = z
+  .strictObject({
+    event_type: eventTypeSchema,
+    aggregate_type: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, "must be a lowercase word, like order"),
+    aggregate_id: z.uuid(),
+    /** The optional tenant (partition) key; what it names is the application's business. */
+    tenant_id: z.uuid().nullish(),
+    /** Deprecated: 0.1.0's name of tenant_id, still read when tenant_id is absent (removed in 0.3.0). */
+    store_id: z.uuid().nullish(),
+    payload: z.record(z.string(), z.unknown()).default({}),
+    idempotency_key: z.string().min(1).max(200).nullish(),
+    /** Append to the aggregate's event-sourced stream, only if it is at this version (else 409). */
+    expected_version: z.number().int().min(0).max(1_000_000_000).optional(),
+  })
+  .refine((e) => e.tenant_id == null || e.store_id == null || e.tenant_id.toLowerCase() === e.store_id.toLowerCase(), {
+    message: "differs from tenant_id (store_id is its old name: send one)",
+    path: ["store_id"],
+  })
+  .transform(({ store_id, ...e }) => ({ ...e, tenant_id: e.tenant_id ?? store_id }));
 
 /**
  * How much one invocation of a drain may do before it stops claiming (src/bus/functions/drain.ts).

@@ -31,7 +31,7 @@ export interface BusEvent<P = Record<string, unknown>> {
   type: string;
   aggregateType: string;
   aggregateId: string;
-  storeId: string | null;
+  tenantId: string | null;
   payload: P;
   idempotencyKey: string;
   /** 1 for the first attempt, 2 for the first retry, ... */
@@ -104,7 +104,7 @@ export interface NewEvent {
   event_type: string;
   aggregate_type: string;
   aggregate_id: string;
-  store_id?: string | null;
+  tenant_id?: string | null;
   payload?: Record<string, unknown>;
   idempotency_key?: string | null;
 }

@@ -135,4 +135,18 @@ describe("emit_events", () => {
     const rows = await sql`select 1 from feyxa.events_log where event_type = 'test.batch_bad'`;
     expect(rows).toHaveLength(0);
   });
+
+  it("stores the tenant key, read from tenant_id or from 0.1.0's store_id, and names a bad one", async () => {
+    const [t1, t2] = [uuid(), uuid()];
+    const [a, b] = await bus.emitMany([
+      { event_type: "test.tenant", aggregate_type: "order", aggregate_id: uuid(), tenant_id: t1 },
+      { event_type: "test.tenant", aggregate_type: "order", aggregate_id: uuid(), store_id: t2 } as never,
+    ]);
+    const rows = await sql`select id, tenant_id from feyxa.events_log where id in (${a.eventId}, ${b.eventId})`;
+    expect(Object.fromEntries(rows.map((r) => [r.id, r.tenant_id]))).toEqual({ [a.eventId]: t1, [b.eventId]: t2 });
+    for (const field of ["tenant_id", "store_id"]) {
+      await expect(sql`select * from feyxa.emit_events(${sql.json([{ event_type: "test.tenant_bad", aggregate_type: "order", aggregate_id: uuid(), [field]: "shop-1" }])})`)
+        .rejects.toMatchObject({ code: "22023", detail: `events[0].${field}` });
+    }
+  });
 });

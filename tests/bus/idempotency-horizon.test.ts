@@ -47,7 +47,7 @@ const purgeAll = async (batch = 10000) => {
   return counts;
 };
 const emails = async () => (await sql`select count(*)::int as n from email_outbox where to_email = ${buyerEmail}`)[0].n;
-const orderCreated = (orderId: string) => ({ event_type: "order.created", aggregate_type: "order", aggregate_id: orderId, store_id: shop.storeId, payload: {} });
+const orderCreated = (orderId: string) => ({ event_type: "order.created", aggregate_type: "order", aggregate_id: orderId, tenant_id: shop.storeId, payload: {} });
 
 describe("idempotency keys and retention", () => {
   it("a purged order.created is still a duplicate: re-asked by the buyer, re-emitted by the server, no second email", async () => {

@@ -29,10 +29,10 @@ describe("bus privileges", () => {
     for (const store of [storeA.id, storeB.id]) {
       await sql`select feyxa.emit_event('order.created', 'order', ${uuid()}::uuid, ${store}::uuid, '{}'::jsonb)`;
     }
-    const visible = (tx: Sql) => tx`select store_id from feyxa.events_log where store_id in (${storeA.id}, ${storeB.id})`;
+    const visible = (tx: Sql) => tx`select tenant_id from feyxa.events_log where tenant_id in (${storeA.id}, ${storeB.id})`;
     expect(await asApiRole(sql, "anon", undefined, visible)).toBe("denied:42501");
     expect(await asApiRole(sql, "authenticated", stranger, visible)).toHaveLength(0);
-    expect(await asApiRole(sql, "authenticated", member, visible)).toEqual([{ store_id: storeA.id }]);
+    expect(await asApiRole(sql, "authenticated", member, visible)).toEqual([{ tenant_id: storeA.id }]);
     expect(await asApiRole(sql, "authenticated", admin, visible)).toHaveLength(2);
   });
 });

@@ -43,7 +43,7 @@ interface Run {
 /** Until every event of the shop is completed or dead. */
 async function settled(shop: Shop): Promise<void> {
   await expect.poll(async () => {
-    const [{ open }] = await sql`select count(*)::int as open from feyxa.events_log where store_id = ${shop.storeId}::uuid and status not in ('completed', 'dead')`;
+    const [{ open }] = await sql`select count(*)::int as open from feyxa.events_log where tenant_id = ${shop.storeId}::uuid and status not in ('completed', 'dead')`;
     return open;
   }, { timeout: 60_000, interval: 250 }).toBe(0);
 }
@@ -106,7 +106,7 @@ function outcomes(run: Run): string[] {
 
 async function summary(label: string, r: Run) {
   const fates = [...r.fates.values()];
-  const [{ retried }] = await sql`select count(*)::int as retried from feyxa.events_log where store_id = ${r.shop.storeId}::uuid and attempt > 1`;
+  const [{ retried }] = await sql`select count(*)::int as retried from feyxa.events_log where tenant_id = ${r.shop.storeId}::uuid and attempt > 1`;
   console.log(`${label}: ${fates.length} orders, ${fates.filter((f) => f.movements > 0).length} stocked, ${
     fates.filter((f) => f.movements === 0).length} refused; ${r.kills.length} kills (${r.kills.filter((k) => k.held > 0).length} mid-batch); ${retried} events retried`);
 }

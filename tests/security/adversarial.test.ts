@@ -52,14 +52,14 @@ const bearer = async (user: string) => ({ authorization: `Bearer ${await token(u
 describe("another store's data", () => {
   it("a store owner reads nothing of another store through the monitor, whatever the filter or search", async () => {
     const headers = await bearer(ownerA);
-    for (const query of [`store=${shopB.storeId}`, `q=${eventB.id}`, `q=${eventB.aggregate_id}`, `q=${encodeURIComponent(eventB.idempotency_key)}`]) {
+    for (const query of [`tenant=${shopB.storeId}`, `q=${eventB.id}`, `q=${eventB.aggregate_id}`, `q=${encodeURIComponent(eventB.idempotency_key)}`]) {
       const { status, body } = await call(`event-monitor/events?${query}`, { headers });
       expect([query, status, body.events]).toEqual([query, 200, []]);
     }
     const own = await call("event-monitor/events?type=order.*", { headers }); // their own store's, and only those
     expect(own.body.events.map((e: { id: string }) => e.id)).toEqual([orderA.event_id]);
     expect((await call(`event-monitor/events/${eventB.id}`, { headers })).status).toBe(404);
-    const stats = await call(`event-monitor/stats?store=${shopB.storeId}&window=24h`, { headers });
+    const stats = await call(`event-monitor/stats?tenant=${shopB.storeId}&window=24h`, { headers });
     expect(JSON.stringify(stats.body)).not.toMatch(/order\.created/);
   });
 
@@ -81,7 +81,7 @@ describe("another store's data", () => {
 describe("another user's order", () => {
   it("anon emits nothing, not even order.created for someone's order, and cannot make a buyer's order drain", async () => {
     const before = await rowCounts(sql);
-    const body = { event_type: "order.created", aggregate_type: "order", aggregate_id: orderB.order_id, store_id: shopB.storeId,
+    const body = { event_type: "order.created", aggregate_type: "order", aggregate_id: orderB.order_id, tenant_id: shopB.storeId,
       payload: { customer_email: "attacker@evil.test" }, idempotency_key: `order.cancelled:${orderB.order_id}` };
     const emitted = await call("process-event", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     expect(emitted.status).toBe(401);

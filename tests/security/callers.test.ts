@@ -61,7 +61,7 @@ describe("retry-failed-events answers only to the server", () => {
 
 describe("who may emit", async () => {
   const shop = await openShop(sql, [{ name: "Jar", price: 700, stock: 50 }]);
-  const event = (over: Record<string, unknown>) => ({ aggregate_type: "order", aggregate_id: uuid(), store_id: shop.storeId, payload: {}, ...over });
+  const event = (over: Record<string, unknown>) => ({ aggregate_type: "order", aggregate_id: uuid(), tenant_id: shop.storeId, payload: {}, ...over });
   const events = async () => (await sql`select count(*)::int as n from feyxa.events_log`)[0].n as number;
 
   it("nobody but the server emits payout.requested or payment.paid", async () => {
@@ -90,10 +90,10 @@ describe("who may emit", async () => {
     expect(await own.json()).toMatchObject({ event_id: mine.event_id, duplicate: true });
     const others = await call("process-event", event({ event_type: "order.created", aggregate_id: mine.order_id, payload: payload.payload }), bearer(await token(bob)));
     expect(others.status).toBe(403);
-    const noStore = await call("process-event", event({ event_type: "order.created", aggregate_id: mine.order_id, store_id: uuid(), payload: payload.payload }), bearer(await token(alice)));
+    const noStore = await call("process-event", event({ event_type: "order.created", aggregate_id: mine.order_id, tenant_id: uuid(), payload: payload.payload }), bearer(await token(alice)));
     expect(noStore.status).toBe(400);
     const other = await openShop(sql, [{ name: "Cup", price: 100, stock: 1 }]);
-    const wrongStore = await call("process-event", event({ event_type: "order.created", aggregate_id: mine.order_id, store_id: other.storeId, payload: payload.payload }), bearer(await token(alice)));
+    const wrongStore = await call("process-event", event({ event_type: "order.created", aggregate_id: mine.order_id, tenant_id: other.storeId, payload: payload.payload }), bearer(await token(alice)));
     expect(wrongStore.status).toBe(403);
   });
 

@@ -3,7 +3,7 @@
  * a signed-in buyer may emit through process-event, what is stored is derived from the
  * database, never from the buyer's payload; no mail goes to an address the buyer writes;
  * the buyer chooses no key of the server's, so the server's later emit of that fact is
- * processed; and a store_id that names no store is a 400, for the server too.
+ * processed; and a tenant_id (the event's store) that names no store is a 400, for the server too.
  */
 import { describe, expect, it } from "vitest";
 import { engineHandlers } from "../../src/marketplace/engines/index.ts";
@@ -51,7 +51,7 @@ const fixtures: Record<string, () => Promise<Aggregate>> = {
     return {
       id: order.order_id,
       forged: {
-        event_type: "order.created", aggregate_type: "order", aggregate_id: order.order_id, store_id: shop.storeId,
+        event_type: "order.created", aggregate_type: "order", aggregate_id: order.order_id, tenant_id: shop.storeId,
         payload: { order_number: "YOU WON A PRIZE http://evil.test", total_minor: 0, currency: "XOF", customer_email: ATTACKER,
           items: [{ product_id: shop.products.Pot, quantity: 1, unit_price_minor: 0 }], payment_method: "card" },
       },
@@ -130,23 +130,34 @@ describe("client-emittable events carry no client-written facts", () => {
       expect(events.filter((e) => e.event_type === type)).toHaveLength(1);
     });
 
-    it(`${type}: a store_id that names no store is a 400 naming store_id`, async () => {
+    it(`${type}: a tenant_id that names no store is a 400 naming tenant_id`, async () => {
       const agg = await fixtures[type]();
       const before = (await eventsOf(agg.id)).length;
-      const res = await emit({ ...agg.forged, store_id: uuid() }, await asBuyer());
+      const res = await emit({ ...agg.forged, tenant_id: uuid() }, await asBuyer());
       expect(res.status).toBe(400);
-      expect(await res.json()).toMatchObject({ field: "store_id" });
+      expect(await res.json()).toMatchObject({ field: "tenant_id" });
       expect(await eventsOf(agg.id)).toHaveLength(before);
     });
   }
 
-  it("the server's emit with a store_id that names no store is a 400 naming store_id, and stores nothing", async () => {
+  it("the server's emit with a tenant_id that names no store is a 400 naming tenant_id, and stores nothing", async () => {
     const aggregateId = uuid();
-    const res = await emit({ event_type: "shop.pinged", aggregate_type: "shop", aggregate_id: aggregateId, store_id: uuid(), payload: {} }, asServer);
+    const res = await emit({ event_type: "shop.pinged", aggregate_type: "shop", aggregate_id: aggregateId, tenant_id: uuid(), payload: {} }, asServer);
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ field: "store_id" });
+    expect(await res.json()).toMatchObject({ field: "tenant_id" });
     expect(await eventsOf(aggregateId)).toEqual([]);
-    const ok = await emit({ event_type: "shop.pinged", aggregate_type: "shop", aggregate_id: aggregateId, store_id: shop.storeId, payload: {} }, asServer);
+    const ok = await emit({ event_type: "shop.pinged", aggregate_type: "shop", aggregate_id: aggregateId, tenant_id: shop.storeId, payload: {} }, asServer);
     expect(ok.status).toBe(201);
+  });
+
+  it("still reads 0.1.0's store_id as the tenant, and refuses a store_id that contradicts tenant_id", async () => {
+    const aggregateId = uuid();
+    const old = await emit({ event_type: "shop.pinged", aggregate_type: "shop", aggregate_id: aggregateId, store_id: shop.storeId, payload: {} }, asServer);
+    expect(old.status).toBe(201);
+    const [stored] = await sql`select tenant_id from feyxa.events_log where aggregate_id = ${aggregateId}::uuid`;
+    expect(stored.tenant_id).toBe(shop.storeId);
+    const both = await emit({ event_type: "shop.pinged", aggregate_type: "shop", aggregate_id: uuid(), tenant_id: shop.storeId, store_id: uuid(), payload: {} }, asServer);
+    expect(both.status).toBe(400);
+    expect(await both.json()).toMatchObject({ field: "store_id" });
   });
 });

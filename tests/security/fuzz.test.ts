@@ -32,7 +32,7 @@ function stillValid(route: Route, field: string, value: unknown): boolean {
     "process-event": [["idempotency_key", 200]], automations: [["name", 120]], "event-monitor": [["error", 4000]], webhooks: [["type", 200], ["id", 200]],
   };
   if (text && freeText[route.fn]?.some(([f, max]) => f === field && (value as string).length <= max)) return true;
-  if (value === null && ["process-event.idempotency_key", "process-event.store_id", "event-monitor.error"].includes(`${route.fn}.${field}`)) return true;
+  if (value === null && ["process-event.idempotency_key", "process-event.tenant_id", "event-monitor.error"].includes(`${route.fn}.${field}`)) return true;
   return false;
 }
 

@@ -45,8 +45,8 @@ const READS: Record<string, Record<Actor, number | "denied">> = {
   store_ledger:        { anon: "denied", customer: 0, memberA: 1, memberB: 0, admin: 1, service: 1 },
   store_balances:      { anon: "denied", customer: 0, memberA: 1, memberB: 0, admin: 1, service: 1 }, // a security-invoker view: store_ledger's RLS
 };
-const eventStore = "(select store_id from feyxa.events_log e where e.id = event_id)";
-const storeColumn: Record<string, string> = { "feyxa.event_handlers_log": eventStore, "feyxa.event_queue": eventStore };
+const eventStore = "(select tenant_id from feyxa.events_log e where e.id = event_id)";
+const storeColumn: Record<string, string> = { "feyxa.events_log": "tenant_id", "feyxa.event_handlers_log": eventStore, "feyxa.event_queue": eventStore };
 
 describe("RLS: who reads what", () => {
   for (const [table, expected] of Object.entries(READS)) {

@@ -169,7 +169,7 @@ describe("automations never call or poll a non-public address", () => {
         ids.push(row.id);
       }
     });
-    const { eventId } = await bus.emit({ event_type: "ssrf.hook", aggregate_type: "store", aggregate_id: uuid(), store_id: shop.storeId, payload: {} });
+    const { eventId } = await bus.emit({ event_type: "ssrf.hook", aggregate_type: "store", aggregate_id: uuid(), tenant_id: shop.storeId, payload: {} });
     await drain(bus);
     expect((await eventRow(sql, eventId)).status).toBe("dead");
     for (const [i, [what, , reason]] of everyTarget.entries()) {
@@ -206,7 +206,7 @@ describe("automations never call or poll a non-public address", () => {
     await sql`insert into automations (store_id, name, trigger_kind, trigger_pattern, poll, reactions)
       values (${shop.storeId}::uuid, 'bounce poll', 'poll', 'automation.polled', ${sql.json({ url: redirect, interval_seconds: 60 })},
               ${sql.json([{ type: "notify", title: "x" }])})`;
-    await bus.emit({ event_type: "ssrf.bounce", aggregate_type: "store", aggregate_id: uuid(), store_id: shop.storeId, payload: {} });
+    await bus.emit({ event_type: "ssrf.bounce", aggregate_type: "store", aggregate_id: uuid(), tenant_id: shop.storeId, payload: {} });
     await drain(bus);
     const [run] = await sql`select error_message from automation_runs where automation_id = ${hook.id}::uuid`;
     expect(run.error_message).toMatch(/HTTP 302/);

@@ -83,7 +83,7 @@ export async function fuzzWorld(sql: Sql) {
   const credentials: Record<Caller, Record<string, string>> = {
     server: { apikey: TEST_SECRET_KEY }, anon: {}, stranger: { authorization: `Bearer ${strangerToken}` },
   };
-  const event = () => ({ event_type: "fuzz.event", aggregate_type: "test", aggregate_id: uuid(), store_id: shop.storeId,
+  const event = () => ({ event_type: "fuzz.event", aggregate_type: "test", aggregate_id: uuid(), tenant_id: shop.storeId,
     idempotency_key: `fuzz-${uuid()}`, payload: { note: "n", nested: { list: ["x", { deep: "y" }] } } });
   const acmeSign = async (body: string) => {
     const id = `msg_${uuid()}`;

@@ -23,7 +23,7 @@ const [storeA, storeB] = [await store(sql, "Atelier A"), await store(sql, "Bouti
 const admin = await person(sql, "ops@example.com", { admin: true });
 const member = await person(sql, "staff-a@example.com", { stores: [storeA] });
 const emit = async (type: string, storeId: string) =>
-  (await bus.emit({ event_type: type, aggregate_type: "order", aggregate_id: uuid(), store_id: storeId, payload: { total: 4200, currency: "XOF" } })).eventId;
+  (await bus.emit({ event_type: type, aggregate_type: "order", aggregate_id: uuid(), tenant_id: storeId, payload: { total: 4200, currency: "XOF" } })).eventId;
 const placedA = [await emit("web.placed", storeA), await emit("web.placed", storeA)];
 const placedB = [await emit("web.placed", storeB), await emit("web.placed", storeB), await emit("web.placed", storeB)];
 const paidA = await emit("web.paid", storeA);

@@ -3,10 +3,10 @@
  * Every request must carry a signed-in user's token; every statement then runs as that
  * user (see monitor/as-caller.ts), so the database decides what they see and may do.
  *
- *   GET  /event-monitor/me            who am I, may I act, which stores
- *   GET  /event-monitor/events        ?type=order.*&status=failed,dead&store=&from=&to=&q=&limit=&cursor=
+ *   GET  /event-monitor/me            who am I, may I act, which tenants
+ *   GET  /event-monitor/events        ?type=order.*&status=failed,dead&tenant=&from=&to=&q=&limit=&cursor=
  *   GET  /event-monitor/events/<id>   payload, every attempt's handler runs, timings, routing
- *   GET  /event-monitor/stats         ?window=15m|1h|6h|24h|7d&type=&store=
+ *   GET  /event-monitor/stats         ?window=15m|1h|6h|24h|7d&type=&tenant=
  *   GET  /event-monitor/actions       the audit trail (admins)
  *   POST /event-monitor/actions       {action_id, kind: retry|redrive|replay, ...} (admins)
  */

@@ -1,7 +1,7 @@
 /**
  * process-event: the HTTP door of the bus (POST).
  *
- * - `{event_type, aggregate_type, aggregate_id, store_id?, payload, idempotency_key?}`:
+ * - `{event_type, aggregate_type, aggregate_id, tenant_id?, payload, idempotency_key?}`:
  *   emits the event and processes it now, answering with each handler's result.
  *   A duplicate idempotency key answers `duplicate: true` with the original's state,
  *   and runs nothing again (`status: "purged"` when retention took the original).

@@ -13,7 +13,7 @@ export interface Appended {
 /** Appends to the aggregate's stream; with expectedVersion, fails (55000 → 409) if another writer got there first. */
 export async function appendToStream(sql: Queryable, event: NewEvent, expectedVersion?: number): Promise<Appended> {
   const [row] = await sql<{ event_id: string; version: number; inserted: boolean }[]>`
-    select * from feyxa.append_to_stream(${event.event_type}, ${event.aggregate_type}, ${event.aggregate_id}::uuid, ${event.store_id ?? null}::uuid,
+    select * from feyxa.append_to_stream(${event.event_type}, ${event.aggregate_type}, ${event.aggregate_id}::uuid, ${event.tenant_id ?? null}::uuid,
                                    ${sql.json((event.payload ?? {}) as never)}, ${expectedVersion ?? null}::int, ${event.idempotency_key ?? null})`;
   return { eventId: row.event_id, version: row.version, inserted: row.inserted };
 }

@@ -55,7 +55,9 @@ export function webhookBody(event: BusEvent): string {
       event_id: event.id,
       aggregate_type: event.aggregateType,
       aggregate_id: event.aggregateId,
-      store_id: event.storeId,
+      tenant_id: event.tenantId,
+      /** Deprecated: 0.1.0's name of tenant_id, sent as well until 0.3.0. */
+      store_id: event.tenantId,
       idempotency_key: event.idempotencyKey,
       payload: event.payload,
     },

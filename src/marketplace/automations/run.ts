@@ -32,11 +32,11 @@ interface AutomationRow {
 /** `outbound`: where webhook reactions may go (src/bus/outbound.ts); by default https to public addresses only. */
 export function runAutomations(email: EmailProvider | undefined, outbound: OutboundPolicy = STRICT_OUTBOUND): Handler {
   return defineHandler("automations.run", async (event, ctx) => {
-    if (!event.storeId) return;
+    if (!event.tenantId) return;
     const automations = await ctx.sql<AutomationRow[]>`
       select a.id, a.name, a.trigger_kind, a.trigger_pattern, a.trigger_filter, a.reactions, r.status as run_status
       from automations a left join automation_runs r on r.automation_id = a.id and r.event_id = ${event.id}::uuid
-      where a.store_id = ${event.storeId}::uuid and a.is_active
+      where a.store_id = ${event.tenantId}::uuid and a.is_active
       order by a.created_at, a.id`;
     const depth = Number((event.payload as { _automation?: { depth?: unknown } })._automation?.depth ?? 0);
     const failures: { text: string; final: boolean }[] = [];
@@ -92,15 +92,15 @@ async function react(
     const payload = fillAll(reaction.payload, event);
     payload._automation = { id: context.automationId, depth: context.depth + 1, source_event_id: event.id };
     await ctx.sql`select feyxa.emit_event(${reaction.event_type}, ${aggregateTypeOf(reaction.event_type)}, ${event.aggregateId}::uuid,
-                                    ${event.storeId}::uuid, ${ctx.sql.json(payload as never)}, ${ctx.idempotencyKey})`;
+                                    ${event.tenantId}::uuid, ${ctx.sql.json(payload as never)}, ${ctx.idempotencyKey})`;
   } else if (reaction.type === "notify") {
-    await notify(ctx, { storeId: event.storeId, kind: "automation", title: fill(reaction.title, event), body: fill(reaction.body ?? "", event), data: { event_id: event.id, automation_id: context.automationId } });
+    await notify(ctx, { storeId: event.tenantId, kind: "automation", title: fill(reaction.title, event), body: fill(reaction.body ?? "", event), data: { event_id: event.id, automation_id: context.automationId } });
   } else if (reaction.type === "webhook") {
     await callWebhook(reaction.url, fillAll(reaction.payload, event), event, ctx, context);
   } else {
     const to = fill(reaction.to, event);
     if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(to)) throw new Error(`email: "${to.slice(0, 80)}" is not an email address`);
-    await deliverEmail(ctx, context.email, { to, subject: fill(reaction.subject, event), html: fill(reaction.html, event), storeId: event.storeId });
+    await deliverEmail(ctx, context.email, { to, subject: fill(reaction.subject, event), html: fill(reaction.html, event), storeId: event.tenantId });
   }
 }
 
@@ -135,7 +135,7 @@ async function callWebhook(
 async function record(ctx: HandlerContext, event: BusEvent, automationId: string, status: string, done: number, error: string | null) {
   await ctx.sql`
     insert into automation_runs (automation_id, event_id, store_id, status, reactions_done, error_message)
-    values (${automationId}::uuid, ${event.id}::uuid, ${event.storeId}::uuid, ${status}, ${done}, ${error})
+    values (${automationId}::uuid, ${event.id}::uuid, ${event.tenantId}::uuid, ${status}, ${done}, ${error})
     on conflict (automation_id, event_id) do update
       set status = excluded.status, reactions_done = excluded.reactions_done, error_message = excluded.error_message, updated_at = now()`;
 }

@@ -1,7 +1,8 @@
 /**
  * The marketplace's rule for what reaches the bus through process-event.
  *
- * - Any caller, the server included: a `store_id` must name a store (400 naming it).
+ * - Any caller, the server included: the tenant (`tenant_id`: the marketplace's tenants are its
+ *   stores) must name a store (400 naming it).
  * - A caller other than the server emits only the types declared client-emittable, only
  *   for an aggregate that is theirs, and what is emitted is derived from stored state:
  *   the caller names the aggregate, the database says the rest (store, payload, key). A
@@ -27,9 +28,9 @@ export const clientEmittable: ReadonlySet<string> = new Set(Object.keys(derivati
 
 /** process-event's authorizeEmit: throws 400/401/403, or returns the event to store in place of a client's. */
 export async function authorizeClientEmit(sql: Queryable, caller: Caller, event: NewEvent): Promise<NewEvent | undefined> {
-  if (event.store_id != null) {
-    const [store] = await sql`select 1 from stores where id = ${event.store_id}::uuid`;
-    if (!store) throw new HttpError(400, "invalid_request", "store_id: no such store", "store_id");
+  if (event.tenant_id != null) {
+    const [store] = await sql`select 1 from stores where id = ${event.tenant_id}::uuid`;
+    if (!store) throw new HttpError(400, "invalid_request", "tenant_id: no such store", "tenant_id");
   }
   if (caller.kind === "server") return undefined;
   const derive = Object.hasOwn(derivations, event.event_type) ? derivations[event.event_type] : undefined;
@@ -46,9 +47,9 @@ async function orderCreated(sql: Queryable, customerId: string, event: NewEvent)
     select o.id, o.store_id, order_created_payload(o.id) as payload
     from orders o
     where o.id = ${event.aggregate_id}::uuid and o.customer_id = ${customerId}::uuid`;
-  if (!order || (event.store_id != null && event.store_id.toLowerCase() !== order.store_id)) throw notYours();
+  if (!order || (event.tenant_id != null && event.tenant_id.toLowerCase() !== order.store_id)) throw notYours();
   return {
-    event_type: "order.created", aggregate_type: "order", aggregate_id: order.id, store_id: order.store_id,
+    event_type: "order.created", aggregate_type: "order", aggregate_id: order.id, tenant_id: order.store_id,
     payload: order.payload, idempotency_key: `order.created:${order.id}`,
   };
 }

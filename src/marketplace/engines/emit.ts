@@ -11,6 +11,7 @@ import { aggregateTypeOf, eventCatalog, type EventCatalog, type EventType } from
 
 export interface TypedEvent<T extends EventType> {
   aggregate_id: string;
+  /** The store the event belongs to: the bus's tenant key. */
   store_id?: string | null;
   payload: z.input<EventCatalog[T]>;
   idempotency_key?: string;
@@ -18,5 +19,8 @@ export interface TypedEvent<T extends EventType> {
 
 export async function emit<T extends EventType>(bus: Bus, type: T, event: TypedEvent<T>, sql?: Queryable): Promise<EmitReport> {
   parseWith(eventCatalog[type], event.payload, "payload");
-  return await bus.emit({ ...event, event_type: type, aggregate_type: aggregateTypeOf(type), payload: event.payload as Record<string, unknown> }, sql);
+  return await bus.emit({
+    event_type: type, aggregate_type: aggregateTypeOf(type), aggregate_id: event.aggregate_id, tenant_id: event.store_id,
+    payload: event.payload as Record<string, unknown>, idempotency_key: event.idempotency_key,
+  }, sql);
 }

@@ -28,7 +28,7 @@ beforeAll(async () => {
 });
 
 const emit = async (type: string) =>
-  (await bus.emit({ event_type: type, aggregate_type: "order", aggregate_id: uuid(), store_id: storeId })).eventId;
+  (await bus.emit({ event_type: type, aggregate_type: "order", aggregate_id: uuid(), tenant_id: storeId })).eventId;
 const act = async (who: Person, action: Record<string, unknown>) => {
   const res = await client.post(who, "/actions", { action_id: uuid(), ...action });
   return { status: res.status, body: await res.json() };

@@ -24,7 +24,7 @@ await sql`insert into auth.users (id) values (${admin})`;
 await sql`insert into marketplace_admins (user_id) values (${admin})`;
 await sql`insert into stores (id, name, slug) values (${storeId}, 'Plan store', 'plan-store')`;
 await sql`
-  insert into feyxa.events_log (event_type, aggregate_type, aggregate_id, store_id, idempotency_key, status, next_retry_at, created_at)
+  insert into feyxa.events_log (event_type, aggregate_type, aggregate_id, tenant_id, idempotency_key, status, next_retry_at, created_at)
   select (array['order.created', 'order.paid', 'payment.failed', 'delivery.shipped', 'ticket.created'])[1 + i % 5], 'order',
          gen_random_uuid(), case when i % 50 = 0 then ${storeId}::uuid else gen_random_uuid() end, 'plan-' || i,
          case when i % 100 = 0 then 'failed' when i % 97 = 0 then 'dead' else 'completed' end,
@@ -52,7 +52,7 @@ describe("the list's plans", () => {
     ["a status", { status: "dead" }, /event_queue/],
     ["an exact type", { type: "payment.failed" }, /events_log_type_created_idx|events_log_created_idx/],
     ["a type prefix", { type: "delivery.*" }, /events_log_type_created_idx|events_log_created_idx/],
-    ["a store", { store: storeId }, /events_log_store_created_idx/],
+    ["a tenant", { tenant: storeId }, /events_log_tenant_created_idx/],
     ["an idempotency key", { q: "plan-12345" }, /events_log_idempotency_key_key/],
     ["an event or aggregate id", { q: uuid() }, /events_log_pkey[\s\S]*events_log_aggregate_idx|events_log_aggregate_idx[\s\S]*events_log_pkey/],
   ];

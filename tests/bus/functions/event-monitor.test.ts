@@ -24,7 +24,7 @@ const ids: Record<string, string> = {};
 
 async function emit(type: string, storeId: string, key?: string) {
   const aggregate = uuid();
-  const { eventId } = await bus.emit({ event_type: type, aggregate_type: "order", aggregate_id: aggregate, store_id: storeId, payload: { n: 1 }, idempotency_key: key });
+  const { eventId } = await bus.emit({ event_type: type, aggregate_type: "order", aggregate_id: aggregate, tenant_id: storeId, payload: { n: 1 }, idempotency_key: key });
   return { eventId, aggregate };
 }
 
@@ -70,12 +70,12 @@ describe("event-monitor: who may read", () => {
     expect((await listIds(memberA)).sort()).toEqual([ids.createdA, ids.paidA].sort());
     expect(await listIds(stranger)).toEqual([]);
     // Asking for another store's events does not help.
-    expect(await listIds(memberA, `?store=${storeB}`)).toEqual([]);
+    expect(await listIds(memberA, `?tenant=${storeB}`)).toEqual([]);
   });
 
   it("tells the page who is asking, whether they may act, and their stores", async () => {
-    expect((await body(await client.get(admin, "/me"))).body).toMatchObject({ user_id: admin.id, is_admin: true, stores: [{ name: "Store A" }, { name: "Store B" }] });
-    expect((await body(await client.get(memberA, "/me"))).body).toMatchObject({ is_admin: false, stores: [{ id: storeA }] });
+    expect((await body(await client.get(admin, "/me"))).body).toMatchObject({ user_id: admin.id, is_admin: true, tenants: [{ name: "Store A" }, { name: "Store B" }] });
+    expect((await body(await client.get(memberA, "/me"))).body).toMatchObject({ is_admin: false, tenants: [{ id: storeA }] });
   });
 });
 
@@ -92,7 +92,7 @@ describe("event-monitor: the list", () => {
     expect(await listIds(admin, "?type=parcel.*")).toEqual([ids.shippedB]);
     expect(await listIds(admin, "?status=dead")).toEqual([ids.paidA]);
     expect(await listIds(admin, "?status=dead,pending")).toEqual([ids.pendingB, ids.paidA]);
-    expect(await listIds(admin, `?store=${storeA}&type=shop.created`)).toEqual([ids.createdA]);
+    expect(await listIds(admin, `?tenant=${storeA}&type=shop.created`)).toEqual([ids.createdA]);
     const future = new Date(Date.now() + 60_000).toISOString();
     expect(await listIds(admin, `?from=${encodeURIComponent(future)}`)).toEqual([]);
     expect(await listIds(admin, `?to=${encodeURIComponent(future)}`)).toHaveLength(5);
@@ -149,7 +149,7 @@ describe("event-monitor: an event in detail", () => {
   it("shows the payload, every attempt's handler runs, routing and timings", async () => {
     const { status, body: detail } = await body(await client.get(admin, `/events/${ids.paidA}`));
     expect(status).toBe(200);
-    expect(detail.event).toMatchObject({ id: ids.paidA, payload: { n: 1 }, store_name: "Store A", status: "dead" });
+    expect(detail.event).toMatchObject({ id: ids.paidA, payload: { n: 1 }, tenant_name: "Store A", status: "dead" });
     expect(detail.attempts).toEqual([{
       attempt: 1,
       handlers: [
@@ -192,7 +192,7 @@ describe("event-monitor: stats", () => {
     const member = (await body(await client.get(memberA, "/stats"))).body;
     expect(member.success_rate.map((t: { event_type: string }) => t.event_type).sort()).toEqual(["shop.created", "shop.paid"]);
     expect(member.retry_queue.pending).toBe(0);
-    const typed = (await body(await client.get(admin, `/stats?type=shop.created&store=${storeB}`))).body;
+    const typed = (await body(await client.get(admin, `/stats?type=shop.created&tenant=${storeB}`))).body;
     expect(typed.success_rate).toEqual([expect.objectContaining({ event_type: "shop.created", total: 2 })]);
     expect(typed.handlers).toEqual([expect.objectContaining({ handler_name: "mon.ok", runs: 1 })]);
     expect((await client.get(admin, "/stats?window=2y")).status).toBe(400);

@@ -94,7 +94,7 @@ describe("versioned streams", () => {
   it("the monitor shows an event's aggregate timeline, to whoever may see its events", async () => {
     const id = uuid();
     const shopId = (await sql`insert into stores (name, slug) values ('Timeline shop', ${`tl-${id.slice(0, 8)}`}) returning id`)[0].id;
-    const stream = (type: string) => ({ ...order(id, type, type === "order.created" ? { total_minor: 10, currency: "XOF" } : {}), store_id: shopId });
+    const stream = (type: string) => ({ ...order(id, type, type === "order.created" ? { total_minor: 10, currency: "XOF" } : {}), tenant_id: shopId });
     const created = await appendToStream(sql, stream("order.created"), 0);
     await appendToStream(sql, stream("order.paid"), 1);
     await appendToStream(sql, stream("order.delivered"), 2);

@@ -114,7 +114,7 @@ export async function handlerRunProblems(sql: Sql, storeId: string, refusing: st
            coalesce((select jsonb_object_agg(handler_name, n) from (
              select handler_name, count(*)::int as n from feyxa.event_handlers_log h
              where h.event_id = e.id and h.status = 'success' group by handler_name) s), '{}') as successes
-    from feyxa.events_log e where e.store_id = ${storeId}::uuid`;
+    from feyxa.events_log e where e.tenant_id = ${storeId}::uuid`;
   const problems: string[] = [];
   const statuses: Record<string, number> = {};
   for (const event of events) {

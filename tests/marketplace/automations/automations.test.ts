@@ -67,8 +67,8 @@ describe("running automations", () => {
     await drain(bus);
     const runs = await sql`select event_id, status, reactions_done from automation_runs`;
     expect(runs).toEqual([{ event_id: big.event_id, status: "success", reactions_done: 3 }]);
-    const [emitted] = await sql`select payload, store_id, aggregate_id, status from feyxa.events_log where event_type = 'store.big_order'`;
-    expect(emitted).toMatchObject({ store_id: shop.storeId, aggregate_id: big.order_id, status: "completed" });
+    const [emitted] = await sql`select payload, tenant_id, aggregate_id, status from feyxa.events_log where event_type = 'store.big_order'`;
+    expect(emitted).toMatchObject({ tenant_id: shop.storeId, aggregate_id: big.order_id, status: "completed" });
     expect(emitted.payload).toMatchObject({ order_number: big.order_number, total: "60000", _automation: { depth: 1, source_event_id: big.event_id } });
     const [note] = await sql`select title, body from notifications where kind = 'automation'`;
     expect(note).toEqual({ title: `Big order ${big.order_number}`, body: "60000 XOF" });
@@ -88,7 +88,7 @@ describe("running automations", () => {
   it("stops a chain of automations that trigger each other", async () => {
     expect((await save({ store_id: shop.storeId, name: "Echo", trigger_pattern: "store.*",
       reactions: [{ type: "emit", event_type: "store.echo", payload: { n: "{{payload.n}}" } }] })).status).toBe(201);
-    await bus.emit({ event_type: "store.ping", aggregate_type: "store", aggregate_id: uuid(), store_id: shop.storeId, payload: { n: 1 } });
+    await bus.emit({ event_type: "store.ping", aggregate_type: "store", aggregate_id: uuid(), tenant_id: shop.storeId, payload: { n: 1 } });
     await drain(bus);
     const echoes = await sql`select (payload -> '_automation' ->> 'depth')::int as depth from feyxa.events_log where event_type = 'store.echo' order by 1`;
     expect(echoes.map((e) => e.depth)).toEqual([1, 2, 3]);
@@ -198,7 +198,7 @@ describe("webhook reactions", () => {
       expect(res.status).toBe(201);
       const { id } = await res.json();
       await sql`select feyxa.add_webhook_secret(${`automation.${id}`}, ${secret})`;
-      await bus.emit({ event_type: "store.erp_ping", aggregate_type: "store", aggregate_id: uuid(), store_id: shop.storeId, payload: { ref: "R-42" } });
+      await bus.emit({ event_type: "store.erp_ping", aggregate_type: "store", aggregate_id: uuid(), tenant_id: shop.storeId, payload: { ref: "R-42" } });
       await drain(bus);
       expect(received).toHaveLength(1);
       expect(received[0].verified).toMatchObject({ type: "automation.webhook", automation_id: id, data: { ref: "R-42" } });

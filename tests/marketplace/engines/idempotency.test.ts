@@ -48,7 +48,7 @@ describe("handler idempotency", () => {
     await sql`insert into support_tickets (store_id, customer_email, subject) values (${shop.storeId}, 'b@example.com', 'Help')`;
     await drain(bus);
 
-    const events = await sql<{ id: string; event_type: string; aggregate_type: string; aggregate_id: string; store_id: string | null; payload: Record<string, unknown>; idempotency_key: string; attempt: number; retry_count: number; max_retries: number; created_at: Date }[]>`
+    const events = await sql<{ id: string; event_type: string; aggregate_type: string; aggregate_id: string; tenant_id: string | null; payload: Record<string, unknown>; idempotency_key: string; attempt: number; retry_count: number; max_retries: number; created_at: Date }[]>`
       select * from feyxa.events_log order by created_at`;
     expect(new Set(events.map((e) => e.event_type))).toEqual(new Set([
       "order.created", "order.cancelled", "payment.paid", "delivery.delivered", "delivery.confirmed", "payout.requested", "ticket.created",
@@ -59,7 +59,7 @@ describe("handler idempotency", () => {
     const byName = new Map(handlers.map((h) => [h.name, h]));
     for (const e of events) {
       const event: BusEvent = {
-        id: e.id, type: e.event_type, aggregateType: e.aggregate_type, aggregateId: e.aggregate_id, storeId: e.store_id,
+        id: e.id, type: e.event_type, aggregateType: e.aggregate_type, aggregateId: e.aggregate_id, tenantId: e.tenant_id,
         payload: e.payload, idempotencyKey: e.idempotency_key, attempt: e.attempt + 1, retryCount: e.retry_count,
         maxRetries: e.max_retries, createdAt: e.created_at,
       };

@@ -20,7 +20,7 @@ function collidingSql(code: string, collisions: number, result: string) {
 }
 
 const event = {
-  id: uuid(), type: "order.created", aggregateType: "order", aggregateId: uuid(), storeId: null, attempt: 1, createdAt: new Date(),
+  id: uuid(), type: "order.created", aggregateType: "order", aggregateId: uuid(), tenantId: null, attempt: 1, createdAt: new Date(),
   payload: { order_number: "FX-1", total_minor: 100, currency: "XOF", customer_email: "a@example.com", items: [{ product_id: uuid(), quantity: 1, unit_price_minor: 100 }], payment_method: "card" },
 } as unknown as BusEvent;
 const run = (sql: Sql) => decrementStock.run(event, { sql, handlerName: decrementStock.name, idempotencyKey: "k", signal: new AbortController().signal });

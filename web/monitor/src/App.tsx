@@ -40,7 +40,7 @@ export function App() {
   const ready = Boolean(me);
 
   const events = usePolling(() => api.events({ ...filters, cursor }), `${key}|${cursor}|${ready}`, REFRESH_MS, live && ready);
-  const stats = usePolling(() => api.stats({ type: filters.type, store: filters.store, window: win }), `${key}|${win}|${ready}`, REFRESH_MS, live && ready);
+  const stats = usePolling(() => api.stats({ type: filters.type, tenant: filters.tenant, window: win }), `${key}|${win}|${ready}`, REFRESH_MS, live && ready);
 
   if (authError?.status === 401 || authError?.status === 403) return <SignIn error={authError.message} onSignedIn={() => setSignedIn((n) => n + 1)} />;
   if (!me) return <p className="loading">{authError ? authError.message : t("loading")}</p>;

@@ -5,7 +5,7 @@ export const WINDOWS = ["15m", "1h", "6h", "24h", "7d"] as const;
 export interface Filters {
   type?: string;
   status?: string;
-  store?: string;
+  tenant?: string;
   from?: string;
   to?: string;
   q?: string;
@@ -13,7 +13,7 @@ export interface Filters {
 
 export function readFilters(params: URLSearchParams): Filters {
   const get = (key: string) => params.get(key) || undefined;
-  return { type: get("type"), status: get("status"), store: get("store"), from: get("from"), to: get("to"), q: get("q") };
+  return { type: get("type"), status: get("status"), tenant: get("tenant"), from: get("from"), to: get("to"), q: get("q") };
 }
 
 /** A stable string of the filters, to tell when they changed. */

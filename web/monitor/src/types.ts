@@ -5,7 +5,7 @@ export interface Me {
   user_id: string;
   email: string | null;
   is_admin: boolean;
-  stores: { id: string; name: string; slug: string }[];
+  tenants: { id: string; name: string; slug: string }[];
 }
 
 export interface EventRow {
@@ -13,7 +13,7 @@ export interface EventRow {
   event_type: string;
   aggregate_type: string;
   aggregate_id: string;
-  store_id: string | null;
+  tenant_id: string | null;
   status: Status;
   attempt: number;
   retry_count: number;
@@ -39,7 +39,7 @@ export interface HandlerRun {
 }
 
 export interface Detail {
-  event: EventRow & { payload: unknown; store_name: string | null; first_claimed_at: string | null };
+  event: EventRow & { payload: unknown; tenant_name: string | null; first_claimed_at: string | null };
   attempts: { attempt: number; handlers: HandlerRun[] }[];
   routed_handlers: string[];
   owed_handlers: string[];

@@ -30,13 +30,12 @@ export async function recentActions(tx: CallerSql, limit = 50) {
 
 /**
  * Who is asking, whether they may act, and the tenants they may filter by, labelled: the
- * application's answers to the bus's read hooks (reader_is_operator, reader_tenant_labels;
- * the marketplace's tenants are its stores, hence the answer's field name).
+ * application's answers to the bus's read hooks (reader_is_operator, reader_tenant_labels).
  */
 export async function whoAmI(tx: CallerSql) {
   const [me] = await tx<{ user_id: string; email: string | null; is_admin: boolean }[]>`
     select auth.uid() as user_id, auth.jwt() ->> 'email' as email, feyxa.reader_is_operator() as is_admin`;
-  const stores = await tx<{ id: string; name: string | null; slug: string | null }[]>`
+  const tenants = await tx<{ id: string; name: string | null; slug: string | null }[]>`
     select id, name, slug from feyxa.reader_tenant_labels()`;
-  return { ...me, stores };
+  return { ...me, tenants };
 }

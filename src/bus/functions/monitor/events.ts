@@ -14,7 +14,7 @@ export async function listEvents(tx: CallerSql, query: ListQuery) {
   await tx`set local enable_seqscan = off`;
   // One row more than asked tells whether there is a next page, without counting millions.
   const rows = await tx<(EventListRow & { cursor_at: string })[]>`
-    select id, event_type, aggregate_type, aggregate_id, store_id, status, attempt, retry_count, max_retries,
+    select id, event_type, aggregate_type, aggregate_id, tenant_id, status, attempt, retry_count, max_retries,
            next_retry_at, error_message, idempotency_key, created_at, processed_at, created_at::text as cursor_at
     from feyxa.events_log
     where ${listWhere(tx, query, cursor)}
@@ -33,7 +33,7 @@ interface EventListRow {
   event_type: string;
   aggregate_type: string;
   aggregate_id: string;
-  store_id: string | null;
+  tenant_id: string | null;
   status: string;
   attempt: number;
   retry_count: number;
@@ -56,8 +56,8 @@ interface HandlerRunRow {
 
 /** One event the caller may see, with every attempt's handler runs; 404 when there is none (or it is not theirs). */
 export async function eventDetail(tx: CallerSql, eventId: string) {
-  const [event] = await tx<(EventListRow & { payload: unknown; first_claimed_at: Date | null; store_name: string | null })[]>`
-    select e.*, feyxa.tenant_label(e.store_id) as store_name
+  const [event] = await tx<(EventListRow & { payload: unknown; first_claimed_at: Date | null; tenant_name: string | null })[]>`
+    select e.*, feyxa.tenant_label(e.tenant_id) as tenant_name
     from feyxa.events_log e
     where e.id = ${eventId}::uuid`;
   if (!event) throw new HttpError(404, "not_found", `no event with id ${eventId} that you may see`, "event_id");

@@ -1,7 +1,7 @@
 /**
  * The WHERE fragments of the monitor's reads, one per filter, each matching an index:
  * a type prefix is a LIKE with a constant prefix (events_log_type_created_idx, built with
- * text_pattern_ops), open statuses event_queue, a store the store index, a search the
+ * text_pattern_ops), open statuses event_queue, a tenant the tenant index, a search the
  * primary key, aggregate and idempotency-key indexes.
  */
 import type { Fragment } from "postgres";
@@ -11,13 +11,13 @@ import { type ListQuery, OFF_THE_QUEUE, type Scope } from "./schemas.ts";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, "\\$&");
 
-/** Type and store: the filters the list and the stats share. `alias` names events_log in the query. */
+/** Type and tenant: the filters the list and the stats share. `alias` names events_log in the query. */
 export function scopeWhere(tx: CallerSql, scope: Scope, alias = "events_log"): Fragment {
   const column = (name: string) => tx(`${alias}.${name}`);
   const parts: Fragment[] = [];
   if (scope.type?.endsWith(".*")) parts.push(tx`${column("event_type")} like ${escapeLike(scope.type.slice(0, -1)) + "%"}`);
   else if (scope.type) parts.push(tx`${column("event_type")} = ${scope.type}`);
-  if (scope.store) parts.push(tx`${column("store_id")} = ${scope.store}::uuid`);
+  if (scope.tenant) parts.push(tx`${column("tenant_id")} = ${scope.tenant}::uuid`);
   return and(tx, parts);
 }
 

@@ -15,7 +15,7 @@ const typeFilter = z
 /** Filters shared by the event list and the stats. */
 const scope = {
   type: typeFilter.optional(),
-  store: z.uuid().optional(),
+  tenant: z.uuid().optional(),
 };
 
 export const listQuery = z.strictObject({
@@ -50,7 +50,7 @@ export const statsQuery = z.strictObject({
   window: z.enum(Object.keys(WINDOWS) as [keyof typeof WINDOWS]).default("1h"),
 });
 export type StatsQuery = z.infer<typeof statsQuery>;
-export type Scope = Pick<ListQuery, "type" | "store">;
+export type Scope = Pick<ListQuery, "type" | "tenant">;
 
 const actionId = z.uuid();
 

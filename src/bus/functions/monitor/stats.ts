@@ -44,8 +44,8 @@ export async function stats(tx: CallerSql, query: StatsQuery) {
   // What will run when: failed events by due time (not windowed: the queue is now). Open
   // events are read through event_queue, which holds only them (events_log has no index
   // on status: see its table).
-  const retryQueue = await tx<{ id: string; event_type: string; store_id: string | null; retry_count: number; max_retries: number; next_retry_at: Date; error_message: string | null }[]>`
-    select e.id, e.event_type, e.store_id, e.retry_count, e.max_retries, e.next_retry_at, e.error_message
+  const retryQueue = await tx<{ id: string; event_type: string; tenant_id: string | null; retry_count: number; max_retries: number; next_retry_at: Date; error_message: string | null }[]>`
+    select e.id, e.event_type, e.tenant_id, e.retry_count, e.max_retries, e.next_retry_at, e.error_message
     from feyxa.event_queue q join feyxa.events_log e on e.id = q.event_id
     where e.status = 'failed' and ${scope}
     order by q.due_at limit 25`;
@@ -69,7 +69,7 @@ export async function stats(tx: CallerSql, query: StatsQuery) {
            round(percentile_cont(0.5) within group (order by h.duration_ms))::int as p50_ms,
            round(percentile_cont(0.95) within group (order by h.duration_ms))::int as p95_ms
     from feyxa.event_handlers_log h
-    ${query.type || query.store ? tx`join feyxa.events_log e on e.id = h.event_id and ${scope}` : tx``}
+    ${query.type || query.tenant ? tx`join feyxa.events_log e on e.id = h.event_id and ${scope}` : tx``}
     where h.created_at >= ${since} and h.status <> 'skipped'
     group by h.handler_name order by h.handler_name`;
 

@@ -6,7 +6,7 @@ import { notify } from "../../services/notify.ts";
 export const createOrderNotification = onEvent("commerce.create_notification", ["order.created"], async (event, ctx) => {
   const { order_number, total_minor, currency, items } = event.payload;
   await notify(ctx, {
-    storeId: event.storeId,
+    storeId: event.tenantId,
     kind: "order.created",
     title: `New order ${order_number}`,
     body: `${items.length} line(s), ${formatMoney(total_minor, currency)}`,

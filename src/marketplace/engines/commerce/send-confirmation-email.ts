@@ -19,6 +19,6 @@ export function sendConfirmationEmail(provider: EmailProvider | undefined): Hand
     if (!isStocked(await reserveStock(ctx.sql, event.aggregateId))) return;
     const [order] = await ctx.sql<{ store_name: string }[]>`
       select s.name as store_name from orders o join stores s on s.id = o.store_id where o.id = ${event.aggregateId}::uuid`;
-    await deliverEmail(ctx, provider, { ...orderConfirmation(event.payload, order.store_name), storeId: event.storeId });
+    await deliverEmail(ctx, provider, { ...orderConfirmation(event.payload, order.store_name), storeId: event.tenantId });
   }, { timeoutMs: 20_000 });
 }

@@ -7,7 +7,7 @@ export const attributeConversion = onEvent("intelligence.attribute_conversion", 
   const a = event.payload.attribution;
   await sql`
     insert into order_attributions (order_id, store_id, source, medium, campaign, referrer)
-    values (${event.aggregateId}::uuid, ${event.storeId}::uuid, ${text(a.utm_source) ?? text(a.source) ?? "direct"},
+    values (${event.aggregateId}::uuid, ${event.tenantId}::uuid, ${text(a.utm_source) ?? text(a.source) ?? "direct"},
             ${text(a.utm_medium) ?? text(a.medium)}, ${text(a.utm_campaign) ?? text(a.campaign)}, ${text(a.referrer)})
     on conflict (order_id) do nothing`;
 });

@@ -6,6 +6,6 @@ export const auditLog = onEvent("trust.audit_log", ["delivery.confirmed", "payou
   await sql`
     insert into audit_log (event_id, actor, action, entity_type, entity_id, store_id, data, dedupe_key)
     values (${event.id}::uuid, ${actor}, ${event.type}, ${event.aggregateType}, ${event.aggregateId}::uuid,
-            ${event.storeId}::uuid, ${sql.json(event.payload)}, ${idempotencyKey})
+            ${event.tenantId}::uuid, ${sql.json(event.payload)}, ${idempotencyKey})
     on conflict (dedupe_key) do nothing`;
 });

@@ -4,7 +4,7 @@ import { notify } from "../../services/notify.ts";
 /** ticket.created: tell the store a customer needs help. */
 export const createTicketNotification = onEvent("trust.create_notification", ["ticket.created"], async (event, ctx) => {
   await notify(ctx, {
-    storeId: event.storeId,
+    storeId: event.tenantId,
     kind: "ticket.created",
     title: `New support ticket: ${event.payload.subject}`,
     body: `From ${event.payload.customer_email}`,

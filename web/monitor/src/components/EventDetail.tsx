@@ -39,7 +39,7 @@ function DetailBody({ detail, onAct }: { detail: Detail; onAct?: Props["onAct"] 
   return (
     <>
       <p className="mono">{event.event_type} · {event.id}</p>
-      <p><StatusBadge status={event.status} /> {event.store_name && <span>· {event.store_name}</span>}</p>
+      <p><StatusBadge status={event.status} /> {event.tenant_name && <span>· {event.tenant_name}</span>}</p>
       {event.error_message && <p className="error" data-testid="detail-error">{event.error_message}</p>}
       <dl>
         <dt>{t("idempotencyKey")}</dt><dd className="mono">{event.idempotency_key}</dd>

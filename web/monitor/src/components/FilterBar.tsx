@@ -1,4 +1,4 @@
-/** The filters: edited here, kept in the URL (Apply), statuses and store applied at once. */
+/** The filters: edited here, kept in the URL (Apply), statuses and tenant applied at once. */
 import { type FormEvent, useEffect, useState } from "react";
 import { type Filters, STATUSES } from "../filters.ts";
 import { useI18n } from "../i18n.tsx";
@@ -43,9 +43,9 @@ export function FilterBar({ me, filters }: { me: Me; filters: Filters }) {
       </label>
       <label>
         {t("store")}
-        <select name="store" value={filters.store ?? ""} onChange={(e) => apply({ store: e.target.value })}>
+        <select name="tenant" value={filters.tenant ?? ""} onChange={(e) => apply({ tenant: e.target.value })}>
           <option value="">{t("allStores")}</option>
-          {me.stores.map((s) => <option key={s.id} value={s.id}>{s.name}</option>)}
+          {me.tenants.map((s) => <option key={s.id} value={s.id}>{s.name}</option>)}
         </select>
       </label>
       <fieldset className="statuses">
@@ -58,7 +58,7 @@ export function FilterBar({ me, filters }: { me: Me; filters: Filters }) {
         ))}
       </fieldset>
       <button type="submit" data-testid="apply">{t("apply")}</button>
-      <button type="button" onClick={() => apply({ type: "", q: "", from: "", to: "", store: "", status: "" })}>{t("clear")}</button>
+      <button type="button" onClick={() => apply({ type: "", q: "", from: "", to: "", tenant: "", status: "" })}>{t("clear")}</button>
     </form>
   );
 }
