@@ -6,8 +6,24 @@
  */
 import { defineHandler } from "../../bus/define-handler.ts";
 import { NonRetriableError } from "../../bus/errors.ts";
+import type { OutboundPolicy } from "../../bus/outbound.ts";
 import type { BusEvent, Handler, HandlerContext } from "../../bus/types.ts";
+import type { EmailProvider } from "../services/email/provider.ts";
 import { eventCatalog, type EventType, isCatalogued, type PayloadOf } from "./catalog.ts";
+
+/** What the engines' handlers may be given by the process that runs them. */
+export interface EngineDependencies {
+  /** Where emails go; unset: the email outbox table only. */
+  email?: EmailProvider;
+  /** Where store owners' URLs may be called (src/bus/outbound.ts); unset: https to public addresses only. */
+  outbound?: OutboundPolicy;
+}
+
+/**
+ * What an engine's file exports: handlers, or handlers made from the dependencies (one
+ * that sends email needs the provider). Each export of an engine file is one of these.
+ */
+export type EngineExport = Handler | ((deps: EngineDependencies) => Handler);
 
 export function onEvent<T extends EventType>(
   name: string,

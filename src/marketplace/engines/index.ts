@@ -1,49 +1,32 @@
 /**
- * Every handler of the five engines (commerce, fintech, logistics, trust, intelligence),
- * one folder per engine, one file per handler, each declaring the events it reacts to.
- * A new handler is one file plus its line in engineHandlers(): syncRoutes
+ * The five engines (commerce, fintech, logistics, trust, intelligence): one file each,
+ * whose every export is a handler declaring the events it reacts to. A new handler of an
+ * engine is one export in that engine's file: engineHandlers registers it, and syncRoutes
  * (src/bus/route-sync.ts) writes its routes into event_subscriptions at start.
  */
 import { runAutomations } from "../automations/run.ts";
 import type { Handler } from "../../bus/types.ts";
-import { type OutboundPolicy, outboundPolicy, type Resolver } from "../../bus/outbound.ts";
+import { outboundPolicy, type Resolver } from "../../bus/outbound.ts";
 import { remoteDelivery } from "../../bus/webhooks/remote-handler.ts";
-import { createOrderNotification } from "./commerce/create-notification.ts";
-import { decrementStock } from "./commerce/decrement-stock.ts";
 import { createResendProvider } from "../services/email/resend.ts";
-import type { EmailProvider } from "../services/email/provider.ts";
-import { sendConfirmationEmail } from "./commerce/send-confirmation-email.ts";
-import { updateOrderStatus } from "./commerce/update-order-status.ts";
-import { createEscrow } from "./fintech/create-escrow.ts";
-import { processPayout } from "./fintech/process-payout.ts";
-import { releaseEscrow } from "./fintech/release-escrow.ts";
-import { updatePaymentStatus } from "./fintech/update-payment-status.ts";
-import { attributeConversion } from "./intelligence/attribute-conversion.ts";
-import { updateDailyMetrics } from "./intelligence/update-daily-metrics.ts";
-import { markDelivered } from "./logistics/mark-delivered.ts";
-import { auditLog } from "./trust/audit-log.ts";
-import { autoAssign } from "./trust/auto-assign.ts";
-import { createTicketNotification } from "./trust/create-notification.ts";
+import * as commerce from "./commerce.ts";
+import type { EngineDependencies, EngineExport } from "./define.ts";
+import * as fintech from "./fintech.ts";
+import * as intelligence from "./intelligence.ts";
+import * as logistics from "./logistics.ts";
+import * as trust from "./trust.ts";
+
+export type { EngineDependencies } from "./define.ts";
 
 /** The source the marketplace's routes are synchronised under (event_subscriptions.managed_by). */
 export const ROUTE_SOURCE = "marketplace";
 
-export interface EngineDependencies {
-  /** Where emails go; unset: the email outbox table only. */
-  email?: EmailProvider;
-  /** Where store owners' URLs may be called (src/bus/outbound.ts); unset: https to public addresses only. */
-  outbound?: OutboundPolicy;
-}
+/** Typed so that an engine file exporting anything but handlers does not compile. */
+const ENGINES: readonly Readonly<Record<string, EngineExport>>[] = [commerce, fintech, logistics, trust, intelligence];
 
 export function engineHandlers(deps: EngineDependencies = {}): Handler[] {
-  return [
-    createEscrow, updatePaymentStatus, releaseEscrow, processPayout,
-    decrementStock, sendConfirmationEmail(deps.email), createOrderNotification, updateOrderStatus,
-    markDelivered,
-    auditLog, createTicketNotification, autoAssign,
-    attributeConversion, updateDailyMetrics,
-    runAutomations(deps.email, deps.outbound),
-  ];
+  const handlers = ENGINES.flatMap((engine) => Object.values(engine).map((h) => (typeof h === "function" ? h(deps) : h)));
+  return [...handlers, runAutomations(deps.email, deps.outbound)];
 }
 
 /**

@@ -9,7 +9,7 @@
 import { describe, expect, it } from "vitest";
 import type { ClaimedEvent } from "../../../src/bus/types.ts";
 import { engineHandlers } from "../../../src/marketplace/engines/index.ts";
-import { sendConfirmationEmail } from "../../../src/marketplace/engines/commerce/send-confirmation-email.ts";
+import { sendConfirmationEmail } from "../../../src/marketplace/engines/commerce.ts";
 import { eventRow, handlerRows, testBus } from "../../support/bus.ts";
 import { useDatabase } from "../../support/database.ts";
 import { checkout, drain, openShop } from "../../support/marketplace.ts";
@@ -18,7 +18,7 @@ const { sql } = await useDatabase();
 const LEASE_MS = 1_000; // the shortest lease a claim takes
 const bus = testBus(sql, engineHandlers());
 const crashing = testBus(sql, [], { leaseMs: LEASE_MS });
-const emailHandler = sendConfirmationEmail(undefined);
+const emailHandler = sendConfirmationEmail({});
 
 /** An attempt in which only the email handler ran, then its worker died: nothing recorded, the lease runs out. */
 async function emailAloneThenCrash(eventId: string): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { BusEvent, Sql } from "../../../src/bus/types.ts";
-import { decrementStock } from "../../../src/marketplace/engines/commerce/decrement-stock.ts";
+import { decrementStock } from "../../../src/marketplace/engines/commerce.ts";
 import { uuid } from "../../support/bus.ts";
 
 /** A database whose first `collisions` calls fail with `code`, then answers `result`. */

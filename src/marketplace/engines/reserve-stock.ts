@@ -6,8 +6,8 @@
  * serialization conflict was rolled back whole and is asked again at once (a hot product
  * must not wait for the bus's next retry, seconds or minutes later).
  */
-import { PG } from "../../../bus/errors.ts";
-import type { Queryable } from "../../../bus/types.ts";
+import { PG } from "../../bus/errors.ts";
+import type { Queryable } from "../../bus/types.ts";
 
 /** Immediate re-asks after a deadlock or serialization failure, before the bus's backoff takes over. */
 const COLLISION_RETRIES = 3;
