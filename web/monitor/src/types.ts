@@ -1,5 +1,5 @@
 /** The shapes event-monitor answers with (src/bus/functions/monitor/*.ts). */
-export type Status = "pending" | "processing" | "completed" | "failed" | "dead" | "discarded";
+export type Status = "pending" | "processing" | "completed" | "failed" | "dead" | "discarded" | "cancelled";
 
 export interface Me {
   user_id: string;
@@ -43,6 +43,11 @@ export interface Detail {
   attempts: { attempt: number; handlers: HandlerRun[] }[];
   routed_handlers: string[];
   owed_handlers: string[];
+  /** Flow control: scheduled for later, priority, the ordering line it waits in. */
+  flow: {
+    scheduled: boolean; deliver_at: string | null; priority: number; ordering_key: string | null; ordering_seq: number | null;
+    held: boolean; held_behind: string | null; waiting_behind: number;
+  };
   /** The aggregate's event-sourced stream, when it has one. */
   timeline: { version: number; event_id: string; event_type: string; status: string; created_at: string }[];
   timings: { created_at: string; first_claimed_at: string | null; processed_at: string | null; wait_ms: number | null; total_ms: number | null };
