@@ -20,3 +20,17 @@ export async function configureEventType(sql: Queryable, eventType: string, flow
   await sql`select feyxa.configure_event_type(${eventType}, ${flow.priority ?? null}::int, ${flow.ordered ?? false},
                                               ${flow.onDeadHead ?? "hold"})`;
 }
+
+/**
+ * Fairness between tenants: claims serve the tenants with due events in turn, so one
+ * tenant's flood does not starve the others; `maxInFlight` caps any one tenant's events in
+ * flight across all dispatchers (null: no cap). Off: the plain oldest-first claim.
+ */
+export async function configureTenantFairness(sql: Queryable, options: { enabled: boolean; maxInFlight?: number | null }): Promise<void> {
+  await sql`select feyxa.configure_tenant_fairness(${options.enabled}, ${options.maxInFlight ?? null}::int)`;
+}
+
+/** One tenant's own cap on its events in flight (null: back to the default). Applies while fairness is on. */
+export async function setTenantLimit(sql: Queryable, tenantId: string, maxInFlight: number | null): Promise<void> {
+  await sql`select feyxa.set_tenant_limit(${tenantId}::uuid, ${maxInFlight}::int)`;
+}
