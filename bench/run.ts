@@ -5,7 +5,7 @@
  * names. Systems take turns in alternating rounds (order reversed every other round), each
  * in a fresh database; the table shows medians and their spread. Writes JSON to bench-results/.
  *
- * Knobs (environment): BENCH_QUICK=1 (a smoke run of about 2 minutes: small figures, not
+ * Knobs (environment): BENCH_QUICK=1 (a smoke run of about 2 minutes: 1,000 events, 1 round; small figures, not
  * for comparison), BENCH_PG (tiers, "17,15"), BENCH_ROUNDS (drain rounds, 3), BENCH_EMIT_ROUNDS (2),
  * BENCH_EVENTS (drain backlog, 20000), BENCH_RATE (latency events/s, 1000),
  * BENCH_LATENCY_SECONDS (30), BENCH_EMIT_MS (per emit run, 3000), BENCH_ONLY (drain,emit,latency,scale;
@@ -29,12 +29,12 @@ import { latency } from "./workloads/latency.ts";
 const QUICK = Boolean(process.env.BENCH_QUICK);
 const num = (name: string, full: number, quick: number) => Number(process.env[name] ?? (QUICK ? quick : full));
 const settings = {
-  events: num("BENCH_EVENTS", 20_000, 2_000),
+  events: num("BENCH_EVENTS", 20_000, 1_000),
   rounds: num("BENCH_ROUNDS", 3, 1),
   emitRounds: num("BENCH_EMIT_ROUNDS", 2, 1),
-  emitMs: num("BENCH_EMIT_MS", 3_000, 1_000),
+  emitMs: num("BENCH_EMIT_MS", 3_000, 500),
   latencyRate: num("BENCH_RATE", 1_000, 1_000),
-  latencySeconds: num("BENCH_LATENCY_SECONDS", 30, 3),
+  latencySeconds: num("BENCH_LATENCY_SECONDS", 30, 2),
 };
 const only = new Set((process.env.BENCH_ONLY ?? "drain,emit,latency").split(","));
 const all: BenchSystem[] = [feyxa, pgmq, pgmqDelete, pgBoss, graphileWorker];

@@ -36,7 +36,12 @@ export async function drain(system: BenchSystem, server: BenchServer, events: nu
   const before = await snapshot(db.sql);
   const workers = await system.startWorkers(db.url, processes);
   try {
-    await waitUntil(() => system.drained(db), DRAIN_TIMEOUT_MS, 25);
+    const waits = new Map<string, number>();
+    await waitUntil(async () => {
+      if (process.env.BENCH_PG_STATS) await sampleWaits(db.sql, waits);
+      return await system.drained(db);
+    }, DRAIN_TIMEOUT_MS, process.env.BENCH_PG_STATS ? 5 : 25);
+    if (waits.size) console.error(`bench  ${system.name} drain: what the system's active backends were doing (samples): ${[...waits].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(", ")}`);
     const polledAt = Date.now();
     const [{ lsn: walAfter }] = await db.sql<{ lsn: string }[]>`select pg_current_wal_lsn()::text as lsn`;
     const peakRssMb = Math.max(...workers.map((w) => w.peakRssMb()));
@@ -54,6 +59,14 @@ export async function drain(system: BenchSystem, server: BenchServer, events: nu
     await stopAll(workers);
     await db.drop();
   }
+}
+
+/** BENCH_PG_STATS=1: one sample of what the system's active backends wait on ("CPU" when on none). */
+async function sampleWaits(sql: BenchDatabaseSql, into: Map<string, number>): Promise<void> {
+  const rows = await sql<{ w: string }[]>`
+    select coalesce(wait_event_type || ':' || wait_event, 'CPU') as w from pg_stat_activity
+    where datname = current_database() and application_name <> ${BENCH_APP} and state = 'active'`;
+  for (const { w } of rows) into.set(w, (into.get(w) ?? 0) + 1);
 }
 
 /** A worker's backend flushes its table counters when it exits, a moment after its client closed. */
