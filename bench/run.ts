@@ -1,80 +1,123 @@
 /**
- * `npm run bench`: Feyxa against pg-boss and graphile-worker on one PostgreSQL (the
- * embedded one, or DATABASE_URL), one system at a time, a fresh database each.
- * Prints a table of figures and ratios and writes it as JSON to bench-results/.
+ * `npm run bench`: Feyxa against pgmq, pg-boss and graphile-worker (current releases, each
+ * tuned as its docs say), on PostgreSQL 17 (embedded) and on Debian's PostgreSQL 15 (a
+ * cluster the bench starts), one table per version, or on the one server DATABASE_URL
+ * names. Systems take turns in alternating rounds (order reversed every other round), each
+ * in a fresh database; the table shows medians and their spread. Writes JSON to bench-results/.
  *
- * Knobs (environment): BENCH_EVENTS (drain backlog, 20000), BENCH_RATE (latency
- * events/s, 1000), BENCH_LATENCY_SECONDS (30), BENCH_EMIT_MS (per emit run, 3000),
- * BENCH_ONLY (comma-separated: drain,emit,latency,scale), BENCH_SYSTEMS (feyxa,pg-boss,graphile-worker),
- * BENCH_VERBOSE=1 (workers' stderr), BENCH_PG_STATS=1 (after each drain, the server's time by
- * statement from pg_stat_statements, statements inside functions included; embedded server only).
+ * Knobs (environment): BENCH_QUICK=1 (a smoke run of about 2 minutes: 1,000 events, 1 round; small figures, not
+ * for comparison), BENCH_PG (tiers, "17,15"), BENCH_ROUNDS (drain rounds, 3), BENCH_EMIT_ROUNDS (2),
+ * BENCH_EVENTS (drain backlog, 20000), BENCH_RATE (latency events/s, 1000),
+ * BENCH_LATENCY_SECONDS (30), BENCH_EMIT_MS (per emit run, 3000), BENCH_ONLY (drain,emit,latency,scale;
+ * scale is opt-in), BENCH_SYSTEMS (feyxa,pgmq,pgmq-delete,pg-boss,graphile-worker), PGMQ_SQL
+ * (pgmq's SQL-only install; default ../shared/vendor/pgmq-1.5.1.sql), BENCH_VERBOSE=1 (workers'
+ * stderr), BENCH_PG_STATS=1 (after each drain: time by statement from pg_stat_statements, WAL
+ * per event, writes and HOT updates by table).
  */
 import { cpus } from "node:os";
 import { graphileWorker } from "./systems/graphile-worker.ts";
 import { feyxa } from "./systems/feyxa.ts";
 import { pgBoss } from "./systems/pg-boss.ts";
+import { pgmq, pgmqDelete, whyNoPgmq } from "./systems/pgmq.ts";
 import type { BenchSystem } from "./systems/system.ts";
-import { printReport, saveReport, type Report } from "./support/report.ts";
-import { startBenchServer } from "./support/server.ts";
+import { printReport, saveReport, type Report, type TierReport } from "./support/report.ts";
+import { startBenchServer, whyNoTier, type Tier } from "./support/server.ts";
 import { drain } from "./workloads/drain.ts";
 import { emitRate, plainInsertRate } from "./workloads/emit.ts";
 import { latency } from "./workloads/latency.ts";
 
-const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-const EVENTS = num("BENCH_EVENTS", 20_000);
-const RATE = num("BENCH_RATE", 1_000);
-const LATENCY_SECONDS = num("BENCH_LATENCY_SECONDS", 30);
-const EMIT_MS = num("BENCH_EMIT_MS", 3_000);
-const only = new Set((process.env.BENCH_ONLY ?? "drain,emit,latency,scale").split(","));
-const systems: BenchSystem[] = [feyxa, pgBoss, graphileWorker].filter((s) => (process.env.BENCH_SYSTEMS ?? s.name).split(",").includes(s.name));
+const QUICK = Boolean(process.env.BENCH_QUICK);
+const num = (name: string, full: number, quick: number) => Number(process.env[name] ?? (QUICK ? quick : full));
+const settings = {
+  events: num("BENCH_EVENTS", 20_000, 1_000),
+  rounds: num("BENCH_ROUNDS", 3, 1),
+  emitRounds: num("BENCH_EMIT_ROUNDS", 2, 1),
+  emitMs: num("BENCH_EMIT_MS", 3_000, 500),
+  latencyRate: num("BENCH_RATE", 1_000, 1_000),
+  latencySeconds: num("BENCH_LATENCY_SECONDS", 30, 2),
+};
+const only = new Set((process.env.BENCH_ONLY ?? "drain,emit,latency").split(","));
+const all: BenchSystem[] = [feyxa, pgmq, pgmqDelete, pgBoss, graphileWorker];
+const chosen = all.filter((s) => (process.env.BENCH_SYSTEMS ?? s.name).split(",").includes(s.name));
+const noPgmq = whyNoPgmq();
+const systems = chosen.filter((s) => !(noPgmq && s.name.startsWith("pgmq")));
+const tiers: Tier[] = process.env.DATABASE_URL ? ["url"] : (process.env.BENCH_PG ?? "17,15").split(",") as Tier[];
 const log = (message: string) => console.error(`bench  ${message}`);
+/** Round r's order: as listed, reversed every other round, so that no system always follows the same one. */
+const inTurn = <T>(xs: T[], r: number) => (r % 2 ? [...xs].reverse() : xs);
+const push = <T>(o: Record<string, T[]>, k: string, v: T) => void (o[k] ??= []).push(v);
 
-const server = await startBenchServer();
-const startedAt = performance.now();
+async function runTier(tier: Tier): Promise<TierReport> {
+  const started = performance.now();
+  const server = await startBenchServer(tier);
+  log(`${server.description}: ${systems.map((s) => s.name).join(", ")}`);
+  const t: TierReport = { postgres: server.description, role: server.role, skipped: {}, drain: {}, emit: {}, emitBatch: {}, plainInsert: [], latency: {}, scale: [], seconds: 0 };
+  if (noPgmq) t.skipped.pgmq = noPgmq;
+  const full = systems.filter((s) => !s.drainOnly);
+  try {
+    if (only.has("drain")) {
+      for (let r = 0; r < settings.rounds; r++) {
+        for (const system of inTurn(systems, r)) {
+          log(`round ${r + 1}/${settings.rounds}, ${system.name}: drain of ${settings.events} events x 4 handlers`);
+          const d = await drain(system, server, settings.events);
+          log(`  ${Math.round(d.runsPerSecond)} runs/s, ${Math.round(d.walBytesPerEvent)} WAL bytes/event`);
+          push(t.drain, system.name, d);
+        }
+      }
+    }
+    if (only.has("emit")) {
+      for (let r = 0; r < settings.emitRounds; r++) {
+        for (const system of inTurn(full, r)) {
+          log(`round ${r + 1}/${settings.emitRounds}, ${system.name}: emit, then batched emit, ${settings.emitMs} ms each`);
+          push(t.emit, system.name, await emitRate(system, server, settings.emitMs, false));
+          // Right after ours, so that the ratio compares the two under the same machine load.
+          if (system.name === "feyxa") t.plainInsert.push(await plainInsertRate(server, settings.emitMs));
+          push(t.emitBatch, system.name, await emitRate(system, server, settings.emitMs, true));
+        }
+      }
+    }
+    if (only.has("latency")) {
+      for (const system of full) {
+        log(`${system.name}: ${settings.latencyRate} events/s for ${settings.latencySeconds} s`);
+        t.latency[system.name] = await latency(system, server, settings.latencyRate, settings.latencySeconds);
+      }
+    }
+    if (only.has("scale") && systems.includes(feyxa)) {
+      for (const processes of [1, 2, 4]) {
+        log(`feyxa: drain with ${processes} dispatcher processes`);
+        t.scale.push(await drain(feyxa, server, settings.events, processes));
+      }
+    }
+  } finally {
+    t.seconds = Math.round((performance.now() - started) / 1000);
+    await server.stop();
+  }
+  return t;
+}
+
 const report: Report = {
   at: new Date().toISOString(),
   cores: cpus().length,
   cpu: cpus()[0]?.model ?? "unknown",
   node: process.version,
-  postgres: server.description,
+  quick: QUICK,
+  settings,
   tuning: Object.fromEntries(systems.map((s) => [s.name, s.tuning])),
-  drain: {}, emit: {}, emitBatch: {}, latency: {}, scale: [],
+  tiers: [],
+  skippedTiers: [],
   seconds: 0,
 };
-try {
-  for (const system of systems) {
-    if (only.has("drain")) {
-      log(`${system.name}: drain of ${EVENTS} events x 4 handlers`);
-      report.drain[system.name] = await drain(system, server, EVENTS);
-    }
-    if (only.has("emit")) {
-      log(`${system.name}: emit, then batched emit, ${EMIT_MS} ms each`);
-      report.emit[system.name] = await emitRate(system, server, EMIT_MS, false);
-      if (system.name === "feyxa") {
-        // Right after ours, so that the ratio compares the two under the same machine load.
-        log("plain INSERT ceiling");
-        report.plainInsert = await plainInsertRate(server, EMIT_MS);
-      }
-      report.emitBatch[system.name] = await emitRate(system, server, EMIT_MS, true);
-    }
-    if (only.has("latency")) {
-      log(`${system.name}: ${RATE} events/s for ${LATENCY_SECONDS} s`);
-      report.latency[system.name] = await latency(system, server, RATE, LATENCY_SECONDS);
-    }
+const startedAt = performance.now();
+for (const tier of tiers) {
+  const why = whyNoTier(tier);
+  if (why) {
+    log(why);
+    report.skippedTiers.push(why);
+    continue;
   }
-  if (only.has("emit") && report.plainInsert === undefined) {
-    log("plain INSERT ceiling");
-    report.plainInsert = await plainInsertRate(server, EMIT_MS);
-  }
-  if (only.has("scale")) {
-    for (const processes of [1, 2, 4]) {
-      log(`feyxa: drain with ${processes} dispatcher processes`);
-      report.scale.push(processes === 1 && report.drain.feyxa ? report.drain.feyxa : await drain(feyxa, server, EVENTS, processes));
-    }
-  }
-} finally {
-  report.seconds = Math.round((performance.now() - startedAt) / 1000);
-  await server.stop();
+  report.tiers.push(await runTier(tier));
 }
-printReport(report);
+report.seconds = Math.round((performance.now() - startedAt) / 1000);
+if (noPgmq) report.tuning.pgmq = noPgmq;
+printReport(report, systems.map((s) => s.name));
 log(`results: ${await saveReport(report)}`);

@@ -1,76 +1,113 @@
-/** The bench's output: one table (ours, each peer, the ratio against the best peer, the target) and a JSON file. */
+/**
+ * The bench's output: per PostgreSQL tier, one table (ours, each peer, ours against the
+ * fastest peer, the target) of medians over alternating rounds with their spread, and one
+ * JSON file for the whole run.
+ */
 import { mkdir, writeFile } from "node:fs/promises";
 import type { DrainResult } from "../workloads/drain.ts";
 import type { LatencyResult } from "../workloads/latency.ts";
+
+export interface TierReport {
+  postgres: string;
+  role: string;
+  /** Systems not measured on this tier, and why. */
+  skipped: Record<string, string>;
+  /** Per system, one result per round. */
+  drain: Record<string, DrainResult[]>;
+  emit: Record<string, number[]>;
+  emitBatch: Record<string, number[]>;
+  /** One per emit round, each measured right after Feyxa's single emit. */
+  plainInsert: number[];
+  latency: Record<string, LatencyResult>;
+  scale: DrainResult[];
+  seconds: number;
+}
 
 export interface Report {
   at: string;
   cores: number;
   cpu: string;
   node: string;
-  postgres: string;
+  quick: boolean;
+  settings: Record<string, number>;
   tuning: Record<string, string>;
-  drain: Record<string, DrainResult>;
-  emit: Record<string, number>;
-  emitBatch: Record<string, number>;
-  plainInsert?: number;
-  latency: Record<string, LatencyResult>;
-  scale: DrainResult[];
+  tiers: TierReport[];
+  skippedTiers: string[];
   seconds: number;
 }
 
-const PEERS = ["pg-boss", "graphile-worker"];
+export const median = (xs: number[]) => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
 const fmt = (n: number | undefined, digits = 0) =>
   n === undefined || Number.isNaN(n) ? "-" : n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-/** Ours divided by the best peer's figure (for "lower is better" figures, the best peer's divided by ours). */
-function ratio(values: Record<string, number | undefined>, higherIsBetter: boolean): number | undefined {
-  const peers = PEERS.map((p) => values[p]).filter((v): v is number => v !== undefined);
-  const ours = values.feyxa;
-  if (ours === undefined || peers.length === 0) return undefined;
-  return higherIsBetter ? ours / Math.max(...peers) : Math.min(...peers) / ours;
+/** "median (min–max)" over rounds, or the one value. */
+const spread = (xs: number[] | undefined, digits = 0) => {
+  if (!xs || xs.length === 0) return "-";
+  if (xs.length === 1) return fmt(xs[0], digits);
+  return `${fmt(median(xs), digits)} (${fmt(Math.min(...xs), digits)}–${fmt(Math.max(...xs), digits)})`;
+};
+
+/** Per round, ours over the fastest peer of that round; the median of those ratios. */
+function roundRatios(values: Record<string, number[]>, peers: string[]): number[] {
+  const ours = values.feyxa ?? [];
+  return ours.map((v, r) => {
+    const best = Math.max(...peers.map((p) => values[p]?.[r]).filter((x): x is number => x !== undefined));
+    return Number.isFinite(best) ? v / best : NaN;
+  }).filter((x) => !Number.isNaN(x));
 }
 
-type Row = [string, Record<string, number | undefined>, boolean, string, number?];
-
-function rows(r: Report): Row[] {
-  const pick = <T>(o: Record<string, T>, f: (t: T) => number) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)]));
-  const scale = Object.fromEntries(r.scale.map((s) => [s.processes, s.runsPerSecond]));
-  return [
-    ["drain: handler runs/s", pick(r.drain, (d) => d.runsPerSecond), true, ">= 2x best peer"],
-    ["emit, 1 event/call, 16 conns: events/s", r.emit, true, ">= 0.8x plain INSERT", r.plainInsert],
-    ["emit batched (100/call): events/s", r.emitBatch, true, ">= best peer"],
-    ["latency p50 ms", pick(r.latency, (l) => l.p50), false, ""],
-    ["latency p95 ms", pick(r.latency, (l) => l.p95), false, ""],
-    ["latency p99 ms", pick(r.latency, (l) => l.p99), false, "<= 50 ms"],
-    ["worker peak RSS MB (drain)", pick(r.drain, (d) => d.peakRssMb), false, "<= 150 MB"],
-    ["scale: 1 / 2 / 4 dispatchers, runs/s", { feyxa: scale[1] }, true, "2 >= 1.6x 1"],
-  ].map(([label, values, higher, target, extra]) => [label, values, higher, target, extra] as Row);
-}
-
-export function printReport(r: Report): void {
-  const header = ["", "feyxa", ...PEERS, "feyxa vs best peer", "target"];
-  const body = rows(r).map(([label, values, higher, target, ceiling]) => {
-    const digits = label.includes("ms") ? 1 : 0;
-    let ours = fmt(values.feyxa, digits);
-    let vs = fmt(ratio(values, higher), 2) + "x";
-    if (ceiling !== undefined) vs += ` (plain INSERT ${fmt(ceiling)}: ${fmt((values.feyxa ?? NaN) / ceiling, 2)}x)`;
-    if (label.startsWith("scale")) {
-      const s = r.scale;
-      ours = s.map((d) => fmt(d.runsPerSecond)).join(" / ");
-      vs = s.length > 1 ? `2 vs 1: ${fmt(s[1].runsPerSecond / s[0].runsPerSecond, 2)}x` : "-";
-    }
-    return [label, ours, ...PEERS.map((p) => fmt(values[p], digits)), vs, target];
-  });
+export function printTier(t: TierReport, systems: string[]): string {
+  const peers = systems.filter((s) => s !== "feyxa");
+  const pick = <T>(o: Record<string, T[]>, f: (x: T) => number) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v.map(f)]));
+  const drain = pick(t.drain, (d) => d.runsPerSecond);
+  const lat = (f: (l: LatencyResult) => number) => Object.fromEntries(Object.entries(t.latency).map(([k, v]) => [k, [f(v)]]));
+  const drainVs = roundRatios(drain, peers);
+  const peakBy = (name: string) => peers.filter((p) => drain[p]?.length).sort((a, b) => median(drain[b]) - median(drain[a]))[0] ?? name;
+  const fastest = peakBy("-");
+  const insertVs = (t.emit.feyxa ?? []).map((v, r) => v / t.plainInsert[r]).filter((x) => !Number.isNaN(x));
+  const batchPeer = peers.filter((p) => t.emitBatch[p]?.length).sort((a, b) => median(t.emitBatch[b]) - median(t.emitBatch[a]))[0];
+  const p99Peer = peers.filter((p) => t.latency[p]).sort((a, b) => t.latency[a].p99 - t.latency[b].p99)[0];
+  type Row = [string, Record<string, number[]>, number, string, string];
+  const rows: Row[] = [
+    ["drain: handler runs/s", drain, 0, drainVs.length ? `${spread(drainVs, 2)}x ${fastest}` : "-", ">= 1.5x fastest peer"],
+    ["drain: WAL bytes/event", pick(t.drain, (d) => d.walBytesPerEvent), 0, "", ""],
+    ["drain: HOT % of updates", pick(t.drain, (d) => d.cost.hotPct), 0, "", ""],
+    ["emit, 1 event/call, 16 conns: events/s", t.emit, 0, insertVs.length ? `${spread(insertVs, 2)}x plain INSERT (${spread(t.plainInsert)})` : "-", ">= 0.8x plain INSERT"],
+    ["emit batched (100/call): events/s", t.emitBatch, 0, batchPeer && t.emitBatch.feyxa ? `${fmt(median(t.emitBatch.feyxa) / median(t.emitBatch[batchPeer]), 2)}x ${batchPeer}` : "-", ">= pgmq send_batch"],
+    ["latency p50 ms", lat((l) => l.p50), 1, "", ""],
+    ["latency p95 ms", lat((l) => l.p95), 1, "", ""],
+    ["latency p99 ms", lat((l) => l.p99), 1, p99Peer && t.latency.feyxa ? `${fmt(t.latency[p99Peer].p99 / t.latency.feyxa.p99, 2)}x ${p99Peer} (lower is better)` : "-", "<= 50 ms"],
+    ["latency run: events/s the producer sustained", lat((l) => l.emittedPerSecond), 0, "", ""],
+    ["worker peak RSS MB (drain)", pick(t.drain, (d) => d.peakRssMb), 0, "", "<= 150 MB"],
+  ];
+  if (t.scale.length) rows.push(["scale: 1 / 2 / 4 dispatchers, runs/s", { feyxa: [] }, 0, t.scale.map((d) => fmt(d.runsPerSecond)).join(" / "), "2 >= 1.6x 1"]);
+  const header = ["", ...systems, "feyxa vs best peer", "target"];
+  const body = rows.map(([label, values, digits, vs, target]) => [label, ...systems.map((s) => spread(values[s], digits)), vs, target]);
   const table = [header, ...body];
   const widths = header.map((_, c) => Math.max(...table.map((row) => row[c].length)));
   const line = (row: string[]) => `| ${row.map((cell, c) => cell.padEnd(widths[c])).join(" | ")} |`;
-  console.log(`\n${r.postgres}, ${r.cores} cores (${r.cpu}), Node ${r.node}, ${r.seconds} s`);
-  console.log(line(header));
-  console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
-  for (const row of body) console.log(line(row));
-  const l = r.latency.feyxa;
-  if (l) console.log(`latency run: ${l.eventsPerSecond} events/s for ${l.seconds} s (${l.events} events per system)`);
+  const out = [
+    `\n${t.postgres}, ${t.seconds} s; ${t.role}`,
+    line(header),
+    `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`,
+    ...body.map(line),
+  ];
+  for (const [name, why] of Object.entries(t.skipped)) out.push(`${name}: ${why}`);
+  return out.join("\n");
+}
+
+export function printReport(r: Report, systems: string[]): void {
+  console.log(`\n${r.cores} cores (${r.cpu}), Node ${r.node}${r.quick ? ", QUICK mode (smoke run: small figures, not for comparison)" : ""}; ` +
+    `medians of alternating rounds, (min–max) their spread; this machine moves ±25 % run to run: compare ratios within one table, not figures across runs`);
+  console.log(`settings: ${Object.entries(r.settings).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  for (const tier of r.tiers) console.log(printTier(tier, systems.filter((s) => tier.drain[s] || tier.emit[s] || tier.latency[s])));
+  for (const why of r.skippedTiers) console.log(why);
+  console.log("");
   for (const [name, tuning] of Object.entries(r.tuning)) console.log(`${name}: ${tuning}`);
 }
 

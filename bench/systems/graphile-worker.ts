@@ -1,5 +1,5 @@
 /**
- * graphile-worker 0.17: one job per handler (four jobs per event, added in one addJobs
+ * graphile-worker 0.18: one job per handler (four jobs per event, added in one addJobs
  * call), a runner in a separate process with the batching options of its performance
  * page. A handler run is done when its job row is deleted (graphile-worker keeps no
  * completed jobs), so the latency run adds a probe: a trigger noting each deletion's time.
@@ -20,7 +20,7 @@ const jobsOf = (i: number): AddJobsJobSpec[] =>
 
 export const graphileWorker: BenchSystem = {
   name: "graphile-worker",
-  tuning: `graphile-worker 0.17.3, as its performance page: concurrentJobs ${GRAPHILE_CONCURRENCY}, maxPoolSize ${GRAPHILE_CONCURRENCY + 1}, localQueue.size ${GRAPHILE_LOCAL_QUEUE}, completeJobBatchDelay 0, failJobBatchDelay 0, prepared statements, LISTEN; enqueue: addJobs (4 jobs per event in one call; the batch: all in one call)`,
+  tuning: `graphile-worker 0.18.0, as its performance page: concurrentJobs ${GRAPHILE_CONCURRENCY}, maxPoolSize ${GRAPHILE_CONCURRENCY + 1}, localQueue.size ${GRAPHILE_LOCAL_QUEUE}, completeJobBatchDelay 0, failJobBatchDelay 0, prepared statements, LISTEN; enqueue: addJobs (4 jobs per event in one call; the batch: all in one call)`,
 
   async setup(server) {
     const db = await server.emptyDatabase();

@@ -2,7 +2,7 @@
  * What the workloads need from a system under test: ours or a peer, each driven through
  * its public API. Every system fans one event out to four no-op handlers, and records each
  * handler run durably in its own way (ours: a row of event_handlers_log; pg-boss: a job
- * row in state completed; graphile-worker: the job row's deletion).
+ * row in state completed; graphile-worker: the job row's deletion; pgmq: an archived message).
  */
 import type { BenchDatabase, BenchServer } from "../support/server.ts";
 import type { WorkerProcess } from "../support/child.ts";
@@ -21,12 +21,14 @@ export interface BenchSystem {
   name: string;
   /** Exactly how it is tuned, for the table's notes, the JSON and the README. */
   tuning: string;
+  /** A variant measured in the drain only (its emit and latency are its sibling's). */
+  drainOnly?: boolean;
   /** A fresh database with the system installed and four handlers subscribed to one event. */
   setup(server: BenchServer): Promise<BenchDatabase>;
   /** A producer using up to `connections` connections. */
   producer(url: string, connections: number): Promise<Producer>;
-  /** `processes` worker processes, ready to work. */
-  startWorkers(url: string, processes: number): Promise<WorkerProcess[]>;
+  /** `processes` worker processes, ready to work (some systems consume differently for the latency run). */
+  startWorkers(url: string, processes: number, purpose?: "drain" | "latency"): Promise<WorkerProcess[]>;
   /** True once no handler run is left to do. */
   drained(db: BenchDatabase): Promise<boolean>;
   /** When the first handler run of a drain started (epoch ms). */
