@@ -35,6 +35,8 @@ const en = {
   in_flight: "in flight",
   success: "success",
   skipped: "skipped",
+  waiting: "waiting",
+  blocked: "blocked",
   // table
   events: "Events",
   created: "Created",
@@ -143,6 +145,8 @@ const fr: Strings = {
   in_flight: "en vol",
   success: "réussi",
   skipped: "ignoré",
+  waiting: "différé",
+  blocked: "bloqué",
   events: "Événements",
   created: "Créé",
   aggregate: "Agrégat",

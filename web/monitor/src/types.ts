@@ -32,7 +32,8 @@ export interface EventPage {
 
 export interface HandlerRun {
   handler_name: string;
-  status: "success" | "failed" | "skipped";
+  /** waiting: a prerequisite (after) failed in that attempt; blocked: one refused the event. */
+  status: "success" | "failed" | "skipped" | "waiting" | "blocked";
   duration_ms: number;
   error_message: string | null;
   created_at: string;
