@@ -123,3 +123,30 @@ end;
 $$;
 comment on function feyxa.sync_routes(text, jsonb) is
   'Makes the routes p_source manages equal to p_routes ([{event_pattern, handler_name, after?: [handler names]}]): adds the missing ones (active), revives retired ones declared again, writes each managed route''s after_handlers, retires (is_active false, retired_at) the ones no longer declared; never writes is_active of a declared route, nor an operator''s row (managed_by null). Refuses an after that forms a cycle. Idempotent; returns {added, revived, retired}.';
+
+-- The monitor's event detail shows what each routed handler waits for: handler -> its
+-- routed prerequisites (those not routed to the type are ignored, as by the attempt). Who
+-- may see it is who may see the routing: it reads through monitor_routed_handlers, which
+-- answers nothing to a signed-in user who is neither an operator nor reads any tenant.
+create or replace function feyxa.monitor_route_steps(p_event_type text)
+returns jsonb
+language sql stable
+security definer
+set search_path = feyxa, pg_catalog
+as $$
+  with routed as (select monitor_routed_handlers(p_event_type) as names)
+  select coalesce(jsonb_object_agg(t.handler_name, t.after_handlers order by t.handler_name), '{}')
+  from (
+    select s.handler_name, array_agg(distinct a order by a) as after_handlers
+    from routed r, event_subscriptions s, unnest(s.after_handlers) a
+    where s.is_active and s.handler_name = any (r.names) and a = any (r.names)
+      and (s.event_pattern = '*'
+           or s.event_pattern = p_event_type
+           or (right(s.event_pattern, 2) = '.*' and starts_with(p_event_type, left(s.event_pattern, -1))))
+    group by s.handler_name
+  ) t
+$$;
+comment on function feyxa.monitor_route_steps(text) is
+  'The steps of an event type: {handler: [the routed handlers it runs after]} for its routed handlers that wait for some; empty for a signed-in user who may not see the routing.';
+revoke all on function feyxa.monitor_route_steps(text) from public, anon;
+grant execute on function feyxa.monitor_route_steps(text) to authenticated, service_role;

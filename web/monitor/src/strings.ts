@@ -80,6 +80,8 @@ const en = {
   duration: "Duration",
   routedTo: "Routed to",
   owed: "Still owed",
+  steps: "Steps",
+  runsAfter: "{handler} after {after}",
   noAttempts: "Not attempted yet.",
   // actions
   retryNow: "Retry now",
@@ -187,6 +189,8 @@ const fr: Strings = {
   duration: "Durée",
   routedTo: "Routé vers",
   owed: "Encore dus",
+  steps: "Étapes",
+  runsAfter: "{handler} après {after}",
   noAttempts: "Pas encore tenté.",
   retryNow: "Relancer maintenant",
   redrive: "Relancer tout",

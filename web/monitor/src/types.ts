@@ -44,6 +44,8 @@ export interface Detail {
   attempts: { attempt: number; handlers: HandlerRun[] }[];
   routed_handlers: string[];
   owed_handlers: string[];
+  /** Handler -> the routed handlers it runs after (steps), for those that wait for some. */
+  route_steps: Record<string, string[]>;
   /** The aggregate's event-sourced stream, when it has one. */
   timeline: { version: number; event_id: string; event_type: string; status: string; created_at: string }[];
   timings: { created_at: string; first_claimed_at: string | null; processed_at: string | null; wait_ms: number | null; total_ms: number | null };

@@ -54,6 +54,14 @@ function DetailBody({ detail, onAct }: { detail: Detail; onAct?: Props["onAct"] 
         {event.next_retry_at && (<><dt>{t("nextRetry")}</dt><dd>{when(event.next_retry_at)}</dd></>)}
         <dt>{t("routedTo")}</dt><dd className="mono">{detail.routed_handlers.join(", ") || "—"}</dd>
         <dt>{t("owed")}</dt><dd className="mono">{detail.owed_handlers.join(", ") || "—"}</dd>
+        {Object.keys(detail.route_steps).length > 0 && (
+          <>
+            <dt>{t("steps")}</dt>
+            <dd className="mono" data-testid="steps">
+              {Object.entries(detail.route_steps).map(([h, after]) => t("runsAfter", { handler: h, after: after.join(", ") })).join("; ")}
+            </dd>
+          </>
+        )}
       </dl>
       {onAct && (
         <div className="actions">
