@@ -69,12 +69,13 @@ export interface AttemptPlan {
  */
 export function planSteps(names: readonly string[], handlers: ReadonlyMap<string, Handler>, routeAfter?: Prerequisites): AttemptPlan | undefined {
   let prerequisites: Map<string, string[]> | undefined;
-  const routed = new Set(names);
+  let routed: Set<string> | undefined;
   for (const name of names) {
     const inCode = handlers.get(name)?.after;
     const inRoutes = routeAfter?.get(name);
     if (!inCode?.length && !inRoutes?.length) continue; // no allocation for the common case
-    const own = [...new Set([...(inCode ?? []), ...(inRoutes ?? [])])].filter((p) => p !== name && routed.has(p));
+    routed ??= new Set(names);
+    const own = [...new Set([...(inCode ?? []), ...(inRoutes ?? [])])].filter((p) => p !== name && routed!.has(p));
     if (own.length > 0) (prerequisites ??= new Map()).set(name, own);
   }
   if (!prerequisites) return undefined;
