@@ -3,6 +3,7 @@
  * else: the state transitions themselves live in supabase/migrations.
  */
 import type { JSONValue } from "postgres";
+import { HttpError } from "./errors.ts";
 import type { AttemptResult, ClaimedEvent, EventStatus, HandlerRun, NewEvent, Queryable, Sql } from "./types.ts";
 
 interface ClaimedRow {
@@ -47,12 +48,24 @@ export interface EmitReport {
   inserted: boolean;
 }
 
+/** When an emit asks to be delivered: its deliver_at, or now plus its delay; null for at once. */
+function deliverAt(e: NewEvent): string | null {
+  if (e.deliver_at != null && e.delay != null) throw new HttpError(400, "invalid_request", "delay: give deliver_at or delay, not both", "delay");
+  if (e.deliver_at != null) {
+    const at = e.deliver_at instanceof Date ? e.deliver_at : new Date(e.deliver_at);
+    if (Number.isNaN(at.getTime())) throw new HttpError(400, "invalid_request", "deliver_at: must be a time (ISO 8601)", "deliver_at");
+    return at.toISOString();
+  }
+  return e.delay != null ? new Date(Date.now() + e.delay * 1000).toISOString() : null;
+}
+
 /** emit_event, reporting whether the event is new. Runs in the caller's transaction when given one. */
 export async function emitEvent(sql: Queryable, e: NewEvent): Promise<EmitReport> {
   const [row] = await sql<{ event_id: string; inserted: boolean }[]>`
     select event_id, inserted from feyxa.emit_event_report(
       ${e.event_type}, ${e.aggregate_type}, ${e.aggregate_id}::uuid, ${e.tenant_id ?? null}::uuid,
-      ${asJson(sql, e.payload ?? {})}, ${e.idempotency_key ?? null})`;
+      ${asJson(sql, e.payload ?? {})}, ${e.idempotency_key ?? null},
+      ${deliverAt(e)}::timestamptz, ${e.priority ?? null}::int, ${e.ordering_key ?? null})`;
   return { eventId: row.event_id, inserted: row.inserted };
 }
 
@@ -76,7 +89,8 @@ export async function claimEvent(sql: Queryable, eventId: string, worker: string
 /** The id of an event due now that no worker holds (the head of the queue), if any. */
 export async function nextDueEvent(sql: Sql): Promise<string | undefined> {
   const [row] = await sql<{ event_id: string }[]>`
-    select event_id from feyxa.event_queue where locked_by is null and due_at <= now() order by due_at limit 1`;
+    select event_id from feyxa.event_queue
+    where locked_by is null and due_at <= now() and (not_before is null or not_before <= now()) order by due_at limit 1`;
   return row?.event_id;
 }
 

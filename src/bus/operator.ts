@@ -1,5 +1,5 @@
 /**
- * The operator's verbs as library calls: retry, re-drive, replay, discard. Each is one
+ * The operator's verbs as library calls: retry, re-drive, replay, discard, cancel. Each is one
  * call of the bus's transition function of the same name
  * (supabase/migrations/20261127500000_operator_transitions.sql and …500001), which moves
  * events_log and event_queue together and writes the audit row, in one transaction.
@@ -15,7 +15,7 @@ import type { Queryable } from "./types.ts";
 /** What every verb answers: whether it moved anything, and the action it was. */
 export interface OperatorResult {
   action_id: string;
-  kind: "retry" | "redrive" | "replay" | "discard";
+  kind: "retry" | "redrive" | "replay" | "discard" | "cancel";
   changed: boolean;
   /** True when this action id was used before: the result is that first one's. */
   duplicate: boolean;
@@ -72,4 +72,9 @@ export function replayEvent(sql: Queryable, eventId: string, handlerName: string
 /** A pending, failed or dead event is set aside for good (status discarded), with the reason why. */
 export function discardEvent(sql: Queryable, eventId: string, reason: string, options: ActionId = {}): Promise<OperatorResult> {
   return one(sql`select feyxa.discard_event(${idOf(options)}::uuid, ${eventId}::uuid, ${reason}) as result`);
+}
+
+/** A pending event (scheduled, held in its line, or due) will never run: status cancelled, with the reason why. */
+export function cancelEvent(sql: Queryable, eventId: string, reason: string, options: ActionId = {}): Promise<OperatorResult> {
+  return one(sql`select feyxa.cancel_event(${idOf(options)}::uuid, ${eventId}::uuid, ${reason}) as result`);
 }

@@ -19,7 +19,13 @@ export const newEventSchema = z
     idempotency_key: z.string().min(1).max(200).nullish(),
     /** Append to the aggregate's event-sourced stream, only if it is at this version (else 409). */
     expected_version: z.number().int().min(0).max(1_000_000_000).optional(),
+    /** Flow control (docs/flow-control.md): when, how urgently, in which line. */
+    deliver_at: z.iso.datetime({ offset: true }).nullish(),
+    delay: z.number().min(0).max(31_536_000).nullish(),
+    priority: z.number().int().min(0).max(1000).nullish(),
+    ordering_key: z.string().min(1).max(200).nullish(),
   })
+  .refine((e) => e.deliver_at == null || e.delay == null, { message: "give deliver_at or delay, not both", path: ["delay"] })
   .refine((e) => e.tenant_id == null || e.store_id == null || e.tenant_id.toLowerCase() === e.store_id.toLowerCase(), {
     message: "differs from tenant_id (store_id is its old name: send one)",
     path: ["store_id"],

@@ -118,4 +118,12 @@ export interface NewEvent {
   tenant_id?: string | null;
   payload?: Record<string, unknown>;
   idempotency_key?: string | null;
+  /** Deliver no earlier than this time (ISO 8601 or a Date); pending and "scheduled" until then. */
+  deliver_at?: string | Date | null;
+  /** Or: deliver no earlier than this many seconds from now (0 to one year). Not with deliver_at. */
+  delay?: number | null;
+  /** Seconds of head start in the claim, 0 to 1000 (default: the event type's, else 0). */
+  priority?: number | null;
+  /** Handle one at a time, in emit order, with the other events of this key (default: type:aggregate for an ordered type). */
+  ordering_key?: string | null;
 }

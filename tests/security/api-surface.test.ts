@@ -116,6 +116,7 @@ describe("what the allowed functions give a stranger", () => {
     ["redrive_dead", (tx) => tx`select feyxa.redrive_dead(gen_random_uuid(), 'order.created')`, "denied:42501"],
     ["replay_event", (tx) => tx`select feyxa.replay_event(gen_random_uuid(), ${order.event_id}::uuid, 'x.y', true)`, "denied:42501"],
     ["discard_event", (tx) => tx`select feyxa.discard_event(gen_random_uuid(), ${order.event_id}::uuid, 'spam')`, "denied:42501"],
+    ["cancel_event", (tx) => tx`select feyxa.cancel_event(gen_random_uuid(), ${order.event_id}::uuid, 'spam')`, "denied:42501"],
     ["reader_is_operator", (tx) => tx`select feyxa.reader_is_operator() as v`, [{ v: false }]],
     ["reader_tenants", (tx) => tx`select feyxa.reader_tenants() as v`, [{ v: [] }]],
     ["reader_tenant_labels", (tx) => tx`select * from feyxa.reader_tenant_labels()`, []],

@@ -8,7 +8,7 @@
  *   GET  /event-monitor/events/<id>   payload, every attempt's handler runs, timings, routing
  *   GET  /event-monitor/stats         ?window=15m|1h|6h|24h|7d&type=&tenant=
  *   GET  /event-monitor/actions       the audit trail (admins)
- *   POST /event-monitor/actions       {action_id, kind: retry|redrive|replay, ...} (admins)
+ *   POST /event-monitor/actions       {action_id, kind: retry|redrive|replay|discard|cancel, ...} (admins)
  */
 import type { Bus } from "../bus.ts";
 import { HttpError } from "../errors.ts";

@@ -84,8 +84,10 @@ export function processEventFunction(options: ProcessEventRules = {}): FunctionD
           return { report, claimed };
         });
         if (!report.inserted) return json(await currentAnswer(bus, report.eventId, true));
+        // Stored but not due yet (scheduled for later, or held behind its line): accepted as is.
+        if (!claimed) return json(await currentAnswer(bus, report.eventId, false), 201);
         try {
-          return json(await processedAnswer(bus, claimed!), 201);
+          return json(await processedAnswer(bus, claimed), 201);
         } catch (error) {
           // The event is stored: whatever went wrong while processing it now (the database went
           // away), its lease runs out and it is processed again. Say "accepted", never "failed".

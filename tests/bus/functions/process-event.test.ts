@@ -77,6 +77,16 @@ describe("POST /functions/v1/process-event", () => {
     expect((await eventRow(sql, b.eventId)).status).toBe("completed");
   });
 
+  it("stores a delayed event as pending and scheduled, without running it now", async () => {
+    const res = await post(newEvent({ delay: 600, priority: 3, ordering_key: `order:${uuid()}` }));
+    expect(res.status).toBe(201);
+    const body = await res.json();
+    expect(body).toMatchObject({ duplicate: false, processed: false });
+    const [row] = await sql`select status, deliver_at, priority, ordering_seq from feyxa.events_log where id = ${body.event_id}::uuid`;
+    expect(row).toMatchObject({ status: "pending", priority: 3, ordering_seq: "1" });
+    expect(row.deliver_at.getTime()).toBeGreaterThan(Date.now() + 590_000);
+  });
+
   it("answers 404 for an unknown event id", async () => {
     const res = await post({ event_id: uuid() });
     expect(res.status).toBe(404);
@@ -97,6 +107,10 @@ describe("POST /functions/v1/process-event", () => {
     ["a text/plain body", () => post(newEvent(), { headers: { "content-type": "text/plain" } }), 415, { error: "unsupported_media_type" }],
     ["invalid UTF-8", () => post(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]) as unknown as string, { body: new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]) }), 400, { error: "invalid_encoding" }],
     ["a GET", () => gateway(new Request(URL_)), 405, { error: "method_not_allowed" }],
+    ["a priority over 1000", () => post(newEvent({ priority: 5000 })), 400, { field: "priority" }],
+    ["a deliver_at that is not a time", () => post(newEvent({ deliver_at: "tomorrow" })), 400, { field: "deliver_at" }],
+    ["both deliver_at and delay", () => post(newEvent({ deliver_at: new Date().toISOString(), delay: 5 })), 400, { field: "delay" }],
+    ["an empty ordering_key", () => post(newEvent({ ordering_key: "" })), 400, { field: "ordering_key" }],
   ];
   for (const [what, send, status, expected] of bad) {
     it(`answers ${status} to ${what}, and stores nothing`, async () => {

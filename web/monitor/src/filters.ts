@@ -1,5 +1,5 @@
 /** The filters as the URL holds them, and as the API takes them. */
-export const STATUSES = ["pending", "processing", "completed", "failed", "dead", "discarded"] as const;
+export const STATUSES = ["pending", "processing", "completed", "failed", "dead", "discarded", "cancelled"] as const;
 export const WINDOWS = ["15m", "1h", "6h", "24h", "7d"] as const;
 
 export interface Filters {

@@ -1,5 +1,5 @@
 /** The shapes event-monitor answers with (src/bus/functions/monitor/*.ts). */
-export type Status = "pending" | "processing" | "completed" | "failed" | "dead" | "discarded";
+export type Status = "pending" | "processing" | "completed" | "failed" | "dead" | "discarded" | "cancelled";
 
 export interface Me {
   user_id: string;
@@ -46,6 +46,11 @@ export interface Detail {
   owed_handlers: string[];
   /** Handler -> the routed handlers it runs after (steps), for those that wait for some. */
   route_steps: Record<string, string[]>;
+  /** Flow control: scheduled for later, priority, the ordering line it waits in. */
+  flow: {
+    scheduled: boolean; deliver_at: string | null; priority: number; ordering_key: string | null; ordering_seq: number | null;
+    held: boolean; held_behind: string | null; waiting_behind: number;
+  };
   /** The aggregate's event-sourced stream, when it has one. */
   timeline: { version: number; event_id: string; event_type: string; status: string; created_at: string }[];
   timings: { created_at: string; first_claimed_at: string | null; processed_at: string | null; wait_ms: number | null; total_ms: number | null };

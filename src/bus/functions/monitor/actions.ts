@@ -3,7 +3,7 @@
  * operator verbs (src/bus/operator.ts), called as the caller: the transition function
  * checks for an admin, writes the audit row and moves the events in one transaction.
  */
-import { discardEvent, type OperatorResult, redriveDead, replayEvent, retryEvent } from "../../operator.ts";
+import { cancelEvent, discardEvent, type OperatorResult, redriveDead, replayEvent, retryEvent } from "../../operator.ts";
 import type { CallerSql } from "./as-caller.ts";
 import type { ActionInput } from "./schemas.ts";
 
@@ -18,6 +18,8 @@ export function runAction(tx: CallerSql, input: ActionInput): Promise<OperatorRe
       return replayEvent(tx, input.event_id, input.handler_name, { actionId, includeOwed: input.include_owed });
     case "discard":
       return discardEvent(tx, input.event_id, input.reason, { actionId });
+    case "cancel":
+      return cancelEvent(tx, input.event_id, input.reason, { actionId });
   }
 }
 

@@ -56,7 +56,7 @@ interface HandlerRunRow {
 
 /** One event the caller may see, with every attempt's handler runs; 404 when there is none (or it is not theirs). */
 export async function eventDetail(tx: CallerSql, eventId: string) {
-  const [event] = await tx<(EventListRow & { payload: unknown; first_claimed_at: Date | null; tenant_name: string | null })[]>`
+  const [event] = await tx<(EventListRow & FlowColumns & { payload: unknown; first_claimed_at: Date | null; tenant_name: string | null })[]>`
     select e.*, feyxa.tenant_label(e.tenant_id) as tenant_name
     from feyxa.events_log e
     where e.id = ${eventId}::uuid`;
@@ -75,6 +75,7 @@ export async function eventDetail(tx: CallerSql, eventId: string) {
     from feyxa.aggregate_stream_events s join feyxa.events_log e on e.id = s.event_id
     where s.aggregate_type = ${event.aggregate_type} and s.aggregate_id = ${event.aggregate_id}::uuid
     order by s.version limit 500`;
+  const flow = await flowOf(tx, eventId, event);
   const attempts = new Map<number, HandlerRunRow[]>();
   for (const run of runs) attempts.set(run.attempt, [...(attempts.get(run.attempt) ?? []), run]);
   const ms = (from: Date | null, to: Date | null) => (from && to ? to.getTime() - from.getTime() : null);
@@ -85,6 +86,7 @@ export async function eventDetail(tx: CallerSql, eventId: string) {
     owed_handlers: routing.owed,
     /** Handler -> the routed handlers it runs after (`after`), for those that wait for some. */
     route_steps: routing.steps,
+    flow,
     timeline,
     timings: {
       created_at: event.created_at,
@@ -93,5 +95,32 @@ export async function eventDetail(tx: CallerSql, eventId: string) {
       wait_ms: ms(event.created_at, event.first_claimed_at),
       total_ms: ms(event.created_at, event.processed_at),
     },
+  };
+}
+
+interface FlowColumns { deliver_at: Date | null; priority: number; ordering_key: string | null; ordering_seq: string | null }
+
+/**
+ * The flow control an event is under: scheduled for later, its priority, and its line
+ * (held behind which event, how many wait behind it). The line is read from event_queue,
+ * which holds the open events only.
+ */
+async function flowOf(tx: CallerSql, eventId: string, event: EventListRow & FlowColumns) {
+  const [line] = event.ordering_key
+    ? await tx<{ held: boolean; held_behind: string | null; waiting: number }[]>`
+        select q.held,
+               (select h.event_id from feyxa.event_queue h where h.ordering_key = q.ordering_key and not h.held limit 1) as held_behind,
+               (select count(*)::int from feyxa.event_queue w where w.ordering_key = q.ordering_key and w.held) as waiting
+        from feyxa.event_queue q where q.event_id = ${eventId}::uuid and q.ordering_key is not null`
+    : [];
+  return {
+    scheduled: event.status === "pending" && event.deliver_at !== null && event.deliver_at.getTime() > Date.now(),
+    deliver_at: event.deliver_at,
+    priority: event.priority,
+    ordering_key: event.ordering_key,
+    ordering_seq: event.ordering_seq === null ? null : Number(event.ordering_seq),
+    held: line?.held ?? false,
+    held_behind: line?.held ? line.held_behind : null,
+    waiting_behind: line && !line.held ? line.waiting : 0,
   };
 }

@@ -2,9 +2,9 @@
 import { z } from "zod";
 import { eventTypeSchema } from "../../schemas.ts";
 
-export const EVENT_STATUSES = ["pending", "processing", "completed", "failed", "dead", "discarded"] as const;
+export const EVENT_STATUSES = ["pending", "processing", "completed", "failed", "dead", "discarded", "cancelled"] as const;
 /** The statuses whose events have left event_queue (the others are all in it). */
-export const OFF_THE_QUEUE: readonly string[] = ["completed", "discarded"];
+export const OFF_THE_QUEUE: readonly string[] = ["completed", "discarded", "cancelled"];
 
 /** `order.created`, or a prefix `order.*` (every type under order.). */
 const typeFilter = z
@@ -76,6 +76,13 @@ export const actionInput = z.discriminatedUnion("kind", [
     kind: z.literal("discard"),
     event_id: z.uuid(),
     /** Why it must never run: kept in the event's error_message and the audit row. */
+    reason: z.string().trim().min(1).max(500),
+  }),
+  z.strictObject({
+    action_id: actionId,
+    kind: z.literal("cancel"),
+    event_id: z.uuid(),
+    /** Why it must not run (a pending event: scheduled, held or due). */
     reason: z.string().trim().min(1).max(500),
   }),
 ]);

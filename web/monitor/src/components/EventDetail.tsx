@@ -52,6 +52,7 @@ function DetailBody({ detail, onAct }: { detail: Detail; onAct?: Props["onAct"] 
           {timings.wait_ms !== null && ")"}
         </dd>
         {event.next_retry_at && (<><dt>{t("nextRetry")}</dt><dd>{when(event.next_retry_at)}</dd></>)}
+        {flowParts(detail.flow, t, when).length > 0 && (<><dt>{t("flow")}</dt><dd data-testid="flow">{flowParts(detail.flow, t, when).join(" · ")}</dd></>)}
         <dt>{t("routedTo")}</dt><dd className="mono">{detail.routed_handlers.join(", ") || "—"}</dd>
         <dt>{t("owed")}</dt><dd className="mono">{detail.owed_handlers.join(", ") || "—"}</dd>
         {Object.keys(detail.route_steps).length > 0 && (
@@ -118,4 +119,15 @@ function DetailBody({ detail, onAct }: { detail: Detail; onAct?: Props["onAct"] 
       <pre className="payload" data-testid="payload">{JSON.stringify(event.payload, null, 2)}</pre>
     </>
   );
+}
+
+/** What flow control says of the event, as short phrases (none for an event under none). */
+function flowParts(flow: Detail["flow"], t: ReturnType<typeof useI18n>["t"], when: (iso: string | null) => string): string[] {
+  return [
+    flow.scheduled ? t("scheduledFor", { at: when(flow.deliver_at) }) : "",
+    flow.priority > 0 ? t("priorityOf", { p: flow.priority }) : "",
+    flow.ordering_key ? t("inLine", { key: flow.ordering_key, seq: flow.ordering_seq ?? "?" }) : "",
+    flow.held && flow.held_behind ? t("heldBehind", { id: flow.held_behind.slice(0, 8) }) : "",
+    flow.waiting_behind > 0 ? t("waitingBehind", { n: flow.waiting_behind }) : "",
+  ].filter(Boolean);
 }
