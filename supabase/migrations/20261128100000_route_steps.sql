@@ -23,15 +23,16 @@ alter table feyxa.event_subscriptions
 comment on column feyxa.event_subscriptions.after_handlers is
   'Handlers of the same event that must have succeeded before this route''s handler runs (ignored when not routed to the event). Written by sync_routes from the code''s `after` for managed rows; an operator''s row is theirs to set.';
 
--- The two statuses of a run that did not happen because of a prerequisite. The check is
--- replaced NOT VALID (no scan under this migration's lock); the rows already there passed
--- the narrower check, and 20261128100001 validates it without blocking writers.
+-- The two statuses of a run that did not happen because of a prerequisite, added to those
+-- of 20261128000002 (deferred: a rate limit's wait). The check is replaced NOT VALID (no
+-- scan under this migration's lock); the rows already there passed the narrower check, and
+-- 20261128100001 validates it without blocking writers.
 alter table feyxa.event_handlers_log drop constraint if exists event_handlers_log_status_check;
 alter table feyxa.event_handlers_log
   add constraint event_handlers_log_status_check
-  check (status in ('success', 'failed', 'skipped', 'waiting', 'blocked')) not valid;
+  check (status in ('success', 'failed', 'skipped', 'deferred', 'waiting', 'blocked')) not valid;
 comment on table feyxa.event_handlers_log is
-  'One row per handler per attempt of an event: success, failed (with the error), skipped (it had already succeeded), waiting (a prerequisite failed in this attempt) or blocked (a prerequisite refused the event).';
+  'One row per handler per attempt of an event: success, failed (with the error), skipped (it had already succeeded), deferred (a rate limit''s wait), waiting (a prerequisite did not succeed in this attempt) or blocked (a prerequisite refused the event).';
 
 -- As in 20261127400000, and each route may carry `after` (a JSON array of handler names):
 -- a managed route's after_handlers become what its source declares, on every sync. A
