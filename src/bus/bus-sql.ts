@@ -127,11 +127,13 @@ export async function completeAttempts(
 export interface Subscription {
   event_pattern: string;
   handler_name: string;
+  /** The handlers this route runs after (src/bus/steps.ts); empty for most. */
+  after_handlers: string[];
 }
 
 export async function activeSubscriptions(sql: Sql): Promise<Subscription[]> {
   return await sql<Subscription[]>`
-    select event_pattern, handler_name from feyxa.event_subscriptions where is_active order by event_pattern, handler_name`;
+    select event_pattern, handler_name, after_handlers from feyxa.event_subscriptions where is_active order by event_pattern, handler_name`;
 }
 
 export interface EventSummary {

@@ -10,6 +10,7 @@ import { Router } from "./router.ts";
 import { CompletionBatcher, type Moved } from "./completion-batcher.ts";
 import { type AttemptOptions, runAttempt } from "./run-attempt.ts";
 import { toHttpError } from "./errors.ts";
+import { checkSteps } from "./steps.ts";
 import type { AttemptOutcome, AttemptResult, ClaimedEvent, Handler, NewEvent, Queryable, Sql } from "./types.ts";
 
 /** Retries an operation while the database is unavailable (as toHttpError classifies it: 503), for up to budgetMs. */
@@ -75,6 +76,7 @@ export class Bus {
       if (this.#handlers.has(handler.name)) throw new Error(`two handlers are named ${handler.name}`);
       this.#handlers.set(handler.name, handler);
     }
+    checkSteps(options.handlers);
     this.#attemptOptions = { sql: this.sql, handlers: this.#handlers, defaultTimeoutMs: this.handlerTimeoutMs };
     // The handlers ran: their results are worth a few tries through a database blip,
     // or the lease would expire and the handlers would run again.
@@ -138,7 +140,8 @@ export class Bus {
   }
 
   async #attempt(event: ClaimedEvent): Promise<AttemptResult> {
-    return await runAttempt(event, await this.router.handlersFor(event.type), this.#attemptOptions);
+    const route = await this.router.routeFor(event.type);
+    return await runAttempt(event, route.names, this.#attemptOptions, route.after);
   }
 
   #outcomes(results: AttemptResult[], moved: Moved): AttemptOutcome[] {

@@ -1,6 +1,7 @@
 /**
  * Names a handler and says what it reacts to, in one place:
- * `defineHandler("fintech.create_escrow", async (event, ctx) => {...}, { on: ["order.created"] })`.
+ * `defineHandler("fintech.create_escrow", async (event, ctx) => {...}, { on: ["order.created"] })`,
+ * and, when it must wait for other handlers of the same event, `after: ["commerce.decrement_stock"]`.
  * The names and patterns are checked here, at definition, with the rules event_subscriptions
  * applies, so a typo fails at start rather than at the first sync.
  */
@@ -14,6 +15,8 @@ export interface HandlerOptions {
   timeoutMs?: number;
   /** The event patterns it is routed from (Handler.on). */
   on?: readonly string[];
+  /** Other handlers of the same event it runs after (Handler.after, src/bus/steps.ts). */
+  after?: readonly string[];
 }
 
 export function defineHandler<P = Record<string, unknown>>(name: string, run: HandlerFn<P>, options: HandlerOptions = {}): Handler {
@@ -21,5 +24,8 @@ export function defineHandler<P = Record<string, unknown>>(name: string, run: Ha
   const bad = options.on?.find((pattern) => !EVENT_PATTERN.test(pattern));
   if (bad !== undefined) throw new Error(`${name}: event pattern ${bad} must look like order.created, order.* or *`);
   if (options.on?.length === 0) throw new Error(`${name}: on lists no event pattern; leave it out for a handler routed by data`);
+  const notAName = options.after?.find((prerequisite) => !HANDLER_NAME.test(prerequisite));
+  if (notAName !== undefined) throw new Error(`${name}: after names ${notAName}, which is not a handler name (engine.handler)`);
+  if (options.after?.includes(name)) throw new Error(`${name}: a handler cannot run after itself`);
   return { name, run: run as HandlerFn, ...options };
 }

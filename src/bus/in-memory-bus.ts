@@ -1,18 +1,21 @@
 /**
  * An in-process bus for handler authors' fast tests: the same
- * handler code, routing patterns, timeouts, skip-on-retry and outcome rules as the real
+ * handler code, routing patterns, steps (`after`), timeouts, skip-on-retry and outcome rules as the real
  * bus (runAttempt is shared), with events kept in memory. It has no database: a handler
  * that reaches for ctx.sql fails with a message saying so, and belongs in a Postgres test.
  * Time is not simulated: drain() runs every event that is not finished, retries included.
  */
 import { declaredRoutes } from "./route-sync.ts";
-import { patternMatches } from "./router.ts";
+import { routeOf } from "./router.ts";
 import { runAttempt } from "./run-attempt.ts";
+import { checkSteps } from "./steps.ts";
 import type { BusEvent, EventStatus, Handler, HandlerRun, NewEvent, Sql } from "./types.ts";
 
 export interface InMemorySubscription {
   pattern: string;
   handler: string;
+  /** What this route waits for (event_subscriptions.after_handlers), on top of the handler's own `after`. */
+  after?: string[];
 }
 
 interface Stored {
@@ -41,8 +44,9 @@ export class InMemoryBus {
     subscriptions?: InMemorySubscription[],
     private readonly options: { maxRetries?: number; handlerTimeoutMs?: number } = {},
   ) {
+    checkSteps(handlers);
     this.#handlers = new Map(handlers.map((h) => [h.name, h]));
-    this.subscriptions = subscriptions ?? declaredRoutes(handlers).map((r) => ({ pattern: r.event_pattern, handler: r.handler_name }));
+    this.subscriptions = subscriptions ?? declaredRoutes(handlers).map((r) => ({ pattern: r.event_pattern, handler: r.handler_name, after: r.after }));
   }
 
   /** Stores an event (a repeated idempotency key returns the first one's id). */
@@ -83,11 +87,12 @@ export class InMemoryBus {
   }
 
   async #attempt(stored: Stored): Promise<void> {
-    const names = [...new Set(this.subscriptions.filter((s) => patternMatches(s.pattern, stored.event.type)).map((s) => s.handler))].sort();
+    const route = routeOf(
+      this.subscriptions.map((s) => ({ event_pattern: s.pattern, handler_name: s.handler, after_handlers: s.after ?? [] })), stored.event.type);
     stored.event = { ...stored.event, attempt: stored.event.attempt + 1 };
-    const result = await runAttempt({ ...stored.event, succeededHandlers: [...stored.succeeded] }, names, {
+    const result = await runAttempt({ ...stored.event, succeededHandlers: [...stored.succeeded] }, route.names, {
       sql: noDatabase, handlers: this.#handlers, defaultTimeoutMs: this.options.handlerTimeoutMs ?? 10_000,
-    });
+    }, route.after);
     stored.attempts.push(result.handlers);
     for (const run of result.handlers) if (run.status === "success") stored.succeeded.add(run.handler_name);
     const failed = result.handlers.filter((r) => r.status === "failed");

@@ -1,5 +1,6 @@
 /**
- * Routing: which handlers an event type goes to, read from event_subscriptions: the routes
+ * Routing: which handlers an event type goes to (and, for steps, what each waits for: its
+ * routes' after_handlers), read from event_subscriptions: the routes
  * handlers declare (synchronised from code, src/bus/route-sync.ts) with operators' toggles,
  * remote handlers and automations' triggers, all in one table.
  * Cached, because every attempt asks; refreshed when the cache is older than its TTL,
@@ -15,11 +16,28 @@ export function patternMatches(pattern: string, eventType: string): boolean {
   return pattern === eventType;
 }
 
+/** An event type's routing: its handlers, in a stable order, and what their routes make them wait for. */
+export interface RoutedHandlers {
+  names: string[];
+  /** Handler -> the handlers its matching routes' after_handlers name (only handlers that have some). */
+  after: ReadonlyMap<string, readonly string[]>;
+}
+
+/** The routing of one event type over a set of subscriptions. */
+export function routeOf(subscriptions: readonly Subscription[], eventType: string): RoutedHandlers {
+  const matching = subscriptions.filter((s) => patternMatches(s.event_pattern, eventType));
+  const after = new Map<string, string[]>();
+  for (const s of matching) {
+    if (s.after_handlers.length) after.set(s.handler_name, [...new Set([...(after.get(s.handler_name) ?? []), ...s.after_handlers])]);
+  }
+  return { names: [...new Set(matching.map((s) => s.handler_name))].sort(), after };
+}
+
 export class Router {
   #subscriptions: Subscription[] = [];
   #loadedAt = -Infinity;
   #loading: Promise<Subscription[]> | undefined;
-  #byType = new Map<string, string[]>();
+  #byType = new Map<string, RoutedHandlers>();
 
   constructor(private readonly sql: Sql, private readonly ttlMs = 5_000) {}
 
@@ -30,13 +48,18 @@ export class Router {
 
   /** The distinct handler names subscribed to this event type, in a stable order. */
   async handlersFor(eventType: string): Promise<string[]> {
+    return (await this.routeFor(eventType)).names;
+  }
+
+  /** The handlers subscribed to this event type, with what their routes make them wait for. */
+  async routeFor(eventType: string): Promise<RoutedHandlers> {
     await this.#fresh();
-    let names = this.#byType.get(eventType);
-    if (!names) {
-      names = [...new Set(this.#subscriptions.filter((s) => patternMatches(s.event_pattern, eventType)).map((s) => s.handler_name))].sort();
-      this.#byType.set(eventType, names);
+    let route = this.#byType.get(eventType);
+    if (!route) {
+      route = routeOf(this.#subscriptions, eventType);
+      this.#byType.set(eventType, route);
     }
-    return names;
+    return route;
   }
 
   async #fresh(): Promise<void> {

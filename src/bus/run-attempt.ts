@@ -2,10 +2,13 @@
  * One attempt at one event: run every routed handler that has not succeeded yet,
  * concurrently and in isolation (one throwing or hanging never stops the others),
  * each under its own timeout (src/bus/deadlines.ts), and describe each run for
- * event_handlers_log.
+ * event_handlers_log. A handler with prerequisites (`after`, src/bus/steps.ts) starts
+ * when they have succeeded; when one failed it is 'waiting', when one refused the event
+ * it is 'blocked', and it does not run.
  */
 import { coerceError, redactSecrets, HandlerTimeoutError, NonRetriableError, RetryAfterError } from "./errors.ts";
 import { joinDeadline, TIME_UP } from "./deadlines.ts";
+import { planSteps, type AttemptPlan, type Prerequisites } from "./steps.ts";
 import type { AttemptResult, BusEvent, ClaimedEvent, Handler, HandlerRun, Sql } from "./types.ts";
 
 /**
@@ -25,15 +28,56 @@ export interface AttemptOptions {
   defaultTimeoutMs: number;
 }
 
-export async function runAttempt(event: ClaimedEvent, handlerNames: string[], options: AttemptOptions): Promise<AttemptResult> {
+/**
+ * @param routeAfter what the routes (event_subscriptions.after_handlers) make each handler
+ * wait for, on top of its code's `after`.
+ */
+export async function runAttempt(event: ClaimedEvent, handlerNames: string[], options: AttemptOptions, routeAfter?: Prerequisites): Promise<AttemptResult> {
   const succeeded = event.succeededHandlers;
   const { succeededHandlers: _, ...busEvent } = event;
-  const runs = await Promise.all(
-    handlerNames.map((name): HandlerRun | Promise<HandlerRun> =>
-      succeeded.includes(name) ? { handler_name: name, status: "skipped", duration_ms: 0 } : runHandler(busEvent, name, options)
-    ),
-  );
+  const plan = planSteps(handlerNames, options.handlers, routeAfter);
+  const run = (name: string): HandlerRun | Promise<HandlerRun> =>
+    succeeded.includes(name) ? { handler_name: name, status: "skipped", duration_ms: 0 } : runHandler(busEvent, name, options);
+  const runs = await Promise.all(plan ? inSteps(handlerNames, plan, run, (name) => succeeded.includes(name)) : handlerNames.map(run));
   return { event_id: event.id, attempt: event.attempt, handlers: runs };
+}
+
+/** Each handler's run, started once its prerequisites' runs have ended well. */
+function inSteps(
+  names: string[], plan: AttemptPlan, run: (name: string) => HandlerRun | Promise<HandlerRun>, succeededBefore: (name: string) => boolean,
+): Promise<HandlerRun>[] {
+  const started = new Map<string, Promise<HandlerRun>>();
+  const start = (name: string): Promise<HandlerRun> => {
+    let running = started.get(name);
+    if (running) return running;
+    const prerequisites = plan.prerequisites.get(name) ?? [];
+    if (succeededBefore(name)) {
+      running = Promise.resolve(run(name)); // skipped, whatever its prerequisites do now
+    } else if (plan.cyclic.has(name)) {
+      // Only rows of event_subscriptions can make one (code's cycles are refused at registration).
+      running = Promise.resolve<HandlerRun>({ handler_name: name, status: "failed", duration_ms: 0,
+        error_message: `waits, through the after of its routes, in or behind a cycle among ${[...plan.cyclic].sort().join(", ")}; fix event_subscriptions.after_handlers` });
+    } else if (prerequisites.length === 0) {
+      running = Promise.resolve(run(name));
+    } else {
+      running = Promise.all(prerequisites.map(start)).then((before): HandlerRun | Promise<HandlerRun> => {
+        const refused = before.filter((r) => r.status === "blocked" || (r.status === "failed" && r.retriable === false));
+        if (refused.length > 0) {
+          return { handler_name: name, status: "blocked", duration_ms: 0,
+            error_message: `not run: ${refused.map((r) => r.handler_name).join(", ")} ${refused.length > 1 ? "have" : "has"} refused the event` };
+        }
+        const pending = before.filter((r) => r.status !== "success" && r.status !== "skipped");
+        if (pending.length > 0) {
+          return { handler_name: name, status: "waiting", duration_ms: 0,
+            error_message: `waits for ${pending.map((r) => r.handler_name).join(", ")}, not done in this attempt; runs after ${pending.length > 1 ? "them" : "it"} in a later one` };
+        }
+        return run(name);
+      });
+    }
+    started.set(name, running);
+    return running;
+  };
+  return names.map(start);
 }
 
 async function runHandler(event: BusEvent, name: string, options: AttemptOptions): Promise<HandlerRun> {

@@ -9,7 +9,8 @@
  *   (`order.created`, `order.*`, `*`) to a handler name: a route a handler declares (`on`,
  *   written there by syncRoutes), or one an operator adds (a remote handler).
  * - **Attempt**: one pass of a worker over an event, running every handler that has not
- *   yet succeeded. Each handler run of an attempt leaves one row in `event_handlers_log`.
+ *   yet succeeded, each after the handlers it declares `after`. Each handler run of an
+ *   attempt leaves one row in `event_handlers_log`.
  * - **Lease**: while a worker runs an attempt it holds the event until `locked_until`,
  *   renewing it as it goes; a lease that runs out means the worker vanished.
  * - **Dead letter**: an event whose retries are exhausted, or that a handler refused
@@ -23,7 +24,12 @@ export type { Sql };
 export type Queryable = Sql | TransactionSql;
 
 export type EventStatus = "pending" | "processing" | "completed" | "failed" | "dead" | "discarded";
-export type HandlerRunStatus = "success" | "failed" | "skipped";
+/**
+ * A handler run's outcome: `skipped` it had succeeded in an earlier attempt; `waiting` a
+ * prerequisite (`after`) failed in this attempt, so it did not run (it will after that one
+ * succeeds); `blocked` a prerequisite refused the event, so it never runs for it.
+ */
+export type HandlerRunStatus = "success" | "failed" | "skipped" | "waiting" | "blocked";
 
 /** An event as a handler sees it. */
 export interface BusEvent<P = Record<string, unknown>> {
@@ -71,6 +77,11 @@ export interface Handler<P = Record<string, unknown>> {
    * Absent: its routes are data (a remote handler's subscription, automations' triggers).
    */
   on?: readonly string[];
+  /**
+   * Handlers of the same event that must have succeeded before it runs (src/bus/steps.ts);
+   * those not routed to the event at hand are ignored. Synced with its routes.
+   */
+  after?: readonly string[];
 }
 
 /** One handler's run in an attempt, as written to event_handlers_log. */

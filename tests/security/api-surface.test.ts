@@ -108,6 +108,7 @@ describe("what the allowed functions give a stranger", () => {
     ["my_store_ids", (tx) => tx`select * from my_store_ids()`, []],
     ["monitor_routed_handlers", (tx) => tx`select feyxa.monitor_routed_handlers('order.created') as v`, [{ v: [] }]],
     ["monitor_owed_handlers", (tx) => tx`select feyxa.monitor_owed_handlers(${order.event_id}::uuid, 'order.created') as v`, [{ v: [] }]],
+    ["monitor_route_steps", (tx) => tx`select feyxa.monitor_route_steps('order.created') as v`, [{ v: {} }]],
     ["monitor_retry_event", (tx) => tx`select feyxa.monitor_retry_event(gen_random_uuid(), ${order.event_id}::uuid)`, "denied:42501"],
     ["monitor_redrive_dead", (tx) => tx`select feyxa.monitor_redrive_dead(gen_random_uuid(), 'order.created', null)`, "denied:42501"],
     ["monitor_replay_event", (tx) => tx`select feyxa.monitor_replay_event(gen_random_uuid(), ${order.event_id}::uuid, 'x.y', true)`, "denied:42501"],

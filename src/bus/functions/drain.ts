@@ -52,7 +52,7 @@ export type StopReason = "empty" | "max_events" | "max_handler_runs" | "budget_m
 export interface DrainSummary {
   claimed: number;
   batches: number;
-  /** Handler rows written by this invocation's attempts (skipped ones included). */
+  /** Handler rows written by this invocation's attempts (skipped, waiting and blocked ones included). */
   handler_runs: number;
   duration_ms: number;
   by_status: Partial<Record<EventStatus, number>>;

@@ -4,19 +4,19 @@
  */
 import { NonRetriableError } from "../../bus/errors.ts";
 import type { Handler } from "../../bus/types.ts";
+import { orderCancellation } from "../services/email/order-cancellation.ts";
 import { orderConfirmation } from "../services/email/order-confirmation.ts";
 import { deliverEmail } from "../services/email/outbox.ts";
 import { notify } from "../services/notify.ts";
 import { type EngineDependencies, onEvent } from "./define.ts";
 import { formatMoney } from "./format.ts";
-import { isStocked, reserveStock } from "./reserve-stock.ts";
+import { reserveStock } from "./reserve-stock.ts";
 
 /**
  * order.created: take the ordered quantities from stock, once. Out of stock is a business
  * error, not retriable; the SQL has already compensated (order cancelled, escrow refunded,
  * order.cancelled emitted) when this throws, and answers the same on every later call, so a
- * retry after a crash refuses the same way, and so does this handler when
- * commerce.send_confirmation_email asked for the decision first.
+ * retry after a crash refuses the same way.
  */
 export const decrementStock = onEvent("commerce.decrement_stock", ["order.created"], async (event, { sql }) => {
   const decision = await reserveStock(sql, event.aggregateId);
@@ -26,18 +26,30 @@ export const decrementStock = onEvent("commerce.decrement_stock", ["order.create
 /**
  * order.created: email the buyer a confirmation, once, through the provider when one is
  * configured, else into the outbox. A provider outage fails this handler alone; the
- * retry runs only it. Only an order that has its stock is confirmed: this handler runs
- * beside commerce.decrement_stock, so reading the order's status would race its
- * reservation (an order confirmed, then cancelled out of stock). It asks for the stock
- * decision itself, which is made once whoever asks first; the refusal is
- * decrement_stock's to record.
+ * retry runs only it. It runs after commerce.decrement_stock: an order out of stock is
+ * refused there (this one is then blocked, never run), so the order it reads has its
+ * stock, unless it was cancelled otherwise, and a cancelled order is not confirmed
+ * (commerce.send_cancellation_email tells the buyer, from order.cancelled).
  */
 export function sendConfirmationEmail({ email }: EngineDependencies): Handler {
   return onEvent("commerce.send_confirmation_email", ["order.created"], async (event, ctx) => {
-    if (!isStocked(await reserveStock(ctx.sql, event.aggregateId))) return;
-    const [order] = await ctx.sql<{ store_name: string }[]>`
-      select s.name as store_name from orders o join stores s on s.id = o.store_id where o.id = ${event.aggregateId}::uuid`;
+    const [order] = await ctx.sql<{ store_name: string; status: string }[]>`
+      select s.name as store_name, o.status from orders o join stores s on s.id = o.store_id where o.id = ${event.aggregateId}::uuid`;
+    if (order.status === "cancelled") return;
     await deliverEmail(ctx, email, { ...orderConfirmation(event.payload, order.store_name), storeId: event.tenantId });
+  }, { timeoutMs: 20_000, after: ["commerce.decrement_stock"] });
+}
+
+/**
+ * order.cancelled: tell the buyer their order was cancelled and why, once (the outbox row
+ * is keyed by the handler run, as the confirmation's), through the provider or the outbox.
+ */
+export function sendCancellationEmail({ email }: EngineDependencies): Handler {
+  return onEvent("commerce.send_cancellation_email", ["order.cancelled"], async (event, ctx) => {
+    const [order] = await ctx.sql<{ store_name: string; customer_email: string }[]>`
+      select s.name as store_name, o.customer_email from orders o join stores s on s.id = o.store_id where o.id = ${event.aggregateId}::uuid`;
+    if (!order) throw new NonRetriableError(`no order ${event.aggregateId} to tell its buyer about`);
+    await deliverEmail(ctx, email, { ...orderCancellation(event.payload, order.customer_email, order.store_name), storeId: event.tenantId });
   }, { timeoutMs: 20_000 });
 }
 

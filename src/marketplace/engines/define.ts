@@ -1,7 +1,8 @@
 /**
- * How engine handlers are written: `onEvent(name, types, run)` declares the event types it
- * reacts to (its routes, synchronised into event_subscriptions: src/bus/route-sync.ts) and
- * gives it its payload already checked against the catalog. A payload that does not match is a
+ * How engine handlers are written: `onEvent(name, types, run, { after })` declares the event
+ * types it reacts to (its routes, synchronised into event_subscriptions: src/bus/route-sync.ts)
+ * and the handlers of the same event it runs after (src/bus/steps.ts), and gives it its
+ * payload already checked against the catalog. A payload that does not match is a
  * NonRetriableError: no retry will make a malformed event well-formed.
  */
 import { defineHandler } from "../../bus/define-handler.ts";
@@ -29,7 +30,7 @@ export function onEvent<T extends EventType>(
   name: string,
   types: readonly T[],
   run: (event: BusEvent<PayloadOf<T>>, ctx: HandlerContext) => Promise<void>,
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; after?: readonly string[] } = {},
 ): Handler {
   return defineHandler(name, async (event, ctx) => {
     if (!isCatalogued(event.type) || !(types as readonly string[]).includes(event.type)) {

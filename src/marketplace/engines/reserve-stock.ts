@@ -1,10 +1,9 @@
 /**
- * The stock decision of an order, asked of reserve_stock_for_order: made once, under the
- * order's lock, by whichever handler asks first (commerce.decrement_stock, or
- * commerce.send_confirmation_email, which must not confirm an order before it knows the
- * stock is there), and answered the same to every later ask. One that lost a deadlock or
- * serialization conflict was rolled back whole and is asked again at once (a hot product
- * must not wait for the bus's next retry, seconds or minutes later).
+ * The stock decision of an order, asked of reserve_stock_for_order by commerce.decrement_stock:
+ * made once, under the order's lock, and answered the same to every later ask (a retry after
+ * a crash). One that lost a deadlock or serialization conflict was rolled back whole and is
+ * asked again at once (a hot product must not wait for the bus's next retry, seconds or
+ * minutes later).
  */
 import { PG } from "../../bus/errors.ts";
 import type { Queryable } from "../../bus/types.ts";
@@ -27,6 +26,3 @@ export async function reserveStock(sql: Queryable, orderId: string): Promise<Sto
     }
   }
 }
-
-/** The order has its stock: it may be confirmed. */
-export const isStocked = (decision: StockDecision) => decision === "reserved" || decision === "already_reserved";

@@ -159,7 +159,18 @@ describe("event-monitor: an event in detail", () => {
     }]);
     expect(detail.routed_handlers).toEqual(["mon.flaky", "mon.ok"]);
     expect(detail.owed_handlers).toEqual(["mon.flaky"]);
+    expect(detail.route_steps).toEqual({});
     expect(detail.timings.wait_ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it("shows the steps of its type: what each routed handler runs after", async () => {
+    await sql`update feyxa.event_subscriptions set after_handlers = '{mon.ok}' where event_pattern = 'shop.paid' and handler_name = 'mon.flaky'`;
+    try {
+      expect((await body(await client.get(admin, `/events/${ids.paidA}`))).body.route_steps).toEqual({ "mon.flaky": ["mon.ok"] });
+      expect((await body(await client.get(memberA, `/events/${ids.paidA}`))).body.route_steps).toEqual({ "mon.flaky": ["mon.ok"] });
+    } finally {
+      await sql`update feyxa.event_subscriptions set after_handlers = '{}' where event_pattern = 'shop.paid' and handler_name = 'mon.flaky'`;
+    }
   });
 
   it("is 404 for an event of another store, as for one that does not exist", async () => {

@@ -103,12 +103,13 @@ export function fateProblems(fate: OrderFate | undefined, placed: PlacedOrder, r
 
 /**
  * Per event of the shop and per subscribed handler, how many runs succeeded: exactly one
- * for every handler of a completed event, and of a dead one but for its refusing handler,
- * which has none. Returns the deviations, and the statuses events ended in.
+ * for every handler of a completed event, and of a dead one but for its refusing handler
+ * and the handlers that run after it (blocked), which have none. Returns the deviations,
+ * and the statuses events ended in.
  */
 export async function handlerRunProblems(sql: Sql, storeId: string, refusing: string): Promise<{ problems: string[]; statuses: Record<string, number> }> {
-  const subscriptions = await sql<{ event_pattern: string; handler_name: string }[]>`
-    select event_pattern, handler_name from feyxa.event_subscriptions where is_active`;
+  const subscriptions = await sql<{ event_pattern: string; handler_name: string; after_handlers: string[] }[]>`
+    select event_pattern, handler_name, after_handlers from feyxa.event_subscriptions where is_active`;
   const events = await sql<{ id: string; event_type: string; status: string; successes: Record<string, number> }[]>`
     select e.id, e.event_type, e.status,
            coalesce((select jsonb_object_agg(handler_name, n) from (
@@ -119,9 +120,18 @@ export async function handlerRunProblems(sql: Sql, storeId: string, refusing: st
   const statuses: Record<string, number> = {};
   for (const event of events) {
     statuses[event.status] = (statuses[event.status] ?? 0) + 1;
-    const handlers = new Set(subscriptions.filter((s) => patternMatches(s.event_pattern, event.event_type)).map((s) => s.handler_name));
+    const routes = subscriptions.filter((s) => patternMatches(s.event_pattern, event.event_type));
+    const handlers = new Set(routes.map((s) => s.handler_name));
+    // The refusing handler, and whatever waits for it (after), directly or not.
+    const refused = new Set([refusing]);
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const r of routes) {
+        if (!refused.has(r.handler_name) && r.after_handlers.some((a) => refused.has(a))) grew = refused.add(r.handler_name).size > 0;
+      }
+    }
     for (const name of handlers) {
-      const expected = event.status === "dead" && name === refusing ? 0 : 1;
+      const expected = event.status === "dead" && refused.has(name) ? 0 : 1;
       const actual = event.successes[name] ?? 0;
       if (actual !== expected) problems.push(`${event.event_type} ${event.id} (${event.status}): ${name} succeeded ${actual} times`);
     }

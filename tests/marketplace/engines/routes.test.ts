@@ -40,6 +40,19 @@ describe("the marketplace's routes, written once", () => {
     expect(managed.map(key).sort()).toEqual(declaredRoutes(handlers).map(key).sort());
   });
 
+  it("the steps are the ones docs/marketplace.md lists, and the database's routes wait for exactly what the code says", async () => {
+    const steps = Object.fromEntries(handlers.filter((h) => h.after?.length).map((h) => [h.name, [...h.after!]]));
+    expect(steps).toEqual({
+      "commerce.send_confirmation_email": ["commerce.decrement_stock"],
+      "fintech.release_escrow": ["logistics.mark_delivered"],
+    });
+    const managed = await sql<{ event_pattern: string; handler_name: string; after_handlers: string[] }[]>`
+      select event_pattern, handler_name, after_handlers from feyxa.event_subscriptions
+      where managed_by = ${ROUTE_SOURCE} and is_active order by 1, 2`;
+    const declared = new Map(declaredRoutes(handlers).map((r) => [key(r), r.after ?? []]));
+    expect(managed.map((r) => [key(r), r.after_handlers])).toEqual(managed.map((r) => [key(r), declared.get(key(r))]));
+  });
+
   it("no active local route names a handler the code does not have, or is written outside the code", async () => {
     const local = await sql<{ event_pattern: string; handler_name: string; managed_by: string | null }[]>`
       select event_pattern, handler_name, managed_by from feyxa.event_subscriptions where is_active and target_kind = 'local'`;

@@ -32,7 +32,8 @@ export interface EventPage {
 
 export interface HandlerRun {
   handler_name: string;
-  status: "success" | "failed" | "skipped";
+  /** waiting: a prerequisite (after) failed in that attempt; blocked: one refused the event. */
+  status: "success" | "failed" | "skipped" | "waiting" | "blocked";
   duration_ms: number;
   error_message: string | null;
   created_at: string;
@@ -43,6 +44,8 @@ export interface Detail {
   attempts: { attempt: number; handlers: HandlerRun[] }[];
   routed_handlers: string[];
   owed_handlers: string[];
+  /** Handler -> the routed handlers it runs after (steps), for those that wait for some. */
+  route_steps: Record<string, string[]>;
   /** Flow control: scheduled for later, priority, the ordering line it waits in. */
   flow: {
     scheduled: boolean; deliver_at: string | null; priority: number; ordering_key: string | null; ordering_seq: number | null;

@@ -65,9 +65,10 @@ export async function eventDetail(tx: CallerSql, eventId: string) {
     select attempt, handler_name, status, duration_ms, error_message, created_at
     from feyxa.event_handlers_log where event_id = ${eventId}::uuid
     order by attempt, handler_name`;
-  const [routing] = await tx<{ routed: string[]; owed: string[] }[]>`
+  const [routing] = await tx<{ routed: string[]; owed: string[]; steps: Record<string, string[]> }[]>`
     select feyxa.monitor_routed_handlers(${event.event_type}) as routed,
-           feyxa.monitor_owed_handlers(${eventId}::uuid, ${event.event_type}) as owed`;
+           feyxa.monitor_owed_handlers(${eventId}::uuid, ${event.event_type}) as owed,
+           feyxa.monitor_route_steps(${event.event_type}) as steps`;
   // An event-sourced aggregate's timeline: its stream, in version order (empty for the others).
   const timeline = await tx<{ version: number; event_id: string; event_type: string; status: string; created_at: Date }[]>`
     select s.version, s.event_id, e.event_type, e.status, e.created_at
@@ -83,6 +84,8 @@ export async function eventDetail(tx: CallerSql, eventId: string) {
     attempts: [...attempts].map(([attempt, handlers]) => ({ attempt, handlers })),
     routed_handlers: routing.routed,
     owed_handlers: routing.owed,
+    /** Handler -> the routed handlers it runs after (`after`), for those that wait for some. */
+    route_steps: routing.steps,
     flow,
     timeline,
     timings: {

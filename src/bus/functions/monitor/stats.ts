@@ -63,14 +63,15 @@ export async function stats(tx: CallerSql, query: StatsQuery) {
     where q.due_at = 'infinity' and e.status = 'dead' and ${scope}
     group by event_type, error_message order by count desc, event_type limit 50`;
 
-  // Durations of handler runs in the window (skipped runs did nothing and are left out).
+  // Durations of handler runs in the window (skipped, waiting and blocked runs did nothing
+  // and are left out).
   const handlers = await tx<{ handler_name: string; runs: number; failures: number; p50_ms: number; p95_ms: number }[]>`
     select h.handler_name, count(*)::int as runs, count(*) filter (where h.status = 'failed')::int as failures,
            round(percentile_cont(0.5) within group (order by h.duration_ms))::int as p50_ms,
            round(percentile_cont(0.95) within group (order by h.duration_ms))::int as p95_ms
     from feyxa.event_handlers_log h
     ${query.type || query.tenant ? tx`join feyxa.events_log e on e.id = h.event_id and ${scope}` : tx``}
-    where h.created_at >= ${since} and h.status <> 'skipped'
+    where h.created_at >= ${since} and h.status not in ('skipped', 'waiting', 'blocked')
     group by h.handler_name order by h.handler_name`;
 
   return {

@@ -55,6 +55,14 @@ function DetailBody({ detail, onAct }: { detail: Detail; onAct?: Props["onAct"] 
         {flowParts(detail.flow, t, when).length > 0 && (<><dt>{t("flow")}</dt><dd data-testid="flow">{flowParts(detail.flow, t, when).join(" · ")}</dd></>)}
         <dt>{t("routedTo")}</dt><dd className="mono">{detail.routed_handlers.join(", ") || "—"}</dd>
         <dt>{t("owed")}</dt><dd className="mono">{detail.owed_handlers.join(", ") || "—"}</dd>
+        {Object.keys(detail.route_steps).length > 0 && (
+          <>
+            <dt>{t("steps")}</dt>
+            <dd className="mono" data-testid="steps">
+              {Object.entries(detail.route_steps).map(([h, after]) => t("runsAfter", { handler: h, after: after.join(", ") })).join("; ")}
+            </dd>
+          </>
+        )}
       </dl>
       {onAct && (
         <div className="actions">
