@@ -136,6 +136,17 @@ export async function activeSubscriptions(sql: Sql): Promise<Subscription[]> {
     select event_pattern, handler_name, after_handlers from feyxa.event_subscriptions where is_active order by event_pattern, handler_name`;
 }
 
+/** The keys of the rate limits that exist (feyxa.rate_limits): only their handlers take tokens. */
+export async function rateLimitKeys(sql: Sql): Promise<Set<string>> {
+  return new Set((await sql<{ key: string }[]>`select key from feyxa.rate_limits`).map((r) => r.key));
+}
+
+/** Takes a token of a rate limit: 0 when taken, else the milliseconds until one is there. */
+export async function takeRateToken(sql: Queryable, key: string): Promise<number> {
+  const [{ wait }] = await sql<{ wait: number }[]>`select feyxa.take_rate_token(${key}) as wait`;
+  return wait;
+}
+
 export interface EventSummary {
   eventId: string;
   status: EventStatus;

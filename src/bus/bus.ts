@@ -141,7 +141,7 @@ export class Bus {
 
   async #attempt(event: ClaimedEvent): Promise<AttemptResult> {
     const route = await this.router.routeFor(event.type);
-    return await runAttempt(event, route.names, this.#attemptOptions, route.after);
+    return await runAttempt(event, route, this.#attemptOptions);
   }
 
   #outcomes(results: AttemptResult[], moved: Moved): AttemptOutcome[] {

@@ -17,6 +17,8 @@ export interface HandlerOptions {
   on?: readonly string[];
   /** Other handlers of the same event it runs after (Handler.after, src/bus/steps.ts). */
   after?: readonly string[];
+  /** The rate limit it takes a token of before each run (Handler.rateLimit). */
+  rateLimit?: string;
 }
 
 export function defineHandler<P = Record<string, unknown>>(name: string, run: HandlerFn<P>, options: HandlerOptions = {}): Handler {

@@ -90,9 +90,9 @@ export class InMemoryBus {
     const route = routeOf(
       this.subscriptions.map((s) => ({ event_pattern: s.pattern, handler_name: s.handler, after_handlers: s.after ?? [] })), stored.event.type);
     stored.event = { ...stored.event, attempt: stored.event.attempt + 1 };
-    const result = await runAttempt({ ...stored.event, succeededHandlers: [...stored.succeeded] }, route.names, {
+    const result = await runAttempt({ ...stored.event, succeededHandlers: [...stored.succeeded] }, route, {
       sql: noDatabase, handlers: this.#handlers, defaultTimeoutMs: this.options.handlerTimeoutMs ?? 10_000,
-    }, route.after);
+    });
     stored.attempts.push(result.handlers);
     for (const run of result.handlers) if (run.status === "success") stored.succeeded.add(run.handler_name);
     const failed = result.handlers.filter((r) => r.status === "failed");

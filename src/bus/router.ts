@@ -3,10 +3,11 @@
  * routes' after_handlers), read from event_subscriptions: the routes
  * handlers declare (synchronised from code, src/bus/route-sync.ts) with operators' toggles,
  * remote handlers and automations' triggers, all in one table.
+ * With them, the keys of the rate limits that exist (so that only their handlers ask for tokens).
  * Cached, because every attempt asks; refreshed when the cache is older than its TTL,
  * and at once when a dispatcher hears NOTIFY feyxa_subscriptions (see invalidate()).
  */
-import { activeSubscriptions, type Subscription } from "./bus-sql.ts";
+import { activeSubscriptions, rateLimitKeys, type Subscription } from "./bus-sql.ts";
 import type { Sql } from "./types.ts";
 
 /** `*` matches every type; `order.*` every type under `order.`; anything else only itself. */
@@ -21,22 +22,25 @@ export interface RoutedHandlers {
   names: string[];
   /** Handler -> the handlers its matching routes' after_handlers name (only handlers that have some). */
   after: ReadonlyMap<string, readonly string[]>;
+  /** The keys of the rate limits that exist (feyxa.rate_limits), read with the routes. */
+  rateLimits: ReadonlySet<string>;
 }
 
 /** The routing of one event type over a set of subscriptions. */
-export function routeOf(subscriptions: readonly Subscription[], eventType: string): RoutedHandlers {
+export function routeOf(subscriptions: readonly Subscription[], eventType: string, rateLimits: ReadonlySet<string> = new Set()): RoutedHandlers {
   const matching = subscriptions.filter((s) => patternMatches(s.event_pattern, eventType));
   const after = new Map<string, string[]>();
   for (const s of matching) {
     if (s.after_handlers.length) after.set(s.handler_name, [...new Set([...(after.get(s.handler_name) ?? []), ...s.after_handlers])]);
   }
-  return { names: [...new Set(matching.map((s) => s.handler_name))].sort(), after };
+  return { names: [...new Set(matching.map((s) => s.handler_name))].sort(), after, rateLimits };
 }
 
 export class Router {
   #subscriptions: Subscription[] = [];
+  #rateLimits: ReadonlySet<string> = new Set();
   #loadedAt = -Infinity;
-  #loading: Promise<Subscription[]> | undefined;
+  #loading: Promise<[Subscription[], Set<string>]> | undefined;
   #byType = new Map<string, RoutedHandlers>();
 
   constructor(private readonly sql: Sql, private readonly ttlMs = 5_000) {}
@@ -56,7 +60,7 @@ export class Router {
     await this.#fresh();
     let route = this.#byType.get(eventType);
     if (!route) {
-      route = routeOf(this.#subscriptions, eventType);
+      route = routeOf(this.#subscriptions, eventType, this.#rateLimits);
       this.#byType.set(eventType, route);
     }
     return route;
@@ -65,11 +69,12 @@ export class Router {
   async #fresh(): Promise<void> {
     if (performance.now() - this.#loadedAt < this.ttlMs) return;
     // One reload at a time, however many attempts ask at once.
-    this.#loading ??= activeSubscriptions(this.sql).finally(() => (this.#loading = undefined));
+    this.#loading ??= Promise.all([activeSubscriptions(this.sql), rateLimitKeys(this.sql)]).finally(() => (this.#loading = undefined));
     const startedAt = performance.now();
-    const subscriptions = await this.#loading;
+    const [subscriptions, rateLimits] = await this.#loading;
     if (startedAt >= this.#loadedAt) {
       this.#subscriptions = subscriptions;
+      this.#rateLimits = rateLimits;
       this.#byType.clear();
       this.#loadedAt = startedAt;
     }

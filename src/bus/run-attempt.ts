@@ -4,11 +4,15 @@
  * each under its own timeout (src/bus/deadlines.ts), and describe each run for
  * event_handlers_log. A handler with prerequisites (`after`, src/bus/steps.ts) starts
  * when they have succeeded; when one failed it is 'waiting', when one refused the event
- * it is 'blocked', and it does not run.
+ * it is 'blocked', and it does not run. A handler whose rate limit (Handler.rateLimit, or
+ * its own name) exists takes a token first; with none left it does not run either: its run
+ * is 'deferred', due again when a token is there (not a failure: no retry is spent).
  */
 import { coerceError, redactSecrets, HandlerTimeoutError, NonRetriableError, RetryAfterError } from "./errors.ts";
 import { joinDeadline, TIME_UP } from "./deadlines.ts";
-import { planSteps, type AttemptPlan, type Prerequisites } from "./steps.ts";
+import { takeRateToken } from "./bus-sql.ts";
+import type { RoutedHandlers } from "./router.ts";
+import { planSteps, type AttemptPlan } from "./steps.ts";
 import type { AttemptResult, BusEvent, ClaimedEvent, Handler, HandlerRun, Sql } from "./types.ts";
 
 /**
@@ -29,15 +33,16 @@ export interface AttemptOptions {
 }
 
 /**
- * @param routeAfter what the routes (event_subscriptions.after_handlers) make each handler
- * wait for, on top of its code's `after`.
+ * @param route the event type's routing: its handlers, what the routes make each wait for
+ * (event_subscriptions.after_handlers, on top of its code's `after`), the rate limits that exist.
  */
-export async function runAttempt(event: ClaimedEvent, handlerNames: string[], options: AttemptOptions, routeAfter?: Prerequisites): Promise<AttemptResult> {
+export async function runAttempt(event: ClaimedEvent, route: RoutedHandlers, options: AttemptOptions): Promise<AttemptResult> {
   const succeeded = event.succeededHandlers;
   const { succeededHandlers: _, ...busEvent } = event;
-  const plan = planSteps(handlerNames, options.handlers, routeAfter);
+  const handlerNames = route.names;
+  const plan = planSteps(handlerNames, options.handlers, route.after);
   const run = (name: string): HandlerRun | Promise<HandlerRun> =>
-    succeeded.includes(name) ? { handler_name: name, status: "skipped", duration_ms: 0 } : runHandler(busEvent, name, options);
+    succeeded.includes(name) ? { handler_name: name, status: "skipped", duration_ms: 0 } : runHandler(busEvent, name, options, route.rateLimits);
   const runs = await Promise.all(plan ? inSteps(handlerNames, plan, run, (name) => succeeded.includes(name)) : handlerNames.map(run));
   return { event_id: event.id, attempt: event.attempt, handlers: runs };
 }
@@ -80,11 +85,19 @@ function inSteps(
   return names.map(start);
 }
 
-async function runHandler(event: BusEvent, name: string, options: AttemptOptions): Promise<HandlerRun> {
+async function runHandler(event: BusEvent, name: string, options: AttemptOptions, rateLimits: ReadonlySet<string>): Promise<HandlerRun> {
   const handler = options.handlers.get(name) ?? options.handlers.get(FALLBACK_HANDLER);
   if (!handler) {
     // Retriable on purpose: the subscription exists, so the code is probably on its way.
     return { handler_name: name, status: "failed", duration_ms: 0, error_message: noHandlerMessage(name) };
+  }
+  const limit = handler.name === FALLBACK_HANDLER ? name : (handler.rateLimit ?? name);
+  if (rateLimits.has(limit)) {
+    const waitMs = await takeRateToken(options.sql, limit);
+    if (waitMs > 0) {
+      return { handler_name: name, status: "deferred", duration_ms: 0, retry_at: new Date(Date.now() + waitMs).toISOString(),
+        error_message: `rate limited (${limit}): no token for ${waitMs} ms; runs then` };
+    }
   }
   const timeoutMs = handler.timeoutMs ?? options.defaultTimeoutMs;
   // The AbortController is made only when the handler reads ctx.signal (creating one

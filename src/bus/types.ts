@@ -29,7 +29,7 @@ export type EventStatus = "pending" | "processing" | "completed" | "failed" | "d
  * prerequisite (`after`) failed in this attempt, so it did not run (it will after that one
  * succeeds); `blocked` a prerequisite refused the event, so it never runs for it.
  */
-export type HandlerRunStatus = "success" | "failed" | "skipped" | "waiting" | "blocked";
+export type HandlerRunStatus = "success" | "failed" | "skipped" | "waiting" | "blocked" | "deferred";
 
 /** An event as a handler sees it. */
 export interface BusEvent<P = Record<string, unknown>> {
@@ -82,6 +82,11 @@ export interface Handler<P = Record<string, unknown>> {
    * those not routed to the event at hand are ignored. Synced with its routes.
    */
   after?: readonly string[];
+  /**
+   * The rate limit it takes a token of before each run (a key of feyxa.rate_limits,
+   * configure_rate_limit). Unset: its own name, if such a limit exists; none otherwise.
+   */
+  rateLimit?: string;
 }
 
 /** One handler's run in an attempt, as written to event_handlers_log. */

@@ -191,6 +191,17 @@ describe("order per aggregate", () => {
     expect(open).toBe(0);
   });
 
+  it("a head whose worker died comes back when its lease runs out, still ahead of its line", async () => {
+    const key = uuid();
+    const line = await emitLine("line.held", key, [501, 502]);
+    const crashed = testBus(sql, [ran.handler, inLine], { leaseMs: 1_000 });
+    expect((await crashed.claimDue(10)).map((e) => e.id)).toEqual([line[0].eventId]); // and then it dies
+    await sql`update feyxa.event_queue set due_at = now() - interval '1 second' where event_id = ${line[0].eventId}::uuid`; // its lease ran out
+    await drainAll();
+    expect(lines.get(key)).toEqual([501, 502]);
+    expect(await eventRow(sql, line[0].eventId)).toMatchObject({ status: "completed", attempt: 2 });
+  });
+
   it("orders an emit that names its own key, whatever its type", async () => {
     const key = `order:${uuid()}`;
     const first = await bus.emit({ event_type: "flow.first", aggregate_type: "test", aggregate_id: uuid(), ordering_key: key });

@@ -25,7 +25,7 @@ const handlers = new Map(engineHandlers().map((h) => [h.name, h]));
 async function attemptThenCrash(eventId: string): Promise<void> {
   const event = await crashing.claimOne(eventId) as ClaimedEvent;
   const route = await crashing.router.routeFor(event.type);
-  await runAttempt(event, route.names, { sql, handlers, defaultTimeoutMs: 10_000 }, route.after);
+  await runAttempt(event, route, { sql, handlers, defaultTimeoutMs: 10_000 });
   await new Promise((resolve) => setTimeout(resolve, LEASE_MS + 100));
 }
 

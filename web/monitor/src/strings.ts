@@ -38,6 +38,7 @@ const en = {
   skipped: "skipped",
   waiting: "waiting",
   blocked: "blocked",
+  deferred: "rate limited",
   // table
   events: "Events",
   created: "Created",
@@ -155,8 +156,9 @@ const fr: Strings = {
   in_flight: "en vol",
   success: "réussi",
   skipped: "ignoré",
-  waiting: "différé",
+  waiting: "en attente",
   blocked: "bloqué",
+  deferred: "limité en débit",
   events: "Événements",
   created: "Créé",
   aggregate: "Agrégat",

@@ -33,7 +33,7 @@ export interface EventPage {
 export interface HandlerRun {
   handler_name: string;
   /** waiting: a prerequisite (after) failed in that attempt; blocked: one refused the event. */
-  status: "success" | "failed" | "skipped" | "waiting" | "blocked";
+  status: "success" | "failed" | "skipped" | "waiting" | "blocked" | "deferred";
   duration_ms: number;
   error_message: string | null;
   created_at: string;

@@ -71,7 +71,7 @@ export async function stats(tx: CallerSql, query: StatsQuery) {
            round(percentile_cont(0.95) within group (order by h.duration_ms))::int as p95_ms
     from feyxa.event_handlers_log h
     ${query.type || query.tenant ? tx`join feyxa.events_log e on e.id = h.event_id and ${scope}` : tx``}
-    where h.created_at >= ${since} and h.status not in ('skipped', 'waiting', 'blocked')
+    where h.created_at >= ${since} and h.status not in ('skipped', 'waiting', 'blocked', 'deferred')
     group by h.handler_name order by h.handler_name`;
 
   return {

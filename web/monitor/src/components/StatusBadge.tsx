@@ -1,7 +1,7 @@
 import { useI18n } from "../i18n.tsx";
 import type { StringKey } from "../strings.ts";
 
-const KNOWN = new Set(["pending", "processing", "completed", "failed", "dead", "discarded", "cancelled", "success", "skipped", "waiting", "blocked"]);
+const KNOWN = new Set(["pending", "processing", "completed", "failed", "dead", "discarded", "cancelled", "success", "skipped", "waiting", "blocked", "deferred"]);
 
 /** A status word in its colour: event statuses and handler run statuses alike. */
 export function StatusBadge({ status }: { status: string }) {
