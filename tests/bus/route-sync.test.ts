@@ -99,4 +99,13 @@ describe("syncing the routes declared in code", () => {
       { event_pattern: "sync.pinged", handler_name: "sync.ping" },
     ]);
   });
+
+  it("never pays for JIT: the functions the planner overestimates run with jit off (400 ms a sync on a server with LLVM)", async () => {
+    const rows = await db.sql<{ fn: string; config: string[] | null }[]>`
+      select p.oid::regprocedure::text as fn, p.proconfig as config from pg_proc p
+      where p.oid in ('feyxa.sync_routes(text, jsonb)'::regprocedure, 'feyxa.fair_claimable(int)'::regprocedure,
+                      'feyxa.complete_attempts(text, jsonb)'::regprocedure, 'feyxa.emit_events(jsonb)'::regprocedure)`;
+    expect(rows).toHaveLength(4);
+    for (const row of rows) expect(row.config, row.fn).toContain("jit=off");
+  });
 });
