@@ -104,8 +104,10 @@ describe("syncing the routes declared in code", () => {
     const rows = await db.sql<{ fn: string; config: string[] | null }[]>`
       select p.oid::regprocedure::text as fn, p.proconfig as config from pg_proc p
       where p.oid in ('feyxa.sync_routes(text, jsonb)'::regprocedure, 'feyxa.fair_claimable(int)'::regprocedure,
-                      'feyxa.complete_attempts(text, jsonb)'::regprocedure, 'feyxa.emit_events(jsonb)'::regprocedure)`;
-    expect(rows).toHaveLength(4);
+                      'feyxa.complete_attempts(text, jsonb)'::regprocedure, 'feyxa.emit_events(jsonb)'::regprocedure,
+                      'feyxa.emit_event_report(text, text, uuid, uuid, jsonb, text, timestamptz, int, text)'::regprocedure,
+                      'feyxa.claim_events(text, int, interval)'::regprocedure, 'feyxa.claim_event(uuid, text, interval)'::regprocedure)`;
+    expect(rows).toHaveLength(7);
     for (const row of rows) expect(row.config, row.fn).toContain("jit=off");
   });
 });
