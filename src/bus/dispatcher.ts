@@ -185,6 +185,9 @@ export class Dispatcher {
       (error) => this.#options.onError(error),
     ).finally(() => {
       this.#claimedInFlight -= size;
+      // Its completion may have made events claimable that no NOTIFY announces: the next of
+      // an ordering line, a capped tenant's room. Claim again rather than wait for the poll.
+      this.#maybeDue = true;
       this.#batches.delete(batch);
       this.#changed.fire();
     });

@@ -71,6 +71,18 @@ describe("the dispatcher", () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it("claims what a completion made claimable without waiting for its poll: an ordering line's next event, a capped tenant's room", async () => {
+    const h = countingHandler("line.step");
+    await subscribe(sql, "line.step", "line.step");
+    const { dispatcher, bus } = separateDispatcher([h.handler], { pollIntervalMs: 60_000 });
+    const key = `order:${uuid()}`;
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push((await bus.emit({ event_type: "line.step", aggregate_type: "test", aggregate_id: uuid(), ordering_key: key })).eventId);
+    await dispatcher.start();
+    // With a 60 s poll, only claims made on completion get the line done within the poll.
+    await expect.poll(async () => (await eventRow(sql, ids[3])).status, { timeout: 20_000, interval: 50 }).toBe("completed");
+  });
+
   it("still drains by polling alone when LISTEN is unavailable (transaction pooler)", async () => {
     const h = countingHandler("poll.h");
     await subscribe(sql, "poll.event", "poll.h");
