@@ -1,0 +1,70 @@
+/**
+ * Ours with flow control on for every event (issue 14's second speed bound): the bench's
+ * event type configured `ordered` (each aggregate's events one at a time, in emit order)
+ * and tenant fairness on (no cap). The backlog spreads over BENCH_FLOW_AGGREGATES (2,000)
+ * aggregates, event i going to aggregate i mod 2,000 (so 20,000 events make lines of 10,
+ * interleaved), and over BENCH_FLOW_TENANTS (50) tenants (aggregate mod 50). Drain only;
+ * its check also proves the order: no event of a line was claimed before the one ahead of it was done.
+ */
+import postgres from "postgres";
+import { Bus } from "../../src/bus/bus.ts";
+import { configureEventType, configureTenantFairness } from "../../src/bus/flow.ts";
+import type { NewEvent } from "../../src/bus/types.ts";
+import { BENCH_EVENT } from "../noop-handlers.ts";
+import { feyxa } from "./feyxa.ts";
+import type { BenchSystem } from "./system.ts";
+
+const AGGREGATES = Number(process.env.BENCH_FLOW_AGGREGATES ?? 2_000);
+const TENANTS = Number(process.env.BENCH_FLOW_TENANTS ?? 50);
+const EMIT_EVENTS_MAX = 10_000;
+
+const uuids = (n: number) => Array.from({ length: n }, () => crypto.randomUUID());
+
+export const feyxaFlow: BenchSystem = {
+  ...feyxa,
+  name: "feyxa-flow",
+  drainOnly: true,
+  tuning: `as feyxa, with ${BENCH_EVENT} configured ordered (lines per aggregate, ${AGGREGATES} aggregates) and tenant fairness on (${TENANTS} tenants, no in-flight cap)`,
+
+  async setup(server) {
+    const db = await feyxa.setup(server);
+    await configureEventType(db.sql, BENCH_EVENT, { ordered: true });
+    await configureTenantFairness(db.sql, { enabled: true, maxInFlight: null });
+    return db;
+  },
+
+  async producer(url, connections) {
+    const sql = postgres(url, { max: connections, onnotice: () => {} });
+    const bus = new Bus({ sql, handlers: [] });
+    const aggregates = uuids(AGGREGATES);
+    const tenants = uuids(TENANTS);
+    const event = (i: number): NewEvent => ({
+      event_type: BENCH_EVENT, aggregate_type: "bench", aggregate_id: aggregates[i % AGGREGATES],
+      tenant_id: tenants[(i % AGGREGATES) % TENANTS], payload: { i, t: Date.now() },
+    });
+    return {
+      emitOne: async (i) => void (await bus.emit(event(i))),
+      emitBatch: (from, count) => sql.begin(async (tx) => {
+        for (let at = from; at < from + count; at += EMIT_EVENTS_MAX) {
+          await bus.emitMany(Array.from({ length: Math.min(EMIT_EVENTS_MAX, from + count - at) }, (_, k) => event(at + k)), tx);
+        }
+      }),
+      close: () => sql.end({ timeout: 5 }),
+    };
+  },
+
+  async verifiedRuns(db) {
+    const runs = await feyxa.verifiedRuns(db);
+    const [row] = await db.sql<{ lines: number; unordered: number; early: number }[]>`
+      with e as (
+        select ordering_key, first_claimed_at,
+               lag(processed_at) over (partition by ordering_key order by ordering_seq) as ahead_done
+        from feyxa.events_log)
+      select count(distinct ordering_key)::int as lines,
+             count(*) filter (where ordering_key is null)::int as unordered,
+             count(*) filter (where first_claimed_at < ahead_done)::int as early
+      from e`;
+    if (row.unordered || row.early || row.lines === 0) throw new Error(`feyxa-flow: order not kept or not in use: ${JSON.stringify(row)}`);
+    return runs;
+  },
+};
