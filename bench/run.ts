@@ -17,7 +17,8 @@
  * BENCH_BASE_REV (a3983f3, before flow control: support/base-rev.ts) and Feyxa with every
  * event ordered and tenant fairness on (systems/feyxa-flow.ts; BENCH_FLOW_AGGREGATES 2000,
  * BENCH_FLOW_TENANTS 50); then the fairness figure (workloads/fairness.ts) in BENCH_FAIR_ROUNDS
- * (3) alternating rounds of idle / flood with fairness off / on, BENCH_FLOOD_EVENTS (20000) from A.
+ * (3) alternating rounds of idle / flood with fairness off / on, BENCH_FLOOD_EVENTS (20000) from A
+ * in calls of BENCH_FLOOD_PER_CALL (1000). BENCH_ROUNDS=0 or BENCH_FAIR_ROUNDS=0 leaves out either part.
  */
 import { cpus } from "node:os";
 import { graphileWorker } from "./systems/graphile-worker.ts";
