@@ -16,14 +16,14 @@
  * Flow control (issue 14; BENCH_ONLY=flow for these alone): the drain rounds also run Feyxa at
  * BENCH_BASE_REV (a3983f3, before flow control: support/base-rev.ts) and Feyxa with every
  * event ordered and tenant fairness on (systems/feyxa-flow.ts; BENCH_FLOW_AGGREGATES 2000,
- * BENCH_FLOW_TENANTS 50); then the fairness figure (workloads/fairness.ts) in BENCH_FAIR_ROUNDS
+ * BENCH_FLOW_TENANTS 50; BENCH_FLOW_PARTS=1 adds each of the two alone); then the fairness figure (workloads/fairness.ts) in BENCH_FAIR_ROUNDS
  * (3) alternating rounds of idle / flood with fairness off / on, BENCH_FLOOD_EVENTS (20000) from A
  * in calls of BENCH_FLOOD_PER_CALL (1000). BENCH_ROUNDS=0 or BENCH_FAIR_ROUNDS=0 leaves out either part.
  */
 import { cpus } from "node:os";
 import { graphileWorker } from "./systems/graphile-worker.ts";
 import { feyxa } from "./systems/feyxa.ts";
-import { feyxaFlow } from "./systems/feyxa-flow.ts";
+import { feyxaFairOnly, feyxaFlow, feyxaOrderedOnly } from "./systems/feyxa-flow.ts";
 import { baseRevision } from "./support/base-rev.ts";
 import { median } from "./support/report.ts";
 import { fairness, fairnessTuning, type FairnessMode } from "./workloads/fairness.ts";
@@ -71,7 +71,7 @@ async function runTier(tier: Tier): Promise<TierReport> {
   const drained = only.has("drain") ? [...systems] : [];
   if (base) {
     if (!drained.includes(feyxa)) drained.unshift(feyxa);
-    drained.splice(drained.indexOf(feyxa) + 1, 0, await base.system(server), feyxaFlow);
+    drained.splice(drained.indexOf(feyxa) + 1, 0, await base.system(server), feyxaFlow, ...(process.env.BENCH_FLOW_PARTS ? [feyxaOrderedOnly, feyxaFairOnly] : []));
   }
   try {
     if (drained.length) {

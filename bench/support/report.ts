@@ -125,6 +125,9 @@ export function printFlow(t: TierReport): string {
       const r = perRound(drain["feyxa-flow"], drain.feyxa);
       rows.push(["feyxa, every event ordered + tenant fairness on", spread(drain["feyxa-flow"]), `flow / plain: ${spread(r, 3)}`, ">= 0.70", verdict(r, 0.7)]);
     }
+    for (const [name, label] of [["feyxa-ordered", "every event ordered, fairness off"], ["feyxa-fair", "tenant fairness on, unordered"]]) {
+      if (drain[name]) rows.push([`feyxa, ${label}`, spread(drain[name]), `/ plain: ${spread(perRound(drain[name], drain.feyxa), 3)}`, "", ""]);
+    }
     out.push(`\nflow control (issue 14), drain rows, ${t.postgres}`, ...table(rows));
   }
   const f = t.fairness;
