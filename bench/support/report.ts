@@ -135,11 +135,11 @@ export function printFlow(t: TierReport): string {
     const all = (m: FairnessMode) => (f[m] ?? []).flatMap((x) => x.latencies);
     const p99s = (m: FairnessMode) => (f[m] ?? []).map((x) => percentile(x.latencies, 99));
     const times = (m: FairnessMode) => (f[m] ?? []).map((x) => x.floodEmitMs / 1000);
-    const rows: string[][] = [["B's emit-to-done, ms", "p50 (all rounds)", "p99 (all rounds)", "p99 per round: median (min–max)", "p99 vs idle (per round)", "A's flood emitted in, s"]];
+    const rows: string[][] = [["B's emit-to-done, ms", "p50 (all rounds)", "p99 (all rounds)", "p99 per round: median (min–max)", "p99 vs idle (per round)", "A's flood emitted in, s", "bus empty after, s"]];
     for (const [m, label] of [["idle", "B alone, idle bus"], ["off", "A floods, fairness off"], ["on", "A floods, fairness on"]] as const) {
       if (!f[m]?.length) continue;
       const vsIdle = perRound(p99s(m), p99s("idle"));
-      rows.push([label, fmt(percentile(all(m), 50), 1), fmt(percentile(all(m), 99), 1), spread(p99s(m), 1), m === "idle" ? "1" : `${spread(vsIdle, 1)}x`, m === "idle" ? "" : spread(times(m), 1)]);
+      rows.push([label, fmt(percentile(all(m), 50), 1), fmt(percentile(all(m), 99), 1), spread(p99s(m), 1), m === "idle" ? "1" : `${spread(vsIdle, 1)} x`, m === "idle" ? "" : spread(times(m), 1), m === "idle" ? "" : spread((f[m] ?? []).map((x) => x.totalMs / 1000), 1)]);
     }
     out.push(`\nflow control (issue 14), fairness: tenant A floods, tenant B emits ${f.off?.[0]?.latencies.length ?? f.idle?.[0]?.latencies.length ?? 20} spread over A's emitting, ${t.postgres}`, ...table(rows));
   }
