@@ -8,15 +8,25 @@
  * Knobs (environment): BENCH_QUICK=1 (a smoke run of about 2 minutes: 1,000 events, 1 round; small figures, not
  * for comparison), BENCH_PG (tiers, "17,15"), BENCH_ROUNDS (drain rounds, 3), BENCH_EMIT_ROUNDS (2),
  * BENCH_EVENTS (drain backlog, 20000), BENCH_RATE (latency events/s, 1000),
- * BENCH_LATENCY_SECONDS (30), BENCH_EMIT_MS (per emit run, 3000), BENCH_ONLY (drain,emit,latency,scale;
+ * BENCH_LATENCY_SECONDS (30), BENCH_EMIT_MS (per emit run, 3000), BENCH_ONLY (drain,emit,latency,flow,scale;
  * scale is opt-in), BENCH_SYSTEMS (feyxa,pgmq,pgmq-delete,pg-boss,graphile-worker), PGMQ_SQL
  * (pgmq's SQL-only install; default ../shared/vendor/pgmq-1.5.1.sql), BENCH_VERBOSE=1 (workers'
  * stderr), BENCH_PG_STATS=1 (after each drain: time by statement from pg_stat_statements, WAL
  * per event, writes and HOT updates by table).
+ * Flow control (issue 14; BENCH_ONLY=flow for these alone): the drain rounds also run Feyxa at
+ * BENCH_BASE_REV (a3983f3, before flow control: support/base-rev.ts) and Feyxa with every
+ * event ordered and tenant fairness on (systems/feyxa-flow.ts; BENCH_FLOW_AGGREGATES 2000,
+ * BENCH_FLOW_TENANTS 50; BENCH_FLOW_PARTS=1 adds each of the two alone); then the fairness figure (workloads/fairness.ts) in BENCH_FAIR_ROUNDS
+ * (3) alternating rounds of idle / flood with fairness off / on, BENCH_FLOOD_EVENTS (20000) from A
+ * in calls of BENCH_FLOOD_PER_CALL (1000). BENCH_ROUNDS=0 or BENCH_FAIR_ROUNDS=0 leaves out either part.
  */
 import { cpus } from "node:os";
 import { graphileWorker } from "./systems/graphile-worker.ts";
 import { feyxa } from "./systems/feyxa.ts";
+import { feyxaFairOnly, feyxaFlow, feyxaOrderedOnly } from "./systems/feyxa-flow.ts";
+import { baseRevision } from "./support/base-rev.ts";
+import { median } from "./support/report.ts";
+import { fairness, fairnessTuning, type FairnessMode } from "./workloads/fairness.ts";
 import { pgBoss } from "./systems/pg-boss.ts";
 import { pgmq, pgmqDelete, whyNoPgmq } from "./systems/pgmq.ts";
 import type { BenchSystem } from "./systems/system.ts";
@@ -35,8 +45,11 @@ const settings = {
   emitMs: num("BENCH_EMIT_MS", 3_000, 500),
   latencyRate: num("BENCH_RATE", 1_000, 1_000),
   latencySeconds: num("BENCH_LATENCY_SECONDS", 30, 2),
+  fairRounds: num("BENCH_FAIR_ROUNDS", 3, 1),
+  floodEvents: num("BENCH_FLOOD_EVENTS", 20_000, 2_000),
 };
-const only = new Set((process.env.BENCH_ONLY ?? "drain,emit,latency").split(","));
+const only = new Set((process.env.BENCH_ONLY ?? "drain,emit,latency,flow").split(","));
+const base = only.has("flow") ? await baseRevision() : undefined;
 const all: BenchSystem[] = [feyxa, pgmq, pgmqDelete, pgBoss, graphileWorker];
 const chosen = all.filter((s) => (process.env.BENCH_SYSTEMS ?? s.name).split(",").includes(s.name));
 const noPgmq = whyNoPgmq();
@@ -51,13 +64,19 @@ async function runTier(tier: Tier): Promise<TierReport> {
   const started = performance.now();
   const server = await startBenchServer(tier);
   log(`${server.description}: ${systems.map((s) => s.name).join(", ")}`);
-  const t: TierReport = { postgres: server.description, role: server.role, skipped: {}, drain: {}, emit: {}, emitBatch: {}, plainInsert: [], latency: {}, scale: [], seconds: 0 };
+  const t: TierReport = { postgres: server.description, role: server.role, skipped: {}, drain: {}, emit: {}, emitBatch: {}, plainInsert: [], latency: {}, scale: [], fairness: {}, seconds: 0 };
   if (noPgmq) t.skipped.pgmq = noPgmq;
   const full = systems.filter((s) => !s.drainOnly);
+  // The flow rows join the drain's rounds, beside the plain Feyxa they are compared with.
+  const drained = only.has("drain") ? [...systems] : [];
+  if (base) {
+    if (!drained.includes(feyxa)) drained.unshift(feyxa);
+    drained.splice(drained.indexOf(feyxa) + 1, 0, await base.system(server), feyxaFlow, ...(process.env.BENCH_FLOW_PARTS ? [feyxaOrderedOnly, feyxaFairOnly] : []));
+  }
   try {
-    if (only.has("drain")) {
+    if (drained.length) {
       for (let r = 0; r < settings.rounds; r++) {
-        for (const system of inTurn(systems, r)) {
+        for (const system of inTurn(drained, r)) {
           log(`round ${r + 1}/${settings.rounds}, ${system.name}: drain of ${settings.events} events x 4 handlers`);
           const d = await drain(system, server, settings.events);
           log(`  ${Math.round(d.runsPerSecond)} runs/s, ${Math.round(d.walBytesPerEvent)} WAL bytes/event`);
@@ -88,8 +107,24 @@ async function runTier(tier: Tier): Promise<TierReport> {
         t.scale.push(await drain(feyxa, server, settings.events, processes));
       }
     }
+    if (only.has("flow")) {
+      const modes: FairnessMode[] = ["idle", "off", "on"];
+      for (let r = 0; r < settings.fairRounds; r++) {
+        for (const mode of inTurn(modes, r)) {
+          // B alone is spread over as long as A's floods took to emit so far (2 s before the first).
+          const spans = [...(t.fairness.off ?? []), ...(t.fairness.on ?? [])].map((x) => x.floodEmitMs);
+          const span = spans.length ? median(spans) : 2_000;
+          log(`round ${r + 1}/${settings.fairRounds}, fairness: ${mode === "idle" ? `B alone over ${Math.round(span)} ms` : `A floods ${settings.floodEvents} events, fairness ${mode}`}`);
+          const f = await fairness(server, mode, settings.floodEvents, span);
+          const sorted = [...f.latencies].sort((a, b) => a - b);
+          log(`  B: p50 ${Math.round(sorted[Math.floor(sorted.length / 2)])} ms, max ${Math.round(sorted.at(-1)!)} ms; A emitted in ${Math.round(f.floodEmitMs)} ms, bus empty after ${Math.round(f.totalMs)} ms`);
+          push(t.fairness, mode, f);
+        }
+      }
+    }
   } finally {
     t.seconds = Math.round((performance.now() - started) / 1000);
+    await base?.dispose(server);
     await server.stop();
   }
   return t;
@@ -102,7 +137,10 @@ const report: Report = {
   node: process.version,
   quick: QUICK,
   settings,
-  tuning: Object.fromEntries(systems.map((s) => [s.name, s.tuning])),
+  tuning: {
+    ...Object.fromEntries(systems.map((s) => [s.name, s.tuning])),
+    ...(base ? { [`feyxa@${base.rev}`]: `Feyxa at ${base.rev} (its migrations and dispatcher), tuned as feyxa`, "feyxa-flow": feyxaFlow.tuning, fairness: fairnessTuning } : {}),
+  },
   tiers: [],
   skippedTiers: [],
   seconds: 0,

@@ -6,6 +6,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import type { DrainResult } from "../workloads/drain.ts";
 import type { LatencyResult } from "../workloads/latency.ts";
+import type { FairnessMode, FairnessResult } from "../workloads/fairness.ts";
+import { percentile } from "./timing.ts";
 
 export interface TierReport {
   postgres: string;
@@ -20,6 +22,8 @@ export interface TierReport {
   plainInsert: number[];
   latency: Record<string, LatencyResult>;
   scale: DrainResult[];
+  /** BENCH_ONLY flow: B's latencies per mode, one result per round. */
+  fairness: Partial<Record<FairnessMode, FairnessResult[]>>;
   seconds: number;
 }
 
@@ -62,7 +66,7 @@ function roundRatios(values: Record<string, number[]>, peers: string[]): number[
 }
 
 export function printTier(t: TierReport, systems: string[]): string {
-  const peers = systems.filter((s) => s !== "feyxa");
+  const peers = systems.filter((s) => !s.startsWith("feyxa"));
   const pick = <T>(o: Record<string, T[]>, f: (x: T) => number) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v.map(f)]));
   const drain = pick(t.drain, (d) => d.runsPerSecond);
   const lat = (f: (l: LatencyResult) => number) => Object.fromEntries(Object.entries(t.latency).map(([k, v]) => [k, [f(v)]]));
@@ -98,7 +102,54 @@ export function printTier(t: TierReport, systems: string[]): string {
     ...body.map(line),
   ];
   for (const [name, why] of Object.entries(t.skipped)) out.push(`${name}: ${why}`);
+  return out.join("\n") + printFlow(t);
+}
+
+/** Per round, a's figure over b's; their median and spread. */
+const perRound = (a: number[] = [], b: number[] = []) => a.map((v, r) => v / b[r]).filter((x) => Number.isFinite(x));
+
+/** Issue 14's rows: the drain without flow features against the base commit, with order and fairness on, and the fairness figure. */
+export function printFlow(t: TierReport): string {
+  const drain = Object.fromEntries(Object.entries(t.drain).map(([k, v]) => [k, v.map((d) => d.runsPerSecond)]));
+  const base = Object.keys(drain).find((k) => k.startsWith("feyxa@"));
+  const out: string[] = [];
+  const verdict = (xs: number[], bound: number) => (xs.length ? (median(xs) >= bound ? "holds" : "MISSED") : "-");
+  if (drain["feyxa-flow"] || base) {
+    const rows: string[][] = [["drain, handler runs/s (median of rounds)", "runs/s", "ratio per round: median (min–max)", "bound", ""]];
+    rows.push(["feyxa (working tree), no flow feature in use", spread(drain.feyxa), "", "", ""]);
+    if (base) {
+      const r = perRound(drain.feyxa, drain[base]);
+      rows.push([`${base}, same workload`, spread(drain[base]), `working tree / ${base}: ${spread(r, 3)}`, ">= 0.95", verdict(r, 0.95)]);
+    }
+    if (drain["feyxa-flow"]) {
+      const r = perRound(drain["feyxa-flow"], drain.feyxa);
+      rows.push(["feyxa, every event ordered + tenant fairness on", spread(drain["feyxa-flow"]), `flow / plain: ${spread(r, 3)}`, ">= 0.70", verdict(r, 0.7)]);
+    }
+    for (const [name, label] of [["feyxa-ordered", "every event ordered, fairness off"], ["feyxa-fair", "tenant fairness on, unordered"]]) {
+      if (drain[name]) rows.push([`feyxa, ${label}`, spread(drain[name]), `/ plain: ${spread(perRound(drain[name], drain.feyxa), 3)}`, "", ""]);
+    }
+    out.push(`\nflow control (issue 14), drain rows, ${t.postgres}`, ...table(rows));
+  }
+  const f = t.fairness;
+  if (f.idle?.length || f.off?.length || f.on?.length) {
+    const all = (m: FairnessMode) => (f[m] ?? []).flatMap((x) => x.latencies);
+    const p99s = (m: FairnessMode) => (f[m] ?? []).map((x) => percentile(x.latencies, 99));
+    const times = (m: FairnessMode) => (f[m] ?? []).map((x) => x.floodEmitMs / 1000);
+    const rows: string[][] = [["B's emit-to-done, ms", "p50 (all rounds)", "p99 (all rounds)", "p99 per round: median (min–max)", "p99 vs idle (per round)", "A's flood emitted in, s", "bus empty after, s"]];
+    for (const [m, label] of [["idle", "B alone, idle bus"], ["off", "A floods, fairness off"], ["on", "A floods, fairness on"]] as const) {
+      if (!f[m]?.length) continue;
+      const vsIdle = perRound(p99s(m), p99s("idle"));
+      rows.push([label, fmt(percentile(all(m), 50), 1), fmt(percentile(all(m), 99), 1), spread(p99s(m), 1), m === "idle" ? "1" : `${spread(vsIdle, 1)} x`, m === "idle" ? "" : spread(times(m), 1), m === "idle" ? "" : spread((f[m] ?? []).map((x) => x.totalMs / 1000), 1)]);
+    }
+    out.push(`\nflow control (issue 14), fairness: tenant A floods, tenant B emits ${f.off?.[0]?.latencies.length ?? f.idle?.[0]?.latencies.length ?? 20} spread over A's emitting, ${t.postgres}`, ...table(rows));
+  }
   return out.join("\n");
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  const line = (row: string[]) => `| ${row.map((cell, c) => cell.padEnd(widths[c])).join(" | ")} |`;
+  return [line(rows[0]), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.slice(1).map(line)];
 }
 
 export function printReport(r: Report, systems: string[]): void {

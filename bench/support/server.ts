@@ -23,6 +23,10 @@ export interface BenchServer {
   feyxaDatabase(): Promise<BenchDatabase>;
   /** A fresh empty database, for a peer to install its own schema in. */
   emptyDatabase(): Promise<BenchDatabase>;
+  /** As the cluster superuser, the maintenance database (for another template: support/base-rev.ts). */
+  adminUrl: string;
+  /** A fresh database cloned from `template` (one the bench made on this server). */
+  cloneOf(template: string): Promise<BenchDatabase>;
   stop(): Promise<void>;
 }
 
@@ -77,6 +81,8 @@ export async function startBenchServer(tier: Tier): Promise<BenchServer> {
     role: "every system connects as `postgres` (not a superuser; owner of its database), the cluster superuser being supabase_admin, as on a Supabase project",
     feyxaDatabase: async () => open(await cloneDatabase(pg.adminUrl, pg.template)),
     emptyDatabase: async () => open(await cloneDatabase(pg.adminUrl, "feyxa_bench_empty_template")),
+    adminUrl: pg.adminUrl,
+    cloneOf: async (template) => open(await cloneDatabase(pg.adminUrl, template)),
     async stop() {
       const sql = postgres(pg.adminUrl, { max: 1, ...quiet });
       await sql`drop database if exists feyxa_bench_empty_template`.catch(() => {});
