@@ -7,6 +7,7 @@
  * that its bundle cache (node_modules/.cache) is its own.
  */
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,10 +19,11 @@ import type { BenchServer } from "./server.ts";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const BASE_REV = process.env.BENCH_BASE_REV ?? "a3983f3";
 
-/** The commit's tree in a temp dir, ready to import; extracted once per commit. */
+/** The commit's tree in a temp dir, ready to import; extracted once per commit and checkout (its links point into this one). */
 function extract(rev: string): string {
   const full = execFileSync("git", ["rev-parse", "--verify", `${rev}^{commit}`], { cwd: ROOT, encoding: "utf8" }).trim();
-  const dir = join(tmpdir(), `feyxa-bench-rev-${full.slice(0, 12)}`);
+  const checkout = createHash("sha256").update(ROOT).digest("hex").slice(0, 8);
+  const dir = join(tmpdir(), `feyxa-bench-rev-${full.slice(0, 12)}-${checkout}`);
   if (existsSync(join(dir, ".extracted"))) return dir;
   mkdirSync(dir, { recursive: true });
   execFileSync("sh", ["-c", `git archive ${full} | tar -x -C '${dir}'`], { cwd: ROOT });

@@ -6,17 +6,14 @@
  * interleaved), and over BENCH_FLOW_TENANTS (50) tenants (aggregate mod 50). Drain only;
  * its check also proves the order: no event of a line was claimed before the one ahead of it was done.
  */
-import postgres from "postgres";
-import { Bus } from "../../src/bus/bus.ts";
 import { configureEventType, configureTenantFairness } from "../../src/bus/flow.ts";
 import type { NewEvent } from "../../src/bus/types.ts";
 import { BENCH_EVENT } from "../noop-handlers.ts";
-import { feyxa } from "./feyxa.ts";
+import { busProducer, feyxa } from "./feyxa.ts";
 import type { BenchSystem } from "./system.ts";
 
 const AGGREGATES = Number(process.env.BENCH_FLOW_AGGREGATES ?? 2_000);
 const TENANTS = Number(process.env.BENCH_FLOW_TENANTS ?? 50);
-const EMIT_EVENTS_MAX = 10_000;
 
 const uuids = (n: number) => Array.from({ length: n }, () => crypto.randomUUID());
 
@@ -40,24 +37,13 @@ function flowSystem(name: string, ordered: boolean, fair: boolean): BenchSystem 
       return db;
     },
 
-    async producer(url, connections) {
-      const sql = postgres(url, { max: connections, onnotice: () => {} });
-      const bus = new Bus({ sql, handlers: [] });
+    producer(url, connections) {
       const aggregates = uuids(AGGREGATES);
       const tenants = uuids(TENANTS);
-      const event = (i: number): NewEvent => ({
+      return busProducer(url, connections, (i: number): NewEvent => ({
         event_type: BENCH_EVENT, aggregate_type: "bench", aggregate_id: aggregates[i % AGGREGATES],
         tenant_id: tenants[(i % AGGREGATES) % TENANTS], payload: { i, t: Date.now() },
-      });
-      return {
-        emitOne: async (i) => void (await bus.emit(event(i))),
-        emitBatch: (from, count) => sql.begin(async (tx) => {
-          for (let at = from; at < from + count; at += EMIT_EVENTS_MAX) {
-            await bus.emitMany(Array.from({ length: Math.min(EMIT_EVENTS_MAX, from + count - at) }, (_, k) => event(at + k)), tx);
-          }
-        }),
-        close: () => sql.end({ timeout: 5 }),
-      };
+      }));
     },
 
     async verifiedRuns(db) {

@@ -21,6 +21,22 @@ const event = (i: number): NewEvent => ({
   event_type: BENCH_EVENT, aggregate_type: "bench", aggregate_id: crypto.randomUUID(), payload: { i, t: Date.now() },
 });
 
+/** A producer emitting through Bus: one emit_event per call, or emit_events of up to 10,000 in one transaction. */
+export function busProducer(url: string, connections: number, event: (i: number) => NewEvent) {
+  const sql = postgres(url, { max: connections, onnotice: () => {} });
+  const bus = new Bus({ sql, handlers: [] });
+  return Promise.resolve({
+    emitOne: async (i: number) => void (await bus.emit(event(i))),
+    // emit_events takes up to 10,000 events a call: a larger backlog is several calls in one transaction.
+    emitBatch: (from: number, count: number) => sql.begin(async (tx) => {
+      for (let at = from; at < from + count; at += EMIT_EVENTS_MAX) {
+        await bus.emitMany(Array.from({ length: Math.min(EMIT_EVENTS_MAX, from + count - at) }, (_, k) => event(at + k)), tx);
+      }
+    }),
+    close: () => sql.end({ timeout: 5 }),
+  });
+}
+
 export const feyxa: BenchSystem = {
   name: "feyxa",
   tuning: `dispatcher CLI (bundled by esbuild, plain node) per process: batchSize ${BATCH_SIZE}, concurrency ${CONCURRENCY} (up to ${BATCH_SIZE * CONCURRENCY} events in flight), LISTEN + 2 s poll, postgres.js prepared statements`,
@@ -34,20 +50,7 @@ export const feyxa: BenchSystem = {
     return db;
   },
 
-  async producer(url, connections) {
-    const sql = postgres(url, { max: connections, onnotice: () => {} });
-    const bus = new Bus({ sql, handlers: [] });
-    return {
-      emitOne: async (i) => void (await bus.emit(event(i))),
-      // emit_events takes up to 10,000 events a call: a larger backlog is several calls in one transaction.
-      emitBatch: (from, count) => sql.begin(async (tx) => {
-        for (let at = from; at < from + count; at += EMIT_EVENTS_MAX) {
-          await bus.emitMany(Array.from({ length: Math.min(EMIT_EVENTS_MAX, from + count - at) }, (_, k) => event(at + k)), tx);
-        }
-      }),
-      close: () => sql.end({ timeout: 5 }),
-    };
-  },
+  producer: (url, connections) => busProducer(url, connections, event),
 
   async startWorkers(url, processes) {
     const bundle = await bundleDispatcher();
