@@ -24,7 +24,7 @@ comment on column feyxa.event_subscriptions.after_handlers is
   'Handlers of the same event that must have succeeded before this route''s handler runs (ignored when not routed to the event). Written by sync_routes from the code''s `after` for managed rows; an operator''s row is theirs to set.';
 
 -- The two statuses of a run that did not happen because of a prerequisite, added to those
--- of 20261128000002 (deferred: a rate limit's wait). The check is replaced NOT VALID (no
+-- of 20261128000004 (deferred: a rate limit's wait). The check is replaced NOT VALID (no
 -- scan under this migration's lock); the rows already there passed the narrower check, and
 -- 20261128100001 validates it without blocking writers.
 alter table feyxa.event_handlers_log drop constraint if exists event_handlers_log_status_check;

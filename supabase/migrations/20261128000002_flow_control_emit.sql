@@ -1,194 +1,36 @@
--- Fairness between tenants (issue 14, item 3): one tenant's flood must not starve the
--- others, and a tenant may be capped in how many of its events are in flight at once,
--- across every dispatcher. Off by default: the claim is then the one of 20261128000000.
---
--- When on (configure_tenant_fairness), every open queue row carries its tenant's lane
--- (event_queue.tenant_id; events without a tenant share one lane, the nil uuid), and a
--- claim serves the lanes that have due events in turn: the lanes whose oldest due event has
--- waited longest first, an equal share of the batch each, then the rest of the batch to
--- whoever still has due events and room. A capped lane is served by one claim at a time (a
--- transaction-scoped advisory lock, tried, never waited for), which counts its leased
--- events and takes no more than its room: the cap holds across dispatchers.
--- The lanes' indexes hold only rows with a lane, so the bus pays for them only when on.
+-- Flow control (issue 14), third of four: the emit takes the options. Dropped and
+-- created again: the parameters change. As in 20261127930000, plus:
+--   p_deliver_at    not before this time (null or past: at once)
+--   p_priority      0 to 1000 seconds of head start (null: the type's, else 0)
+--   p_ordering_key  the line to wait in (null: type:aggregate when the type is ordered,
+--                   else none). Naming a key orders the event whatever its type.
+-- The queue row carries its tenant's lane when fairness is on. append_to_stream calls
+-- emit_event_report by name and needs no change.
+drop function feyxa.emit_event(text, text, uuid, uuid, jsonb, text);
+drop function feyxa.emit_event_report(text, text, uuid, uuid, jsonb, text);
 
-alter table feyxa.event_bus_settings
-  add column tenant_fairness boolean not null default false,
-  add column tenant_max_in_flight int check (tenant_max_in_flight > 0);
-comment on column feyxa.event_bus_settings.tenant_fairness is 'Claims serve tenants in turn (configure_tenant_fairness).';
-comment on column feyxa.event_bus_settings.tenant_max_in_flight is 'Default cap on one tenant''s events in flight across all dispatchers (null: none); tenant_limits overrides it.';
-
-alter table feyxa.event_queue add column tenant_id uuid;
-comment on column feyxa.event_queue.tenant_id is 'The event''s lane for the fair claim (its tenant, or the nil uuid); null while fairness is off.';
--- A lane's claimable events in due order (dead and held events wait at infinity, outside it).
-create index event_queue_lane_idx on feyxa.event_queue (tenant_id, due_at)
-  where tenant_id is not null and locked_by is null and due_at < 'infinity';
--- A lane's events in flight, counted against its cap.
-create index event_queue_lane_leased_idx on feyxa.event_queue (tenant_id)
-  where tenant_id is not null and locked_by is not null;
-
-create table feyxa.tenant_limits (
-  tenant_id     uuid primary key,
-  max_in_flight int not null check (max_in_flight > 0),
-  updated_at    timestamptz not null default now()
-);
-comment on table feyxa.tenant_limits is 'Per-tenant caps on events in flight, overriding event_bus_settings.tenant_max_in_flight. Written by set_tenant_limit.';
-alter table feyxa.tenant_limits enable row level security;
-revoke all on feyxa.tenant_limits from public, anon, authenticated;
-grant all on feyxa.tenant_limits to service_role;
-
-create function feyxa.configure_tenant_fairness(p_enabled boolean, p_max_in_flight int default null)
+-- The flow-control options of an emit, checked; p_prefix names the element of a batch.
+create function feyxa.assert_flow_input(p_deliver_at timestamptz, p_priority int, p_ordering_key text, p_prefix text)
 returns void
-language plpgsql
-security definer
+language plpgsql immutable
 set search_path = feyxa, pg_catalog
 as $$
 begin
-  if p_enabled is null then
-    raise exception using errcode = '22023', message = 'enabled must be true or false', detail = 'enabled';
+  if p_deliver_at is not null and not isfinite(p_deliver_at) then
+    raise exception using errcode = '22023', message = p_prefix || 'deliver_at must be a finite time', detail = p_prefix || 'deliver_at';
   end if;
-  if p_max_in_flight is not null and p_max_in_flight < 1 then
-    raise exception using errcode = '22023', message = 'max_in_flight must be at least 1', detail = 'max_in_flight';
+  if p_priority is not null and p_priority not between 0 and 1000 then
+    raise exception using errcode = '22023', message = p_prefix || 'priority must be between 0 and 1000', detail = p_prefix || 'priority';
   end if;
-  update event_bus_settings set tenant_fairness = p_enabled, tenant_max_in_flight = p_max_in_flight, updated_at = now();
-  -- The open events join their lanes, or leave them. Under the settings row's lock: an
-  -- emit that read the old setting has committed before this reads the queue.
-  if p_enabled then
-    update event_queue q set tenant_id = coalesce(e.tenant_id, '00000000-0000-0000-0000-000000000000')
-    from events_log e where e.id = q.event_id and q.tenant_id is null;
-  else
-    update event_queue set tenant_id = null where tenant_id is not null;
+  if p_ordering_key is not null and length(p_ordering_key) not between 1 and 200 then
+    raise exception using errcode = '22023', message = p_prefix || 'ordering_key must be 1 to 200 characters', detail = p_prefix || 'ordering_key';
   end if;
 end;
 $$;
-comment on function feyxa.configure_tenant_fairness(boolean, int) is
-  'Turns the fair claim on or off, with the default cap on one tenant''s events in flight (null: none). The open events join (or leave) their tenants'' lanes.';
+comment on function feyxa.assert_flow_input(timestamptz, int, text, text) is
+  'Validates an emit''s flow-control options (deliver_at, priority, ordering_key), naming the field.';
 
-create function feyxa.set_tenant_limit(p_tenant_id uuid, p_max_in_flight int)
-returns void
-language plpgsql
-security definer
-set search_path = feyxa, pg_catalog
-as $$
-begin
-  if p_tenant_id is null then
-    raise exception using errcode = '22023', message = 'tenant_id is required', detail = 'tenant_id';
-  end if;
-  if p_max_in_flight is null then
-    delete from tenant_limits where tenant_id = p_tenant_id;
-  elsif p_max_in_flight < 1 then
-    raise exception using errcode = '22023', message = 'max_in_flight must be at least 1', detail = 'max_in_flight';
-  else
-    insert into tenant_limits (tenant_id, max_in_flight) values (p_tenant_id, p_max_in_flight)
-    on conflict (tenant_id) do update set max_in_flight = excluded.max_in_flight, updated_at = now();
-  end if;
-end;
-$$;
-comment on function feyxa.set_tenant_limit(uuid, int) is
-  'Caps one tenant''s events in flight across all dispatchers (null: back to the default). Applies while fairness is on.';
-
--- The fair claim's choice: up to p_limit due events, row-locked, served lane by lane.
-create function feyxa.fair_claimable(p_limit int)
-returns uuid[]
-language plpgsql
-security definer
-set search_path = feyxa, pg_catalog
-as $$
-declare
-  v_ids     uuid[] := '{}';
-  v_lanes   uuid[];
-  v_room    int[];
-  v_lane    uuid;
-  v_cap     int;
-  v_want    int;
-  v_got     uuid[];
-  v_pass    int;
-  i         int;
-begin
-  -- The lanes with a due event, longest waiting first: a skip scan of event_queue_lane_idx
-  -- (one probe per lane), then each lane's head. At most p_limit lanes are served per claim.
-  select array_agg(l.tenant_id order by l.head), array_agg(null::int order by l.head)
-  into v_lanes, v_room
-  from (
-    select lane.tenant_id,
-           (select min(q.due_at) from event_queue q
-            where q.tenant_id = lane.tenant_id and q.locked_by is null and q.due_at < 'infinity') as head
-    from (
-      with recursive lane as (
-        (select q.tenant_id from event_queue q
-         where q.tenant_id is not null and q.locked_by is null and q.due_at < 'infinity' and q.due_at <= now()
-         order by q.tenant_id limit 1)
-        union all
-        select (select q.tenant_id from event_queue q
-                where q.tenant_id > lane.tenant_id and q.locked_by is null and q.due_at < 'infinity' and q.due_at <= now()
-                order by q.tenant_id limit 1)
-        from lane where lane.tenant_id is not null
-      )
-      select tenant_id from lane where tenant_id is not null
-    ) lane
-    order by 2 limit p_limit
-  ) l;
-  if v_lanes is null then
-    return v_ids;
-  end if;
-
-  -- Each lane's room: unbounded, or its cap less what it has in flight, counted under its
-  -- lock. A lane another claim is serving right now is left to that claim.
-  for i in 1 .. cardinality(v_lanes) loop
-    v_lane := v_lanes[i];
-    v_cap := coalesce((select t.max_in_flight from tenant_limits t where t.tenant_id = v_lane),
-                      (select s.tenant_max_in_flight from event_bus_settings s));
-    if v_cap is null then
-      v_room[i] := p_limit;
-    elsif pg_try_advisory_xact_lock(hashtextextended('feyxa.lane:' || v_lane, 0)) then
-      v_room[i] := greatest(v_cap - (select count(*) from event_queue q where q.tenant_id = v_lane and q.locked_by is not null), 0);
-    else
-      v_room[i] := 0;
-    end if;
-  end loop;
-
-  -- Two passes: an equal share each, then what is left of the batch, lane by lane.
-  for v_pass in 1 .. 2 loop
-    for i in 1 .. cardinality(v_lanes) loop
-      exit when cardinality(v_ids) >= p_limit;
-      v_want := least(v_room[i], p_limit - cardinality(v_ids),
-                      case when v_pass = 1 then greatest(p_limit / cardinality(v_lanes), 1) else p_limit end);
-      continue when v_want <= 0;
-      v_got := array(
-        select q.event_id from event_queue q
-        where q.tenant_id = v_lanes[i] and q.locked_by is null and q.due_at < 'infinity' and q.due_at <= now()
-          and (q.not_before is null or q.not_before <= now()) and q.event_id <> all (v_ids)
-        order by q.due_at
-        limit v_want
-        for update skip locked);
-      v_ids := v_ids || v_got;
-      v_room[i] := v_room[i] - cardinality(v_got);
-    end loop;
-  end loop;
-  return v_ids;
-end;
-$$;
-comment on function feyxa.fair_claimable(int) is
-  'Internal to claim_events when tenant_fairness is on: up to p_limit due events, row-locked, an equal share per tenant lane (longest waiting first) then the rest, within each lane''s in-flight cap.';
-
--- As in 20261123000003, and a replayed event (a new queue row) keeps its priority and,
--- when fairness is on, joins its lane.
-create or replace function feyxa.enqueue_events(p_event_ids uuid[], p_due_at timestamptz default now())
-returns void
-language sql
-security definer
-set search_path = feyxa, pg_catalog
-as $$
-  insert into event_queue (event_id, due_at, priority, tenant_id)
-  select e.id, p_due_at, e.priority,
-         case when s.tenant_fairness then coalesce(e.tenant_id, '00000000-0000-0000-0000-000000000000') end
-  from events_log e, event_bus_settings s
-  where e.id = any (p_event_ids)
-  on conflict (event_id) do update set due_at = excluded.due_at, locked_by = null
-$$;
-comment on function feyxa.enqueue_events(uuid[], timestamptz) is
-  'Makes events due at p_due_at (now by default) in event_queue, unleased; inserts their queue rows (with their priority and lane) if they have none.';
-
-create or replace function feyxa.emit_event_report(
+create function feyxa.emit_event_report(
   p_event_type text, p_aggregate_type text, p_aggregate_id uuid, p_tenant_id uuid,
   p_payload jsonb, p_idempotency_key text default null,
   p_deliver_at timestamptz default null, p_priority int default null, p_ordering_key text default null,
@@ -231,7 +73,7 @@ begin
     v_held := exists (select 1 from event_queue q where q.ordering_key = v_line);
   end if;
 
-  -- As in 20261128000000; the queue row carries its tenant's lane when fairness is on.
+  -- As in 20261127930000, the event and its queue row in one statement; the row carries its tenant's lane when fairness is on.
   with settings as (
     select default_max_retries, once_per_aggregate, functions_url, tenant_fairness,
            coalesce(p_idempotency_key, case when p_event_type = any (once_per_aggregate) then p_event_type || ':' || p_aggregate_id end) as checked_key
@@ -281,6 +123,26 @@ begin
 end;
 $$;
 
+
+create function feyxa.emit_event(
+  p_event_type text, p_aggregate_type text, p_aggregate_id uuid, p_tenant_id uuid,
+  p_payload jsonb, p_idempotency_key text default null,
+  p_deliver_at timestamptz default null, p_priority int default null, p_ordering_key text default null
+)
+returns uuid
+language sql
+security definer
+set search_path = feyxa, pg_catalog
+as $$
+  select event_id from emit_event_report(p_event_type, p_aggregate_type, p_aggregate_id, p_tenant_id, p_payload,
+                                         p_idempotency_key, p_deliver_at, p_priority, p_ordering_key)
+$$;
+
+
+-- emit_events: the batch gains the same options per element: deliver_at (a time), delay
+-- (seconds from now), priority, ordering_key. A batch with an ordered element is emitted
+-- element by element, in array order, through emit_event_report (each line's lock and
+-- place); otherwise as before, in one statement.
 create or replace function feyxa.emit_events(p_events jsonb)
 returns table (idx int, event_id uuid, inserted boolean)
 language plpgsql
@@ -408,88 +270,61 @@ begin
 end;
 $$;
 
-create or replace function feyxa.claim_events(p_worker text, p_limit int default 50, p_lease interval default interval '30 seconds')
-returns setof feyxa.claimed_event
+
+-- A batch element's flow-control options, checked: deliver_at a time, delay seconds (not
+-- both), priority an integer, ordering_key a string.
+create function feyxa.assert_flow_element(p_event jsonb, p_prefix text)
+returns void
 language plpgsql
-security definer
 set search_path = feyxa, pg_catalog
 as $$
 declare
-  v_ids   uuid[];
-  v_taken int;
+  v_at timestamptz;
 begin
-  perform assert_claim_input(p_worker, p_lease);
-  if p_limit is null or p_limit not between 1 and 10000 then
-    raise exception using errcode = '22023', message = 'limit must be between 1 and 10000', detail = 'limit';
+  if p_event ? 'deliver_at' and p_event ? 'delay' then
+    raise exception using errcode = '22023', message = p_prefix || 'delay: give deliver_at or delay, not both', detail = p_prefix || 'delay';
   end if;
-  -- As in 20261128000000, with the fair claim when tenant_fairness is on.
-  if txid_current_if_assigned() is null then
-    perform set_config('synchronous_commit', 'off', true);
+  if p_event ? 'deliver_at' then
+    begin
+      v_at := (p_event ->> 'deliver_at')::timestamptz;
+    exception when others then
+      raise exception using errcode = '22023', message = p_prefix || 'deliver_at must be a time (ISO 8601)', detail = p_prefix || 'deliver_at';
+    end;
   end if;
-
-  perform reap_expired_leases();
-
-  if (select tenant_fairness from event_bus_settings) then
-    v_ids := fair_claimable(p_limit);
-  else
-    v_ids := array(
-      select event_id from event_queue
-      where locked_by is null and due_at <= now() and (not_before is null or not_before <= now())
-      order by due_at
-      limit p_limit
-      for update skip locked);
+  if p_event ? 'delay' and (jsonb_typeof(p_event -> 'delay') <> 'number' or (p_event ->> 'delay')::numeric not between 0 and 31536000) then
+    raise exception using errcode = '22023', message = p_prefix || 'delay must be a number of seconds between 0 and 31536000', detail = p_prefix || 'delay';
   end if;
-  return query select * from lease_events(v_ids, p_worker, p_lease);
-  get diagnostics v_taken = row_count;
-  if v_taken < cardinality(v_ids) then
-    perform tidy_event_queue(v_ids);
+  if p_event ? 'priority' and (jsonb_typeof(p_event -> 'priority') <> 'number' or (p_event ->> 'priority') !~ '^\d{1,4}$') then
+    raise exception using errcode = '22023', message = p_prefix || 'priority must be an integer between 0 and 1000', detail = p_prefix || 'priority';
   end if;
+  if p_event ? 'ordering_key' and jsonb_typeof(p_event -> 'ordering_key') <> 'string' then
+    raise exception using errcode = '22023', message = p_prefix || 'ordering_key must be a string', detail = p_prefix || 'ordering_key';
+  end if;
+  perform assert_flow_input(v_at, (p_event ->> 'priority')::int, p_event ->> 'ordering_key', p_prefix);
 end;
 $$;
+comment on function feyxa.assert_flow_element(jsonb, text) is
+  'Validates a batch element''s flow-control options (deliver_at, delay, priority, ordering_key), naming the field.';
+
+comment on function feyxa.emit_event_report(text, text, uuid, uuid, jsonb, text, timestamptz, int, text) is
+  'emit_event that also reports whether the event is new (inserted) or a duplicate of an existing idempotency key, or of one kept after its event was purged (event_id is then the purged event''s). Listeners are woken at commit.';
+comment on function feyxa.emit_event(text, text, uuid, uuid, jsonb, text, timestamptz, int, text) is
+  'THE entry point of the bus: stores an event in the caller''s transaction and wakes the dispatchers; optionally not before p_deliver_at, with a priority (seconds of head start), in an ordering key''s line. Returns its id (the existing one for a duplicate idempotency key).';
+comment on function feyxa.emit_events(jsonb) is
+  'Batch emit_event for bulk producers: each element {event_type, aggregate_type, aggregate_id, tenant_id?, payload?, idempotency_key?, deliver_at? | delay?, priority?, ordering_key?}; validates every element (all or nothing, the error names events[i].field). Returns each element''s event id and whether it was new.';
 
 do $$
 declare
   f text;
 begin
   foreach f in array array[
-    'feyxa.configure_tenant_fairness(boolean, int)', 'feyxa.set_tenant_limit(uuid, int)', 'feyxa.fair_claimable(int)'
+    'feyxa.emit_event_report(text, text, uuid, uuid, jsonb, text, timestamptz, int, text)',
+    'feyxa.emit_event(text, text, uuid, uuid, jsonb, text, timestamptz, int, text)',
+    'feyxa.assert_flow_input(timestamptz, int, text, text)',
+    'feyxa.assert_flow_element(jsonb, text)'
   ] loop
     execute format('revoke all on function %s from public, anon, authenticated', f);
     execute format('grant execute on function %s to service_role', f);
   end loop;
-end;
-$$;
-
--- As in 20261128000000; with fairness on, a capped lane's event is claimed by id only
--- while its lane has room (counted under the lane's lock, as the fair claim does).
-create or replace function feyxa.claim_event(p_event_id uuid, p_worker text, p_lease interval default interval '30 seconds')
-returns setof feyxa.claimed_event
-language plpgsql
-security definer
-set search_path = feyxa, pg_catalog
-as $$
-declare
-  v_ids  uuid[];
-  v_lane uuid;
-  v_cap  int;
-begin
-  perform assert_claim_input(p_worker, p_lease);
-  select q.tenant_id into v_lane from event_queue q where q.event_id = p_event_id;
-  if v_lane is not null then
-    v_cap := coalesce((select t.max_in_flight from tenant_limits t where t.tenant_id = v_lane),
-                      (select s.tenant_max_in_flight from event_bus_settings s));
-    if v_cap is not null and (not pg_try_advisory_xact_lock(hashtextextended('feyxa.lane:' || v_lane, 0))
-                              or (select count(*) from event_queue q where q.tenant_id = v_lane and q.locked_by is not null) >= v_cap) then
-      return;
-    end if;
-  end if;
-  v_ids := array(
-    select event_id from event_queue
-    where event_id = p_event_id and locked_by is null and due_at <= now() and (not_before is null or not_before <= now())
-    for update skip locked);
-  return query select * from lease_events(v_ids, p_worker, p_lease);
-  if not found and cardinality(v_ids) > 0 then
-    perform tidy_event_queue(v_ids);
-  end if;
 end;
 $$;

@@ -1,0 +1,265 @@
+-- Flow control (issue 14), last of four: the claims respect a prioritised event's real due
+-- time (not_before) and, with fairness on, serve the tenants' lanes; held events wait at
+-- 'infinity', out of the claim's range. A replayed event keeps its priority and lane.
+-- cancel_event ends a pending event.
+
+-- The fair claim's choice: up to p_limit due events, row-locked, served lane by lane.
+create function feyxa.fair_claimable(p_limit int)
+returns uuid[]
+language plpgsql
+security definer
+set search_path = feyxa, pg_catalog
+as $$
+declare
+  v_ids     uuid[] := '{}';
+  v_lanes   uuid[];
+  v_room    int[];
+  v_lane    uuid;
+  v_cap     int;
+  v_want    int;
+  v_got     uuid[];
+  v_pass    int;
+  i         int;
+begin
+  -- The lanes with a due event, longest waiting first: a skip scan of event_queue_lane_idx
+  -- (one probe per lane), then each lane's head. At most p_limit lanes are served per claim.
+  select array_agg(l.tenant_id order by l.head), array_agg(null::int order by l.head)
+  into v_lanes, v_room
+  from (
+    select lane.tenant_id,
+           (select min(q.due_at) from event_queue q
+            where q.tenant_id = lane.tenant_id and q.locked_by is null and q.due_at < 'infinity') as head
+    from (
+      with recursive lane as (
+        (select q.tenant_id from event_queue q
+         where q.tenant_id is not null and q.locked_by is null and q.due_at < 'infinity' and q.due_at <= now()
+         order by q.tenant_id limit 1)
+        union all
+        select (select q.tenant_id from event_queue q
+                where q.tenant_id > lane.tenant_id and q.locked_by is null and q.due_at < 'infinity' and q.due_at <= now()
+                order by q.tenant_id limit 1)
+        from lane where lane.tenant_id is not null
+      )
+      select tenant_id from lane where tenant_id is not null
+    ) lane
+    order by 2 limit p_limit
+  ) l;
+  if v_lanes is null then
+    return v_ids;
+  end if;
+
+  -- Each lane's room: unbounded, or its cap less what it has in flight, counted under its
+  -- lock. A lane another claim is serving right now is left to that claim.
+  for i in 1 .. cardinality(v_lanes) loop
+    v_lane := v_lanes[i];
+    v_cap := coalesce((select t.max_in_flight from tenant_limits t where t.tenant_id = v_lane),
+                      (select s.tenant_max_in_flight from event_bus_settings s));
+    if v_cap is null then
+      v_room[i] := p_limit;
+    elsif pg_try_advisory_xact_lock(hashtextextended('feyxa.lane:' || v_lane, 0)) then
+      v_room[i] := greatest(v_cap - (select count(*) from event_queue q where q.tenant_id = v_lane and q.locked_by is not null), 0);
+    else
+      v_room[i] := 0;
+    end if;
+  end loop;
+
+  -- Two passes: an equal share each, then what is left of the batch, lane by lane.
+  for v_pass in 1 .. 2 loop
+    for i in 1 .. cardinality(v_lanes) loop
+      exit when cardinality(v_ids) >= p_limit;
+      v_want := least(v_room[i], p_limit - cardinality(v_ids),
+                      case when v_pass = 1 then greatest(p_limit / cardinality(v_lanes), 1) else p_limit end);
+      continue when v_want <= 0;
+      v_got := array(
+        select q.event_id from event_queue q
+        where q.tenant_id = v_lanes[i] and q.locked_by is null and q.due_at < 'infinity' and q.due_at <= now()
+          and (q.not_before is null or q.not_before <= now()) and q.event_id <> all (v_ids)
+        order by q.due_at
+        limit v_want
+        for update skip locked);
+      v_ids := v_ids || v_got;
+      v_room[i] := v_room[i] - cardinality(v_got);
+    end loop;
+  end loop;
+  return v_ids;
+end;
+$$;
+comment on function feyxa.fair_claimable(int) is
+  'Internal to claim_events when tenant_fairness is on: up to p_limit due events, row-locked, an equal share per tenant lane (longest waiting first) then the rest, within each lane''s in-flight cap.';
+
+-- As in 20261123000003, and a replayed event (a new queue row) keeps its priority and,
+-- when fairness is on, joins its lane.
+create or replace function feyxa.enqueue_events(p_event_ids uuid[], p_due_at timestamptz default now())
+returns void
+language sql
+security definer
+set search_path = feyxa, pg_catalog
+as $$
+  insert into event_queue (event_id, due_at, priority, tenant_id)
+  select e.id, p_due_at, e.priority,
+         case when s.tenant_fairness then coalesce(e.tenant_id, '00000000-0000-0000-0000-000000000000') end
+  from events_log e, event_bus_settings s
+  where e.id = any (p_event_ids)
+  on conflict (event_id) do update set due_at = excluded.due_at, locked_by = null
+$$;
+comment on function feyxa.enqueue_events(uuid[], timestamptz) is
+  'Makes events due at p_due_at (now by default) in event_queue, unleased; inserts their queue rows (with their priority and lane) if they have none.';
+
+-- The claims respect a prioritised event's real due time (not_before). As in
+-- 20261123000003 otherwise: held events wait at 'infinity', out of the claim's range.
+create or replace function feyxa.claim_events(p_worker text, p_limit int default 50, p_lease interval default interval '30 seconds')
+returns setof feyxa.claimed_event
+language plpgsql
+security definer
+set search_path = feyxa, pg_catalog
+as $$
+declare
+  v_ids   uuid[];
+  v_taken int;
+begin
+  perform assert_claim_input(p_worker, p_lease);
+  if p_limit is null or p_limit not between 1 and 10000 then
+    raise exception using errcode = '22023', message = 'limit must be between 1 and 10000', detail = 'limit';
+  end if;
+  -- As in 20261123000003: a claim's own transaction does not wait for its WAL.
+  if txid_current_if_assigned() is null then
+    perform set_config('synchronous_commit', 'off', true);
+  end if;
+
+  perform reap_expired_leases();
+
+  if (select tenant_fairness from event_bus_settings) then
+    v_ids := fair_claimable(p_limit);
+  else
+    v_ids := array(
+      select event_id from event_queue
+      where locked_by is null and due_at <= now() and (not_before is null or not_before <= now())
+      order by due_at
+      limit p_limit
+      for update skip locked);
+  end if;
+  return query select * from lease_events(v_ids, p_worker, p_lease);
+  get diagnostics v_taken = row_count;
+  if v_taken < cardinality(v_ids) then
+    perform tidy_event_queue(v_ids);
+  end if;
+end;
+$$;
+
+do $$
+declare
+  f text;
+begin
+  foreach f in array array[
+    'feyxa.configure_tenant_fairness(boolean, int)', 'feyxa.set_tenant_limit(uuid, int)', 'feyxa.fair_claimable(int)'
+  ] loop
+    execute format('revoke all on function %s from public, anon, authenticated', f);
+    execute format('grant execute on function %s to service_role', f);
+  end loop;
+end;
+$$;
+
+-- As in 20261123000003, not before its real due time; with fairness on, a capped lane's event is claimed by id only
+-- while its lane has room (counted under the lane's lock, as the fair claim does).
+create or replace function feyxa.claim_event(p_event_id uuid, p_worker text, p_lease interval default interval '30 seconds')
+returns setof feyxa.claimed_event
+language plpgsql
+security definer
+set search_path = feyxa, pg_catalog
+as $$
+declare
+  v_ids  uuid[];
+  v_lane uuid;
+  v_cap  int;
+begin
+  perform assert_claim_input(p_worker, p_lease);
+  select q.tenant_id into v_lane from event_queue q where q.event_id = p_event_id;
+  if v_lane is not null then
+    v_cap := coalesce((select t.max_in_flight from tenant_limits t where t.tenant_id = v_lane),
+                      (select s.tenant_max_in_flight from event_bus_settings s));
+    if v_cap is not null and (not pg_try_advisory_xact_lock(hashtextextended('feyxa.lane:' || v_lane, 0))
+                              or (select count(*) from event_queue q where q.tenant_id = v_lane and q.locked_by is not null) >= v_cap) then
+      return;
+    end if;
+  end if;
+  v_ids := array(
+    select event_id from event_queue
+    where event_id = p_event_id and locked_by is null and due_at <= now() and (not_before is null or not_before <= now())
+    for update skip locked);
+  return query select * from lease_events(v_ids, p_worker, p_lease);
+  if not found and cardinality(v_ids) > 0 then
+    perform tidy_event_queue(v_ids);
+  end if;
+end;
+$$;
+
+-- Cancel: a pending event (scheduled, held in its line, or due but not yet taken) will
+-- never run. Terminal, like discarded; the reason is kept in error_message and the audit row.
+create function feyxa.cancel_event(p_action_id uuid, p_event_id uuid, p_reason text)
+returns jsonb
+language plpgsql
+security definer
+set search_path = feyxa, pg_catalog
+as $$
+declare
+  v_previous jsonb := operator_begin_action(p_action_id, 'cancel', jsonb_build_object('event_id', p_event_id, 'reason', p_reason));
+  v_event events_log;
+begin
+  if v_previous is not null then
+    return v_previous;
+  end if;
+  if p_reason is null or length(btrim(p_reason)) not between 1 and 500 then
+    raise exception using errcode = '22023', message = 'reason must be 1 to 500 characters', detail = 'reason';
+  end if;
+  v_event := lock_event_for_operator(p_event_id);
+  if v_event.status = 'cancelled' then
+    return operator_finish_action(p_action_id, jsonb_build_object('changed', false, 'status', 'cancelled'));
+  end if;
+  if v_event.status <> 'pending' then
+    raise exception using errcode = '55000', detail = 'event_id',
+      message = format('only a pending event can be cancelled (this one is %s; a failed or dead one can be discarded)', v_event.status);
+  end if;
+  update events_log set status = 'cancelled', processed_at = now(), updated_at = now(),
+    error_message = left('cancelled: ' || btrim(p_reason), 4000)
+  where id = p_event_id;
+  delete from event_queue where event_id = p_event_id;
+  return operator_finish_action(p_action_id, jsonb_build_object('changed', true, 'status', 'cancelled', 'previous_status', 'pending'));
+end;
+$$;
+
+-- The monitor's open statuses and the purge: cancelled is terminal like discarded.
+create or replace function feyxa.tidy_event_queue(p_event_ids uuid[])
+returns void
+language sql
+security definer
+set search_path = feyxa, pg_catalog
+as $$
+  with stale as (
+    select q.event_id, e.status, e.locked_by, e.locked_until
+    from event_queue q left join events_log e on e.id = q.event_id
+    where q.event_id = any (p_event_ids) and q.locked_by is null
+      and (e.id is null or e.status not in ('pending', 'failed'))
+  ), gone as (
+    delete from event_queue q using stale s
+    where q.event_id = s.event_id and (s.status is null or s.status in ('completed', 'discarded', 'cancelled'))
+  )
+  update event_queue q set
+    due_at = case when s.status = 'dead' then 'infinity' else coalesce(s.locked_until, now()) end,
+    locked_by = case when s.status = 'processing' then s.locked_by end
+  from stale s where q.event_id = s.event_id and s.status in ('dead', 'processing')
+$$;
+
+comment on function feyxa.claim_events(text, int, interval) is
+  'Claims up to p_limit due events (failed and due, expired leases, pending; a prioritised one ahead by its priority, never before its real due time) for a worker, under a renewable lease. Returns them with the handlers that already succeeded.';
+comment on function feyxa.claim_event(uuid, text, interval) is
+  'Claims one event by id if it is due (pending, or failed and due; not held, not scheduled later). No row when it is not.';
+comment on function feyxa.cancel_event(uuid, uuid, text) is
+  'Operator transition: a pending event (scheduled, held or due) becomes cancelled (terminal, off the queue, never run), with the reason. Audited, idempotent per action id.';
+comment on function feyxa.tidy_event_queue(uuid[]) is
+  'Internal to the claim functions: drops queue rows of completed, discarded, cancelled or missing events, parks those of dead events at infinity, hands those of processing events to the reaper.';
+-- cancel_event checks its caller itself (assert_event_operator), as the other transitions:
+-- the monitor calls it as the operator, the server as itself.
+revoke all on function feyxa.cancel_event(uuid, uuid, text) from public, anon, authenticated;
+grant execute on function feyxa.cancel_event(uuid, uuid, text) to authenticated, service_role;
+revoke all on function feyxa.fair_claimable(int) from public, anon, authenticated;
+grant execute on function feyxa.fair_claimable(int) to service_role;
