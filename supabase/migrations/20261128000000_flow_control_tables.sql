@@ -34,7 +34,7 @@
 alter table feyxa.events_log
   add column deliver_at   timestamptz,
   add column priority     smallint not null default 0 check (priority between 0 and 1000),
-  add column ordering_key text check (length(ordering_key) between 1 and 200),
+  add column ordering_key text collate "C" check (length(ordering_key) between 1 and 200),
   add column ordering_seq bigint;
 comment on column feyxa.events_log.deliver_at is 'When the emitter asked the event to be delivered (null: at once). Pending before then: scheduled.';
 comment on column feyxa.events_log.priority is 'Head start in the claim, in seconds (0 to 1000; 0: none).';
@@ -50,13 +50,16 @@ alter table feyxa.event_queue
   add column priority     smallint not null default 0,
   add column not_before   timestamptz,
   add column held         boolean not null default false,
-  add column ordering_key text,
+  add column ordering_key text collate "C",
   add column ordering_seq bigint;
 comment on column feyxa.event_queue.not_before is 'For a prioritised event, its real due time (due_at is moved earlier by its priority). Null otherwise.';
 comment on column feyxa.event_queue.held is 'Waiting for the event before it in its ordering key''s line (due_at is then infinity).';
 comment on column feyxa.event_queue.ordering_key is 'Set while the event blocks the later events of its key: until it leaves the queue (or goes dead, with on_dead_head = skip).';
--- Each line, in order (only ordered events are in it).
-create index event_queue_ordering_idx on feyxa.event_queue (ordering_key, ordering_seq) where ordering_key is not null;
+-- Each line, its held events in order apart from its unheld head: the release's two probes
+-- (is the line busy? which is next?) read only the entries they want. Keys compare bytewise
+-- (collate "C"): a line is an identity, not text to sort for people, and libc's collation
+-- cost the release a tenth of its time.
+create index event_queue_ordering_idx on feyxa.event_queue (ordering_key, held, ordering_seq) where ordering_key is not null;
 
 alter table feyxa.monitor_actions drop constraint if exists monitor_actions_kind_check;
 alter table feyxa.monitor_actions add constraint monitor_actions_kind_check
@@ -80,7 +83,7 @@ grant all on feyxa.event_type_settings to service_role;
 -- emitter holds it from its upsert to its commit, and so does whoever releases the next
 -- event of the line, so a release never misses an event emitted at the same time.
 create table feyxa.ordering_keys (
-  ordering_key text primary key,
+  ordering_key text collate "C" primary key,
   last_seq     bigint not null
 );
 comment on table feyxa.ordering_keys is

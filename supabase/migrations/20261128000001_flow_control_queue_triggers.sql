@@ -25,36 +25,38 @@ create trigger event_queue_priority_shift
   for each row when (new.priority <> 0 and new.locked_by is null)
   execute function feyxa.queue_priority_shift();
 
--- Lets the next event of a line go: called when the event ahead stops blocking it. Takes
--- the key's lock first (emitters hold it until they commit), then releases the earliest
--- held event if nothing of the line is still unheld. A line with nothing left forgets its key.
-create function feyxa.release_next_in_line(p_ordering_key text)
+-- Lets the next event of each line go: called when the events ahead stop blocking them.
+-- Takes the keys' locks first, in one order (emitters hold theirs until they commit), then,
+-- in new statements that see what those emitters committed, releases the earliest held
+-- event of every line with nothing unheld left; a line with nothing left forgets its key.
+-- Set-based: complete_attempts releases a whole batch's lines in one call, the triggers
+-- below one line at a time (npm run bench: one statement per line cost the ordered drain
+-- a third of its speed).
+create function feyxa.release_lines(p_keys text[])
 returns void
 language plpgsql
 security definer
 set search_path = feyxa, pg_catalog
 as $$
-declare
-  v_next uuid;
 begin
-  perform 1 from ordering_keys where ordering_key = p_ordering_key for update;
-  if exists (select 1 from event_queue where ordering_key = p_ordering_key and not held) then
-    return;
-  end if;
-  select q.event_id into v_next from event_queue q
-  where q.ordering_key = p_ordering_key and q.held
-  order by q.ordering_seq limit 1;
-  if v_next is null then
-    delete from ordering_keys where ordering_key = p_ordering_key;
-    return;
-  end if;
-  update event_queue q set held = false, due_at = greatest(now(), coalesce(e.deliver_at, now()))
-  from events_log e
-  where q.event_id = v_next and e.id = v_next;
+  perform 1 from ordering_keys where ordering_key = any (p_keys) order by ordering_key for update;
+  with lines as (
+    select k.key,
+           exists (select 1 from event_queue u where u.ordering_key = k.key and not u.held) as busy,
+           (select h.event_id from event_queue h where h.ordering_key = k.key and h.held
+            order by h.ordering_seq limit 1) as next
+    from unnest(p_keys) as k(key)
+  ), released as (
+    update event_queue q set held = false, due_at = greatest(now(), coalesce(e.deliver_at, now()))
+    from lines l join events_log e on e.id = l.next
+    where not l.busy and q.event_id = l.next
+  )
+  delete from ordering_keys o using lines l
+  where o.ordering_key = l.key and not l.busy and l.next is null;
 end;
 $$;
-comment on function feyxa.release_next_in_line(text) is
-  'Internal: releases the earliest held event of an ordering key once nothing ahead of it is left; forgets the key when its line is empty.';
+comment on function feyxa.release_lines(text[]) is
+  'Internal: for each ordering key, releases the earliest held event once nothing ahead of it is left; forgets a key whose line is empty.';
 
 create function feyxa.queue_line_moved()
 returns trigger
@@ -62,14 +64,17 @@ language plpgsql
 set search_path = feyxa, pg_catalog
 as $$
 begin
-  perform release_next_in_line(old.ordering_key);
+  perform release_lines(array[old.ordering_key]);
   return null;
 end;
 $$;
 comment on function feyxa.queue_line_moved() is 'Trigger: an ordered event left its line (queue row deleted, or it stopped blocking): the next one may go.';
+-- complete_attempts releases the lines of the events it completes itself, all in one call,
+-- and says so for the length of its delete (feyxa.lines_released_by).
 create trigger event_queue_line_left
   after delete on feyxa.event_queue
-  for each row when (old.ordering_key is not null)
+  for each row when (old.ordering_key is not null
+                     and current_setting('feyxa.lines_released_by', true) is distinct from 'complete_attempts')
   execute function feyxa.queue_line_moved();
 -- Not `update of ordering_key`: the dead-head trigger below clears it, and a column list
 -- counts only the columns an UPDATE names.
@@ -103,7 +108,7 @@ declare
   f text;
 begin
   foreach f in array array[
-    'feyxa.release_next_in_line(text)', 'feyxa.queue_priority_shift()', 'feyxa.queue_line_moved()', 'feyxa.queue_dead_head()'
+    'feyxa.release_lines(text[])', 'feyxa.queue_priority_shift()', 'feyxa.queue_line_moved()', 'feyxa.queue_dead_head()'
   ] loop
     execute format('revoke all on function %s from public, anon, authenticated', f);
     execute format('grant execute on function %s to service_role', f);

@@ -159,6 +159,7 @@ declare
   v_deferred boolean[];
   v_exhausted boolean[];
   v_policy_at timestamptz[];
+  v_lines    text[];
 begin
   if p_results is null or jsonb_typeof(p_results) <> 'array' then
     raise exception using errcode = '22023', message = 'results must be a JSON array', detail = 'results';
@@ -255,6 +256,7 @@ begin
   -- As in 20261123000004, with the policies above (exhausted, policy_at: null when nothing
   -- failed) and deferrals: an attempt whose only setbacks were rate-limit waits goes back
   -- to pending, due at the wait's end, its retries untouched.
+  perform set_config('feyxa.lines_released_by', 'complete_attempts', true);
   with moved as (
     update events_log e set
       status = case when o.failed and (o.refused or o.exhausted) then 'dead'
@@ -279,16 +281,25 @@ begin
     returning e.id, e.status, e.next_retry_at
   ),
   -- The queue follows: a completed event leaves it, a failed one waits for its retry,
-  -- a dead one waits for an operator.
+  -- a dead one waits for an operator. A completed event of an ordering line lets the next
+  -- one go: all the batch's lines are released below, in one call, rather than by the
+  -- queue's trigger line by line (which the setting tells to stand aside for this delete).
   dequeued as (
     delete from event_queue q using moved m
     where q.event_id = any (v_held) and q.event_id = m.id and m.status = 'completed'
+    returning q.ordering_key
   ),
   requeued as (
     update event_queue q set locked_by = null, due_at = coalesce(m.next_retry_at, 'infinity')
     from moved m where q.event_id = any (v_held) and q.event_id = m.id and m.status <> 'completed'
   )
-  select array_agg(m.id), array_agg(m.status) into v_moved, v_statuses from moved m;
+  select array_agg(m.id), array_agg(m.status),
+         (select array_agg(d.ordering_key) from dequeued d where d.ordering_key is not null)
+  into v_moved, v_statuses, v_lines from moved m;
+  perform set_config('feyxa.lines_released_by', '', true);
+  if v_lines is not null then
+    perform release_lines(v_lines);
+  end if;
 
   return query select m.id, m.status, true from unnest(v_moved, v_statuses) as m(id, status);
   if coalesce(cardinality(v_moved), 0) < cardinality(v_ids) then

@@ -17,7 +17,7 @@ const STATE_MACHINE = {
   claim: ["lease_events", "renew_leases", "release_events", "reap_expired_leases", "enqueue_events", "tidy_event_queue"],
   complete: ["complete_attempts"],
   operate: ["retry_event", "redrive_dead", "replay_event", "discard_event", "cancel_event"],
-  flow: ["release_next_in_line", "configure_tenant_fairness"],
+  flow: ["release_lines", "configure_tenant_fairness"],
   retain: ["purge_completed_events"],
 };
 const BUS_SCHEMA = "feyxa";
