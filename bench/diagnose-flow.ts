@@ -7,7 +7,8 @@
  * with claim_events (200) and complete_attempts (the bench's four handlers, all
  * successful), no dispatcher in between. Prints the median CPU microseconds per event of the
  * drain, and its ratio to the mode without flow control. BENCH_FLOW_MODES (ordered,fair,ordered+fair)
- * picks the modes besides none. BENCH_PG_STATS=1: the first round's
+ * picks the modes besides none; "base" is no flow control at BENCH_BASE_REV (a3983f3, before it:
+ * support/base-rev.ts), its schema, the same backlog and loop. BENCH_PG_STATS=1: the first round's
  * statements by time, WAL and table writes, per mode (support/pg-stats.ts); BENCH_PERF=1: the
  * first round's backend profiled by perf (software clock) into /tmp/feyxa-flow-<mode>.perf.
  */
@@ -17,6 +18,7 @@ import { configureEventType, configureTenantFairness } from "../src/bus/flow.ts"
 import type { NewEvent } from "../src/bus/types.ts";
 import { BENCH_EVENT, BENCH_HANDLERS } from "./noop-handlers.ts";
 import { drainCost, printStatementStats, resetStatementStats, snapshot } from "./support/pg-stats.ts";
+import { baseRevision } from "./support/base-rev.ts";
 import { startBenchServer, type Tier } from "./support/server.ts";
 import { busProducer, feyxa } from "./systems/feyxa.ts";
 
@@ -26,10 +28,12 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const BATCH = 200;
 const modes = [
   { name: "none", ordered: false, fair: false },
+  { name: "base", ordered: false, fair: false },
   { name: "ordered", ordered: true, fair: false },
   { name: "fair", ordered: false, fair: true },
   { name: "ordered+fair", ordered: true, fair: true },
-].filter((m) => m.name === "none" || (process.env.BENCH_FLOW_MODES ?? m.name).split(",").includes(m.name));
+].filter((m) => m.name === "none" || (process.env.BENCH_FLOW_MODES ?? "ordered,fair,ordered+fair").split(",").includes(m.name));
+const baseRev = modes.some((m) => m.name === "base") ? await baseRevision() : undefined;
 
 /** A backend's CPU time so far, in microseconds (utime + stime from /proc, in clock ticks of 10 ms). */
 const cpuMicros = (pid: number) => {
@@ -42,7 +46,7 @@ const results: Record<string, number[]> = {};
 try {
   for (let r = 0; r < ROUNDS; r++) {
     for (const mode of r % 2 ? [...modes].reverse() : modes) {
-      const db = await feyxa.setup(server);
+      const db = mode.name === "base" ? await (await baseRev!.system(server)).setup(server) : await feyxa.setup(server);
       try {
         if (mode.ordered) await configureEventType(db.sql, BENCH_EVENT, { ordered: true });
         if (mode.fair) await configureTenantFairness(db.sql, { enabled: true, maxInFlight: null });
@@ -94,5 +98,6 @@ try {
   console.log(`${server.description}: drain CPU per event (one backend, claim ${BATCH} + complete), median of ${ROUNDS}`);
   for (const m of modes) console.log(`  ${m.name.padEnd(13)} ${median(results[m.name]).toFixed(1).padStart(7)} µs  ${(base / median(results[m.name])).toFixed(2)}× the speed of none`);
 } finally {
+  await baseRev?.dispose(server);
   await server.stop();
 }

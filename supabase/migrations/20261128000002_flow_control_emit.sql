@@ -88,10 +88,14 @@ begin
     on conflict (idempotency_key) do nothing
     returning id, created_at
   ), queued as (
-    insert into event_queue as q (event_id, due_at, priority, held, ordering_key, ordering_seq, tenant_id)
-    select ins.id, case when v_held then 'infinity' else greatest(ins.created_at, coalesce(p_deliver_at, ins.created_at)) end,
+    -- A prioritised event is due its priority earlier, its real due time kept in not_before
+    -- (20261128000001); a held one waits at infinity for its release.
+    insert into event_queue as q (event_id, due_at, not_before, priority, held, ordering_key, ordering_seq, tenant_id)
+    select ins.id,
+           case when v_held then 'infinity' else due.at - make_interval(secs => v_priority) end,
+           case when not v_held and v_priority <> 0 then due.at end,
            v_priority, v_held, v_line, v_seq, case when s.tenant_fairness then coalesce(p_tenant_id, '00000000-0000-0000-0000-000000000000'::uuid) end
-    from ins, settings s
+    from ins, settings s, lateral (select greatest(ins.created_at, coalesce(p_deliver_at, ins.created_at)) as at) due
     returning q.event_id
   )
   select queued.event_id, s.functions_url, s.checked_key into event_id, v_url, v_checked

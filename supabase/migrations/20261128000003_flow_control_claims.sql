@@ -77,20 +77,20 @@ $$;
 comment on function feyxa.fair_claimable(int) is
   'Internal to claim_events when tenant_fairness is on: up to p_limit due events, row-locked, an equal share per tenant lane (longest waiting first, within each lane''s in-flight cap), then the rest in due order from lanes without a cap.';
 
--- As in 20261123000003, and a replayed event (a new queue row) keeps its priority and,
--- when fairness is on, joins its lane.
+-- As in 20261123000003, and a replayed event (a new queue row) keeps its priority (due
+-- that much earlier: 20261128000001) and, when fairness is on, joins its lane.
 create or replace function feyxa.enqueue_events(p_event_ids uuid[], p_due_at timestamptz default now())
 returns void
 language sql
 security definer
 set search_path = feyxa, pg_catalog
 as $$
-  insert into event_queue (event_id, due_at, priority, tenant_id)
-  select e.id, p_due_at, e.priority,
+  insert into event_queue (event_id, due_at, not_before, priority, tenant_id)
+  select e.id, p_due_at - make_interval(secs => e.priority), case when e.priority <> 0 then p_due_at end, e.priority,
          case when s.tenant_fairness then coalesce(e.tenant_id, '00000000-0000-0000-0000-000000000000') end
   from events_log e, event_bus_settings s
   where e.id = any (p_event_ids)
-  on conflict (event_id) do update set due_at = excluded.due_at, locked_by = null
+  on conflict (event_id) do update set due_at = excluded.due_at, not_before = excluded.not_before, locked_by = null
 $$;
 comment on function feyxa.enqueue_events(uuid[], timestamptz) is
   'Makes events due at p_due_at (now by default) in event_queue, unleased; inserts their queue rows (with their priority and lane) if they have none.';
@@ -212,31 +212,145 @@ begin
   update events_log set status = 'cancelled', processed_at = now(), updated_at = now(),
     error_message = left('cancelled: ' || btrim(p_reason), 4000)
   where id = p_event_id;
-  delete from event_queue where event_id = p_event_id;
+  perform dequeue_events(array[p_event_id]);
   return operator_finish_action(p_action_id, jsonb_build_object('changed', true, 'status', 'cancelled', 'previous_status', 'pending'));
 end;
 $$;
 
--- The monitor's open statuses and the purge: cancelled is terminal like discarded.
+-- The monitor's open statuses and the purge: cancelled is terminal like discarded. The
+-- rows that go leave through dequeue_events, and a dead head may let its line go (20261128000001).
 create or replace function feyxa.tidy_event_queue(p_event_ids uuid[])
 returns void
-language sql
+language plpgsql
 security definer
 set search_path = feyxa, pg_catalog
 as $$
+declare
+  v_gone uuid[];
+  v_dead uuid[];
+begin
   with stale as (
     select q.event_id, e.status, e.locked_by, e.locked_until
     from event_queue q left join events_log e on e.id = q.event_id
     where q.event_id = any (p_event_ids) and q.locked_by is null
       and (e.id is null or e.status not in ('pending', 'failed'))
-  ), gone as (
-    delete from event_queue q using stale s
-    where q.event_id = s.event_id and (s.status is null or s.status in ('completed', 'discarded', 'cancelled'))
+  ), parked as (
+    update event_queue q set
+      due_at = case when s.status = 'dead' then 'infinity' else coalesce(s.locked_until, now()) end,
+      locked_by = case when s.status = 'processing' then s.locked_by end
+    from stale s where q.event_id = s.event_id and s.status in ('dead', 'processing')
   )
-  update event_queue q set
-    due_at = case when s.status = 'dead' then 'infinity' else coalesce(s.locked_until, now()) end,
-    locked_by = case when s.status = 'processing' then s.locked_by end
-  from stale s where q.event_id = s.event_id and s.status in ('dead', 'processing')
+  select array_agg(s.event_id) filter (where s.status is null or s.status in ('completed', 'discarded', 'cancelled')),
+         array_agg(s.event_id) filter (where s.status = 'dead')
+  into v_gone, v_dead from stale s;
+  if v_gone is not null then
+    perform dequeue_events(v_gone);
+  end if;
+  if v_dead is not null then
+    perform skip_dead_heads(v_dead);
+  end if;
+end;
+$$;
+
+-- As in 20261123000003, a prioritised event taken back keeps its head start (20261128000001),
+-- and one that dies there may let its line go.
+create or replace function feyxa.reap_expired_leases(p_limit int default 1000)
+returns int
+language plpgsql
+security definer
+set search_path = feyxa, pg_catalog
+as $$
+declare
+  v_count int;
+  v_dead  uuid[];
+begin
+  with expired as (
+    select event_id from event_queue
+    where locked_by is not null and due_at < now()
+    order by due_at
+    limit p_limit
+    for update skip locked
+  ), reaped as (
+    update events_log e set
+      status        = case when e.retry_count >= e.max_retries then 'dead' else 'failed' end,
+      retry_count   = least(e.retry_count + 1, e.max_retries),
+      next_retry_at = case when e.retry_count >= e.max_retries then null else now() end,
+      processed_at  = case when e.retry_count >= e.max_retries then now() end,
+      error_message = format('lease expired: worker %s stopped renewing during attempt %s', e.locked_by, e.attempt),
+      locked_by = null, locked_until = null, updated_at = now()
+    from expired where e.id = expired.event_id and e.status = 'processing'
+    returning e.id, e.status
+  ), requeued as (
+    update event_queue q set locked_by = null,
+      due_at = case when r.status = 'dead' then 'infinity'::timestamptz else now() - make_interval(secs => q.priority) end,
+      not_before = case when q.priority <> 0 and r.status is distinct from 'dead' then now() end
+    from expired x left join reaped r on r.id = x.event_id
+    where q.event_id = x.event_id
+  )
+  select count(*), array_agg(reaped.id) filter (where reaped.status = 'dead') into v_count, v_dead from reaped;
+  if v_dead is not null then
+    perform skip_dead_heads(v_dead);
+  end if;
+  return v_count;
+end;
+$$;
+
+-- As in 20261123000003, a prioritised event given back keeps its head start.
+create or replace function feyxa.release_events(p_worker text, p_event_ids uuid[])
+returns int
+language plpgsql
+security definer
+set search_path = feyxa, pg_catalog
+as $$
+declare
+  v_count int;
+begin
+  with released as (
+    update events_log set status = 'pending', locked_by = null, locked_until = null, updated_at = now()
+    where id = any (p_event_ids) and status = 'processing' and locked_by = p_worker
+    returning id
+  ), requeued as (
+    update event_queue q set locked_by = null, due_at = now() - make_interval(secs => q.priority),
+      not_before = case when q.priority <> 0 then now() end
+    from released r where q.event_id = any (p_event_ids) and q.event_id = r.id
+  )
+  select count(*) into v_count from released;
+  return v_count;
+end;
+$$;
+
+-- As in 20261127500001, and the event leaves its ordering line, letting the next one go.
+create or replace function feyxa.discard_event(p_action_id uuid, p_event_id uuid, p_reason text)
+returns jsonb
+language plpgsql
+security definer
+set search_path = feyxa, pg_catalog
+as $$
+declare
+  v_previous jsonb := operator_begin_action(p_action_id, 'discard',
+    jsonb_build_object('event_id', p_event_id, 'reason', p_reason));
+  v_event events_log;
+begin
+  if v_previous is not null then
+    return v_previous;
+  end if;
+  if p_reason is null or length(btrim(p_reason)) not between 1 and 500 then
+    raise exception using errcode = '22023', message = 'reason must be 1 to 500 characters', detail = 'reason';
+  end if;
+  v_event := lock_event_for_operator(p_event_id);
+  if v_event.status = 'discarded' then
+    return operator_finish_action(p_action_id, jsonb_build_object('changed', false, 'status', 'discarded'));
+  end if;
+  if v_event.status not in ('pending', 'failed', 'dead') then
+    raise exception using errcode = '55000', detail = 'event_id',
+      message = format('only a pending, failed or dead event can be discarded (this one is %s)', v_event.status);
+  end if;
+  update events_log set status = 'discarded', next_retry_at = null, processed_at = now(), updated_at = now(),
+    error_message = left('discarded: ' || btrim(p_reason) || coalesce(' (last error: ' || error_message || ')', ''), 4000)
+  where id = p_event_id;
+  perform dequeue_events(array[p_event_id]);
+  return operator_finish_action(p_action_id, jsonb_build_object('changed', true, 'status', 'discarded', 'previous_status', v_event.status));
+end;
 $$;
 
 comment on function feyxa.claim_events(text, int, interval) is

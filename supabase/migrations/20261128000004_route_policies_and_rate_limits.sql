@@ -256,7 +256,6 @@ begin
   -- As in 20261123000004, with the policies above (exhausted, policy_at: null when nothing
   -- failed) and deferrals: an attempt whose only setbacks were rate-limit waits goes back
   -- to pending, due at the wait's end, its retries untouched.
-  perform set_config('feyxa.lines_released_by', 'complete_attempts', true);
   with moved as (
     update events_log e set
       status = case when o.failed and (o.refused or o.exhausted) then 'dead'
@@ -280,25 +279,29 @@ begin
     where e.id = any (v_held) and e.id = o.id and e.attempt = o.attempt
     returning e.id, e.status, e.next_retry_at
   ),
-  -- The queue follows: a completed event leaves it, a failed one waits for its retry,
-  -- a dead one waits for an operator. A completed event of an ordering line lets the next
-  -- one go: all the batch's lines are released below, in one call, rather than by the
-  -- queue's trigger line by line (which the setting tells to stand aside for this delete).
+  -- The queue follows: a completed event leaves it, a failed one waits for its retry
+  -- (a prioritised one its priority less: 20261128000001), a dead one waits for an
+  -- operator. A completed event of an ordering line lets the next one go: the batch's
+  -- lines are released below, in one call.
   dequeued as (
     delete from event_queue q using moved m
     where q.event_id = any (v_held) and q.event_id = m.id and m.status = 'completed'
     returning q.ordering_key
   ),
   requeued as (
-    update event_queue q set locked_by = null, due_at = coalesce(m.next_retry_at, 'infinity')
+    update event_queue q set locked_by = null,
+      due_at = coalesce(m.next_retry_at - make_interval(secs => q.priority), 'infinity'),
+      not_before = case when q.priority <> 0 then m.next_retry_at end
     from moved m where q.event_id = any (v_held) and q.event_id = m.id and m.status <> 'completed'
   )
   select array_agg(m.id), array_agg(m.status),
          (select array_agg(d.ordering_key) from dequeued d where d.ordering_key is not null)
   into v_moved, v_statuses, v_lines from moved m;
-  perform set_config('feyxa.lines_released_by', '', true);
   if v_lines is not null then
     perform release_lines(v_lines);
+  end if;
+  if 'dead' = any (v_statuses) then
+    perform skip_dead_heads(v_moved);
   end if;
 
   return query select m.id, m.status, true from unnest(v_moved, v_statuses) as m(id, status);

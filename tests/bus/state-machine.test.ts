@@ -17,7 +17,7 @@ const STATE_MACHINE = {
   claim: ["lease_events", "renew_leases", "release_events", "reap_expired_leases", "enqueue_events", "tidy_event_queue"],
   complete: ["complete_attempts"],
   operate: ["retry_event", "redrive_dead", "replay_event", "discard_event", "cancel_event"],
-  flow: ["release_lines", "configure_tenant_fairness"],
+  flow: ["release_lines", "dequeue_events", "skip_dead_heads", "configure_tenant_fairness"],
   retain: ["purge_completed_events"],
 };
 const BUS_SCHEMA = "feyxa";
@@ -60,5 +60,12 @@ describe("the state machine", () => {
       where p.pronamespace::regnamespace || '.' || p.proname = any (${[...ALLOWED]})`;
     expect([...new Set(rows.map((r) => r.name))].sort()).toEqual([...ALLOWED].sort());
     expect(rows.filter((r) => !r.comment).map((r) => r.name)).toEqual([]);
+  });
+
+  it("the queue has no row trigger: its writers move ordering lines and priorities themselves", async () => {
+    // Any row trigger on event_queue, even one whose WHEN is false, makes every update and
+    // delete of the queue fetch its old row again (20261128000001): the drain's hot path.
+    const triggers = await sql`select tgname from pg_trigger where tgrelid = 'feyxa.event_queue'::regclass and not tgisinternal`;
+    expect(triggers).toEqual([]);
   });
 });
