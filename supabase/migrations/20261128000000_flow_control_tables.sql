@@ -52,14 +52,14 @@ alter table feyxa.event_queue
   add column held         boolean not null default false,
   add column ordering_key text collate "C",
   add column ordering_seq bigint;
-comment on column feyxa.event_queue.not_before is 'For a prioritised event, its real due time (due_at is moved earlier by its priority). Null otherwise.';
+comment on column feyxa.event_queue.not_before is 'For a prioritised event, its real due time (due_at is moved earlier by its priority); for a held one, its delivery time (deliver_at) once released. Null otherwise.';
 comment on column feyxa.event_queue.held is 'Waiting for the event before it in its ordering key''s line (due_at is then infinity).';
 comment on column feyxa.event_queue.ordering_key is 'Set while the event blocks the later events of its key: until it leaves the queue (or goes dead, with on_dead_head = skip).';
--- Each line, its held events in order apart from its unheld head: the release's two probes
--- (is the line busy? which is next?) read only the entries they want. Keys compare bytewise
--- (collate "C"): a line is an identity, not text to sort for people, and libc's collation
--- cost the release a tenth of its time.
-create index event_queue_ordering_idx on feyxa.event_queue (ordering_key, held, ordering_seq) where ordering_key is not null;
+-- Each line's held events, in order: which is next. Only held rows: a line's head (unheld)
+-- is claimed, leased and completed like any event, and an entry here would cost each of
+-- those updates an index insert. Keys compare bytewise (collate "C"): a line is an identity,
+-- not text to sort for people, and libc's collation cost the release a tenth of its time.
+create index event_queue_held_idx on feyxa.event_queue (ordering_key, ordering_seq) where held;
 
 alter table feyxa.monitor_actions drop constraint if exists monitor_actions_kind_check;
 alter table feyxa.monitor_actions add constraint monitor_actions_kind_check

@@ -10,10 +10,13 @@
 -- (emit, enqueue_events, complete_attempts, release_lines, reap_expired_leases,
 -- release_events): `due - make_interval(secs => priority)`.
 
--- Lets the next event of each line go: called when the events ahead stop blocking them.
--- Takes the keys' locks first, in one order (emitters hold theirs until they commit), then,
--- in a new statement that sees what those emitters committed, releases the earliest held
--- event of every line with nothing unheld left; a line with nothing left forgets its key.
+-- Lets the next event of each line go: called with the lines whose head (the one unheld
+-- event of a line) just left the queue or stopped blocking. Takes the keys' locks first,
+-- in one order (an emitter holds its key's from its upsert to its commit), then, in a new
+-- statement that sees what those emitters committed, releases the earliest held event of
+-- each line, due at its delivery time (kept in not_before while held) less its priority;
+-- a line with nothing left forgets its key, so that a key's row exists exactly while its
+-- line has events in the queue (which is how an emit knows it must wait: 20261128000002).
 -- Set-based: complete_attempts releases a whole batch's lines in one call (npm run bench:
 -- a statement per line cost the ordered drain a third of its speed).
 create function feyxa.release_lines(p_keys text[])
@@ -26,26 +29,25 @@ begin
   perform 1 from ordering_keys where ordering_key = any (p_keys) order by ordering_key for update;
   with lines as (
     select k.key,
-           exists (select 1 from event_queue u where u.ordering_key = k.key and not u.held) as busy,
            (select h.event_id from event_queue h where h.ordering_key = k.key and h.held
             order by h.ordering_seq limit 1) as next
     from unnest(p_keys) as k(key)
   ), released as (
     update event_queue q set held = false,
-      due_at = greatest(now(), coalesce(e.deliver_at, now())) - make_interval(secs => q.priority),
-      not_before = case when q.priority <> 0 then greatest(now(), coalesce(e.deliver_at, now())) end
-    from lines l join events_log e on e.id = l.next
-    where not l.busy and q.event_id = l.next
+      due_at = greatest(now(), coalesce(q.not_before, now())) - make_interval(secs => q.priority),
+      not_before = case when q.priority <> 0 then greatest(now(), coalesce(q.not_before, now())) end
+    from lines l
+    where q.event_id = l.next
   )
   delete from ordering_keys o using lines l
-  where o.ordering_key = l.key and not l.busy and l.next is null;
+  where o.ordering_key = l.key and l.next is null;
 end;
 $$;
 comment on function feyxa.release_lines(text[]) is
-  'Internal: for each ordering key, releases the earliest held event once nothing ahead of it is left; forgets a key whose line is empty.';
+  'Internal: the head of each of these ordering lines has left: releases each line''s earliest held event, or forgets the key of a line left empty.';
 
 -- Takes events off the queue for good (cancelled, discarded, or a stale row), releasing
--- the lines they were at the head of.
+-- the lines they were at the head of (a held event leaving changes nothing ahead of it).
 create function feyxa.dequeue_events(p_event_ids uuid[])
 returns void
 language plpgsql
@@ -56,9 +58,9 @@ declare
   v_lines text[];
 begin
   with gone as (
-    delete from event_queue q where q.event_id = any (p_event_ids) returning q.ordering_key
+    delete from event_queue q where q.event_id = any (p_event_ids) returning q.ordering_key, q.held
   )
-  select array_agg(gone.ordering_key) into v_lines from gone where gone.ordering_key is not null;
+  select array_agg(gone.ordering_key) into v_lines from gone where gone.ordering_key is not null and not gone.held;
   if v_lines is not null then
     perform release_lines(v_lines);
   end if;

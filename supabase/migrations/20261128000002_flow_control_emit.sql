@@ -69,8 +69,9 @@ begin
     insert into ordering_keys as k (ordering_key, last_seq) values (v_line, 1)
     on conflict (ordering_key) do update set last_seq = k.last_seq + 1
     returning k.last_seq into v_seq;
-    -- A new statement: it sees a line's head that left the queue while we waited for the lock.
-    v_held := exists (select 1 from event_queue q where q.ordering_key = v_line);
+    -- A key's row exists exactly while its line has events in the queue (the release
+    -- forgets an empty line under the same lock): a key we did not create has a head.
+    v_held := v_seq > 1;
   end if;
 
   -- As in 20261127930000, the event and its queue row in one statement; the row carries its tenant's lane when fairness is on.
@@ -89,11 +90,12 @@ begin
     returning id, created_at
   ), queued as (
     -- A prioritised event is due its priority earlier, its real due time kept in not_before
-    -- (20261128000001); a held one waits at infinity for its release.
+    -- (20261128000001); a held one waits at infinity for its release, its delivery time kept
+    -- in not_before for then.
     insert into event_queue as q (event_id, due_at, not_before, priority, held, ordering_key, ordering_seq, tenant_id)
     select ins.id,
            case when v_held then 'infinity' else due.at - make_interval(secs => v_priority) end,
-           case when not v_held and v_priority <> 0 then due.at end,
+           case when v_held then p_deliver_at when v_priority <> 0 then due.at end,
            v_priority, v_held, v_line, v_seq, case when s.tenant_fairness then coalesce(p_tenant_id, '00000000-0000-0000-0000-000000000000'::uuid) end
     from ins, settings s, lateral (select greatest(ins.created_at, coalesce(p_deliver_at, ins.created_at)) as at) due
     returning q.event_id
@@ -110,8 +112,14 @@ begin
       delete from events_log e where e.id = emit_event_report.event_id;
       event_id := v_kept;
       inserted := false;
-      return;
     end if;
+  end if;
+  if not inserted and v_seq = 1 then
+    -- A line we opened for an event that is not new after all: it has nothing in it.
+    delete from ordering_keys k where k.ordering_key = v_line;
+  end if;
+  if v_kept is not null then
+    return;
   end if;
   if inserted then
     if v_url is not null and not v_held and (p_deliver_at is null or p_deliver_at <= now()) then

@@ -3,14 +3,16 @@
 -- 'infinity', out of the claim's range. A replayed event keeps its priority and lane.
 -- cancel_event ends a pending event.
 
--- The fair claim's choice: up to p_limit due events, row-locked, served lane by lane. Two
--- statements whatever the number of lanes (npm run bench: a statement per lane cost the
--- drain two fifths of its speed):
---   1. every lane with a due event (at most p_limit, longest waiting first) gets an equal
---      share of the batch, within its room: unbounded, or its cap less what it has in
---      flight, counted under the lane's lock (a lane another claim is counting right now
+-- The fair claim's choice: up to p_limit due events, row-locked, served lane by lane, in
+-- three statements whatever the number of lanes (npm run bench: a statement per lane cost
+-- the drain two fifths of its speed):
+--   1. the lanes with a due event (at most p_limit, longest waiting first), each with its
+--      cap, and the lock of each capped lane (a lane another claim is counting right now
 --      is left to that claim);
---   2. what is left of the batch goes in due order, to lanes without a cap of their own
+--   2. each lane gets an equal share of the batch, within its room: unbounded, or its cap
+--      less what it has in flight, counted in this new statement's snapshot, which sees
+--      every claim that held the lane's lock before us;
+--   3. what is left of the batch goes in due order, to lanes without a cap of their own
 --      (none when the bus sets a default cap).
 create function feyxa.fair_claimable(p_limit int)
 returns uuid[]
@@ -19,10 +21,13 @@ security definer
 set search_path = feyxa, pg_catalog
 as $$
 declare
-  v_ids uuid[];
+  v_lanes  uuid[];
+  v_caps   int[];
+  v_locked boolean[];
+  v_ids    uuid[];
 begin
   with recursive lane as (
-    -- The lanes with a due event: a skip scan of event_queue_lane_idx, one probe per lane.
+    -- A skip scan of event_queue_lane_idx: one probe per lane.
     (select q.tenant_id from event_queue q
      where q.tenant_id is not null and q.locked_by is null and q.due_at < 'infinity' and q.due_at <= now()
      order by q.tenant_id limit 1)
@@ -34,32 +39,34 @@ begin
   ), served as (
     select lane.tenant_id,
            (select min(q.due_at) from event_queue q
-            where q.tenant_id = lane.tenant_id and q.locked_by is null and q.due_at < 'infinity') as head
+            where q.tenant_id = lane.tenant_id and q.locked_by is null and q.due_at < 'infinity') as head,
+           coalesce((select t.max_in_flight from tenant_limits t where t.tenant_id = lane.tenant_id),
+                    (select s.tenant_max_in_flight from event_bus_settings s)) as cap
     from lane where lane.tenant_id is not null
     order by 2 limit p_limit
-  ), room as (
-    select served.tenant_id,
-           case when cap.n is null then p_limit
-                when pg_try_advisory_xact_lock(hashtextextended('feyxa.lane:' || served.tenant_id, 0))
-                  then greatest(cap.n - (select count(*) from event_queue q
-                                         where q.tenant_id = served.tenant_id and q.locked_by is not null), 0)
-                else 0 end as n,
-           greatest(p_limit / count(*) over (), 1) as share
-    from served
-    cross join lateral (
-      select coalesce((select t.max_in_flight from tenant_limits t where t.tenant_id = served.tenant_id),
-                      (select s.tenant_max_in_flight from event_bus_settings s)) as n) cap
   )
-  select array_agg(x.event_id) into v_ids
-  from room
+  select array_agg(served.tenant_id), array_agg(served.cap),
+         array_agg(served.cap is null or pg_try_advisory_xact_lock(hashtextextended('feyxa.lane:' || served.tenant_id, 0)))
+  into v_lanes, v_caps, v_locked
+  from served;
+  if v_lanes is null then
+    return '{}';
+  end if;
+
+  select coalesce(array_agg(x.event_id), '{}') into v_ids
+  from unnest(v_lanes, v_caps, v_locked) as l(tenant_id, cap, locked)
+  cross join lateral (
+    select case when not l.locked then 0
+                when l.cap is null then p_limit
+                else greatest(l.cap - (select count(*) from event_queue q
+                                       where q.tenant_id = l.tenant_id and q.locked_by is not null), 0)::int end as n) room
   cross join lateral (
     select q.event_id from event_queue q
-    where q.tenant_id = room.tenant_id and q.locked_by is null and q.due_at < 'infinity' and q.due_at <= now()
+    where q.tenant_id = l.tenant_id and q.locked_by is null and q.due_at < 'infinity' and q.due_at <= now()
       and (q.not_before is null or q.not_before <= now())
     order by q.due_at
-    limit least(room.n, room.share)
+    limit least(room.n, greatest(p_limit / cardinality(v_lanes), 1))
     for update skip locked) x;
-  v_ids := coalesce(v_ids, '{}');
 
   if cardinality(v_ids) < p_limit and (select s.tenant_max_in_flight is null from event_bus_settings s) then
     v_ids := v_ids || array(

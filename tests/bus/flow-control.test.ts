@@ -202,6 +202,21 @@ describe("order per aggregate", () => {
     expect(await eventRow(sql, line[0].eventId)).toMatchObject({ status: "completed", attempt: 2 });
   });
 
+  it("a line's key lives exactly while the line has events: a duplicate emit that opened it forgets it", async () => {
+    const key = `dup:${uuid()}`;
+    const emit = () => bus.emit({ event_type: "flow.dup", aggregate_type: "test", aggregate_id: uuid(), ordering_key: key, idempotency_key: key });
+    const first = await emit();
+    await drainAll();
+    expect((await eventRow(sql, first.eventId)).status).toBe("completed");
+    const lineKeys = async () => (await sql`select 1 from feyxa.ordering_keys where ordering_key = ${key}`).length;
+    expect(await lineKeys()).toBe(0); // the line emptied
+    expect((await emit()).eventId).toBe(first.eventId); // a duplicate: nothing new in the line
+    expect(await lineKeys()).toBe(0);
+    const next = await bus.emit({ event_type: "flow.after_dup", aggregate_type: "test", aggregate_id: uuid(), ordering_key: key });
+    expect((await queued(next.eventId)).held).toBe(false); // not held behind nothing
+    await drainAll();
+  });
+
   it("orders an emit that names its own key, whatever its type", async () => {
     const key = `order:${uuid()}`;
     const first = await bus.emit({ event_type: "flow.first", aggregate_type: "test", aggregate_id: uuid(), ordering_key: key });
