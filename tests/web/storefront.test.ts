@@ -7,7 +7,8 @@
 import { describe, expect, it } from "vitest";
 import { createDemoFunctions } from "../../src/marketplace/functions/demo.ts";
 import { createGateway } from "../../src/bus/functions/gateway.ts";
-import { testFunctions } from "../support/auth.ts";
+import { testFunctions, token } from "../support/auth.ts";
+import { uuid } from "../support/bus.ts";
 import { openBrowser, screenshot, serveWithPage } from "../support/browser.ts";
 import { checkout, runDemoMarketplace } from "../support/marketplace.ts";
 
@@ -172,5 +173,31 @@ describe("the storefront", () => {
     }), { timeout: 5_000 }).toBe(true);
     await screenshot(phone, "storefront-phone-order");
     await phone.close();
+  }, 30_000);
+
+  it("a signed-in buyer sees their orders, and a reload keeps them signed in", async () => {
+    const buyer = uuid();
+    await sql`insert into auth.users (id, email) values (${buyer}, 'binta@example.com')`;
+    await page.goto(`${base}/storefront/#access_token=${await token(buyer)}`);
+    await page.evaluate(() => localStorage.removeItem("feyxa.storefront.carts"));
+    const mine = page.locator("section.my-orders");
+    await mine.getByText("You have no orders yet.").waitFor();
+    expect(new URL(page.url()).hash).toBe(""); // the token left the address bar
+
+    await quantity("Clay mug").fill("1");
+    await page.getByPlaceholder("you@example.com").fill("binta@example.com");
+    await page.getByRole("button", { name: "Place order" }).click();
+    await page.locator("section.order[data-order]").waitFor();
+    const number = await page.locator("section.order").getAttribute("data-order");
+    await mine.locator(`[data-my-order="${number}"]`).waitFor();
+    const [row] = await sql`select customer_id from orders where order_number = ${number}`;
+    expect(row.customer_id).toBe(buyer);
+
+    await page.goto(`${base}/storefront/`);
+    await page.getByRole("button", { name: `View order ${number}` }).click();
+    await expect.poll(() => page.locator("section.order").getAttribute("data-order")).toBe(number);
+    await screenshot(page, "storefront-my-orders");
+    await page.getByRole("button", { name: "Sign out" }).click();
+    expect(await mine.count()).toBe(0);
   }, 30_000);
 });

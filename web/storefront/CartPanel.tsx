@@ -18,11 +18,12 @@ interface Props {
 }
 
 export function CartPanel({ items, total, email, method, busy, problems, onEmail, onMethod, onPlace }: Props) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
+  const plural = new Intl.PluralRules(lang).select(items) === "one" ? "itemsOne" : "itemsMany"; // French: 0 and 1 are singular
   return (
     <aside className="checkout" aria-labelledby="cart-title">
       <h2 id="cart-title">{t("checkout")}</h2>
-      <p aria-live="polite">{items === 1 ? t("itemsOne") : t("itemsMany", { n: items })} · {t("total")} <strong data-total>{total}</strong></p>
+      <p aria-live="polite">{t(plural, { n: items })} · {t("total")} <strong data-total>{total}</strong></p>
       <p className="hint">{t("cartKept")}</p>
       <form noValidate onSubmit={(e) => { e.preventDefault(); onPlace(); }}>
         <label>

@@ -22,7 +22,7 @@ const en = {
   errItemGone: "This product is no longer sold here: set its quantity to 0.",
   // checkout
   checkout: "Your cart",
-  itemsOne: "1 item",
+  itemsOne: "{n} item",
   itemsMany: "{n} items",
   total: "Total",
   cartKept: "Each shop keeps its own cart while you look around.",
@@ -139,7 +139,7 @@ const fr: Record<StringKey, string> = {
   errShortNow: "Quelqu’un vient d’en acheter : il en reste moins que demandé.",
   errItemGone: "Ce produit n’est plus vendu ici : mettez sa quantité à 0.",
   checkout: "Votre panier",
-  itemsOne: "1 article",
+  itemsOne: "{n} article",
   itemsMany: "{n} articles",
   total: "Total",
   cartKept: "Chaque boutique garde son panier pendant que vous visitez les autres.",
