@@ -132,6 +132,13 @@ describe("the storefront", () => {
     expect(await page.getByRole("button", { name: "Marché Abidjan" }).getAttribute("aria-pressed")).toBe("true");
   }, 30_000);
 
+  it("says so for an order id that is no order, without developer text", async () => {
+    await page.goto(`${base}/storefront/?order=not-an-order`);
+    await page.getByText("We could not find this order.").waitFor();
+    await page.getByRole("button", { name: "Close" }).click();
+    expect(new URL(page.url()).searchParams.get("order")).toBeNull();
+  }, 30_000);
+
   it("keeps a cart per shop, and a shop switch closes another shop's order", async () => {
     const [basket] = await sql`select p.id, s.id as store_id from products p join stores s on s.id = p.store_id where p.name = 'Clay mug'`;
     const placed = await checkout(sql, { storeId: basket.store_id, products: { Mug: basket.id } }, { Mug: 1 });

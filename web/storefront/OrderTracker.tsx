@@ -37,9 +37,18 @@ export function OrderTracker({ orderId, email, onOrder, onClose }: Props) {
         setOrder(r.order);
         setEvents(r.events);
         report.current(r.order);
-      }).catch((e) => alive && setProblem(e instanceof FunctionError && e.status === 404 ? "orderMissing" : "actionFailed"));
-    load();
+        // Settled for a few seconds running (a handler's late event would have shown): nothing more will happen.
+        quiet = settled(r.order, r.events) ? quiet + 1 : 0;
+        if (quiet >= SETTLED_POLLS) clearInterval(timer);
+      }).catch((e) => {
+        if (!alive) return;
+        const missing = e instanceof FunctionError && (e.status === 404 || e.status === 400); // no such order, or not an order id
+        setProblem(missing ? "orderMissing" : "actionFailed");
+        if (missing) clearInterval(timer);
+      });
+    let quiet = 0;
     const timer = setInterval(load, 1000);
+    load();
     return () => {
       alive = false;
       clearInterval(timer);
@@ -115,6 +124,12 @@ export function OrderTracker({ orderId, email, onOrder, onClose }: Props) {
     </section>
   );
 }
+
+const SETTLED_POLLS = 5;
+const FINAL = ["completed", "dead", "discarded", "cancelled"];
+/** A completed or cancelled order whose every event is finished: polling it can stop. */
+const settled = (order: OrderView, events: BusEventView[]) =>
+  (order.status === "completed" || order.status === "cancelled") && events.every((e) => FINAL.includes(e.status));
 
 /** Each step once, as it stands now (its latest run): a buyer does not count attempts. */
 function latestRuns(event: BusEventView) {

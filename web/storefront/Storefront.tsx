@@ -7,7 +7,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { useUrlParams } from "../shared/url-state.ts";
 import { api, type CheckoutInput, type OrderView, type Store } from "./api.ts";
-import { accessToken, signOut, tokenEmail } from "./auth.ts";
+import { accessToken, signOut, takeTokenFromLink, tokenEmail } from "./auth.ts";
 import { useCarts } from "./cart.ts";
 import { CartPanel } from "./CartPanel.tsx";
 import { type FieldId, looksLikeEmail, placeCheckoutError, quantityField } from "./errors.ts";
@@ -55,6 +55,15 @@ export function Storefront() {
     };
   }, [reloadStores]);
   useEffect(() => localStorage.setItem(EMAIL_KEY, email), [email]);
+  useEffect(() => {
+    // A sign-in link opened on this very page changes only the fragment: no reload, so take it here.
+    const onHash = () => {
+      takeTokenFromLink();
+      setToken(accessToken());
+    };
+    window.addEventListener("hashchange", onHash);
+    return () => window.removeEventListener("hashchange", onHash);
+  }, []);
   useEffect(() => {
     if (focusInvalid) document.querySelector<HTMLElement>('[aria-invalid="true"], #form-msg')?.focus();
   }, [focusInvalid]);
