@@ -7,6 +7,9 @@ import { createClient } from "@supabase/supabase-js";
 
 const env = (import.meta as unknown as { env: Record<string, string | undefined> }).env;
 
+/** Built for a Supabase project (its URL and key set at build): Supabase Auth is there to sign users in. */
+export const usesSupabaseAuth = Boolean(env.VITE_SUPABASE_URL && env.VITE_SUPABASE_ANON_KEY);
+
 export const supabase = createClient(env.VITE_SUPABASE_URL ?? window.location.origin, env.VITE_SUPABASE_ANON_KEY ?? "local-anon-key", {
   auth: { persistSession: false },
 });

@@ -5,6 +5,7 @@
  * focus and every 20 s, and bounds every quantity before anything is ordered.
  */
 import { useCallback, useEffect, useRef, useState } from "react";
+import { usesSupabaseAuth } from "../shared/supabase.ts";
 import { useUrlParams } from "../shared/url-state.ts";
 import { api, type CheckoutInput, type OrderView, type Store } from "./api.ts";
 import { accessToken, signOut, takeTokenFromLink, tokenEmail } from "./auth.ts";
@@ -16,6 +17,7 @@ import { useI18n } from "./i18n.tsx";
 import { MyOrders } from "./MyOrders.tsx";
 import { OrderTracker } from "./OrderTracker.tsx";
 import { ProductCard } from "./ProductCard.tsx";
+import { SignIn } from "./SignIn.tsx";
 import { checkQuantity, type Problem } from "./quantity.ts";
 
 const EMAIL_KEY = "feyxa.storefront.email";
@@ -157,6 +159,7 @@ export function Storefront() {
         <OrderTracker orderId={orderId} email={email} onOrder={onOrder}
           onClose={() => { setParams({ order: undefined }); setTracked(undefined); }} />
       )}
+      {!token && usesSupabaseAuth && <SignIn email={email} />}
       {token && (
         <MyOrders token={token} refresh={`${orderId}:${tracked?.status}:${tracked?.payment_status}:${tracked?.delivery_status}`}
           onOpen={(o) => setParams({ order: o.id, store: stores.find((s) => s.id === o.store_id)?.slug })} onSignedOut={onSignedOut} />

@@ -5,6 +5,8 @@
  * never reaches a server, and the page removes it from the address bar at once. Guests
  * need none: they check out and follow their order by its id.
  */
+import { supabase } from "../shared/supabase.ts";
+
 const TOKEN_KEY = "feyxa.storefront.access_token";
 
 export function takeTokenFromLink(): void {
@@ -25,4 +27,10 @@ export function tokenEmail(token: string | undefined): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Supabase Auth mails a magic link back to this page (implicit flow: the token in the fragment). */
+export async function sendSignInLink(email: string): Promise<void> {
+  const { error } = await supabase.auth.signInWithOtp({ email, options: { emailRedirectTo: window.location.href.split("#")[0] } });
+  if (error) throw error;
 }
