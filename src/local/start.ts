@@ -16,7 +16,7 @@ import { createDemoFunctions } from "../marketplace/functions/demo.ts";
 import { createFunctions } from "../marketplace/functions/index.ts";
 import { readConfig } from "./config.ts";
 import { resolveHost } from "./dns.ts";
-import { ensureLocalAdmin, localJwtSecret, localSecretKey, signAccessToken } from "./dev-login.ts";
+import { ensureLocalAdmin, ensureLocalBuyer, localJwtSecret, localSecretKey, signAccessToken } from "./dev-login.ts";
 import { migrate } from "./migrate.ts";
 import { serveNode } from "./node-http.ts";
 import { openDatabase } from "./postgres.ts";
@@ -75,6 +75,8 @@ async function main(): Promise<void> {
   const server = await serveNode(withPages(createGateway(functions), servePages("/storefront/")), config.gatewayPort);
   const base = `http://localhost:${config.gatewayPort}/functions/v1`;
   log(`pages        http://localhost:${config.gatewayPort}/storefront/`);
+  const buyerToken = await signAccessToken(jwtSecret, await ensureLocalBuyer(sql));
+  log(`             http://localhost:${config.gatewayPort}/storefront/#access_token=${buyerToken}  (signs you in as the demo buyer: My orders)`);
   const monitorToken = await signAccessToken(jwtSecret, await ensureLocalAdmin(sql));
   log(`monitor      http://localhost:${config.gatewayPort}/monitor/#access_token=${monitorToken}  (signs you in as the local admin)`);
   log(`gateway      ${base}/process-event  (server key: apikey: ${secretKey})`);

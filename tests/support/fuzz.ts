@@ -112,6 +112,7 @@ export async function fuzzWorld(sql: Sql) {
     { fn: "event-monitor", sub: "/actions", method: "GET", query: () => ({}) },
     { fn: "storefront", method: "GET", query: () => ({}) },
     { fn: "order-status", method: "GET", query: () => ({ order_id: uuid() }) },
+    { fn: "my-orders", method: "GET", query: () => ({ limit: "20" }) },
     { fn: "webhooks", sub: "/stripe", method: "POST", free: ["data"],
       body: () => ({ id: `evt_${uuid()}`, type: "fuzz.thing", data: { object: { id: "pi_1", amount: 5 } } }),
       sign: async (body) => ({ "stripe-signature": await signStripe(STRIPE_SECRET, body) }) },

@@ -36,8 +36,8 @@ describe("the storefront on another origin than its functions", () => {
     await page.getByRole("button", { name: "Place order" }).click();
 
     const order = page.locator("section.order");
-    await order.locator('[data-handler="fintech.create_escrow"][data-status="success"]').waitFor({ timeout: 15_000 });
-    await expect.poll(() => order.locator('[data-badge="escrow"] dd').textContent()).toBe("held");
+    await order.locator('[data-handler="fintech.create_escrow"][data-status="success"]').waitFor({ state: "attached", timeout: 15_000 });
+    await expect.poll(() => order.locator('[data-badge="money"]').getAttribute("data-value")).toBe("held");
     await screenshot(page, "storefront-cross-origin-order-placed");
 
     const [row] = await sql`select status from orders where customer_email = 'awa@example.com'`;
@@ -49,4 +49,20 @@ describe("the storefront on another origin than its functions", () => {
     }
     expect(seen).toContain(`POST /functions/v1/checkout (${pageOrigin})`);
   }, 60_000);
+
+  it("offers a buyer a sign-in link by email from Supabase Auth (the page is built for a project)", async () => {
+    const asked: unknown[] = [];
+    const cors = { "access-control-allow-origin": "*", "access-control-allow-headers": "*", "access-control-allow-methods": "POST, OPTIONS" };
+    await page.route(`${functionsUrl}/auth/v1/otp**`, (route) => {
+      if (route.request().method() === "POST") asked.push(route.request().postDataJSON());
+      return route.fulfill({ status: 200, contentType: "application/json", headers: cors, body: "{}" });
+    });
+    await page.goto(pageUrl);
+    const signIn = page.locator("section.my-orders");
+    await signIn.getByLabel("Email").fill("nafi@example.com");
+    await signIn.getByRole("button", { name: "Email me a sign-in link" }).click();
+    await signIn.getByText("Check your email").waitFor();
+    expect(asked).toEqual([expect.objectContaining({ email: "nafi@example.com" })]);
+    await screenshot(page, "storefront-cross-origin-sign-in");
+  }, 30_000);
 });

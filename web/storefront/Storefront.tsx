@@ -1,94 +1,174 @@
-/** Pick products of a store, check out, then follow the order through the engines, live. */
-import { useEffect, useState } from "react";
-import { api, money, type PlacedOrder, type Store } from "./api.ts";
+/**
+ * Pick products of a shop, check out, then follow the order through the engines, live.
+ * The URL holds the shop, the open order and the language (a reload keeps them); each shop
+ * keeps its own cart; the stock shown is refreshed after an order, when the page regains
+ * focus and every 20 s, and bounds every quantity before anything is ordered.
+ */
+import { useCallback, useEffect, useRef, useState } from "react";
+import { usesSupabaseAuth } from "../shared/supabase.ts";
+import { useUrlParams } from "../shared/url-state.ts";
+import { api, type CheckoutInput, type OrderView, type Store } from "./api.ts";
+import { accessToken, signOut, takeTokenFromLink, tokenEmail } from "./auth.ts";
+import { useCarts } from "./cart.ts";
+import { CartPanel } from "./CartPanel.tsx";
+import { type FieldId, looksLikeEmail, placeCheckoutError, quantityField } from "./errors.ts";
+import { Header } from "./Header.tsx";
+import { useI18n } from "./i18n.tsx";
+import { MyOrders } from "./MyOrders.tsx";
 import { OrderTracker } from "./OrderTracker.tsx";
+import { ProductCard } from "./ProductCard.tsx";
+import { SignIn } from "./SignIn.tsx";
+import { checkQuantity, type Problem } from "./quantity.ts";
+
+const EMAIL_KEY = "feyxa.storefront.email";
+const STOCK_REFRESH_MS = 20_000;
 
 export function Storefront() {
+  const { t, money } = useI18n();
+  const [params, setParams] = useUrlParams();
   const [stores, setStores] = useState<Store[]>([]);
-  const [storeId, setStoreId] = useState<string>();
-  const [cart, setCart] = useState<Record<string, number>>({});
-  const [email, setEmail] = useState("");
+  const [loadFailed, setLoadFailed] = useState(false);
+  const { cartOf, setQuantity, empty } = useCarts();
+  const [token, setToken] = useState(accessToken);
+  const [email, setEmail] = useState(() => localStorage.getItem(EMAIL_KEY) ?? tokenEmail(accessToken()) ?? "");
   const [method, setMethod] = useState("card");
-  const [error, setError] = useState<string>();
+  const [refused, setRefused] = useState<Partial<Record<FieldId, Problem>>>({});
+  const [submitted, setSubmitted] = useState(false);
   const [busy, setBusy] = useState(false);
-  const [order, setOrder] = useState<PlacedOrder & { email: string }>();
+  const [focusInvalid, setFocusInvalid] = useState(0);
+  const [tracked, setTracked] = useState<OrderView>();
+  // The order placed here whose cart is emptied once its stock is taken (kept if it is short).
+  const placed = useRef<{ orderId: string; storeId: string }>(undefined);
 
+  const reloadStores = useCallback(() => api.stores().then((s) => {
+    setStores(s);
+    setLoadFailed(false);
+  }).catch(() => setLoadFailed(true)), []);
   useEffect(() => {
-    api.stores().then((s) => {
-      setStores(s);
-      setStoreId((current) => current ?? s[0]?.id);
-    }).catch((e: Error) => setError(e.message));
-  }, [order]);
+    reloadStores();
+    const timer = setInterval(reloadStores, STOCK_REFRESH_MS);
+    const onVisible = () => document.visibilityState === "visible" && reloadStores();
+    window.addEventListener("focus", reloadStores);
+    document.addEventListener("visibilitychange", onVisible);
+    return () => {
+      clearInterval(timer);
+      window.removeEventListener("focus", reloadStores);
+      document.removeEventListener("visibilitychange", onVisible);
+    };
+  }, [reloadStores]);
+  useEffect(() => localStorage.setItem(EMAIL_KEY, email), [email]);
+  useEffect(() => {
+    // A sign-in link opened on this very page changes only the fragment: no reload, so take it here.
+    const onHash = () => {
+      takeTokenFromLink();
+      setToken(accessToken());
+    };
+    window.addEventListener("hashchange", onHash);
+    return () => window.removeEventListener("hashchange", onHash);
+  }, []);
+  useEffect(() => {
+    if (focusInvalid) document.querySelector<HTMLElement>('[aria-invalid="true"], #form-msg')?.focus();
+  }, [focusInvalid]);
 
-  const store = stores.find((s) => s.id === storeId);
-  const lines = Object.entries(cart).filter(([, q]) => q > 0);
-  const total = store ? lines.reduce((sum, [id, q]) => sum + q * (store.products.find((p) => p.id === id)?.price_minor ?? 0), 0) : 0;
+  const orderId = params.get("order") ?? undefined;
+  const store = stores.find((s) => s.slug === params.get("store")) ?? stores.find((s) => s.id === tracked?.store_id) ?? stores[0];
+  const cart = cartOf(store?.id);
+  const checked = (store?.products ?? []).map((p) => ({ product: p, ...checkQuantity(cart[p.id], p) }));
+  const lines = checked.filter((l) => l.quantity > 0);
+  const total = lines.reduce((sum, l) => sum + l.quantity * l.product.price_minor, 0);
+  const emailProblem: Problem | undefined = submitted && !looksLikeEmail(email.trim()) ? { key: "errEmail" } : refused.email;
+  const formProblem: Problem | undefined = refused.form ??
+    (submitted && lines.length === 0 && checked.every((l) => !l.problem) ? { key: "errEmptyCart" } : undefined);
+
+  const clearRefusal = (field: FieldId) => setRefused(({ [field]: _, form: __, ...rest }) => rest);
+
+  function switchStore(next: Store) {
+    // An order of another shop does not stay on screen under this one.
+    setParams({ store: next.slug, order: tracked && tracked.store_id !== next.id ? undefined : orderId });
+    setRefused({});
+    setSubmitted(false);
+  }
+
+  const onOrder = useCallback((order: OrderView) => {
+    setTracked(order);
+    const mine = placed.current;
+    if (mine?.orderId !== order.id) return;
+    if (order.stock_taken) empty(mine.storeId);
+    if (order.stock_taken || order.status === "cancelled") {
+      placed.current = undefined;
+      reloadStores(); // the stock shown moved (or was short): show it as it is now
+    }
+  }, [empty, reloadStores]);
 
   async function placeOrder() {
     if (!store) return;
+    setSubmitted(true);
+    setRefused({});
+    const invalid = checked.some((l) => l.problem) || lines.length === 0 || !looksLikeEmail(email.trim());
+    if (invalid) return setFocusInvalid((n) => n + 1);
+    const input: CheckoutInput = {
+      store_id: store.id, customer_email: email.trim(), payment_method: method,
+      items: lines.map((l) => ({ product_id: l.product.id, quantity: l.quantity })),
+    };
     setBusy(true);
-    setError(undefined);
     try {
-      const placed = await api.checkout({
-        store_id: store.id, customer_email: email, payment_method: method,
-        items: lines.map(([product_id, quantity]) => ({ product_id, quantity })),
-      });
-      setOrder({ ...placed, email });
-      setCart({});
+      const order = await api.checkout(input);
+      placed.current = { orderId: order.order_id, storeId: store.id };
+      setSubmitted(false);
+      setParams({ store: store.slug, order: order.order_id });
       // Design card: the checkout page invokes process-event for its order's event. Idempotent:
-      // if the dispatcher got there first, this only reports.
-      await api.processEvent(placed.event_id);
-    } catch (e) {
-      setError((e as Error).message);
+      // if the dispatcher got there first, this only reports; if it fails, the dispatcher runs it.
+      api.processEvent(order.event_id).catch(() => undefined);
+    } catch (thrown) {
+      const where = placeCheckoutError(thrown, input);
+      setRefused({ [where.field]: where.problem });
+      if (where.reloadStock) await reloadStores();
+      setFocusInvalid((n) => n + 1);
     } finally {
       setBusy(false);
     }
   }
 
+  const onSignedOut = useCallback(() => {
+    signOut();
+    setToken(undefined);
+  }, []);
+
   return (
     <main>
-      <header>
-        <h1>Feyxa Market</h1>
-        <nav>
-          {stores.map((s) => (
-            <button key={s.id} className={s.id === storeId ? "tab active" : "tab"} onClick={() => { setStoreId(s.id); setCart({}); }}>
-              {s.name}
-            </button>
-          ))}
-        </nav>
-      </header>
-      {error && <p role="alert" className="error">{error}</p>}
+      <Header stores={stores} current={store} cartSize={(s) => checkedCount(cartOf(s.id), s)} onStore={switchStore}
+        signedIn={Boolean(token)} onSignOut={onSignedOut} />
+      {loadFailed && <p role="alert" className="field-error">{t("errOffline")}</p>}
       <section className="layout">
         <div className="products">
-          {store?.products.map((p) => (
-            <article key={p.id} className="product" data-product={p.name}>
-              <h3>{p.name}</h3>
-              <p className="price">{money(p.price_minor, store.currency)}</p>
-              <p className="stock">{p.stock} in stock</p>
-              <label>
-                Quantity
-                <input type="number" min={0} max={1000} value={cart[p.id] ?? 0} aria-label={`Quantity of ${p.name}`}
-                  onChange={(e) => setCart({ ...cart, [p.id]: Math.max(0, Number(e.target.value)) })} />
-              </label>
-            </article>
+          {checked.map(({ product, problem }) => (
+            <ProductCard key={product.id} product={product} currency={store!.currency} typed={cart[product.id]}
+              problem={problem ?? refused[quantityField(product.id)]}
+              onChange={(typed) => {
+                setQuantity(store!.id, product.id, typed);
+                clearRefusal(quantityField(product.id));
+              }} />
           ))}
         </div>
-        <aside className="checkout">
-          <h2>Checkout</h2>
-          <p>{lines.length} line(s) — <strong>{store ? money(total, store.currency) : ""}</strong></p>
-          <label>Email <input type="email" value={email} onChange={(e) => setEmail(e.target.value)} placeholder="you@example.com" /></label>
-          <label>
-            Payment
-            <select value={method} onChange={(e) => setMethod(e.target.value)}>
-              <option value="card">Card</option>
-              <option value="mobile_money">Mobile money</option>
-              <option value="cash_on_delivery">Cash on delivery</option>
-            </select>
-          </label>
-          <button className="primary" disabled={busy || lines.length === 0 || !email} onClick={placeOrder}>Place order</button>
-        </aside>
+        <CartPanel items={lines.reduce((n, l) => n + l.quantity, 0)} total={store ? money(total, store.currency) : ""} email={email} method={method}
+          busy={busy} problems={{ email: emailProblem, payment: refused.payment, form: formProblem }}
+          onEmail={(e) => { setEmail(e); clearRefusal("email"); }} onMethod={(m) => { setMethod(m); clearRefusal("payment"); }}
+          onPlace={placeOrder} />
       </section>
-      {order && <OrderTracker orderId={order.order_id} email={order.email} />}
+      {orderId && (
+        <OrderTracker orderId={orderId} email={email} onOrder={onOrder}
+          onClose={() => { setParams({ order: undefined }); setTracked(undefined); }} />
+      )}
+      {!token && usesSupabaseAuth && <SignIn email={email} />}
+      {token && (
+        <MyOrders token={token} refresh={`${orderId}:${tracked?.status}:${tracked?.payment_status}:${tracked?.delivery_status}`}
+          onOpen={(o) => setParams({ order: o.id, store: stores.find((s) => s.id === o.store_id)?.slug })} onSignedOut={onSignedOut} />
+      )}
     </main>
   );
+}
+
+/** How many items a shop's cart holds (valid lines only), for its tab. */
+function checkedCount(cart: Record<string, string>, store: Store): number {
+  return store.products.reduce((n, p) => n + checkQuantity(cart[p.id], p).quantity, 0);
 }

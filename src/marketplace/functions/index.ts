@@ -21,6 +21,7 @@ import { automations } from "./automations.ts";
 import { automationsPoll } from "./automations-poll.ts";
 import { checkout } from "./checkout.ts";
 import { confirmDelivery } from "./confirm-delivery.ts";
+import { myOrders } from "./my-orders.ts";
 import { orderStatus } from "./order-status.ts";
 import { processEvent } from "./process-event.ts";
 import { storefront } from "./storefront.ts";
@@ -36,6 +37,7 @@ export const functions: readonly FunctionDefinition[] = [
   storefront,
   orderStatus,
   automationsPoll,
+  myOrders,
 ];
 
 /** Every function of the list as a handler, by name (the local gateway, the tests). */

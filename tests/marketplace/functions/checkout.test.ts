@@ -10,7 +10,9 @@ import { openShop } from "../../support/marketplace.ts";
 const { sql } = await useDatabase();
 const bus = testBus(sql, engineHandlers());
 const gateway = createGateway(serverFunctions(bus));
-const shop = await openShop(sql, [{ name: "Chair", price: 45_000, stock: 4 }]);
+const shop = await openShop(sql, [
+  { name: "Chair", price: 45_000, stock: 4 }, { name: "Lamp", price: 9_000, stock: 2 }, { name: "Stool", price: 5_000, stock: 0, backorder: true },
+]);
 
 const call = (fn: string, body: unknown) =>
   gateway(new Request(`http://localhost:54321/functions/v1/${fn}`, {
@@ -55,6 +57,25 @@ describe("checkout, then process-event for the order's event", () => {
       expect(await orders()).toBe(before);
     });
   }
+});
+
+describe("checkout refuses more than the stock before ordering", () => {
+  it("answers 409 naming the short line's quantity, with the product and what is left, placing nothing", async () => {
+    const before = await orders();
+    const res = await call("checkout", cart({ items: [
+      { product_id: shop.products.Chair, quantity: 1 }, { product_id: shop.products.Lamp, quantity: 3 },
+    ] }));
+    expect(res.status).toBe(409);
+    expect(await res.json()).toMatchObject({ error: "out_of_stock", field: "items.1.quantity", message: "Lamp: only 2 in stock" });
+    expect(await orders()).toBe(before);
+  });
+
+  it("takes exactly the stock, and a back-ordered product whatever its stock", async () => {
+    const res = await call("checkout", cart({ items: [
+      { product_id: shop.products.Lamp, quantity: 2 }, { product_id: shop.products.Stool, quantity: 5 },
+    ] }));
+    expect(res.status).toBe(201);
+  });
 });
 
 describe("the event catalog", () => {
