@@ -6,9 +6,10 @@
 -- The fair claim's choice: up to p_limit due events, row-locked, served lane by lane, in
 -- three statements whatever the number of lanes (npm run bench: a statement per lane cost
 -- the drain two fifths of its speed):
---   1. the lanes with a due event (at most p_limit, longest waiting first), each with its
---      cap, and the lock of each capped lane (a lane another claim is counting right now
---      is left to that claim);
+--   1. up to p_limit lanes with a due event, in tenant order from a random point round to
+--      it again (each lane's turn comes as often as any other's, and the claim reads only
+--      the lanes it serves, however many tenants wait), each with its cap, and the lock of
+--      each capped lane (a lane another claim is counting right now is left to that claim);
 --   2. each lane gets an equal share of the batch, within its room: unbounded, or its cap
 --      less what it has in flight, counted in this new statement's snapshot, which sees
 --      every claim that held the lane's lock before us;
@@ -21,29 +22,39 @@ security definer
 set search_path = feyxa, pg_catalog
 as $$
 declare
+  v_from   uuid := gen_random_uuid();
   v_lanes  uuid[];
   v_caps   int[];
   v_locked boolean[];
   v_ids    uuid[];
 begin
-  with recursive lane as (
-    -- A skip scan of event_queue_lane_idx: one probe per lane.
-    (select q.tenant_id from event_queue q
-     where q.tenant_id is not null and q.locked_by is null and q.due_at < 'infinity' and q.due_at <= now()
+  -- Skip scans of event_queue_lane_idx, one probe per lane: from v_from up, then from the
+  -- first lane up to v_from.
+  with recursive upper_lanes as (
+    (select q.tenant_id, 1 as n from event_queue q
+     where q.tenant_id >= v_from and q.locked_by is null and q.due_at < 'infinity' and q.due_at <= now()
      order by q.tenant_id limit 1)
     union all
     select (select q.tenant_id from event_queue q
-            where q.tenant_id > lane.tenant_id and q.locked_by is null and q.due_at < 'infinity' and q.due_at <= now()
-            order by q.tenant_id limit 1)
-    from lane where lane.tenant_id is not null
+            where q.tenant_id > l.tenant_id and q.locked_by is null and q.due_at < 'infinity' and q.due_at <= now()
+            order by q.tenant_id limit 1), l.n + 1
+    from upper_lanes l where l.tenant_id is not null and l.n < p_limit
+  ), lower_lanes as (
+    (select q.tenant_id, 1 as n from event_queue q
+     where q.tenant_id < v_from and q.locked_by is null and q.due_at < 'infinity' and q.due_at <= now()
+     order by q.tenant_id limit 1)
+    union all
+    select (select q.tenant_id from event_queue q
+            where q.tenant_id > l.tenant_id and q.tenant_id < v_from and q.locked_by is null and q.due_at < 'infinity' and q.due_at <= now()
+            order by q.tenant_id limit 1), l.n + 1
+    from lower_lanes l
+    where l.tenant_id is not null and l.n < p_limit - (select count(u.tenant_id) from upper_lanes u)
   ), served as (
     select lane.tenant_id,
-           (select min(q.due_at) from event_queue q
-            where q.tenant_id = lane.tenant_id and q.locked_by is null and q.due_at < 'infinity') as head,
            coalesce((select t.max_in_flight from tenant_limits t where t.tenant_id = lane.tenant_id),
                     (select s.tenant_max_in_flight from event_bus_settings s)) as cap
-    from lane where lane.tenant_id is not null
-    order by 2 limit p_limit
+    from (select tenant_id from upper_lanes union all select tenant_id from lower_lanes) lane
+    where lane.tenant_id is not null
   )
   select array_agg(served.tenant_id), array_agg(served.cap),
          array_agg(served.cap is null or pg_try_advisory_xact_lock(hashtextextended('feyxa.lane:' || served.tenant_id, 0)))
@@ -82,7 +93,7 @@ begin
 end;
 $$;
 comment on function feyxa.fair_claimable(int) is
-  'Internal to claim_events when tenant_fairness is on: up to p_limit due events, row-locked, an equal share per tenant lane (longest waiting first, within each lane''s in-flight cap), then the rest in due order from lanes without a cap.';
+  'Internal to claim_events when tenant_fairness is on: up to p_limit due events, row-locked, an equal share for each of up to p_limit tenant lanes (taken in turn from a random point, within each lane''s in-flight cap), then the rest in due order from lanes without a cap.';
 
 -- As in 20261123000003, and a replayed event (a new queue row) keeps its priority (due
 -- that much earlier: 20261128000001) and, when fairness is on, joins its lane.
