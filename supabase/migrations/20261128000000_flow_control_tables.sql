@@ -134,9 +134,9 @@ comment on column feyxa.event_queue.tenant_id is 'The event''s lane for the fair
 -- A lane's claimable events in due order (dead and held events wait at infinity, outside it).
 create index event_queue_lane_idx on feyxa.event_queue (tenant_id, due_at)
   where tenant_id is not null and locked_by is null and due_at < 'infinity';
--- A lane's events in flight, counted against its cap.
-create index event_queue_lane_leased_idx on feyxa.event_queue (tenant_id)
-  where tenant_id is not null and locked_by is not null;
+-- A capped lane's events in flight are counted among the leased rows (event_queue_lease_idx,
+-- as many as the dispatchers hold), not through an index of their own: one would cost every
+-- lease an index insert, caps or not.
 
 create table feyxa.tenant_limits (
   tenant_id     uuid primary key,

@@ -64,13 +64,19 @@ begin
     return '{}';
   end if;
 
+  with flights as (
+    -- The capped lanes' events in flight, in one pass over the leased rows.
+    select q.tenant_id, count(*)::int as n from event_queue q
+    where v_caps is distinct from array_fill(null::int, array[cardinality(v_lanes)])
+      and q.locked_by is not null and q.tenant_id = any (v_lanes)
+    group by q.tenant_id
+  )
   select coalesce(array_agg(x.event_id), '{}') into v_ids
   from unnest(v_lanes, v_caps, v_locked) as l(tenant_id, cap, locked)
   cross join lateral (
     select case when not l.locked then 0
                 when l.cap is null then p_limit
-                else greatest(l.cap - (select count(*) from event_queue q
-                                       where q.tenant_id = l.tenant_id and q.locked_by is not null), 0)::int end as n) room
+                else greatest(l.cap - coalesce((select f.n from flights f where f.tenant_id = l.tenant_id), 0), 0) end as n) room
   cross join lateral (
     select q.event_id from event_queue q
     where q.tenant_id = l.tenant_id and q.locked_by is null and q.due_at < 'infinity' and q.due_at <= now()
