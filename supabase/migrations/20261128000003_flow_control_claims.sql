@@ -207,17 +207,20 @@ begin
 end;
 $$;
 
--- Cancel: a pending event (scheduled, held in its line, or due but not yet taken) will
--- never run. Terminal, like discarded; the reason is kept in error_message and the audit row.
-create function feyxa.cancel_event(p_action_id uuid, p_event_id uuid, p_reason text)
+-- Cancel and discard end an event that must never run, with the reason: one transition,
+-- close_event, for both. Cancel: a pending event (scheduled, held in its line, or due but
+-- not yet taken). Discard: a pending, failed or dead one. Not a running one (its worker
+-- would finish it regardless: wait, or discard after), not a completed one (it already ran).
+create function feyxa.close_event(p_action_id uuid, p_event_id uuid, p_reason text, p_kind text)
 returns jsonb
 language plpgsql
 security definer
 set search_path = feyxa, pg_catalog
 as $$
 declare
-  v_previous jsonb := operator_begin_action(p_action_id, 'cancel', jsonb_build_object('event_id', p_event_id, 'reason', p_reason));
-  v_event events_log;
+  v_status   text := case p_kind when 'cancel' then 'cancelled' when 'discard' then 'discarded' end;
+  v_previous jsonb := operator_begin_action(p_action_id, p_kind, jsonb_build_object('event_id', p_event_id, 'reason', p_reason));
+  v_event    events_log;
 begin
   if v_previous is not null then
     return v_previous;
@@ -226,19 +229,37 @@ begin
     raise exception using errcode = '22023', message = 'reason must be 1 to 500 characters', detail = 'reason';
   end if;
   v_event := lock_event_for_operator(p_event_id);
-  if v_event.status = 'cancelled' then
-    return operator_finish_action(p_action_id, jsonb_build_object('changed', false, 'status', 'cancelled'));
+  if v_event.status = v_status then
+    return operator_finish_action(p_action_id, jsonb_build_object('changed', false, 'status', v_status));
   end if;
-  if v_event.status <> 'pending' then
+  if p_kind = 'cancel' and v_event.status <> 'pending' then
     raise exception using errcode = '55000', detail = 'event_id',
       message = format('only a pending event can be cancelled (this one is %s; a failed or dead one can be discarded)', v_event.status);
   end if;
-  update events_log set status = 'cancelled', processed_at = now(), updated_at = now(),
-    error_message = left('cancelled: ' || btrim(p_reason), 4000)
+  if p_kind = 'discard' and v_event.status not in ('pending', 'failed', 'dead') then
+    raise exception using errcode = '55000', detail = 'event_id',
+      message = format('only a pending, failed or dead event can be discarded (this one is %s)', v_event.status);
+  end if;
+  update events_log set status = v_status, next_retry_at = null, processed_at = now(), updated_at = now(),
+    error_message = left(case when p_kind = 'cancel' then 'cancelled: ' || btrim(p_reason)
+                              else 'discarded: ' || btrim(p_reason) || coalesce(' (last error: ' || error_message || ')', '') end, 4000)
   where id = p_event_id;
   perform dequeue_events(array[p_event_id]);
-  return operator_finish_action(p_action_id, jsonb_build_object('changed', true, 'status', 'cancelled', 'previous_status', 'pending'));
+  return operator_finish_action(p_action_id, jsonb_build_object('changed', true, 'status', v_status, 'previous_status', v_event.status));
 end;
+$$;
+comment on function feyxa.close_event(uuid, uuid, text, text) is
+  'Internal to cancel_event and discard_event: ends an event that must never run (cancelled or discarded: terminal, off the queue, its line moving on), with the reason. Audited, idempotent per action id.';
+revoke all on function feyxa.close_event(uuid, uuid, text, text) from public, anon, authenticated;
+grant execute on function feyxa.close_event(uuid, uuid, text, text) to service_role;
+
+create function feyxa.cancel_event(p_action_id uuid, p_event_id uuid, p_reason text)
+returns jsonb
+language sql
+security definer
+set search_path = feyxa, pg_catalog
+as $$
+  select close_event(p_action_id, p_event_id, p_reason, 'cancel')
 $$;
 
 -- The monitor's open statuses and the purge: cancelled is terminal like discarded. The
@@ -343,38 +364,14 @@ begin
 end;
 $$;
 
--- As in 20261127500001, and the event leaves its ordering line, letting the next one go.
+-- As in 20261127500001, through close_event: the event leaves its ordering line, letting the next one go.
 create or replace function feyxa.discard_event(p_action_id uuid, p_event_id uuid, p_reason text)
 returns jsonb
-language plpgsql
+language sql
 security definer
 set search_path = feyxa, pg_catalog
 as $$
-declare
-  v_previous jsonb := operator_begin_action(p_action_id, 'discard',
-    jsonb_build_object('event_id', p_event_id, 'reason', p_reason));
-  v_event events_log;
-begin
-  if v_previous is not null then
-    return v_previous;
-  end if;
-  if p_reason is null or length(btrim(p_reason)) not between 1 and 500 then
-    raise exception using errcode = '22023', message = 'reason must be 1 to 500 characters', detail = 'reason';
-  end if;
-  v_event := lock_event_for_operator(p_event_id);
-  if v_event.status = 'discarded' then
-    return operator_finish_action(p_action_id, jsonb_build_object('changed', false, 'status', 'discarded'));
-  end if;
-  if v_event.status not in ('pending', 'failed', 'dead') then
-    raise exception using errcode = '55000', detail = 'event_id',
-      message = format('only a pending, failed or dead event can be discarded (this one is %s)', v_event.status);
-  end if;
-  update events_log set status = 'discarded', next_retry_at = null, processed_at = now(), updated_at = now(),
-    error_message = left('discarded: ' || btrim(p_reason) || coalesce(' (last error: ' || error_message || ')', ''), 4000)
-  where id = p_event_id;
-  perform dequeue_events(array[p_event_id]);
-  return operator_finish_action(p_action_id, jsonb_build_object('changed', true, 'status', 'discarded', 'previous_status', v_event.status));
-end;
+  select close_event(p_action_id, p_event_id, p_reason, 'discard')
 $$;
 
 comment on function feyxa.claim_events(text, int, interval) is

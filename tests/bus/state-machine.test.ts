@@ -16,7 +16,7 @@ const STATE_MACHINE = {
   emit: ["emit_event", "emit_event_report", "emit_events"],
   claim: ["lease_events", "renew_leases", "release_events", "reap_expired_leases", "enqueue_events", "tidy_event_queue"],
   complete: ["complete_attempts"],
-  operate: ["retry_event", "redrive_dead", "replay_event", "discard_event", "cancel_event"],
+  operate: ["retry_event", "redrive_dead", "replay_event", "discard_event", "cancel_event", "close_event"],
   flow: ["release_lines", "dequeue_events", "skip_dead_heads", "configure_tenant_fairness"],
   retain: ["purge_completed_events"],
 };
@@ -40,7 +40,7 @@ async function writersOf(db: typeof sql): Promise<string[]> {
 describe("the state machine", () => {
   it("no SQL function outside the bus's state-machine set writes events_log or event_queue", async () => {
     const writers = await writersOf(sql);
-    expect(writers).toEqual(expect.arrayContaining(["feyxa.complete_attempts", "feyxa.retry_event", "feyxa.discard_event"]));
+    expect(writers).toEqual(expect.arrayContaining(["feyxa.complete_attempts", "feyxa.retry_event", "feyxa.close_event"]));
     expect(writers.filter((f) => !ALLOWED.has(f))).toEqual([]);
   });
 
