@@ -11,6 +11,9 @@ import { CompletionBatcher, type Moved } from "./completion-batcher.ts";
 import { type AttemptOptions, runAttempt } from "./run-attempt.ts";
 import { toHttpError } from "./errors.ts";
 import { checkSteps } from "./steps.ts";
+import { type AttemptSpan, endAttemptSpan, startAttemptSpan } from "./telemetry/attempt-spans.ts";
+import { carryingTrace, emitSpan } from "./telemetry/emit-spans.ts";
+import { tracingOn } from "./telemetry/tracing.ts";
 import type { AttemptOutcome, AttemptResult, ClaimedEvent, Handler, NewEvent, Queryable, Sql } from "./types.ts";
 
 /** Retries an operation while the database is unavailable (as toHttpError classifies it: 503), for up to budgetMs. */
@@ -91,11 +94,22 @@ export class Bus {
   }
 
   emit(event: NewEvent, sql: Queryable = this.sql): Promise<db.EmitReport> {
-    return db.emitEvent(sql, event);
+    if (!tracingOn()) return db.emitEvent(sql, event);
+    return emitSpan([event], () => carryingTrace(sql, (tx) => db.emitEvent(tx, event)));
   }
 
   emitMany(events: NewEvent[], sql: Queryable = this.sql): Promise<db.EmitReport[]> {
-    return db.emitEvents(sql, events);
+    if (!tracingOn()) return db.emitEvents(sql, events);
+    return emitSpan(events, () => carryingTrace(sql, (tx) => db.emitEvents(tx, events)));
+  }
+
+  /**
+   * Runs statements that emit through SQL (a function such as checkout(), a trigger) so that
+   * their events carry the active trace context: with a span active, fn runs in a transaction
+   * that sets it (feyxa.traceparent); without one (no SDK, no span), fn gets `sql` as it is.
+   */
+  withTraceContext<T>(fn: (sql: Queryable) => Promise<T>, sql: Queryable = this.sql): Promise<T> {
+    return tracingOn() ? carryingTrace(sql, fn) : fn(sql);
   }
 
   claimDue(limit: number): Promise<ClaimedEvent[]> {
@@ -113,10 +127,17 @@ export class Bus {
   async process(events: ClaimedEvent[]): Promise<AttemptOutcome[]> {
     if (events.length === 0) return [];
     this.#hold(events);
+    const spans = tracingOn() ? events.map((event) => startAttemptSpan(event)) : undefined;
+    let outcomes: AttemptOutcome[] | undefined;
+    let failure: unknown;
     try {
-      const results = await Promise.all(events.map((event) => this.#attempt(event)));
-      return this.#outcomes(results, await this.#recorder.record(results));
+      const results = await Promise.all(events.map((event, i) => this.#attempt(event, spans?.[i])));
+      return outcomes = this.#outcomes(results, await this.#recorder.record(results));
+    } catch (error) {
+      failure = error;
+      throw error;
     } finally {
+      spans?.forEach((span, i) => endAttemptSpan(span, outcomes?.[i], failure));
       this.#letGo(events);
     }
   }
@@ -129,19 +150,27 @@ export class Bus {
   async processEach(events: ClaimedEvent[]): Promise<AttemptOutcome[]> {
     this.#recorder.enoughForAnother = Math.max(events.length, 1);
     this.#hold(events);
+    const traced = tracingOn();
     return await Promise.all(events.map(async (event) => {
+      const span = traced ? startAttemptSpan(event) : undefined;
+      let outcome: AttemptOutcome | undefined;
+      let failure: unknown;
       try {
-        const result = await this.#attempt(event);
-        return this.#outcomes([result], await this.#recorder.record([result]))[0];
+        const result = await this.#attempt(event, span);
+        return outcome = this.#outcomes([result], await this.#recorder.record([result]))[0];
+      } catch (error) {
+        failure = error;
+        throw error;
       } finally {
+        if (span) endAttemptSpan(span, outcome, failure);
         this.#letGo([event]);
       }
     }));
   }
 
-  async #attempt(event: ClaimedEvent): Promise<AttemptResult> {
+  async #attempt(event: ClaimedEvent, span?: AttemptSpan): Promise<AttemptResult> {
     const route = await this.router.routeFor(event.type);
-    return await runAttempt(event, route, this.#attemptOptions);
+    return await runAttempt(event, route, this.#attemptOptions, span?.context);
   }
 
   #outcomes(results: AttemptResult[], moved: Moved): AttemptOutcome[] {
