@@ -13,6 +13,7 @@ import { toHttpError } from "./errors.ts";
 import { checkSteps } from "./steps.ts";
 import { type AttemptSpan, endAttemptSpan, startAttemptSpan } from "./telemetry/attempt-spans.ts";
 import { carryingTrace, emitSpan } from "./telemetry/emit-spans.ts";
+import { type BusObserver, traceIdIn } from "./telemetry/observer.ts";
 import { tracingOn } from "./telemetry/tracing.ts";
 import type { AttemptOutcome, AttemptResult, ClaimedEvent, Handler, NewEvent, Queryable, Sql } from "./types.ts";
 
@@ -50,6 +51,8 @@ export interface BusOptions {
   subscriptionTtlMs?: number;
   /** Where to report trouble that has no caller to answer (a failed lease renewal). */
   onError?: (error: unknown) => void;
+  /** Told of handler failures, leases lost, and (through the Dispatcher) claims: logs, process metrics. */
+  observer?: BusObserver;
 }
 
 export class Bus {
@@ -58,6 +61,7 @@ export class Bus {
   readonly workerId: string;
   readonly leaseMs: number;
   readonly handlerTimeoutMs: number;
+  readonly observer: BusObserver | undefined;
   readonly #handlers: Map<string, Handler>;
   readonly #inFlight = new Set<string>();
   readonly #onError: (error: unknown) => void;
@@ -74,6 +78,7 @@ export class Bus {
     this.router = new Router(options.sql, options.subscriptionTtlMs);
     this.workerId = `${options.workerName ?? "worker"}:${crypto.randomUUID()}`;
     this.#onError = options.onError ?? ((error) => console.error("feyxa:", error));
+    this.observer = options.observer;
     this.#handlers = new Map();
     for (const handler of options.handlers) {
       if (this.#handlers.has(handler.name)) throw new Error(`two handlers are named ${handler.name}`);
@@ -132,7 +137,9 @@ export class Bus {
     let failure: unknown;
     try {
       const results = await Promise.all(events.map((event, i) => this.#attempt(event, spans?.[i])));
-      return outcomes = this.#outcomes(results, await this.#recorder.record(results));
+      outcomes = this.#outcomes(results, await this.#recorder.record(results));
+      if (this.observer) events.forEach((event, i) => this.#report(event, outcomes![i], spans?.[i]));
+      return outcomes;
     } catch (error) {
       failure = error;
       throw error;
@@ -157,7 +164,9 @@ export class Bus {
       let failure: unknown;
       try {
         const result = await this.#attempt(event, span);
-        return outcome = this.#outcomes([result], await this.#recorder.record([result]))[0];
+        outcome = this.#outcomes([result], await this.#recorder.record([result]))[0];
+        if (this.observer) this.#report(event, outcome, span);
+        return outcome;
       } catch (error) {
         failure = error;
         throw error;
@@ -171,6 +180,16 @@ export class Bus {
   async #attempt(event: ClaimedEvent, span?: AttemptSpan): Promise<AttemptResult> {
     const route = await this.router.routeFor(event.type);
     return await runAttempt(event, route, this.#attemptOptions, span?.context);
+  }
+
+  /** Tells the observer of the attempt's failed handler runs, and of a lease lost on the way. */
+  #report(event: ClaimedEvent, outcome: AttemptOutcome, span: AttemptSpan | undefined): void {
+    const observer = this.observer!;
+    const traceId = () => span?.span.spanContext().traceId ?? traceIdIn(event.traceParent);
+    if (observer.handlerFailed) {
+      for (const run of outcome.handlers) if (run.status === "failed") observer.handlerFailed(event, run, traceId());
+    }
+    if (!outcome.leaseHeld) observer.leaseLost?.(event, traceId());
   }
 
   #outcomes(results: AttemptResult[], moved: Moved): AttemptOutcome[] {

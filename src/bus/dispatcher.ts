@@ -65,6 +65,8 @@ export class Dispatcher {
   /** When the last claim came back short of a batch (no backlog); -Infinity while backlogged. */
   #lastShortClaimAt = -Infinity;
   #claimedInFlight = 0;
+  /** Claims failed in a row: the first success after some is a recovery (the database is back). */
+  #failedClaims = 0;
   readonly #batches = new Set<Promise<void>>();
   #unlisten: (() => Promise<void>)[] = [];
 
@@ -90,7 +92,15 @@ export class Dispatcher {
     if (this.#running) return;
     this.#running = true;
     if (this.#options.listen) {
-      const events = await this.#bus.sql.listen("feyxa_events", () => this.wake());
+      let listened = false;
+      // postgres.js listens again by itself after losing the connection; NOTIFYs sent meanwhile are lost, so claim at once.
+      const events = await this.#bus.sql.listen("feyxa_events", () => this.wake(), () => {
+        if (listened) {
+          this.#bus.observer?.listenerReconnected?.();
+          this.wake();
+        }
+        listened = true;
+      });
       const subscriptions = await this.#bus.sql.listen("feyxa_subscriptions", () => this.#bus.router.invalidate());
       this.#unlisten = [() => events.unlisten(), () => subscriptions.unlisten()];
     }
@@ -157,8 +167,15 @@ export class Dispatcher {
     const wakeCount = this.#wakeCount;
     this.#claiming++;
     this.#claimedInFlight += limit; // reserve the room now; given back below for what was not found
+    const observer = this.#bus.observer;
+    const startedAt = observer?.claimed ? performance.now() : 0;
     this.#bus.claimDue(limit).then(
       (events) => {
+        observer?.claimed?.(performance.now() - startedAt, events.length);
+        if (this.#failedClaims > 0) {
+          observer?.claimsResumed?.(this.#failedClaims);
+          this.#failedClaims = 0;
+        }
         this.#claimedInFlight -= limit - events.length;
         this.#lastShortClaimAt = events.length < limit ? performance.now() : -Infinity;
         // Only an empty claim puts the dispatcher to sleep: one that found events is followed
@@ -171,7 +188,9 @@ export class Dispatcher {
         // The database went away or refused: report, and wait for the poll before trying again.
         this.#claimedInFlight -= limit;
         if (wakeCount === this.#wakeCount) this.#maybeDue = false;
-        this.#options.onError(error);
+        this.#failedClaims++;
+        if (observer?.claimFailed) observer.claimFailed(error);
+        else this.#options.onError(error);
       },
     ).finally(() => {
       this.#claiming--;

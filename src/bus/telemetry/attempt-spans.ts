@@ -58,7 +58,7 @@ export function startAttemptSpan(event: ClaimedEvent, claimedAt?: number): Attem
 export function endAttemptSpan(attempt: AttemptSpan, outcome: AttemptOutcome | undefined, error?: unknown): void {
   const { span } = attempt;
   if (outcome) {
-    span.setAttribute("feyxa.outcome", outcome.leaseHeld || outcome.status !== "processing" ? outcome.status : "lease_lost");
+    span.setAttribute("feyxa.outcome", outcome.leaseHeld ? outcome.status : "lease_lost");
     if (outcome.status === "failed" || outcome.status === "dead") span.setStatus({ code: SpanStatusCode.ERROR, message: `event ${outcome.status}` });
   }
   if (error !== undefined) {
