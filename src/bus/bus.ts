@@ -14,6 +14,7 @@ import { checkSteps } from "./steps.ts";
 import { type AttemptSpan, endAttemptSpan, startAttemptSpan } from "./telemetry/attempt-spans.ts";
 import { carryingTrace, emitSpan } from "./telemetry/emit-spans.ts";
 import { type BusObserver, traceIdIn } from "./telemetry/observer.ts";
+import { ProcessMetrics } from "./telemetry/process-metrics.ts";
 import { tracingOn } from "./telemetry/tracing.ts";
 import type { AttemptOutcome, AttemptResult, ClaimedEvent, Handler, NewEvent, Queryable, Sql } from "./types.ts";
 
@@ -62,6 +63,8 @@ export class Bus {
   readonly leaseMs: number;
   readonly handlerTimeoutMs: number;
   readonly observer: BusObserver | undefined;
+  /** This process's own metrics (claim latency; in-flight is inFlight.size), served by the metrics function. */
+  readonly processMetrics = new ProcessMetrics();
   readonly #handlers: Map<string, Handler>;
   readonly #inFlight = new Set<string>();
   readonly #onError: (error: unknown) => void;

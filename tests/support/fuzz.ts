@@ -102,6 +102,7 @@ export async function fuzzWorld(sql: Sql) {
       reactions: [{ type: "notify", title: "t" }, { type: "emit", event_type: "fuzz.done", payload: { k: "v" } }] }) },
     { fn: "automations", method: "GET", query: () => ({ store_id: shop.storeId }) },
     { fn: "automations-poll", method: "POST" },
+    { fn: "metrics", method: "GET", query: () => ({}) },
     { fn: "event-monitor", sub: "/actions", method: "POST", strict: true,
       body: () => ({ action_id: uuid(), kind: "redrive", event_type: "order.created", error: "e" }) },
     { fn: "event-monitor", sub: "/events", method: "GET",

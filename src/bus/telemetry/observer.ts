@@ -1,15 +1,12 @@
 /**
  * What a Bus and its Dispatcher report about themselves as they run, for logs and process
- * metrics: every hook is optional, and none is called on the hot path unless it is set (a
- * claim's timing is two performance.now() calls; the handler runs are scanned for failures
- * only when handlerFailed is set).
+ * metrics: every hook is optional, and none is called on the hot path unless it is set (the
+ * handler runs are scanned for failures only when handlerFailed is set).
  */
 import type { ClaimedEvent, HandlerRun } from "../types.ts";
 import { errorField, type Logger } from "./logger.ts";
 
 export interface BusObserver {
-  /** A claim statement came back: how long it took, and how many events it took. */
-  claimed?(durationMs: number, count: number): void;
   /** A claim statement failed (the database away, or refusing). */
   claimFailed?(error: unknown): void;
   /** The first claim that succeeded after `failures` failed ones: the database is back. */
@@ -31,7 +28,6 @@ export function observers(...list: (BusObserver | undefined)[]): BusObserver {
     return ((...args: unknown[]) => fns.forEach((f) => f(...args))) as BusObserver[K];
   };
   return {
-    claimed: hook("claimed"),
     claimFailed: hook("claimFailed"),
     claimsResumed: hook("claimsResumed"),
     listenerReconnected: hook("listenerReconnected"),
