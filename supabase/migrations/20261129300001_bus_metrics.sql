@@ -42,8 +42,11 @@ revoke all on feyxa.metric_counters, feyxa.metric_cursor from public, anon, auth
 grant all on feyxa.metric_counters, feyxa.metric_cursor to service_role;
 
 -- The deliveries' time range, as the handler log's (20261123200000): appended in time order, a
--- BRIN index costs almost nothing to keep.
-create index if not exists webhook_deliveries_created_brin on feyxa.webhook_deliveries using brin (created_at);
+-- BRIN index costs almost nothing to keep. A BRIN range filled since the last summary is read
+-- whole by every range scan, until VACUUM summarizes it; autosummarize has autovacuum do it as
+-- soon as a range fills, so the fold reads only the recent tail. The handler log's gets it too.
+create index if not exists webhook_deliveries_created_brin on feyxa.webhook_deliveries using brin (created_at) with (autosummarize = on);
+alter index feyxa.event_handlers_log_created_brin set (autosummarize = on);
 
 -- Folds the rows created in [p_from, p_to) into metric_counters.
 create function feyxa.count_metrics_between(p_from timestamptz, p_to timestamptz)
