@@ -9,27 +9,15 @@ import * as db from "./bus-sql.ts";
 import { Router } from "./router.ts";
 import { CompletionBatcher, type Moved } from "./completion-batcher.ts";
 import { type AttemptOptions, runAttempt } from "./run-attempt.ts";
-import { toHttpError } from "./errors.ts";
+import { withRetries } from "./database-retries.ts";
 import { checkSteps } from "./steps.ts";
-import { type AttemptSpan, endAttemptSpan, startAttemptSpan } from "./telemetry/attempt-spans.ts";
-import { carryingTrace, emitSpan } from "./telemetry/emit-spans.ts";
-import { type BusObserver, traceIdIn } from "./telemetry/observer.ts";
+import type { Context } from "./telemetry/attempt-spans.ts";
+import { carryingTrace, tracedEmit } from "./telemetry/emit-spans.ts";
+import type { BusObserver } from "./telemetry/observer.ts";
 import { ProcessMetrics } from "./telemetry/process-metrics.ts";
 import { tracingOn } from "./telemetry/tracing.ts";
+import { watchBatch, watchOne } from "./telemetry/watched-attempts.ts";
 import type { AttemptOutcome, AttemptResult, ClaimedEvent, Handler, NewEvent, Queryable, Sql } from "./types.ts";
-
-/** Retries an operation while the database is unavailable (as toHttpError classifies it: 503), for up to budgetMs. */
-async function withRetries<T>(operation: () => Promise<T>, budgetMs: number): Promise<T> {
-  const deadline = performance.now() + budgetMs;
-  for (let delay = 100;; delay = Math.min(delay * 2, 2_000)) {
-    try {
-      return await operation();
-    } catch (error) {
-      if (toHttpError(error).status !== 503 || performance.now() + delay > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
-}
 
 export interface BusOptions {
   sql: Sql;
@@ -102,13 +90,11 @@ export class Bus {
   }
 
   emit(event: NewEvent, sql: Queryable = this.sql): Promise<db.EmitReport> {
-    if (!tracingOn()) return db.emitEvent(sql, event);
-    return emitSpan([event], () => carryingTrace(sql, (tx) => db.emitEvent(tx, event)));
+    return tracingOn() ? tracedEmit([event], sql, (tx) => db.emitEvent(tx, event)) : db.emitEvent(sql, event);
   }
 
   emitMany(events: NewEvent[], sql: Queryable = this.sql): Promise<db.EmitReport[]> {
-    if (!tracingOn()) return db.emitEvents(sql, events);
-    return emitSpan(events, () => carryingTrace(sql, (tx) => db.emitEvents(tx, events)));
+    return tracingOn() ? tracedEmit(events, sql, (tx) => db.emitEvents(tx, events)) : db.emitEvents(sql, events);
   }
 
   /**
@@ -135,19 +121,12 @@ export class Bus {
   async process(events: ClaimedEvent[]): Promise<AttemptOutcome[]> {
     if (events.length === 0) return [];
     this.#hold(events);
-    const spans = tracingOn() ? events.map((event) => startAttemptSpan(event)) : undefined;
-    let outcomes: AttemptOutcome[] | undefined;
-    let failure: unknown;
     try {
-      const results = await Promise.all(events.map((event, i) => this.#attempt(event, spans?.[i])));
-      outcomes = this.#outcomes(results, await this.#recorder.record(results));
-      if (this.observer) events.forEach((event, i) => this.#report(event, outcomes![i], spans?.[i]));
-      return outcomes;
-    } catch (error) {
-      failure = error;
-      throw error;
+      return await watchBatch(events, this.observer, async (traced) => {
+        const results = await Promise.all(events.map((event, i) => this.#attempt(event, traced?.[i])));
+        return this.#outcomes(results, await this.#recorder.record(results));
+      });
     } finally {
-      spans?.forEach((span, i) => endAttemptSpan(span, outcomes?.[i], failure));
       this.#letGo(events);
     }
   }
@@ -160,39 +139,22 @@ export class Bus {
   async processEach(events: ClaimedEvent[]): Promise<AttemptOutcome[]> {
     this.#recorder.enoughForAnother = Math.max(events.length, 1);
     this.#hold(events);
-    const traced = tracingOn();
-    return await Promise.all(events.map(async (event) => {
-      const span = traced ? startAttemptSpan(event) : undefined;
-      let outcome: AttemptOutcome | undefined;
-      let failure: unknown;
-      try {
-        const result = await this.#attempt(event, span);
-        outcome = this.#outcomes([result], await this.#recorder.record([result]))[0];
-        if (this.observer) this.#report(event, outcome, span);
-        return outcome;
-      } catch (error) {
-        failure = error;
-        throw error;
-      } finally {
-        if (span) endAttemptSpan(span, outcome, failure);
-        this.#letGo([event]);
-      }
-    }));
+    return await Promise.all(events.map((event) => watchOne(event, this.observer, this.#recordEach)));
   }
 
-  async #attempt(event: ClaimedEvent, span?: AttemptSpan): Promise<AttemptResult> {
-    const route = await this.router.routeFor(event.type);
-    return await runAttempt(event, route, this.#attemptOptions, span?.context);
-  }
-
-  /** Tells the observer of the attempt's failed handler runs, and of a lease lost on the way. */
-  #report(event: ClaimedEvent, outcome: AttemptOutcome, span: AttemptSpan | undefined): void {
-    const observer = this.observer!;
-    const traceId = () => span?.span.spanContext().traceId ?? traceIdIn(event.traceParent);
-    if (observer.handlerFailed) {
-      for (const run of outcome.handlers) if (run.status === "failed") observer.handlerFailed(event, run, traceId());
+  /** One event's attempt, recorded as soon as it is done (processEach). */
+  readonly #recordEach = async (event: ClaimedEvent, traced?: Context): Promise<AttemptOutcome> => {
+    try {
+      const result = await this.#attempt(event, traced);
+      return this.#outcomes([result], await this.#recorder.record([result]))[0];
+    } finally {
+      this.#letGo([event]);
     }
-    if (!outcome.leaseHeld) observer.leaseLost?.(event, traceId());
+  };
+
+  async #attempt(event: ClaimedEvent, traced?: Context): Promise<AttemptResult> {
+    const route = await this.router.routeFor(event.type);
+    return await runAttempt(event, route, this.#attemptOptions, traced);
   }
 
   #outcomes(results: AttemptResult[], moved: Moved): AttemptOutcome[] {

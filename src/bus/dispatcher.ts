@@ -6,6 +6,7 @@
  * that drops LISTEN) delays an event by at most one poll interval, and never strands it.
  */
 import type { Bus } from "./bus.ts";
+import { Signal } from "./signal.ts";
 import type { AttemptOutcome } from "./types.ts";
 
 export interface DispatcherOptions {
@@ -28,26 +29,6 @@ export interface DispatcherOptions {
   /** Called with each claimed batch's outcomes once all of them are recorded. */
   onBatch?: (outcomes: AttemptOutcome[]) => void;
   onError?: (error: unknown) => void;
-}
-
-/** A promise to wait on that anyone can fulfil; fulfilled, it re-arms. */
-class Signal {
-  #resolve!: () => void;
-  #promise!: Promise<void>;
-  constructor() {
-    this.#arm();
-  }
-  get next(): Promise<void> {
-    return this.#promise;
-  }
-  fire(): void {
-    const resolve = this.#resolve;
-    this.#arm();
-    resolve();
-  }
-  #arm(): void {
-    this.#promise = new Promise((resolve) => (this.#resolve = resolve));
-  }
 }
 
 export class Dispatcher {

@@ -7,8 +7,11 @@ import { SpanKind } from "@opentelemetry/api";
 import type { NewEvent, Queryable, Sql } from "../types.ts";
 import { inSpan, traceparentOf } from "./tracing.ts";
 
-/** Runs an emit inside a `feyxa.emit` span (the event's type, aggregate and tenant as attributes when it is one event). */
-export function emitSpan<T>(events: NewEvent[], emit: () => Promise<T>): Promise<T> {
+/**
+ * Runs an emit inside a `feyxa.emit` span (the event's type, aggregate and tenant as attributes
+ * when it is one event), in a transaction that hands the span's context to the database.
+ */
+export function tracedEmit<T>(events: NewEvent[], sql: Queryable, emit: (tx: Queryable) => Promise<T>): Promise<T> {
   const [first] = events;
   const attributes = events.length === 1
     ? {
@@ -21,7 +24,8 @@ export function emitSpan<T>(events: NewEvent[], emit: () => Promise<T>): Promise
       ...(first.tenant_id ? { "feyxa.tenant.id": first.tenant_id } : {}),
     }
     : { "messaging.system": "feyxa", "messaging.operation.type": "send", "messaging.batch.message_count": events.length };
-  return inSpan(events.length === 1 ? `feyxa.emit ${first.event_type}` : "feyxa.emit", { kind: SpanKind.PRODUCER, attributes }, () => emit());
+  return inSpan(events.length === 1 ? `feyxa.emit ${first.event_type}` : "feyxa.emit", { kind: SpanKind.PRODUCER, attributes },
+    () => carryingTrace(sql, emit));
 }
 
 /** A transaction of the pool, or the caller's own: only a TransactionSql has savepoint(). */
