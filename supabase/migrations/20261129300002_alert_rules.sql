@@ -1,9 +1,12 @@
 -- Alerts (issue 16), first part: rules kept in the database, evaluated by the scheduler
 -- (pg_cron every minute on Supabase; src/local/start.ts locally), each firing once, then
--- again only after its repeat interval while it lasts, and once when it resolves. What they
--- produce is a notice row: the banner the monitor reads. Email and operational-webhook
--- channels, endpoint rules (failing for D hours, then disabled) and the management API are
--- not built yet (docs/observability.md).
+-- again only after its repeat interval while it lasts, and once when it resolves. Each notice
+-- is a row (the banner the monitor reads) and an event of the bus, `alert.firing`,
+-- `alert.repeat` or `alert.resolved`: the channels are subscriptions to `alert.*`, so a remote
+-- subscription is a signed Standard Webhooks delivery with the bus's retries (operational
+-- webhooks), and an application's handler may mail it through its outbox. Endpoint rules
+-- (failing for D hours, then disabled) and the management API are not built yet
+-- (docs/observability.md).
 --
 -- Rule kinds, each over its window, per tenant where the data has one:
 --   dead_letters  events of a type (or any) gone dead within the window, over N
@@ -105,6 +108,7 @@ declare
   v_value   double precision;
   v_breach  boolean;
   v_kind    text;
+  v_notice  bigint;
   v_notices int := 0;
 begin
   for v_rule in select * from alert_rules where is_active order by id loop
@@ -127,7 +131,14 @@ begin
     if v_kind is not null then
       insert into alert_notices (rule_id, tenant_id, kind, value, message)
       values (v_rule.id, v_rule.tenant_id, v_kind, v_value, format('%s: %s (%s %s, threshold %s)',
-        v_rule.name, v_kind, v_rule.kind, round(coalesce(v_value, 0)::numeric, 2), v_rule.threshold));
+        v_rule.name, v_kind, v_rule.kind, round(coalesce(v_value, 0)::numeric, 2), v_rule.threshold))
+      returning id into v_notice;
+      -- The channels: whatever subscribes to alert.* (emit_event's first six parameters, as every caller uses them).
+      perform emit_event('alert.' || v_kind, 'alert_rule', v_rule.id, v_rule.tenant_id,
+        jsonb_build_object('rule_id', v_rule.id, 'name', v_rule.name, 'kind', v_rule.kind, 'notice', v_kind,
+                           'value', v_value, 'threshold', v_rule.threshold, 'event_type', v_rule.event_type,
+                           'handler_name', v_rule.handler_name, 'notice_id', v_notice),
+        'alert:' || v_notice);
       v_notices := v_notices + 1;
     end if;
   end loop;
@@ -138,7 +149,7 @@ $$;
 comment on function feyxa.alert_value(feyxa.alert_rules) is
   'Internal to evaluate_alerts: a rule''s current value (dead letters in its window, lag in seconds, or a route''s failure rate in percent); null when there is nothing to measure.';
 comment on function feyxa.evaluate_alerts() is
-  'Evaluates every active alert rule: a rule that starts breaching writes a firing notice, one still breaching a repeat notice once its repeat interval has passed, one that stops a resolved notice. Returns how many notices it wrote. Run every minute by the scheduler.';
+  'Evaluates every active alert rule: a rule that starts breaching writes a firing notice, one still breaching a repeat notice once its repeat interval has passed, one that stops a resolved notice; each notice is also emitted as alert.<kind> for the channels subscribed. Returns how many notices it wrote. Run every minute by the scheduler.';
 
 revoke all on function feyxa.alert_value(feyxa.alert_rules), feyxa.evaluate_alerts() from public, anon, authenticated;
 grant execute on function feyxa.alert_value(feyxa.alert_rules), feyxa.evaluate_alerts() to service_role;

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { Webhook } from "standardwebhooks";
+import { parseAllowList } from "../../../src/bus/outbound.ts";
+import { remoteDelivery } from "../../../src/bus/webhooks/remote-handler.ts";
 import { markDead, testBus, uuid } from "../../support/bus.ts";
+import { startReceiver } from "../../support/receiver.ts";
 import { useDatabase } from "../../support/database.ts";
 import { drain } from "../../support/marketplace.ts";
 
@@ -89,5 +93,27 @@ describe("alert rules, evaluated by the scheduler's evaluate_alerts", () => {
     await expect(rule("failure_rate", 50)).rejects.toThrow(/check/);
     await expect(rule("dead_letters", 1, { handler_name: "x.y" })).rejects.toThrow(/check/);
     await expect(rule("failure_rate", 150, { handler_name: "x.y" })).rejects.toThrow(/check/);
+  });
+
+  it("each notice is an alert.<kind> event: a remote subscription delivers it as a signed Standard Webhook (operational webhooks)", async () => {
+    await sql`update feyxa.event_bus_settings set outbound_allow = '{127.0.0.1}'`;
+    const secret = `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("base64")}`;
+    await sql`select feyxa.add_webhook_secret('ops-pager', ${secret})`;
+    const receiver = await startReceiver();
+    await sql`insert into feyxa.event_subscriptions (event_pattern, handler_name, target_kind, target, secret_name)
+              values ('alert.*', 'ops.pager', 'url', ${`${receiver.base}/alerts`}, 'ops-pager')`;
+    const id = await rule("dead_letters", 0, { event_type: "alerted.paged" });
+    const pager = testBus(sql, [remoteDelivery({ timeoutMs: 2_000, outbound: { allow: parseAllowList("127.0.0.1") } })]);
+    await markDead(sql, await emitFor("alerted.paged"));
+    expect(await evaluate(id)).toEqual(["firing"]);
+    await drain(pager);
+    await sql`update feyxa.events_log set processed_at = now() - interval '1 hour' where event_type = 'alerted.paged'`;
+    expect(await evaluate(id)).toEqual(["resolved"]);
+    await drain(pager);
+    const received = receiver.received.map((r) => new Webhook(secret).verify(r.body, Object.fromEntries(
+      Object.entries(r.headers).map(([k, v]) => [k, String(v)]))) as { type: string; data: { payload: Record<string, unknown> } });
+    const ours = received.filter((r) => r.data.payload.rule_id === id); // the other tests' rules notify too
+    expect(ours.map((r) => r.type)).toEqual(["alert.firing", "alert.resolved"]);
+    expect(ours[0].data.payload).toMatchObject({ rule_id: id, kind: "dead_letters", notice: "firing", value: 1, threshold: 0 });
   });
 });
