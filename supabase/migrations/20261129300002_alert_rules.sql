@@ -4,34 +4,36 @@
 -- is a row (the banner the monitor reads) and an event of the bus, `alert.firing`,
 -- `alert.repeat` or `alert.resolved`: the channels are subscriptions to `alert.*`, so a remote
 -- subscription is a signed Standard Webhooks delivery with the bus's retries (operational
--- webhooks), and an application's handler may mail it through its outbox. Endpoint rules
--- (failing for D hours, then disabled) and the management API are not built yet
--- (docs/observability.md).
+-- webhooks), and an application's handler may mail it through its outbox. The management
+-- API and the email handler are not built yet (docs/observability.md).
 --
 -- Rule kinds, each over its window, per tenant where the data has one:
 --   dead_letters  events of a type (or any) gone dead within the window, over N
 --   lag           the oldest due, unclaimed event of a type (or any) due for more than T seconds
 --   failure_rate  a route's (handler's) failed runs over P % of those that ran in the window
 --                 (the handler log has no tenant: per route only)
+--   endpoint_failing  a remote route's deliveries all failing for more than D hours since its
+--                 last success: the route is then deactivated, as Svix disables an endpoint,
+--                 with a `disabled` notice of its own; an operator turns it on again
 
 create table feyxa.alert_rules (
   id              uuid primary key default gen_random_uuid(),
   name            text not null check (length(name) between 1 and 200),
   -- null: the whole bus
   tenant_id       uuid,
-  kind            text not null check (kind in ('dead_letters', 'lag', 'failure_rate')),
+  kind            text not null check (kind in ('dead_letters', 'lag', 'failure_rate', 'endpoint_failing')),
   -- dead_letters, lag: the event type watched (null: any)
   event_type      text,
-  -- failure_rate: the route's handler name
+  -- failure_rate, endpoint_failing: the route's handler name
   handler_name    text,
-  -- N dead letters, T seconds of lag, P percent
+  -- N dead letters, T seconds of lag, P percent, D hours
   threshold       double precision not null check (threshold >= 0),
   window_length   interval not null default interval '15 minutes' check (window_length > interval '0'),
   repeat_interval interval not null default interval '4 hours' check (repeat_interval >= interval '0'),
   is_active       boolean not null default true,
   created_at      timestamptz not null default now(),
-  check ((kind = 'failure_rate') = (handler_name is not null)),
-  check (kind <> 'failure_rate' or (event_type is null and tenant_id is null)),
+  check ((kind in ('failure_rate', 'endpoint_failing')) = (handler_name is not null)),
+  check (kind not in ('failure_rate', 'endpoint_failing') or (event_type is null and tenant_id is null)),
   check (kind <> 'failure_rate' or threshold <= 100)
 );
 comment on table feyxa.alert_rules is
@@ -53,7 +55,7 @@ create table feyxa.alert_notices (
   id         bigint generated always as identity primary key,
   rule_id    uuid not null references feyxa.alert_rules on delete cascade,
   tenant_id  uuid,
-  kind       text not null check (kind in ('firing', 'repeat', 'resolved')),
+  kind       text not null check (kind in ('firing', 'repeat', 'resolved', 'disabled')),
   value      double precision,
   message    text not null,
   created_at timestamptz not null default now()
@@ -93,7 +95,44 @@ as $$
       from event_handlers_log h
       where h.handler_name = p_rule.handler_name and h.status in ('success', 'failed')
         and h.created_at >= now() - p_rule.window_length)
+    when 'endpoint_failing' then (
+      -- hours since the first failed delivery after the last success, looking back twice the threshold
+      -- (a BRIN range of the deliveries); null while the last delivery succeeded
+      select extract(epoch from now() - min(d.created_at)) / 3600
+      from webhook_deliveries d
+      where d.handler_name = p_rule.handler_name
+        and d.created_at >= now() - make_interval(secs => 2 * p_rule.threshold * 3600)
+        and d.created_at > coalesce((
+          select max(s.created_at) from webhook_deliveries s
+          where s.handler_name = p_rule.handler_name and s.status_code between 200 and 299
+            and s.created_at >= now() - make_interval(secs => 2 * p_rule.threshold * 3600)), '-infinity'))
   end
+$$;
+
+-- An endpoint failing for D hours: its remote route is deactivated (the dispatcher stops
+-- running it; its events complete without it), with a notice of its own.
+create function feyxa.disable_failing_endpoint(p_rule feyxa.alert_rules)
+returns void
+language plpgsql
+security invoker
+set search_path = feyxa, pg_catalog
+as $$
+declare
+  v_routes int;
+  v_notice bigint;
+begin
+  update event_subscriptions set is_active = false, updated_at = now()
+  where handler_name = p_rule.handler_name and target_kind in ('url', 'function') and is_active;
+  get diagnostics v_routes = row_count;
+  insert into alert_notices (rule_id, tenant_id, kind, message)
+  values (p_rule.id, null, 'disabled', format('%s: %s deactivated (%s route(s)) after failing for %s hours; turn it on again in event_subscriptions once it answers',
+    p_rule.name, p_rule.handler_name, v_routes, p_rule.threshold))
+  returning id into v_notice;
+  perform emit_event('alert.disabled', 'alert_rule', p_rule.id, null,
+    jsonb_build_object('rule_id', p_rule.id, 'name', p_rule.name, 'kind', p_rule.kind, 'notice', 'disabled',
+                       'handler_name', p_rule.handler_name, 'routes', v_routes, 'notice_id', v_notice),
+    'alert:' || v_notice);
+end;
 $$;
 
 create function feyxa.evaluate_alerts()
@@ -140,6 +179,10 @@ begin
                            'handler_name', v_rule.handler_name, 'notice_id', v_notice),
         'alert:' || v_notice);
       v_notices := v_notices + 1;
+      if v_rule.kind = 'endpoint_failing' and v_kind = 'firing' then
+        perform disable_failing_endpoint(v_rule);
+        v_notices := v_notices + 1;
+      end if;
     end if;
   end loop;
   return v_notices;
@@ -148,11 +191,15 @@ $$;
 
 comment on function feyxa.alert_value(feyxa.alert_rules) is
   'Internal to evaluate_alerts: a rule''s current value (dead letters in its window, lag in seconds, or a route''s failure rate in percent); null when there is nothing to measure.';
+comment on function feyxa.disable_failing_endpoint(feyxa.alert_rules) is
+  'Internal to evaluate_alerts: deactivates the remote routes of an endpoint_failing rule''s handler, with a disabled notice and an alert.disabled event.';
 comment on function feyxa.evaluate_alerts() is
   'Evaluates every active alert rule: a rule that starts breaching writes a firing notice, one still breaching a repeat notice once its repeat interval has passed, one that stops a resolved notice; each notice is also emitted as alert.<kind> for the channels subscribed. Returns how many notices it wrote. Run every minute by the scheduler.';
 
-revoke all on function feyxa.alert_value(feyxa.alert_rules), feyxa.evaluate_alerts() from public, anon, authenticated;
-grant execute on function feyxa.alert_value(feyxa.alert_rules), feyxa.evaluate_alerts() to service_role;
+revoke all on function feyxa.alert_value(feyxa.alert_rules), feyxa.disable_failing_endpoint(feyxa.alert_rules), feyxa.evaluate_alerts()
+  from public, anon, authenticated;
+grant execute on function feyxa.alert_value(feyxa.alert_rules), feyxa.disable_failing_endpoint(feyxa.alert_rules), feyxa.evaluate_alerts()
+  to service_role;
 
 -- On Supabase, pg_cron evaluates the rules every minute. Skipped where pg_cron is not installed.
 do $outer$

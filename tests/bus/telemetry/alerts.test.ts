@@ -89,6 +89,26 @@ describe("alert rules, evaluated by the scheduler's evaluate_alerts", () => {
     expect(await evaluate(id)).toEqual(["resolved"]);
   });
 
+  it("an endpoint failing for D hours since its last success: fires, deactivates its route with a notice of its own, resolves on a success", async () => {
+    await sql`insert into feyxa.event_subscriptions (event_pattern, handler_name, target_kind, target)
+              values ('alerted.hooked', 'ops.flaky', 'url', 'https://hooks.example.com/flaky')`;
+    const id = await rule("endpoint_failing", 1, { handler_name: "ops.flaky" });
+    const delivery = (status: number | null, ago: string) => sql`
+      insert into feyxa.webhook_deliveries (event_id, handler_name, attempt, status_code, created_at)
+      values (gen_random_uuid(), 'ops.flaky', 1, ${status}, now() - ${ago}::interval)`;
+    await delivery(200, "3 hours");
+    await delivery(503, "50 minutes");
+    expect(await evaluate(id)).toEqual([]); // failing for 50 minutes: not yet an hour
+    await delivery(null, "110 minutes");
+    expect(await evaluate(id)).toEqual(["firing", "disabled"]);
+    const [route] = await sql`select is_active from feyxa.event_subscriptions where handler_name = 'ops.flaky'`;
+    expect(route.is_active).toBe(false);
+    expect(await evaluate(id)).toEqual([]);
+    await sql`update feyxa.event_subscriptions set is_active = true where handler_name = 'ops.flaky'`; // the operator, once it answers
+    await delivery(200, "0 seconds");
+    expect(await evaluate(id)).toEqual(["resolved"]);
+  });
+
   it("refuses a rule that does not fit its kind", async () => {
     await expect(rule("failure_rate", 50)).rejects.toThrow(/check/);
     await expect(rule("dead_letters", 1, { handler_name: "x.y" })).rejects.toThrow(/check/);
