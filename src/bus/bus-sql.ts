@@ -19,6 +19,7 @@ interface ClaimedRow {
   max_retries: number;
   created_at: Date;
   succeeded_handlers: string[];
+  trace_parent: string | null;
 }
 
 function toClaimed(row: ClaimedRow): ClaimedEvent {
@@ -35,6 +36,7 @@ function toClaimed(row: ClaimedRow): ClaimedEvent {
     maxRetries: row.max_retries,
     createdAt: row.created_at,
     succeededHandlers: row.succeeded_handlers ?? [],
+    traceParent: row.trace_parent ?? null,
   };
 }
 

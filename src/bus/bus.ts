@@ -9,22 +9,15 @@ import * as db from "./bus-sql.ts";
 import { Router } from "./router.ts";
 import { CompletionBatcher, type Moved } from "./completion-batcher.ts";
 import { type AttemptOptions, runAttempt } from "./run-attempt.ts";
-import { toHttpError } from "./errors.ts";
+import { withRetries } from "./database-retries.ts";
 import { checkSteps } from "./steps.ts";
+import type { Context } from "./telemetry/attempt-spans.ts";
+import { carryingTrace, tracedEmit } from "./telemetry/emit-spans.ts";
+import type { BusObserver } from "./telemetry/observer.ts";
+import { ProcessMetrics } from "./telemetry/process-metrics.ts";
+import { tracingOn } from "./telemetry/tracing.ts";
+import { watchBatch, watchOne } from "./telemetry/watched-attempts.ts";
 import type { AttemptOutcome, AttemptResult, ClaimedEvent, Handler, NewEvent, Queryable, Sql } from "./types.ts";
-
-/** Retries an operation while the database is unavailable (as toHttpError classifies it: 503), for up to budgetMs. */
-async function withRetries<T>(operation: () => Promise<T>, budgetMs: number): Promise<T> {
-  const deadline = performance.now() + budgetMs;
-  for (let delay = 100;; delay = Math.min(delay * 2, 2_000)) {
-    try {
-      return await operation();
-    } catch (error) {
-      if (toHttpError(error).status !== 503 || performance.now() + delay > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
-}
 
 export interface BusOptions {
   sql: Sql;
@@ -47,6 +40,8 @@ export interface BusOptions {
   subscriptionTtlMs?: number;
   /** Where to report trouble that has no caller to answer (a failed lease renewal). */
   onError?: (error: unknown) => void;
+  /** Told of handler failures, leases lost, and (through the Dispatcher) claims: logs, process metrics. */
+  observer?: BusObserver;
 }
 
 export class Bus {
@@ -55,6 +50,9 @@ export class Bus {
   readonly workerId: string;
   readonly leaseMs: number;
   readonly handlerTimeoutMs: number;
+  readonly observer: BusObserver | undefined;
+  /** This process's own metrics (claim latency; in-flight is inFlight.size), served by the metrics function. */
+  readonly processMetrics = new ProcessMetrics();
   readonly #handlers: Map<string, Handler>;
   readonly #inFlight = new Set<string>();
   readonly #onError: (error: unknown) => void;
@@ -71,6 +69,7 @@ export class Bus {
     this.router = new Router(options.sql, options.subscriptionTtlMs);
     this.workerId = `${options.workerName ?? "worker"}:${crypto.randomUUID()}`;
     this.#onError = options.onError ?? ((error) => console.error("feyxa:", error));
+    this.observer = options.observer;
     this.#handlers = new Map();
     for (const handler of options.handlers) {
       if (this.#handlers.has(handler.name)) throw new Error(`two handlers are named ${handler.name}`);
@@ -91,11 +90,20 @@ export class Bus {
   }
 
   emit(event: NewEvent, sql: Queryable = this.sql): Promise<db.EmitReport> {
-    return db.emitEvent(sql, event);
+    return tracingOn() ? tracedEmit([event], sql, (tx) => db.emitEvent(tx, event)) : db.emitEvent(sql, event);
   }
 
   emitMany(events: NewEvent[], sql: Queryable = this.sql): Promise<db.EmitReport[]> {
-    return db.emitEvents(sql, events);
+    return tracingOn() ? tracedEmit(events, sql, (tx) => db.emitEvents(tx, events)) : db.emitEvents(sql, events);
+  }
+
+  /**
+   * Runs statements that emit through SQL (a function such as checkout(), a trigger) so that
+   * their events carry the active trace context: with a span active, fn runs in a transaction
+   * that sets it (feyxa.traceparent); without one (no SDK, no span), fn gets `sql` as it is.
+   */
+  withTraceContext<T>(fn: (sql: Queryable) => Promise<T>, sql: Queryable = this.sql): Promise<T> {
+    return tracingOn() ? carryingTrace(sql, fn) : fn(sql);
   }
 
   claimDue(limit: number): Promise<ClaimedEvent[]> {
@@ -114,8 +122,10 @@ export class Bus {
     if (events.length === 0) return [];
     this.#hold(events);
     try {
-      const results = await Promise.all(events.map((event) => this.#attempt(event)));
-      return this.#outcomes(results, await this.#recorder.record(results));
+      return await watchBatch(events, this.observer, async (traced) => {
+        const results = await Promise.all(events.map((event, i) => this.#attempt(event, traced?.[i])));
+        return this.#outcomes(results, await this.#recorder.record(results));
+      });
     } finally {
       this.#letGo(events);
     }
@@ -129,19 +139,22 @@ export class Bus {
   async processEach(events: ClaimedEvent[]): Promise<AttemptOutcome[]> {
     this.#recorder.enoughForAnother = Math.max(events.length, 1);
     this.#hold(events);
-    return await Promise.all(events.map(async (event) => {
-      try {
-        const result = await this.#attempt(event);
-        return this.#outcomes([result], await this.#recorder.record([result]))[0];
-      } finally {
-        this.#letGo([event]);
-      }
-    }));
+    return await Promise.all(events.map((event) => watchOne(event, this.observer, this.#recordEach)));
   }
 
-  async #attempt(event: ClaimedEvent): Promise<AttemptResult> {
+  /** One event's attempt, recorded as soon as it is done (processEach). */
+  readonly #recordEach = async (event: ClaimedEvent, traced?: Context): Promise<AttemptOutcome> => {
+    try {
+      const result = await this.#attempt(event, traced);
+      return this.#outcomes([result], await this.#recorder.record([result]))[0];
+    } finally {
+      this.#letGo([event]);
+    }
+  };
+
+  async #attempt(event: ClaimedEvent, traced?: Context): Promise<AttemptResult> {
     const route = await this.router.routeFor(event.type);
-    return await runAttempt(event, route, this.#attemptOptions);
+    return await runAttempt(event, route, this.#attemptOptions, traced);
   }
 
   #outcomes(results: AttemptResult[], moved: Moved): AttemptOutcome[] {

@@ -6,6 +6,7 @@
  * that drops LISTEN) delays an event by at most one poll interval, and never strands it.
  */
 import type { Bus } from "./bus.ts";
+import { Signal } from "./signal.ts";
 import type { AttemptOutcome } from "./types.ts";
 
 export interface DispatcherOptions {
@@ -30,26 +31,6 @@ export interface DispatcherOptions {
   onError?: (error: unknown) => void;
 }
 
-/** A promise to wait on that anyone can fulfil; fulfilled, it re-arms. */
-class Signal {
-  #resolve!: () => void;
-  #promise!: Promise<void>;
-  constructor() {
-    this.#arm();
-  }
-  get next(): Promise<void> {
-    return this.#promise;
-  }
-  fire(): void {
-    const resolve = this.#resolve;
-    this.#arm();
-    resolve();
-  }
-  #arm(): void {
-    this.#promise = new Promise((resolve) => (this.#resolve = resolve));
-  }
-}
-
 export class Dispatcher {
   readonly #bus: Bus;
   readonly #options: Required<Omit<DispatcherOptions, "onBatch">> & Pick<DispatcherOptions, "onBatch">;
@@ -65,6 +46,8 @@ export class Dispatcher {
   /** When the last claim came back short of a batch (no backlog); -Infinity while backlogged. */
   #lastShortClaimAt = -Infinity;
   #claimedInFlight = 0;
+  /** Claims failed in a row: the first success after some is a recovery (the database is back). */
+  #failedClaims = 0;
   readonly #batches = new Set<Promise<void>>();
   #unlisten: (() => Promise<void>)[] = [];
 
@@ -90,7 +73,15 @@ export class Dispatcher {
     if (this.#running) return;
     this.#running = true;
     if (this.#options.listen) {
-      const events = await this.#bus.sql.listen("feyxa_events", () => this.wake());
+      let listened = false;
+      // postgres.js listens again by itself after losing the connection; NOTIFYs sent meanwhile are lost, so claim at once.
+      const events = await this.#bus.sql.listen("feyxa_events", () => this.wake(), () => {
+        if (listened) {
+          this.#bus.observer?.listenerReconnected?.();
+          this.wake();
+        }
+        listened = true;
+      });
       const subscriptions = await this.#bus.sql.listen("feyxa_subscriptions", () => this.#bus.router.invalidate());
       this.#unlisten = [() => events.unlisten(), () => subscriptions.unlisten()];
     }
@@ -157,8 +148,15 @@ export class Dispatcher {
     const wakeCount = this.#wakeCount;
     this.#claiming++;
     this.#claimedInFlight += limit; // reserve the room now; given back below for what was not found
+    const observer = this.#bus.observer;
+    const startedAt = performance.now();
     this.#bus.claimDue(limit).then(
       (events) => {
+        this.#bus.processMetrics.claimed(performance.now() - startedAt);
+        if (this.#failedClaims > 0) {
+          observer?.claimsResumed?.(this.#failedClaims);
+          this.#failedClaims = 0;
+        }
         this.#claimedInFlight -= limit - events.length;
         this.#lastShortClaimAt = events.length < limit ? performance.now() : -Infinity;
         // Only an empty claim puts the dispatcher to sleep: one that found events is followed
@@ -171,7 +169,9 @@ export class Dispatcher {
         // The database went away or refused: report, and wait for the poll before trying again.
         this.#claimedInFlight -= limit;
         if (wakeCount === this.#wakeCount) this.#maybeDue = false;
-        this.#options.onError(error);
+        this.#failedClaims++;
+        if (observer?.claimFailed) observer.claimFailed(error);
+        else this.#options.onError(error);
       },
     ).finally(() => {
       this.#claiming--;

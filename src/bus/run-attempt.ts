@@ -12,6 +12,7 @@ import { coerceError, redactSecrets, HandlerTimeoutError, NonRetriableError, Ret
 import { joinDeadline, TIME_UP } from "./deadlines.ts";
 import { takeRateToken } from "./bus-sql.ts";
 import type { RoutedHandlers } from "./router.ts";
+import { type Context, inHandlerSpan } from "./telemetry/attempt-spans.ts";
 import { planSteps, type AttemptPlan } from "./steps.ts";
 import type { AttemptResult, BusEvent, ClaimedEvent, Handler, HandlerRun, Sql } from "./types.ts";
 
@@ -35,14 +36,17 @@ export interface AttemptOptions {
 /**
  * @param route the event type's routing: its handlers, what the routes make each wait for
  * (event_subscriptions.after_handlers, on top of its code's `after`), the rate limits that exist.
+ * @param traced the attempt's span context when tracing is on: each handler run gets a child span.
  */
-export async function runAttempt(event: ClaimedEvent, route: RoutedHandlers, options: AttemptOptions): Promise<AttemptResult> {
+export async function runAttempt(event: ClaimedEvent, route: RoutedHandlers, options: AttemptOptions, traced?: Context): Promise<AttemptResult> {
   const succeeded = event.succeededHandlers;
-  const { succeededHandlers: _, ...busEvent } = event;
+  const { succeededHandlers: _, traceParent: __, ...busEvent } = event;
   const handlerNames = route.names;
   const plan = planSteps(handlerNames, options.handlers, route.after);
   const run = (name: string): HandlerRun | Promise<HandlerRun> =>
-    succeeded.includes(name) ? { handler_name: name, status: "skipped", duration_ms: 0 } : runHandler(busEvent, name, options, route.rateLimits);
+    succeeded.includes(name) ? { handler_name: name, status: "skipped", duration_ms: 0 }
+    : traced ? inHandlerSpan(traced, busEvent, name, () => runHandler(busEvent, name, options, route.rateLimits))
+    : runHandler(busEvent, name, options, route.rateLimits);
   const runs = await Promise.all(plan ? inSteps(handlerNames, plan, run, (name) => succeeded.includes(name)) : handlerNames.map(run));
   return { event_id: event.id, attempt: event.attempt, handlers: runs };
 }

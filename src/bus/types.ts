@@ -50,6 +50,8 @@ export interface BusEvent<P = Record<string, unknown>> {
 /** An event a worker holds, with the handlers that already succeeded in earlier attempts. */
 export interface ClaimedEvent extends BusEvent {
   succeededHandlers: string[];
+  /** The emitter's W3C trace context, stored with the event (src/bus/telemetry/tracing.ts); null when none. */
+  traceParent?: string | null;
 }
 
 export interface HandlerContext {

@@ -7,7 +7,8 @@
  * Settings (environment): DATABASE_URL (default: npm start's embedded database),
  * FEYXA_HANDLERS (a module exporting `handlers: Handler[]`; default: the engines'),
  * FEYXA_BATCH_SIZE, FEYXA_CONCURRENCY, FEYXA_POLL_MS, FEYXA_LEASE_MS,
- * FEYXA_HANDLER_TIMEOUT_MS, FEYXA_POOL_SIZE, FEYXA_DB_* (src/bus/database-options.ts), FEYXA_OUTBOUND_ALLOW (docs/security.md).
+ * FEYXA_HANDLER_TIMEOUT_MS, FEYXA_POOL_SIZE, FEYXA_DB_* (src/bus/database-options.ts), FEYXA_OUTBOUND_ALLOW (docs/security.md),
+ * FEYXA_LOG_LEVEL (its JSON lines: docs/observability.md).
  * SIGINT / SIGTERM stop it as npm start stops: claim no more, let in-flight handlers
  * finish, give back what is still held after the grace period, close the pool.
  */
@@ -21,7 +22,8 @@ import { engineHandlersFromEnv, ROUTE_SOURCE } from "../marketplace/engines/inde
 import { syncRoutes } from "../bus/route-sync.ts";
 import { positiveInt, readConfig } from "./config.ts";
 import { resolveHost } from "./dns.ts";
-import { log, logError, runMain, stopOnSignals } from "./log.ts";
+import { loggingObserver } from "../bus/telemetry/observer.ts";
+import { log, logError, processLogger, runMain, stopOnSignals } from "./log.ts";
 
 
 async function loadHandlers(modulePath: string | undefined): Promise<Handler[]> {
@@ -34,6 +36,7 @@ async function loadHandlers(modulePath: string | undefined): Promise<Handler[]> 
 
 async function main(): Promise<void> {
   const env = process.env;
+  const logger = processLogger();
   const config = readConfig(env);
   const url = config.databaseUrl ?? `postgres://postgres:postgres@127.0.0.1:${config.pgPort}/postgres`;
   const bounds = databaseBounds(env, { handlerTimeoutMs: config.handlerTimeoutMs });
@@ -50,6 +53,7 @@ async function main(): Promise<void> {
     leaseMs: config.leaseMs,
     handlerTimeoutMs: config.handlerTimeoutMs,
     onError: logError,
+    observer: loggingObserver(logger),
   });
   const dispatcher = new Dispatcher(bus, {
     batchSize: positiveInt(env.FEYXA_BATCH_SIZE, 50, "FEYXA_BATCH_SIZE"),
@@ -58,7 +62,8 @@ async function main(): Promise<void> {
     onError: logError,
   });
   await dispatcher.start();
-  log(`dispatcher ready: ${bus.workerId}, pid ${process.pid}`);
+  log(`dispatcher ready: ${bus.workerId}, pid ${process.pid}`); // the line scripts wait for (tests/faults, the bench)
+  logger.info("start", { process: "dispatcher", worker: bus.workerId });
 
   stopOnSignals(async () => {
     await dispatcher.stop();

@@ -1,10 +1,24 @@
-/** The local processes' console lines, with any credential blanked out of error messages. */
-import { redactSecrets } from "../bus/errors.ts";
+/**
+ * The local processes' output. npm start's banner (what runs where) is plain lines; the
+ * notable events of a process (start, stop, claim errors, handler failures, leases lost,
+ * reconnects, errors) are JSON lines (src/bus/telemetry/logger.ts) at FEYXA_LOG_LEVEL
+ * (debug, info, warn, error; default info), any credential blanked out.
+ */
+import { jsonLogger, type Logger, logLevelFrom, errorField } from "../bus/telemetry/logger.ts";
 
 export const log = (message: string) => console.log(`feyxa  ${message}`);
 
+let current: Logger | undefined;
+
+/** The process's JSON logger, made at the first call from FEYXA_LOG_LEVEL (an unknown level throws, naming it). */
+export function processLogger(): Logger {
+  current ??= jsonLogger({ level: logLevelFrom(process.env.FEYXA_LOG_LEVEL), base: { pid: process.pid } });
+  return current;
+}
+
+/** An error with no caller to answer, as a JSON line (at error level, always written). */
 export const logError = (error: unknown) =>
-  console.error(`feyxa  error: ${redactSecrets(error instanceof Error ? error.message : String(error))}`);
+  (current ?? jsonLogger({ level: "error", base: { pid: process.pid } })).error("error", { error: errorField(error) });
 
 /**
  * Stops the process gracefully on SIGINT / SIGTERM, once: runs `stop` (which lets
@@ -15,9 +29,9 @@ export function stopOnSignals(stop: () => Promise<void>): void {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log(`${signal}: stopping (in-flight handlers finish first)`);
+    processLogger().info("stop", { signal, note: "in-flight handlers finish first" });
     await stop();
-    log("stopped");
+    processLogger().info("stopped");
     process.exit(0);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -23,11 +23,13 @@ import { openDatabase } from "./postgres.ts";
 import { every } from "./scheduler.ts";
 import { seedDemo } from "./seed-demo.ts";
 import { buildPages, servePages, withPages } from "./web.ts";
-import { log, logError, runMain, stopOnSignals } from "./log.ts";
+import { loggingObserver } from "../bus/telemetry/observer.ts";
+import { log, logError, processLogger, runMain, stopOnSignals } from "./log.ts";
 
 
 async function main(): Promise<void> {
   const config = readConfig();
+  const logger = processLogger();
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, port: config.pgPort });
   log(database.kind === "embedded"
     ? `postgres     embedded on port ${config.pgPort}, data in ${config.dataDir}`
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
     leaseMs: config.leaseMs,
     handlerTimeoutMs: config.handlerTimeoutMs,
     onError: logError,
+    observer: loggingObserver(logger),
   });
   const dispatcher = new Dispatcher(bus, { onError: logError });
   await dispatcher.start();
@@ -93,14 +96,16 @@ async function main(): Promise<void> {
   };
   const scheduler = every(config.retryIntervalMs, retryJob, logError);
   const purge = every(10 * 60_000, () => sql`select feyxa.purge_completed_events(10000)`, logError);
+  const alerts = every(60_000, () => sql`select feyxa.evaluate_alerts()`, logError); // pg_cron's job on Supabase
   const poll = every(15_000, () =>
     functions["automations-poll"](new Request(`${base}/automations-poll`, { method: "POST", headers: { apikey: secretKey } })), logError);
-  log(`scheduler    retry-failed-events every ${config.retryIntervalMs / 1000} s; automation polls every 15 s; retention purge every 10 min`);
+  log(`scheduler    retry-failed-events every ${config.retryIntervalMs / 1000} s; automation polls every 15 s; alert rules every minute; retention purge every 10 min`);
   log("ready. Ctrl-C to stop.");
+  logger.info("start", { process: "local", worker: bus.workerId, gateway: base });
 
   stopOnSignals(async () => {
     stopping = true;
-    await Promise.all([scheduler.stop(), purge.stop(), poll.stop()]);
+    await Promise.all([scheduler.stop(), purge.stop(), poll.stop(), alerts.stop()]);
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await dispatcher.stop();
     await Promise.all([sql.end({ timeout: 5 }), leases.end({ timeout: 5 })]);

@@ -98,7 +98,9 @@ describe("the bus schema", () => {
     const readable = tables.filter((t) => t.privileges.length);
     expect(tables.filter((t) => t.anon.length)).toEqual([]);
     expect(readable.map((t) => [t.name, t.privileges.join()])).toEqual([
-      ["aggregate_stream_events", "SELECT"], ["event_handlers_log", "SELECT"], ["event_queue", "SELECT"],
+      // the alert rules: the operators' to manage from the monitor (20261129300003), under RLS
+      ["aggregate_stream_events", "SELECT"], ["alert_notices", "SELECT"], ["alert_rules", "SELECT,INSERT,UPDATE,DELETE"], ["alert_states", "SELECT"],
+      ["event_handlers_log", "SELECT"], ["event_queue", "SELECT"],
       ["events_log", "SELECT"], ["monitor_actions", "SELECT"],
     ]);
     expect(readable.filter((t) => !t.rls).map((t) => t.name)).toEqual([]);

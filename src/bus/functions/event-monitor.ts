@@ -15,6 +15,7 @@ import { HttpError } from "../errors.ts";
 import type { FetchHandler } from "../http.ts";
 import { type AuthSource, userOf } from "./caller.ts";
 import { recentActions, runAction, whoAmI } from "./monitor/actions.ts";
+import { alertRoutes } from "./monitor/alerts.ts";
 import { asCaller } from "./monitor/as-caller.ts";
 import { eventDetail, listEvents } from "./monitor/events.ts";
 import { actionInput, listQuery, statsQuery } from "./monitor/schemas.ts";
@@ -43,6 +44,7 @@ export const eventMonitor = defineFunction({
     }),
     route("GET /stats", { query: statsQuery, handle: async (c) => json(await read(c, (tx) => stats(tx, c.query))) }),
     route("GET /actions", { handle: async (c) => json({ actions: await read(c, (tx) => recentActions(tx)) }) }),
+    ...alertRoutes, // GET and POST /alerts: monitor/alerts.ts
     route("POST /actions", {
       body: actionInput, maxBytes: 16 * 1024,
       handle: async ({ bus, caller, body }) =>

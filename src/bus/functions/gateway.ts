@@ -11,6 +11,8 @@ import { errorResponse, type FetchHandler } from "../http.ts";
 export function createGateway(functions: Record<string, FetchHandler>): FetchHandler {
   return async (request) => {
     const { pathname } = new URL(request.url);
+    // Prometheus' usual path: the metrics function, which asks for the server key as everywhere.
+    if (pathname === "/metrics" && Object.hasOwn(functions, "metrics")) return await functions.metrics(request);
     // A function also serves the paths under its name (/functions/v1/event-monitor/events), as on Supabase.
     const match = /^\/functions\/v1\/([a-z0-9-]+)(\/.*)?$/.exec(pathname);
     const fn = match && Object.hasOwn(functions, match[1]) ? functions[match[1]] : undefined;

@@ -2,6 +2,7 @@
  * One HTTP pipeline for every function, composed once (as Hono composes its cors, jwt and
  * body-limit middleware), so a function's file holds only its own logic. In order:
  *
+ *   trace       a SERVER span per request when an OpenTelemetry SDK is registered (telemetry/http-spans.ts)
  *   CORS        an OPTIONS preflight is answered 204; every answer, errors included, is labelled (cors.ts)
  *   method      405 naming the methods the function serves
  *   caller      the function's auth mode (caller.ts): 401/403, or the one 503 when auth is not configured
@@ -21,6 +22,7 @@ import { withCors } from "../cors.ts";
 import { HttpError } from "../errors.ts";
 import { type FetchHandler, parseWith, readJson, readText, requireMethod } from "../http.ts";
 import type { Resolver } from "../outbound.ts";
+import { withServerSpan } from "../telemetry/http-spans.ts";
 import { admit, type AuthMode, type AuthSource } from "./caller.ts";
 
 export { json } from "../http.ts";
@@ -105,7 +107,7 @@ export function defineFunction(definition: FunctionDefinition): FunctionDefiniti
 export function serveFunction(definition: FunctionDefinition, deps: FunctionDeps): FetchHandler {
   const methods = [...new Set(definition.routes.map((r) => r.method))];
   const namePath = new RegExp(`/${definition.name}(/.*)?$`);
-  return withCors(async (request) => {
+  return withServerSpan(definition.name, withCors(async (request) => {
     requireMethod(request, ...methods);
     const caller = await admit(request, definition.auth, deps.auth);
     const url = new URL(request.url);
@@ -117,7 +119,7 @@ export function serveFunction(definition: FunctionDefinition, deps: FunctionDeps
       : spec.body && await readJson(request, spec.body, { maxBytes: spec.maxBytes ?? DEFAULT_MAX_BYTES, allowEmpty: spec.emptyBody });
     const query = spec.query && parseWith(spec.query, queryObject(url));
     return await spec.handle({ request, url, path, params, caller, body, query, bus: deps.bus, env: deps.env, resolve: deps.resolve });
-  }, deps.onError);
+  }, deps.onError));
 }
 
 /** Every definition served: a name → handler map, for the Node gateway (src/bus/functions/gateway.ts). */

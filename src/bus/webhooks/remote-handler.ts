@@ -23,7 +23,8 @@ import { RetryAfterError } from "../errors.ts";
 import { checkOutbound, type OutboundPolicy, STRICT_OUTBOUND } from "../outbound.ts";
 import { FALLBACK_HANDLER, noHandlerMessage } from "../run-attempt.ts";
 import type { BusEvent, Handler, HandlerContext } from "../types.ts";
-import { deliveryPlan, recordDelivery } from "./sql.ts";
+import { inDeliverySpan, type Span, traceparentOf } from "../telemetry/delivery-spans.ts";
+import { type DeliveryPlan, deliveryPlan, recordDelivery } from "./sql.ts";
 
 export const REMOTE_TIMEOUT_MS = 15_000;
 const EXCERPT_CHARS = 200;
@@ -70,7 +71,8 @@ async function deliver(event: BusEvent, ctx: HandlerContext, options: RemoteDeli
   const timestamp = String(Math.floor(Date.now() / 1000));
   const plan = await deliveryPlan(ctx.sql, name, `${ctx.idempotencyKey}.${timestamp}.${body}`);
   if (!plan) throw new Error(noHandlerMessage(name));
-  if (!plan.url) throw new Error(`${name} targets an Edge Function but event_bus_settings.functions_url is not set`);
+  const url = plan.url;
+  if (!url) throw new Error(`${name} targets an Edge Function but event_bus_settings.functions_url is not set`);
 
   const headers: Record<string, string> = {
     "content-type": "application/json",
@@ -81,7 +83,19 @@ async function deliver(event: BusEvent, ctx: HandlerContext, options: RemoteDeli
   if (plan.signature) headers["webhook-signature"] = plan.signature;
   const key = plan.targetKind === "function" ? options.functionKey?.() : undefined;
   if (key) Object.assign(headers, { authorization: `Bearer ${key}`, apikey: key });
+  return await inDeliverySpan(name, plan.targetKind, (span) => {
+    // The receiver continues the trace from this delivery's span (W3C Trace Context).
+    const traceparent = span && traceparentOf(span);
+    if (traceparent) headers.traceparent = traceparent;
+    return send(event, ctx, options, { ...plan, url }, headers, body, span);
+  });
+}
 
+async function send(
+  event: BusEvent, ctx: HandlerContext, options: RemoteDeliveryOptions, plan: DeliveryPlan & { url: string },
+  headers: Record<string, string>, body: string, span: Span | undefined,
+): Promise<void> {
+  const name = ctx.handlerName;
   const startedAt = performance.now();
   const record = (statusCode: number | null, excerpt: string) =>
     recordDelivery(ctx.sql, { eventId: event.id, handlerName: name, attempt: event.attempt, statusCode, excerpt, durationMs: elapsed(startedAt) });
@@ -108,6 +122,7 @@ async function deliver(event: BusEvent, ctx: HandlerContext, options: RemoteDeli
     throw new Error(reason);
   }
   const deactivated = await record(response.status, excerpt);
+  span?.setAttribute("http.response.status_code", response.status);
   if (response.ok) return;
 
   const what = `HTTP ${response.status}${excerpt ? `: ${excerpt}` : ""}`;

@@ -34,9 +34,10 @@ export const checkout = defineFunction({
     handle: async ({ bus, caller, body: input }) => {
       await refuseShortLines(bus.sql, input.store_id, input.items);
       const customerId = caller.kind === "user" ? caller.claims.sub : null;
-      const [order] = await bus.sql<{ order_id: string; order_number: string; event_id: string; total_minor: string; currency: string }[]>`
-        select * from checkout(${input.store_id}::uuid, ${input.customer_email}, ${bus.sql.json(input.items)},
-                               ${input.payment_method}, ${bus.sql.json(input.attribution ?? {})}, ${customerId}::uuid)`;
+      // withTraceContext: order.created, emitted by the SQL, carries this request's trace (issue 16).
+      const [order] = await bus.withTraceContext((sql) => sql<{ order_id: string; order_number: string; event_id: string; total_minor: string; currency: string }[]>`
+        select * from checkout(${input.store_id}::uuid, ${input.customer_email}, ${sql.json(input.items)},
+                               ${input.payment_method}, ${sql.json(input.attribution ?? {})}, ${customerId}::uuid)`);
       return json({ ...order, total_minor: Number(order.total_minor) }, 201);
     },
   })],

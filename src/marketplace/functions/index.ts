@@ -12,6 +12,7 @@
 import type { AuthConfig } from "../../bus/auth.ts";
 import type { Bus } from "../../bus/bus.ts";
 import { eventMonitor } from "../../bus/functions/event-monitor.ts";
+import { metrics } from "../../bus/functions/metrics.ts";
 import { type FunctionDefinition, serveFunctions } from "../../bus/functions/pipeline.ts";
 import { retryFailedEvents } from "../../bus/functions/retry-failed-events.ts";
 import { webhooks } from "../../bus/functions/webhooks.ts";
@@ -38,6 +39,7 @@ export const functions: readonly FunctionDefinition[] = [
   orderStatus,
   automationsPoll,
   myOrders,
+  metrics,
 ];
 
 /** Every function of the list as a handler, by name (the local gateway, the tests). */

@@ -1,0 +1,56 @@
+/**
+ * Attempts as the telemetry sees them: each one's span (when an SDK is registered) from its
+ * claim to its recorded outcome, and what the observer is told (failed handler runs, a lease
+ * lost on the way). With neither an SDK nor an observer, `run` is called at once and nothing
+ * else is allocated: the hot path of a bus without telemetry.
+ */
+import type { AttemptOutcome, ClaimedEvent } from "../types.ts";
+import { type AttemptSpan, type Context, endAttemptSpan, startAttemptSpan } from "./attempt-spans.ts";
+import { type BusObserver, traceIdIn } from "./observer.ts";
+import { tracingOn } from "./tracing.ts";
+
+/** Runs a batch's attempts (to their recorded outcomes); `traced[i]` is the context of event i's attempt span. */
+export function watchBatch(
+  events: ClaimedEvent[], observer: BusObserver | undefined,
+  run: (traced: (Context | undefined)[] | undefined) => Promise<AttemptOutcome[]>,
+): Promise<AttemptOutcome[]> {
+  const spans = tracingOn() ? events.map((event) => startAttemptSpan(event)) : undefined;
+  if (!spans && !observer) return run(undefined);
+  return watched(events, observer, spans, run);
+}
+
+/** One event's attempt, the same way (what the dispatcher's processEach runs per event). */
+export function watchOne(
+  event: ClaimedEvent, observer: BusObserver | undefined,
+  run: (event: ClaimedEvent, traced?: Context) => Promise<AttemptOutcome>,
+): Promise<AttemptOutcome> {
+  if (!observer && !tracingOn()) return run(event);
+  return watchBatch([event], observer, async (traced) => [await run(event, traced?.[0])]).then(([outcome]) => outcome);
+}
+
+async function watched(
+  events: ClaimedEvent[], observer: BusObserver | undefined, spans: AttemptSpan[] | undefined,
+  run: (traced: (Context | undefined)[] | undefined) => Promise<AttemptOutcome[]>,
+): Promise<AttemptOutcome[]> {
+  let outcomes: AttemptOutcome[] | undefined;
+  let failure: unknown;
+  try {
+    outcomes = await run(spans?.map((s) => s.context));
+    if (observer) events.forEach((event, i) => report(observer, event, outcomes![i], spans?.[i]));
+    return outcomes;
+  } catch (error) {
+    failure = error;
+    throw error;
+  } finally {
+    spans?.forEach((span, i) => endAttemptSpan(span, outcomes?.[i], failure));
+  }
+}
+
+/** Tells the observer of an attempt's failed handler runs, and of a lease lost on the way. */
+function report(observer: BusObserver, event: ClaimedEvent, outcome: AttemptOutcome, span: AttemptSpan | undefined): void {
+  const traceId = () => span?.span.spanContext().traceId ?? traceIdIn(event.traceParent);
+  if (observer.handlerFailed) {
+    for (const run of outcome.handlers) if (run.status === "failed") observer.handlerFailed(event, run, traceId());
+  }
+  if (!outcome.leaseHeld) observer.leaseLost?.(event, traceId());
+}

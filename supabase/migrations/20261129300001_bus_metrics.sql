@@ -1,0 +1,156 @@
+-- Metrics (issue 16): what the `metrics` function and the local gateway's /metrics serve in
+-- Prometheus' text format (src/bus/telemetry/metrics.ts), read in one call, without a scan of
+-- the log however long it grows:
+--
+-- * gauges of what is open now come from event_queue, which holds only open events (pending,
+--   processing, failed, dead), each joined to its events_log row by primary key;
+-- * counters (events emitted, handler runs by outcome, their durations, webhook deliveries)
+--   are folded in incrementally: each read adds the rows created since the previous read (a
+--   range of events_log_created_idx and of BRIN indexes on created_at) to metric_counters, and
+--   moves metric_cursor. Prometheus counters must only grow; recounting the whole log on every
+--   scrape would be the full scan this avoids. The purge never lowers them.
+--
+-- Rows are counted once their transaction is surely committed: up to p_settle before now (a
+-- row's created_at is its transaction's start, so a row committed later than that could be
+-- missed; emits and completions are short transactions). Counting starts with this migration;
+-- one read folds at most an hour of the log, so a first scrape after a long while costs a
+-- bounded range, and the next ones catch up (feyxa_metrics_counted_to_timestamp_seconds).
+
+create table feyxa.metric_counters (
+  metric text not null check (metric in ('events_emitted', 'handler_runs', 'handler_duration_bucket', 'handler_duration_sum', 'webhook_deliveries')),
+  -- the event type or the handler name
+  name   text not null,
+  -- the outcome, the bucket's upper bound in seconds, or the status class; '' when none
+  label  text not null,
+  value  double precision not null default 0,
+  primary key (metric, name, label)
+);
+comment on table feyxa.metric_counters is
+  'Cumulative counters of the bus (Prometheus counters), folded in from the log by read_metrics since the first read.';
+
+create table feyxa.metric_cursor (
+  id         boolean primary key default true check (id),
+  counted_to timestamptz not null
+);
+comment on table feyxa.metric_cursor is
+  'One row: rows of the log created before counted_to are in metric_counters.';
+insert into feyxa.metric_cursor (counted_to) values (now());
+
+alter table feyxa.metric_counters enable row level security;
+alter table feyxa.metric_cursor enable row level security;
+revoke all on feyxa.metric_counters, feyxa.metric_cursor from public, anon, authenticated;
+grant all on feyxa.metric_counters, feyxa.metric_cursor to service_role;
+
+-- The deliveries' time range, as the handler log's (20261123200000): appended in time order, a
+-- BRIN index costs almost nothing to keep. A BRIN range filled since the last summary is read
+-- whole by every range scan, until VACUUM summarizes it; autosummarize has autovacuum do it as
+-- soon as a range fills, so the fold reads only the recent tail. The handler log's gets it too.
+create index if not exists webhook_deliveries_created_brin on feyxa.webhook_deliveries using brin (created_at) with (autosummarize = on);
+alter index feyxa.event_handlers_log_created_brin set (autosummarize = on);
+
+-- Folds the rows created in [p_from, p_to) into metric_counters.
+create function feyxa.count_metrics_between(p_from timestamptz, p_to timestamptz)
+returns void
+language sql
+security invoker
+set search_path = feyxa, pg_catalog
+as $$
+  insert into metric_counters as c (metric, name, label, value)
+  select 'events_emitted', e.event_type, '', count(*)
+  from events_log e where e.created_at >= p_from and e.created_at < p_to
+  group by e.event_type
+  union all
+  select 'handler_runs', h.handler_name, h.status, count(*)
+  from event_handlers_log h where h.created_at >= p_from and h.created_at < p_to
+  group by h.handler_name, h.status
+  union all
+  -- durations of the runs that ran (not those skipped, waiting, blocked or deferred), by bucket (seconds)
+  select 'handler_duration_bucket', h.handler_name,
+         case when h.duration_ms <= 5 then '0.005' when h.duration_ms <= 10 then '0.01' when h.duration_ms <= 25 then '0.025'
+              when h.duration_ms <= 50 then '0.05' when h.duration_ms <= 100 then '0.1' when h.duration_ms <= 250 then '0.25'
+              when h.duration_ms <= 500 then '0.5' when h.duration_ms <= 1000 then '1' when h.duration_ms <= 2500 then '2.5'
+              when h.duration_ms <= 5000 then '5' when h.duration_ms <= 10000 then '10' else '+Inf' end,
+         count(*)
+  from event_handlers_log h where h.created_at >= p_from and h.created_at < p_to and h.status in ('success', 'failed')
+  group by 2, 3
+  union all
+  select 'handler_duration_sum', h.handler_name, '', sum(h.duration_ms) / 1000.0
+  from event_handlers_log h where h.created_at >= p_from and h.created_at < p_to and h.status in ('success', 'failed')
+  group by h.handler_name
+  union all
+  select 'webhook_deliveries', d.handler_name,
+         case when d.status_code is null then 'none' else (d.status_code / 100)::text || 'xx' end, count(*)
+  from webhook_deliveries d where d.created_at >= p_from and d.created_at < p_to
+  group by 2, 3
+  on conflict (metric, name, label) do update set value = c.value + excluded.value
+$$;
+
+-- What is open now, by event type: one pass over event_queue, each row's event by primary key.
+create function feyxa.open_event_gauges()
+returns table (event_type text, status text, open bigint, due bigint, oldest_due_at timestamptz)
+language sql
+stable
+security invoker
+set search_path = feyxa, pg_catalog
+as $$
+  select e.event_type, e.status, count(*),
+         count(*) filter (where q.locked_by is null and q.due_at <= now() and (q.not_before is null or q.not_before <= now())),
+         min(coalesce(q.not_before, q.due_at)) filter (where q.locked_by is null and q.due_at <= now() and (q.not_before is null or q.not_before <= now()))
+  from event_queue q join events_log e on e.id = q.event_id
+  group by e.event_type, e.status
+$$;
+
+create function feyxa.read_metrics(p_settle interval default interval '15 seconds')
+returns table (metric text, name text, label text, value double precision)
+language plpgsql
+security invoker
+set search_path = feyxa, pg_catalog
+as $$
+declare
+  v_from timestamptz;
+  v_to   timestamptz;
+begin
+  if p_settle is null or p_settle < interval '0' or p_settle > interval '1 hour' then
+    raise exception using errcode = '22023', message = 'settle must be between 0 and 1 hour', detail = 'settle';
+  end if;
+  -- One reader folds at a time; a second waits, then finds the range done.
+  select c.counted_to into v_from from metric_cursor c for update;
+  if not found then -- the row was deleted: count from now on
+    v_from := now() - p_settle;
+    insert into metric_cursor (counted_to) values (v_from) on conflict (id) do nothing;
+  end if;
+  v_to := least(now() - p_settle, v_from + interval '1 hour');
+  if v_to > v_from then
+    perform count_metrics_between(v_from, v_to);
+    update metric_cursor set counted_to = v_to;
+  else
+    v_to := v_from;
+  end if;
+
+  return query
+    select c.metric, c.name, c.label, c.value from metric_counters c
+    union all
+    select 'counted_to', '', '', extract(epoch from v_to)::double precision
+    union all
+    select m.metric, g.event_type, g.status, m.value
+    from open_event_gauges() g
+    cross join lateral (values
+      ('events', g.open::double precision),
+      ('queue_due', g.due::double precision),
+      ('oldest_due_age', extract(epoch from now() - g.oldest_due_at)::double precision)
+    ) as m(metric, value)
+    where m.value is not null;
+end;
+$$;
+
+comment on function feyxa.count_metrics_between(timestamptz, timestamptz) is
+  'Internal to read_metrics: folds the log rows created in [p_from, p_to) into metric_counters (events emitted, handler runs and durations, webhook deliveries).';
+comment on function feyxa.open_event_gauges() is
+  'Internal to read_metrics: the open events (event_queue) by type and status, how many are due and unclaimed, and the oldest due time.';
+comment on function feyxa.read_metrics(interval) is
+  'The bus''s metrics in one call: folds the log rows created up to p_settle ago into the cumulative counters, then returns them with the open events by type and status, the due backlog and its oldest due time (metrics function, docs/observability.md).';
+
+revoke all on function feyxa.count_metrics_between(timestamptz, timestamptz), feyxa.open_event_gauges(), feyxa.read_metrics(interval)
+  from public, anon, authenticated;
+grant execute on function feyxa.count_metrics_between(timestamptz, timestamptz), feyxa.open_event_gauges(), feyxa.read_metrics(interval)
+  to service_role;

@@ -1,0 +1,74 @@
+/**
+ * read_metrics scans no log: over 1,000,000 events (and as many handler runs), the plans
+ * auto_explain reports for every statement it runs, nested ones included, read the log only
+ * through its time indexes (the range since the previous read) and the open events through
+ * event_queue, each event by primary key.
+ */
+import postgres from "postgres";
+import { afterAll, describe, expect, it } from "vitest";
+import { useDatabase } from "../../support/database.ts";
+
+const { sql, superuserUrl } = await useDatabase();
+const plans: string[] = [];
+// LOAD 'auto_explain' takes a superuser (hosted projects do not let postgres load it either).
+const explained = postgres(superuserUrl, { max: 1, onnotice: (notice) => plans.push(String(notice.message)) });
+afterAll(() => explained.end());
+
+const EVENTS = 1_000_000;
+await sql`
+  insert into feyxa.events_log (event_type, aggregate_type, aggregate_id, idempotency_key, status, attempt, processed_at, created_at)
+  select 'plan.type_' || (i % 20), 'plan', gen_random_uuid(), 'plan-' || i, 'completed', 1, now() - interval '2 hours',
+         now() - interval '1 minute' - (${EVENTS} - i) * interval '200 ms'
+  from generate_series(1, ${EVENTS}) i`;
+await sql`
+  insert into feyxa.event_handlers_log (event_id, handler_name, attempt, status, duration_ms, created_at)
+  select gen_random_uuid(), 'plan.handler_' || (i % 10), 1, case when i % 50 = 0 then 'failed' else 'success' end, i % 300,
+         now() - interval '1 minute' - (${EVENTS} - i) * interval '200 ms'
+  from generate_series(1, ${EVENTS}) i`;
+await sql`
+  insert into feyxa.webhook_deliveries (event_id, handler_name, attempt, status_code, created_at)
+  select gen_random_uuid(), 'plan.hook', 1, 200, now() - interval '1 minute' - (200000 - i) * interval '1 s' from generate_series(1, 200000) i`;
+// A thousand open events, as the state functions leave them: a backlog due now, some failed with a retry later.
+await sql`
+  with open as (
+    insert into feyxa.events_log (event_type, aggregate_type, aggregate_id, idempotency_key, status, next_retry_at, retry_count)
+    select 'plan.type_' || (i % 20), 'plan', gen_random_uuid(), 'open-' || i,
+           case when i % 4 = 0 then 'failed' else 'pending' end, case when i % 4 = 0 then now() + interval '1 hour' end, case when i % 4 = 0 then 1 else 0 end
+    from generate_series(1, 1000) i returning id, next_retry_at)
+  insert into feyxa.event_queue (event_id, due_at) select id, coalesce(next_retry_at, now() - interval '1 minute') from open`;
+await sql`update feyxa.metric_cursor set counted_to = now() - interval '10 minutes'`;
+// What autovacuum (and autosummarize, migration 20261129300001) does to a log that grew: the
+// BRIN ranges filled since the last summary are summarized, else a range scan reads them all.
+await sql`select brin_summarize_new_values('feyxa.event_handlers_log_created_brin'), brin_summarize_new_values('feyxa.webhook_deliveries_created_brin')`;
+await sql`analyze feyxa.events_log; analyze feyxa.event_handlers_log; analyze feyxa.webhook_deliveries; analyze feyxa.event_queue`.simple();
+await explained`load 'auto_explain'`;
+await explained`select set_config('auto_explain.log_min_duration', '0', false), set_config('auto_explain.log_level', 'notice', false),
+                       set_config('auto_explain.log_nested_statements', 'on', false), set_config('client_min_messages', 'notice', false)`;
+
+describe("read_metrics over a million events", () => {
+  it("reads the log by its time indexes and the open events by the queue, never by a scan of the log", async () => {
+    plans.length = 0;
+    const started = performance.now();
+    const rows = await explained<{ metric: string; name: string; label: string; value: number }[]>`
+      select * from feyxa.read_metrics('0 seconds')`;
+    const took = performance.now() - started;
+    const plan = plans.join("\n");
+    if (process.env.SHOW_PLANS) console.log(plan, `${took.toFixed(0)} ms`);
+    expect(plan).toMatch(/events_log_created_idx/);
+    expect(plan).toMatch(/event_handlers_log_created_brin/);
+    expect(plan).toMatch(/webhook_deliveries_created_brin/);
+    expect(plan).toMatch(/events_log_pkey/);
+    // The functions pin search_path = feyxa: plans name the tables unqualified.
+    expect(plan).not.toMatch(/Seq Scan on (feyxa\.)?(events_log|event_handlers_log|webhook_deliveries)\b/);
+    // The last ten minutes of the generated log (up to 2,700 events and as many runs: the cursor was set after
+    // the generation, which took a while) and the 1,000 open events.
+    const sum = (metric: string) => rows.filter((r) => r.metric === metric).reduce((n, r) => n + r.value, 0);
+    expect(sum("events_emitted")).toBeGreaterThan(1_500);
+    expect(sum("events_emitted")).toBeLessThan(3_800);
+    expect(sum("handler_runs")).toBeGreaterThan(500);
+    expect(sum("handler_runs")).toBeLessThan(2_800);
+    expect(rows.filter((r) => r.metric === "events" && r.label === "pending").reduce((n, r) => n + r.value, 0)).toBe(750);
+    expect(rows.filter((r) => r.metric === "queue_due").reduce((n, r) => n + r.value, 0)).toBe(750);
+    expect(took).toBeLessThan(3_000); // about 0.1 s here; generous for 2 shared cores
+  }, 60_000);
+});
