@@ -9,7 +9,7 @@
  * for comparison), BENCH_PG (tiers, "17,15"), BENCH_ROUNDS (drain rounds, 3), BENCH_EMIT_ROUNDS (2),
  * BENCH_EVENTS (drain backlog, 20000), BENCH_RATE (latency events/s, 1000),
  * BENCH_LATENCY_SECONDS (30), BENCH_EMIT_MS (per emit run, 3000), BENCH_ONLY (drain,emit,latency,flow,scale;
- * scale is opt-in), BENCH_SYSTEMS (feyxa,pgmq,pgmq-delete,pg-boss,graphile-worker), PGMQ_SQL
+ * scale is opt-in; trace is in the default), BENCH_SYSTEMS (feyxa,pgmq,pgmq-delete,pg-boss,graphile-worker), PGMQ_SQL
  * (pgmq's SQL-only install; default ../shared/vendor/pgmq-1.5.1.sql), BENCH_VERBOSE=1 (workers'
  * stderr), BENCH_PG_STATS=1 (after each drain: time by statement from pg_stat_statements, WAL
  * per event, writes and HOT updates by table).
@@ -19,11 +19,14 @@
  * BENCH_FLOW_TENANTS 50; BENCH_FLOW_PARTS=1 adds each of the two alone); then the fairness figure (workloads/fairness.ts) in BENCH_FAIR_ROUNDS
  * (3) alternating rounds of idle / flood with fairness off / on, BENCH_FLOOD_EVENTS (20000) from A
  * in calls of BENCH_FLOOD_PER_CALL (1000). BENCH_ROUNDS=0 or BENCH_FAIR_ROUNDS=0 leaves out either part.
+ * Tracing (issue 16; BENCH_ONLY=trace): the drain rounds also run Feyxa with an OpenTelemetry
+ * SDK registered in its dispatchers, every span exported in memory (systems/feyxa-traced.ts).
  */
 import { cpus } from "node:os";
 import { graphileWorker } from "./systems/graphile-worker.ts";
 import { feyxa } from "./systems/feyxa.ts";
 import { feyxaFairOnly, feyxaFlow, feyxaOrderedOnly } from "./systems/feyxa-flow.ts";
+import { feyxaTraced } from "./systems/feyxa-traced.ts";
 import { baseRevision } from "./support/base-rev.ts";
 import { median } from "./support/report.ts";
 import { fairness, fairnessTuning, type FairnessMode } from "./workloads/fairness.ts";
@@ -48,7 +51,7 @@ const settings = {
   fairRounds: num("BENCH_FAIR_ROUNDS", 3, 1),
   floodEvents: num("BENCH_FLOOD_EVENTS", 20_000, 2_000),
 };
-const only = new Set((process.env.BENCH_ONLY ?? "drain,emit,latency,flow").split(","));
+const only = new Set((process.env.BENCH_ONLY ?? "drain,emit,latency,flow,trace").split(","));
 const base = only.has("flow") ? await baseRevision() : undefined;
 const all: BenchSystem[] = [feyxa, pgmq, pgmqDelete, pgBoss, graphileWorker];
 const chosen = all.filter((s) => (process.env.BENCH_SYSTEMS ?? s.name).split(",").includes(s.name));
@@ -72,6 +75,11 @@ async function runTier(tier: Tier): Promise<TierReport> {
   if (base) {
     if (!drained.includes(feyxa)) drained.unshift(feyxa);
     drained.splice(drained.indexOf(feyxa) + 1, 0, await base.system(server), feyxaFlow, ...(process.env.BENCH_FLOW_PARTS ? [feyxaOrderedOnly, feyxaFairOnly] : []));
+  }
+  // Tracing's row (issue 16) joins them too, beside the plain Feyxa.
+  if (only.has("trace")) {
+    if (!drained.includes(feyxa)) drained.unshift(feyxa);
+    drained.splice(drained.indexOf(feyxa) + 1, 0, feyxaTraced);
   }
   try {
     if (drained.length) {
@@ -139,6 +147,7 @@ const report: Report = {
   settings,
   tuning: {
     ...Object.fromEntries(systems.map((s) => [s.name, s.tuning])),
+    ...(only.has("trace") ? { "feyxa-traced": feyxaTraced.tuning } : {}),
     ...(base ? { [`feyxa@${base.rev}`]: `Feyxa at ${base.rev} (its migrations and dispatcher), tuned as feyxa`, "feyxa-flow": feyxaFlow.tuning, fairness: fairnessTuning } : {}),
   },
   tiers: [],

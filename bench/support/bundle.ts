@@ -16,13 +16,19 @@ export interface DispatcherBundle {
   dispatcher: string;
   /** The bench's handlers module, plain JavaScript, for FEYXA_HANDLERS. */
   handlers: string;
+  /** The same handlers with an OpenTelemetry SDK registered (bench/traced-handlers.ts). */
+  tracedHandlers: string;
 }
 
 let built: Promise<DispatcherBundle> | undefined;
 
 export function bundleDispatcher(): Promise<DispatcherBundle> {
   built ??= build({
-    entryPoints: { dispatcher: `${ROOT}src/local/dispatcher.ts`, "noop-handlers": `${ROOT}bench/noop-handlers.ts` },
+    entryPoints: {
+      dispatcher: `${ROOT}src/local/dispatcher.ts`,
+      "noop-handlers": `${ROOT}bench/noop-handlers.ts`,
+      "traced-handlers": `${ROOT}bench/traced-handlers.ts`,
+    },
     outdir: OUT_DIR,
     outExtension: { ".js": ".mjs" },
     bundle: true,
@@ -31,6 +37,10 @@ export function bundleDispatcher(): Promise<DispatcherBundle> {
     target: "node20",
     packages: "external",
     logLevel: "warning",
-  }).then(() => ({ dispatcher: `${OUT_DIR}/dispatcher.mjs`, handlers: `${OUT_DIR}/noop-handlers.mjs` }));
+  }).then(() => ({
+    dispatcher: `${OUT_DIR}/dispatcher.mjs`,
+    handlers: `${OUT_DIR}/noop-handlers.mjs`,
+    tracedHandlers: `${OUT_DIR}/traced-handlers.mjs`,
+  }));
   return built;
 }

@@ -102,7 +102,20 @@ export function printTier(t: TierReport, systems: string[]): string {
     ...body.map(line),
   ];
   for (const [name, why] of Object.entries(t.skipped)) out.push(`${name}: ${why}`);
-  return out.join("\n") + printFlow(t);
+  return out.join("\n") + printFlow(t) + printTracing(t);
+}
+
+/** Issue 16's row: the drain with an OpenTelemetry SDK registered in the dispatchers against the drain without. */
+function printTracing(t: TierReport): string {
+  const traced = t.drain["feyxa-traced"]?.map((d) => d.runsPerSecond);
+  const plain = t.drain.feyxa?.map((d) => d.runsPerSecond);
+  if (!traced?.length || !plain?.length) return "";
+  const r = perRound(traced, plain);
+  return [`\ntracing (issue 16), ${t.postgres}`, ...table([
+    ["drain, handler runs/s (median of rounds)", "runs/s", "ratio per round: median (min–max)", "bound", ""],
+    ["feyxa, no SDK registered", spread(plain), "", "", ""],
+    ["feyxa-traced: SDK registered, every span exported in memory", spread(traced), `traced / plain: ${spread(r, 3)}`, ">= 0.90", median(r) >= 0.9 ? "holds" : "MISSED"],
+  ])].join("\n");
 }
 
 /** Per round, a's figure over b's; their median and spread. */

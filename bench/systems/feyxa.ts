@@ -37,6 +37,20 @@ export function busProducer(url: string, connections: number, event: (i: number)
   });
 }
 
+/** Dispatcher CLI processes running the bench's handlers; traced: with an OpenTelemetry SDK registered (bench/traced-handlers.ts). */
+export function startDispatchers(traced: boolean): BenchSystem["startWorkers"] {
+  return async (url, processes) => {
+    const bundle = await bundleDispatcher();
+    const env = {
+      DATABASE_URL: url,
+      FEYXA_HANDLERS: traced ? bundle.tracedHandlers : bundle.handlers,
+      FEYXA_BATCH_SIZE: process.env.BENCH_FEYXA_BATCH_SIZE ?? String(BATCH_SIZE),
+      FEYXA_CONCURRENCY: process.env.BENCH_FEYXA_CONCURRENCY ?? String(CONCURRENCY),
+    };
+    return await Promise.all(Array.from({ length: processes }, () => startWorker(bundle.dispatcher, env)));
+  };
+}
+
 export const feyxa: BenchSystem = {
   name: "feyxa",
   tuning: `dispatcher CLI (bundled by esbuild, plain node) per process: batchSize ${BATCH_SIZE}, concurrency ${CONCURRENCY} (up to ${BATCH_SIZE * CONCURRENCY} events in flight), LISTEN + 2 s poll, postgres.js prepared statements`,
@@ -52,16 +66,7 @@ export const feyxa: BenchSystem = {
 
   producer: (url, connections) => busProducer(url, connections, event),
 
-  async startWorkers(url, processes) {
-    const bundle = await bundleDispatcher();
-    const env = {
-      DATABASE_URL: url,
-      FEYXA_HANDLERS: bundle.handlers,
-      FEYXA_BATCH_SIZE: process.env.BENCH_FEYXA_BATCH_SIZE ?? String(BATCH_SIZE),
-      FEYXA_CONCURRENCY: process.env.BENCH_FEYXA_CONCURRENCY ?? String(CONCURRENCY),
-    };
-    return await Promise.all(Array.from({ length: processes }, () => startWorker(bundle.dispatcher, env)));
-  },
+  startWorkers: startDispatchers(false),
 
   async drained({ sql }) {
     // Every bench event completes, and a completed event leaves event_queue.
