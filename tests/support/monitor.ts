@@ -45,3 +45,27 @@ export function monitorClient(gateway: ReturnType<typeof monitorGateway>) {
       })),
   };
 }
+
+/** How far the page scrolls sideways (0 when it fits its viewport). */
+export async function horizontalOverflow(page: import("playwright-core").Page): Promise<number> {
+  return await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+}
+
+/** The outermost elements that stick out past the right edge (for a failing overflow check's message). */
+export async function overflowing(page: import("playwright-core").Page): Promise<string> {
+  return await page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const out = [...document.querySelectorAll<HTMLElement>("body *")].filter((el) => el.getBoundingClientRect().right > width + 0.5);
+    const chain = (el: HTMLElement | null): string[] => (el ? [...chain(el.parentElement), `${el.tagName.toLowerCase()}.${el.className}:${Math.round(el.getBoundingClientRect().right)}/${el.scrollWidth}`] : []);
+    return out.filter((el) => !out.includes(el.parentElement!)).slice(0, 5).map((el) => chain(el).join(" > ")).join(", ");
+  });
+}
+
+/** axe-core's serious and critical violations on the page as it is now, as "rule: target" lines. */
+export async function seriousViolations(page: import("playwright-core").Page): Promise<string[]> {
+  const { default: AxeBuilder } = await import("@axe-core/playwright");
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  return violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(" ")} ${n.failureSummary?.split("\n")[1] ?? ""}`.trim()));
+}

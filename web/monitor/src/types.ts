@@ -83,3 +83,19 @@ export interface ActionResult {
   remaining?: number;
   will_run?: string[];
 }
+
+export interface FailureGroup {
+  fingerprint: string | null;
+  event_types: string[];
+  failed: number;
+  dead: number;
+  first_at: string;
+  last_at: string;
+  sample_error: string | null;
+  sample_event_id: string;
+}
+export interface Failures { groups: FailureGroup[] }
+
+export type BulkKind = "retry" | "redrive" | "discard";
+export interface BulkPreview { kind: BulkKind; count: number; capped: boolean; statuses: Status[]; batch?: number }
+export interface BulkResult { action_id: string; changed: boolean; duplicate: boolean; moved: number; unchanged: number; skipped: number; next_cursor: string | null }
