@@ -12,6 +12,8 @@
  *   POST /event-monitor/actions       {action_id, kind: retry|redrive|replay|discard|cancel, ...} (admins)
  *   GET  /event-monitor/bulk          ?kind=retry|redrive|discard&<list filters>  how many events it would touch
  *   POST /event-monitor/bulk          {action_id, kind, filter, cursor?, reason?}  one batch (admins)
+ *   GET  /event-monitor/routes        ?window=  every route with runs, failures, p50/p95, last error (admins)
+ *   POST /event-monitor/routes        {action_id, action: pause|resume, event_pattern, handler_name} (admins)
  */
 import type { Bus } from "../bus.ts";
 import { HttpError } from "../errors.ts";
@@ -22,7 +24,8 @@ import { asCaller } from "./monitor/as-caller.ts";
 import { previewBulk, runBulk } from "./monitor/bulk.ts";
 import { eventDetail, listEvents } from "./monitor/events.ts";
 import { failureGroups } from "./monitor/failures.ts";
-import { actionInput, bulkInput, bulkPreviewQuery, listQuery, scopeQuery, statsQuery } from "./monitor/schemas.ts";
+import { listRoutes, setRoutePaused } from "./monitor/routes.ts";
+import { actionInput, bulkInput, bulkPreviewQuery, listQuery, routeAction, routesQuery, scopeQuery, statsQuery } from "./monitor/schemas.ts";
 import { stats } from "./monitor/stats.ts";
 import { defineFunction, json, type RequestContext, route, serveFunction } from "./pipeline.ts";
 
@@ -53,6 +56,12 @@ export const eventMonitor = defineFunction({
       body: bulkInput, maxBytes: 16 * 1024,
       handle: async ({ bus, caller, body }) =>
         json(await asCaller(bus.sql, userOf(caller), (tx) => runBulk(tx, body), { readOnly: false })),
+    }),
+    route("GET /routes", { query: routesQuery, handle: async (c) => json(await read(c, (tx) => listRoutes(tx, c.query))) }),
+    route("POST /routes", {
+      body: routeAction, maxBytes: 4 * 1024,
+      handle: async ({ bus, caller, body }) =>
+        json(await asCaller(bus.sql, userOf(caller), (tx) => setRoutePaused(tx, body), { readOnly: false })),
     }),
     route("GET /actions", { handle: async (c) => json({ actions: await read(c, (tx) => recentActions(tx)) }) }),
     route("POST /actions", {

@@ -120,3 +120,16 @@ export const bulkInput = z.strictObject({
   reason: z.string().trim().min(1).max(500).optional(),
 }).refine((input) => input.kind !== "discard" || input.reason, { message: "reason: required to discard", path: ["reason"] });
 export type BulkInput = z.infer<typeof bulkInput>;
+
+/** GET /routes: the window of the numbers. */
+export const routesQuery = z.strictObject({ window: z.enum(Object.keys(WINDOWS) as [keyof typeof WINDOWS]).default("1h") });
+export type RoutesQuery = z.infer<typeof routesQuery>;
+
+/** POST /routes: pause or resume one route. */
+export const routeAction = z.strictObject({
+  action_id: actionId,
+  action: z.enum(["pause", "resume"]),
+  event_pattern: z.string().max(200).regex(/^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$/, "must be a route's pattern, like order.created, order.* or *"),
+  handler_name: z.string().max(200).regex(/^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/, "must look like engine.handler"),
+});
+export type RouteAction = z.infer<typeof routeAction>;
