@@ -44,12 +44,12 @@ await page.goto(`${base}/monitor/#access_token=${admin.token}`);
 await page.getByTestId("event-row").first().waitFor({ timeout: 15_000 });
 
 const SIZES = { laptop: { width: 1440, height: 900 }, phone: { width: 390, height: 844 } } as const;
-const VIEWS = ["events", "failures", "queue", "stats", "audit"] as const;
+const VIEWS = ["events", "failures", "queue", "routes", "stats", "audit"] as const;
 
 async function openView(view: (typeof VIEWS)[number], size: keyof typeof SIZES) {
   await page.setViewportSize(SIZES[size]);
   await page.goto(`${base}/monitor/${view === "events" ? "" : `?view=${view}`}`);
-  const ready = { events: "event-row", failures: "failure-group", queue: "queue-counts", stats: "handler-table", audit: "audit" }[view];
+  const ready = { events: "event-row", failures: "failure-group", queue: "queue-counts", routes: "route-row", stats: "handler-table", audit: "audit" }[view];
   await page.getByTestId(ready).first().waitFor({ timeout: 10_000 });
 }
 

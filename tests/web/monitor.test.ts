@@ -183,4 +183,21 @@ describe("the monitor page", () => {
     await page.getByTestId("action-result").getByText("Discarded").waitFor();
     expect((await sql`select status from feyxa.events_log where id = ${id}::uuid`)[0].status).toBe("discarded");
   }, 30_000);
+
+  it("pauses a route from the routes view: its events wait; resumed, they complete", async () => {
+    await page.goto(`${base}/monitor/?view=routes`);
+    const route = page.getByTestId("route-row").filter({ hasText: "web.paid → web.flaky" });
+    await route.getByTestId("toggle-route").click();
+    await route.locator('[data-state="paused"]').waitFor();
+    await screenshot(page, "monitor-routes-paused");
+    const id = await emit("web.paid", storeA);
+    await expect.poll(async () => (await sql`select status from feyxa.events_log where id = ${id}::uuid`)[0].status === "pending"
+      && (await sql`select 1 from feyxa.event_handlers_log where event_id = ${id}::uuid and status = 'deferred'`).length > 0,
+      { timeout: 10_000 }).toBe(true);
+    expect(flaky.runs.get(id)).toBeUndefined();
+    await route.getByTestId("toggle-route").click();
+    await route.locator('[data-state="active"]').waitFor();
+    await sql`update feyxa.event_queue set due_at = now() where event_id = ${id}::uuid`; // rather than wait out the 30 s recheck
+    await expect.poll(async () => (await sql`select status from feyxa.events_log where id = ${id}::uuid`)[0].status, { timeout: 10_000 }).toBe("completed");
+  }, 40_000);
 });

@@ -22,6 +22,7 @@ import { AuditView } from "./views/AuditView.tsx";
 import { EventsView } from "./views/EventsView.tsx";
 import { FailuresView } from "./views/FailuresView.tsx";
 import { QueueView } from "./views/QueueView.tsx";
+import { RoutesView } from "./views/RoutesView.tsx";
 import { StatsView } from "./views/StatsView.tsx";
 
 takeTokenFromLink();
@@ -64,6 +65,7 @@ export function App() {
         {view === "events" && <EventsView me={me} live={live} version={actionsDone} onAct={act} onBulk={actBulk} />}
         {view === "failures" && <FailuresView live={live} version={actionsDone} onBulk={actBulk} />}
         {view === "queue" && <QueueView stats={stats.data} />}
+        {view === "routes" && me.is_admin && <RoutesView live={live} window={win} canAct={me.is_admin} version={actionsDone} onChanged={afterAction} />}
         {view === "stats" && <StatsView stats={stats.data} />}
         {view === "audit" && me.is_admin && <AuditView live={live} version={actionsDone} />}
       </main>

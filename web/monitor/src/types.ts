@@ -99,3 +99,21 @@ export interface Failures { groups: FailureGroup[] }
 export type BulkKind = "retry" | "redrive" | "discard";
 export interface BulkPreview { kind: BulkKind; count: number; capped: boolean; statuses: Status[]; batch?: number }
 export interface BulkResult { action_id: string; changed: boolean; duplicate: boolean; moved: number; unchanged: number; skipped: number; next_cursor: string | null }
+
+export interface RouteRow {
+  event_pattern: string;
+  handler_name: string;
+  target_kind: "local" | "function" | "url";
+  target: string | null;
+  managed_by: string | null;
+  is_active: boolean;
+  paused_at: string | null;
+  retired_at: string | null;
+  runs: number;
+  failures: number;
+  deferred: number;
+  p50_ms: number | null;
+  p95_ms: number | null;
+  last_error: string | null;
+  last_error_at: string | null;
+}

@@ -44,6 +44,8 @@ function whatWasDone(a: AuditRow, t: T): string {
     case "discard": return t("auditDiscard", { event, reason: str(target.reason) });
     case "cancel": return t("auditCancel", { event, reason: str(target.reason) });
     case "replay": return t("auditReplay", { event, handler: str(target.handler) });
+    case "pause_route": return t("auditPauseRoute", { route: `${str(target.event_pattern)} → ${str(target.handler_name)}` });
+    case "resume_route": return t("auditResumeRoute", { route: `${str(target.event_pattern)} → ${str(target.handler_name)}` });
     case "redrive": return t("auditRedrive", { type: str(target.event_type) }) + (target.error ? ` — ${str(target.error)}` : "");
     default: {
       const filter = Object.entries((target.filter ?? {}) as Record<string, unknown>)
@@ -58,6 +60,7 @@ function outcomeOf(a: AuditRow, t: T): string {
   if (!r) return "—";
   if (a.kind.startsWith("bulk_")) return t("bulkTotals", { moved: Number(r.moved ?? 0), unchanged: Number(r.unchanged ?? 0), skipped: Number(r.skipped ?? 0) });
   if (a.kind === "redrive") return t("redriven", { n: Number(r.redriven ?? 0), remaining: Number(r.remaining ?? 0) });
+  if (a.kind.endsWith("_route")) return r.changed ? t(r.paused ? "route_paused" : "route_active") : t("nothingChanged");
   if (!r.changed) return t("noChange", { status: r.status ? t(str(r.status) as "failed") : "" });
   return r.previous_status ? t("movedFromTo", { from: t(str(r.previous_status) as "failed"), to: t(str(r.status) as "failed") }) : t(str(r.status) as "failed");
 }
