@@ -99,7 +99,7 @@ describe("the bus schema", () => {
     expect(tables.filter((t) => t.anon.length)).toEqual([]);
     expect(readable.map((t) => [t.name, t.privileges.join()])).toEqual([
       ["aggregate_stream_events", "SELECT"], ["event_handlers_log", "SELECT"], ["event_queue", "SELECT"],
-      ["events_log", "SELECT"], ["monitor_actions", "SELECT"],
+      ["events_log", "SELECT"], ["monitor_actions", "SELECT"], ["webhook_deliveries", "SELECT"],
     ]);
     expect(readable.filter((t) => !t.rls).map((t) => t.name)).toEqual([]);
     const functions = await db.sql`

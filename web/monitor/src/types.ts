@@ -53,6 +53,10 @@ export interface Detail {
   };
   /** The aggregate's event-sourced stream, when it has one. */
   timeline: { version: number; event_id: string; event_type: string; status: string; created_at: string }[];
+  /** Each remote handler run's HTTP answer. */
+  deliveries: { handler_name: string; attempt: number; status_code: number | null; response_excerpt: string | null; duration_ms: number; created_at: string }[];
+  /** The aggregate's other events, newest first. */
+  related: { id: string; event_type: string; status: Status; created_at: string }[];
   timings: { created_at: string; first_claimed_at: string | null; processed_at: string | null; wait_ms: number | null; total_ms: number | null };
 }
 

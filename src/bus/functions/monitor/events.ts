@@ -75,6 +75,15 @@ export async function eventDetail(tx: CallerSql, eventId: string) {
     from feyxa.aggregate_stream_events s join feyxa.events_log e on e.id = s.event_id
     where s.aggregate_type = ${event.aggregate_type} and s.aggregate_id = ${event.aggregate_id}::uuid
     order by s.version limit 500`;
+  // Each remote handler run's HTTP answer (status, first 200 characters), by attempt.
+  const deliveries = await tx<{ handler_name: string; attempt: number; status_code: number | null; response_excerpt: string | null; duration_ms: number; created_at: Date }[]>`
+    select handler_name, attempt, status_code, response_excerpt, duration_ms, created_at
+    from feyxa.webhook_deliveries where event_id = ${eventId}::uuid order by attempt, handler_name`;
+  // The aggregate's other events, whatever their kind (newest first, from the aggregate index).
+  const related = await tx<{ id: string; event_type: string; status: string; created_at: Date }[]>`
+    select id, event_type, status, created_at from feyxa.events_log
+    where aggregate_id = ${event.aggregate_id}::uuid and id <> ${eventId}::uuid
+    order by created_at desc limit 50`;
   const flow = await flowOf(tx, eventId, event);
   const attempts = new Map<number, HandlerRunRow[]>();
   for (const run of runs) attempts.set(run.attempt, [...(attempts.get(run.attempt) ?? []), run]);
@@ -88,6 +97,8 @@ export async function eventDetail(tx: CallerSql, eventId: string) {
     route_steps: routing.steps,
     flow,
     timeline,
+    deliveries,
+    related,
     timings: {
       created_at: event.created_at,
       first_claimed_at: event.first_claimed_at,

@@ -9,6 +9,7 @@ import { dateTime, formatDuration, shortId } from "../format.ts";
 import { useI18n } from "../i18n.tsx";
 import type { Detail } from "../types.ts";
 import { REFRESH_MS, usePolling } from "../use-polling.ts";
+import { setUrlParams } from "../url-state.ts";
 import type { PendingAction } from "./ActionDialog.tsx";
 import { AttemptTimeline } from "./AttemptTimeline.tsx";
 import { StatusBadge } from "./StatusBadge.tsx";
@@ -91,6 +92,19 @@ function DetailBody({ detail, onAct }: { detail: Detail; onAct?: Props["onAct"] 
       </dl>
       <h3>{t("attempts")}</h3>
       <AttemptTimeline detail={detail} />
+      {detail.related.length > 0 && (
+        <>
+          <h3>{t("relatedEvents", { aggregate: `${event.aggregate_type} ${shortId(event.aggregate_id)}` })}</h3>
+          <ul className="related" data-testid="related">
+            {detail.related.map((r) => (
+              <li key={r.id}>
+                <a href={`?event=${r.id}`} onClick={(e) => (e.preventDefault(), setUrlParams({ event: r.id }))}>{r.event_type} · {shortId(r.id)}</a>{" "}
+                <StatusBadge status={r.status} /> <small>{dateTime(r.created_at, lang)}</small>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
       {detail.timeline.length > 0 && (
         <>
           <h3>{t("timeline")}</h3>
