@@ -129,7 +129,7 @@ describe("the monitor with the keyboard only", () => {
     // It says what really happened: the handler refused again, so the event is dead again.
     const result = page.getByTestId("action-result");
     await expect.poll(() => result.getAttribute("data-outcome"), { timeout: 20_000 }).toBe("dead");
-    expect(await result.textContent()).toMatch(/failed: .*payout .* refused\. It is dead again/);
+    expect(await result.textContent()).toMatch(/a handler refused it: .*payout .* refused\. It is dead again/);
     await screenshot(page, "monitor-keyboard-retry");
     await page.keyboard.press("Escape");
     await page.getByTestId("confirm").waitFor({ state: "detached" });

@@ -111,7 +111,9 @@ function RetryOutcome({ eventId, attemptBefore, onSeen }: { eventId: string; att
   const error = e.error_message ?? "";
   return (
     <p className="error" data-testid="action-result" data-outcome={e.status}>
-      {e.status === "dead" ? t("retryDeadAgain", { error }) : t("retryFailedAgain", { error, when: e.next_retry_at ? relativeTime(e.next_retry_at, lang) : "—" })}
+      {e.status === "dead"
+        ? t(error.startsWith("not retriable") ? "retryRefusedAgain" : "retryDeadAgain", { error })
+        : t("retryFailedAgain", { error, when: e.next_retry_at ? relativeTime(e.next_retry_at, lang) : "—" })}
     </p>
   );
 }

@@ -42,7 +42,7 @@ export function AttemptTimeline({ detail }: { detail: Detail }) {
                 <tbody>
                   {a.handlers.map((h) => (
                     <tr key={h.handler_name} data-testid="handler-run">
-                      <td className="mono">{h.handler_name}</td>
+                      <td className="mono nowrap">{h.handler_name}</td>
                       <td><StatusBadge status={h.status} /></td>
                       <td className="nowrap">
                         {timeOf(new Date(new Date(h.created_at).getTime() - h.duration_ms).toISOString(), lang)} → {timeOf(h.created_at, lang)}

@@ -36,7 +36,7 @@ export function FailuresView({ live, version, onBulk }: { live: boolean; version
               {data.groups.map((g) => (
                 <tr key={g.fingerprint ?? ""} data-testid="failure-group">
                   <td>
-                    <div className="mono fingerprint">{g.fingerprint ?? t("noMessage")}</div>
+                    <div className="mono fingerprint" id={`fp-${g.sample_event_id}`}>{g.fingerprint ?? t("noMessage")}</div>
                     <div className="muted">
                       {g.event_types.join(", ")} · {t("sample")}{" "}
                       <a href={`?event=${g.sample_event_id}`} title={g.sample_error ?? ""}
@@ -50,8 +50,8 @@ export function FailuresView({ live, version, onBulk }: { live: boolean; version
                     <a href="?" onClick={(e) => (e.preventDefault(), setUrlParams({ view: undefined, fp: g.fingerprint ?? undefined, status: "failed,dead", cursor: undefined }))}>
                       {t("showEvents")}
                     </a>
-                    {onBulk && g.dead > 0 && <button type="button" data-testid="redrive-group" onClick={() => bulk(g, "redrive")}>{t("redriveN", { n: g.dead })}</button>}
-                    {onBulk && g.failed > 0 && <button type="button" onClick={() => bulk(g, "retry")}>{t("retryN", { n: g.failed })}</button>}
+                    {onBulk && g.dead > 0 && <button type="button" data-testid="redrive-group" onClick={() => bulk(g, "redrive")} aria-describedby={`fp-${g.sample_event_id}`}>{t("redriveN", { n: g.dead })}</button>}
+                    {onBulk && g.failed > 0 && <button type="button" onClick={() => bulk(g, "retry")} aria-describedby={`fp-${g.sample_event_id}`}>{t("retryN", { n: g.failed })}</button>}
                   </td>
                 </tr>
               ))}

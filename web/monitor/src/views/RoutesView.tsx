@@ -55,11 +55,12 @@ export function RoutesView({ live, window, canAct, version, onChanged }: { live:
                   <td>{r.runs}{r.deferred > 0 && <span className="muted"> ({t("deferredN", { n: r.deferred })})</span>}</td>
                   <td>{r.runs ? `${Math.round((r.failures / r.runs) * 1000) / 10} %` : "—"}</td>
                   <td className="nowrap">{r.p50_ms === null ? "—" : `${formatDuration(r.p50_ms)} / ${formatDuration(r.p95_ms ?? 0)}`}</td>
-                  <td className="error-text">{r.last_error ? `${r.last_error} (${relativeTime(r.last_error_at!, lang)})` : "—"}</td>
+                  <td className={r.last_error ? "error-text" : undefined}>{r.last_error ? `${r.last_error} (${relativeTime(r.last_error_at!, lang)})` : "—"}</td>
                   {canAct && (
                     <td>
                       {r.is_active && !r.retired_at && (
-                        <button type="button" data-testid="toggle-route" disabled={busy === `${r.event_pattern}|${r.handler_name}`} onClick={() => toggle(r)}>
+                        <button type="button" data-testid="toggle-route" disabled={busy === `${r.event_pattern}|${r.handler_name}`} onClick={() => toggle(r)}
+                          aria-label={`${r.paused_at ? t("resumeRoute") : t("pauseRoute")}: ${r.event_pattern} → ${r.handler_name}`}>
                           {r.paused_at ? t("resumeRoute") : t("pauseRoute")}
                         </button>
                       )}
