@@ -131,11 +131,14 @@ export interface Subscription {
   handler_name: string;
   /** The handlers this route runs after (src/bus/steps.ts); empty for most. */
   after_handlers: string[];
+  /** Paused by an operator (event_subscriptions.paused_at): routed, but its handler waits. */
+  paused?: boolean;
 }
 
 export async function activeSubscriptions(sql: Sql): Promise<Subscription[]> {
   return await sql<Subscription[]>`
-    select event_pattern, handler_name, after_handlers from feyxa.event_subscriptions where is_active order by event_pattern, handler_name`;
+    select event_pattern, handler_name, after_handlers, paused_at is not null as paused
+    from feyxa.event_subscriptions where is_active order by event_pattern, handler_name`;
 }
 
 /** The keys of the rate limits that exist (feyxa.rate_limits): only their handlers take tokens. */

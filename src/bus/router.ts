@@ -24,6 +24,8 @@ export interface RoutedHandlers {
   after: ReadonlyMap<string, readonly string[]>;
   /** The keys of the rate limits that exist (feyxa.rate_limits), read with the routes. */
   rateLimits: ReadonlySet<string>;
+  /** Handlers whose matching route an operator paused: they do not run, their runs are deferred. */
+  paused: ReadonlySet<string>;
 }
 
 /** The routing of one event type over a set of subscriptions. */
@@ -33,7 +35,8 @@ export function routeOf(subscriptions: readonly Subscription[], eventType: strin
   for (const s of matching) {
     if (s.after_handlers.length) after.set(s.handler_name, [...new Set([...(after.get(s.handler_name) ?? []), ...s.after_handlers])]);
   }
-  return { names: [...new Set(matching.map((s) => s.handler_name))].sort(), after, rateLimits };
+  const paused = new Set(matching.filter((s) => s.paused).map((s) => s.handler_name));
+  return { names: [...new Set(matching.map((s) => s.handler_name))].sort(), after, rateLimits, paused };
 }
 
 export class Router {

@@ -6,7 +6,9 @@
  * when they have succeeded; when one failed it is 'waiting', when one refused the event
  * it is 'blocked', and it does not run. A handler whose rate limit (Handler.rateLimit, or
  * its own name) exists takes a token first; with none left it does not run either: its run
- * is 'deferred', due again when a token is there (not a failure: no retry is spent).
+ * is 'deferred', due again when a token is there (not a failure: no retry is spent). A
+ * handler whose route an operator paused is 'deferred' the same way, looked at again after
+ * PAUSED_RECHECK_MS, until the route is resumed.
  */
 import { coerceError, redactSecrets, HandlerTimeoutError, NonRetriableError, RetryAfterError } from "./errors.ts";
 import { joinDeadline, TIME_UP } from "./deadlines.ts";
@@ -27,6 +29,9 @@ export const FALLBACK_HANDLER = "*";
 export const noHandlerMessage = (name: string) =>
   `no handler named "${name}" is registered in this dispatcher; deploy its code or deactivate its subscription`;
 
+/** How long an event waits before it looks again whether its paused route was resumed. */
+export const PAUSED_RECHECK_MS = 30_000;
+
 export interface AttemptOptions {
   sql: Sql;
   handlers: ReadonlyMap<string, Handler>;
@@ -45,6 +50,8 @@ export async function runAttempt(event: ClaimedEvent, route: RoutedHandlers, opt
   const plan = planSteps(handlerNames, options.handlers, route.after);
   const run = (name: string): HandlerRun | Promise<HandlerRun> =>
     succeeded.includes(name) ? { handler_name: name, status: "skipped", duration_ms: 0 }
+    : route.paused.has(name) ? { handler_name: name, status: "deferred", duration_ms: 0, retry_at: new Date(Date.now() + PAUSED_RECHECK_MS).toISOString(),
+        error_message: "paused by an operator: waits until its route is resumed" }
     : traced ? inHandlerSpan(traced, busEvent, name, () => runHandler(busEvent, name, options, route.rateLimits))
     : runHandler(busEvent, name, options, route.rateLimits);
   const runs = await Promise.all(plan ? inSteps(handlerNames, plan, run, (name) => succeeded.includes(name)) : handlerNames.map(run));

@@ -40,6 +40,9 @@ comment on column feyxa.events_log.deliver_at is 'When the emitter asked the eve
 comment on column feyxa.events_log.priority is 'Head start in the claim, in seconds (0 to 1000; 0: none).';
 comment on column feyxa.events_log.ordering_key is 'The line the event waits in: events of one key are handled one at a time, in ordering_seq order. Null: unordered.';
 comment on column feyxa.events_log.ordering_seq is 'The event''s place in its ordering key''s line, assigned at emit under the key''s lock.';
+-- Each line's events in order, for the monitor (which event a held one waits behind). Only
+-- ordered events are in it, and neither column ever changes: their updates stay HOT.
+create index events_log_line_idx on feyxa.events_log (ordering_key, ordering_seq) where ordering_key is not null;
 
 alter table feyxa.events_log drop constraint if exists events_log_status_check;
 alter table feyxa.events_log add constraint events_log_status_check

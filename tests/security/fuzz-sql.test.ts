@@ -35,7 +35,9 @@ const callable = await sql<{ name: string; signature: string; types: string[] }[
   order by 2`;
 
 /** A valid value of each argument type (an existing event where a uuid is asked), as text. */
-const VALID: Record<string, string> = { uuid: order.event_id, text: "order.created", integer: "1", boolean: "false", jsonb: "{}", json: "{}" };
+const VALID: Record<string, string> = {
+  uuid: order.event_id, "uuid[]": `{${order.event_id}}`, text: "order.created", integer: "1", boolean: "false", jsonb: "{}", json: "{}",
+};
 const HOSTILE = [
   "a\u0000b", "\u0000", `${"[".repeat(10_000)}${"]".repeat(10_000)}`, `${'{"a":'.repeat(10_000)}1${"}".repeat(10_000)}`,
   "1e400", "-1e400", "12345678901234567890123", "-0", "1e-400", "NaN", "Infinity", "x".repeat(1_000_000),

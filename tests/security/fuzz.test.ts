@@ -29,7 +29,7 @@ function stillValid(route: Route, field: string, value: unknown): boolean {
   if (!route.strict && field.startsWith("extra_")) return true;
   const text = typeof value === "string" && value.length > 0 && !/\u0000|[\ud800-\udfff]/.test(value);
   const freeText: Record<string, [string, number][]> = {
-    "process-event": [["idempotency_key", 200]], automations: [["name", 120]], "event-monitor": [["error", 4000]], webhooks: [["type", 200], ["id", 200]],
+    "process-event": [["idempotency_key", 200]], automations: [["name", 120]], "event-monitor": [["error", 4000], ["reason", 500]], webhooks: [["type", 200], ["id", 200]],
   };
   if (text && freeText[route.fn]?.some(([f, max]) => f === field && (value as string).length <= max)) return true;
   if (value === null && ["process-event.idempotency_key", "process-event.tenant_id", "event-monitor.error"].includes(`${route.fn}.${field}`)) return true;

@@ -45,3 +45,71 @@ export function monitorClient(gateway: ReturnType<typeof monitorGateway>) {
       })),
   };
 }
+
+/** How far the page scrolls sideways (0 when it fits its viewport). */
+export async function horizontalOverflow(page: import("playwright-core").Page): Promise<number> {
+  return await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+}
+
+/** The outermost elements that stick out past the right edge (for a failing overflow check's message). */
+export async function overflowing(page: import("playwright-core").Page): Promise<string> {
+  return await page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const out = [...document.querySelectorAll<HTMLElement>("body *")].filter((el) => el.getBoundingClientRect().right > width + 0.5);
+    const chain = (el: HTMLElement | null): string[] => (el ? [...chain(el.parentElement), `${el.tagName.toLowerCase()}.${el.className}:${Math.round(el.getBoundingClientRect().right)}/${el.scrollWidth}`] : []);
+    return out.filter((el) => !out.includes(el.parentElement!)).slice(0, 5).map((el) => chain(el).join(" > ")).join(", ");
+  });
+}
+
+/** axe-core's serious and critical violations on the page as it is now, as "rule: target" lines. */
+export async function seriousViolations(page: import("playwright-core").Page): Promise<string[]> {
+  const { default: AxeBuilder } = await import("@axe-core/playwright");
+  // The WCAG 2.1 A and AA rules (where serious and critical findings come from), not the best practices.
+  const { violations } = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  return violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(" ")} ${n.failureSummary?.split("\n")[1] ?? ""}`.trim()));
+}
+
+/**
+ * `count` events straight into the log, one every `spacingSeconds` back from now, as the
+ * state functions would have left them: five types; 1 in 100 failed (due in an hour), 1 in
+ * 97 dead (its error naming its own payout and amount), the rest completed; 1 in 50 of
+ * `storeId`; idempotency keys `ev-<i>`; the open ones in event_queue. Then ANALYZE.
+ */
+export async function seedEvents(sql: Sql, count: number, storeId: string, spacingSeconds = 1): Promise<void> {
+  await sql`
+    insert into feyxa.events_log (event_type, aggregate_type, aggregate_id, tenant_id, idempotency_key, status, next_retry_at,
+                                  error_message, created_at)
+    select (array['order.created', 'order.paid', 'payout.requested', 'delivery.shipped', 'ticket.created'])[1 + i % 5], 'order',
+           gen_random_uuid(), case when i % 50 = 0 then ${storeId}::uuid else gen_random_uuid() end, 'ev-' || i,
+           case when i % 100 = 0 then 'failed' when i % 97 = 0 then 'dead' else 'completed' end,
+           case when i % 100 = 0 then now() + interval '1 hour' end,
+           case when i % 97 = 0 then 'fintech.pay: payout ' || gen_random_uuid() || ' of ' || i || ' XOF refused' end,
+           now() - make_interval(secs => i * ${spacingSeconds}::float8)
+    from generate_series(1, ${count}) i`;
+  await sql`insert into feyxa.event_queue (event_id, due_at)
+            select id, case when status = 'dead' then 'infinity' else next_retry_at end from feyxa.events_log where status <> 'completed'`;
+  await sql`analyze feyxa.events_log; analyze feyxa.event_queue`.simple();
+}
+
+/**
+ * A superuser connection (LOAD 'auto_explain' takes one; hosted projects do not let postgres
+ * load it either) on which every statement's plan is reported: `plansOf(work)` runs `work`
+ * on it and returns the plans that read events_log. Closed after the file's tests.
+ */
+export async function explainingConnection(superuserUrl: string) {
+  const { default: postgres } = await import("postgres");
+  const { afterAll } = await import("vitest");
+  const plans: string[] = [];
+  const explained = postgres(superuserUrl, { max: 1, onnotice: (notice) => plans.push(String(notice.message)) });
+  afterAll(() => explained.end());
+  await explained`load 'auto_explain'`;
+  await explained`select set_config('auto_explain.log_min_duration', '0', false), set_config('auto_explain.log_level', 'notice', false),
+                         set_config('client_min_messages', 'notice', false)`;
+  return async (work: (sql: Sql) => Promise<unknown>): Promise<string> => {
+    plans.length = 0;
+    await work(explained as unknown as Sql);
+    return plans.filter((p) => p.includes("events_log")).join("\n");
+  };
+}

@@ -7,8 +7,13 @@
  *   GET  /event-monitor/events        ?type=order.*&status=failed,dead&tenant=&from=&to=&q=&limit=&cursor=
  *   GET  /event-monitor/events/<id>   payload, every attempt's handler runs, timings, routing
  *   GET  /event-monitor/stats         ?window=15m|1h|6h|24h|7d&type=&tenant=
+ *   GET  /event-monitor/failures      ?type=&tenant=  failed and dead events grouped by error fingerprint
  *   GET  /event-monitor/actions       the audit trail (admins)
  *   POST /event-monitor/actions       {action_id, kind: retry|redrive|replay|discard|cancel, ...} (admins)
+ *   GET  /event-monitor/bulk          ?kind=retry|redrive|discard&<list filters>  how many events it would touch
+ *   POST /event-monitor/bulk          {action_id, kind, filter, cursor?, reason?}  one batch (admins)
+ *   GET  /event-monitor/routes        ?window=  every route with runs, failures, p50/p95, last error (admins)
+ *   POST /event-monitor/routes        {action_id, action: pause|resume, event_pattern, handler_name} (admins)
  */
 import type { Bus } from "../bus.ts";
 import { HttpError } from "../errors.ts";
@@ -17,8 +22,11 @@ import { type AuthSource, userOf } from "./caller.ts";
 import { recentActions, runAction, whoAmI } from "./monitor/actions.ts";
 import { alertRoutes } from "./monitor/alerts.ts";
 import { asCaller } from "./monitor/as-caller.ts";
+import { previewBulk, runBulk } from "./monitor/bulk.ts";
 import { eventDetail, listEvents } from "./monitor/events.ts";
-import { actionInput, listQuery, statsQuery } from "./monitor/schemas.ts";
+import { failureGroups } from "./monitor/failures.ts";
+import { listRoutes, setRoutePaused } from "./monitor/routes.ts";
+import { actionInput, bulkInput, bulkPreviewQuery, listQuery, routeAction, routesQuery, scopeQuery, statsQuery } from "./monitor/schemas.ts";
 import { stats } from "./monitor/stats.ts";
 import { defineFunction, json, type RequestContext, route, serveFunction } from "./pipeline.ts";
 
@@ -43,6 +51,19 @@ export const eventMonitor = defineFunction({
       },
     }),
     route("GET /stats", { query: statsQuery, handle: async (c) => json(await read(c, (tx) => stats(tx, c.query))) }),
+    route("GET /failures", { query: scopeQuery, handle: async (c) => json(await read(c, (tx) => failureGroups(tx, c.query))) }),
+    route("GET /bulk", { query: bulkPreviewQuery, handle: async (c) => json(await read(c, (tx) => previewBulk(tx, c.query))) }),
+    route("POST /bulk", {
+      body: bulkInput, maxBytes: 16 * 1024,
+      handle: async ({ bus, caller, body }) =>
+        json(await asCaller(bus.sql, userOf(caller), (tx) => runBulk(tx, body), { readOnly: false })),
+    }),
+    route("GET /routes", { query: routesQuery, handle: async (c) => json(await read(c, (tx) => listRoutes(tx, c.query))) }),
+    route("POST /routes", {
+      body: routeAction, maxBytes: 4 * 1024,
+      handle: async ({ bus, caller, body }) =>
+        json(await asCaller(bus.sql, userOf(caller), (tx) => setRoutePaused(tx, body), { readOnly: false })),
+    }),
     route("GET /actions", { handle: async (c) => json({ actions: await read(c, (tx) => recentActions(tx)) }) }),
     ...alertRoutes, // GET and POST /alerts: monitor/alerts.ts
     route("POST /actions", {

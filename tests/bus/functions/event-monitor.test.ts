@@ -209,3 +209,21 @@ describe("event-monitor: stats", () => {
     expect((await client.get(admin, "/stats?window=2y")).status).toBe(400);
   });
 });
+
+// Last: it adds an event, which the stats above would count.
+describe("event-monitor: an event's deliveries and relatives", () => {
+  it("shows each remote handler run's HTTP answer and the aggregate's other events, to those who may see the event", async () => {
+    await sql`insert into feyxa.webhook_deliveries (event_id, handler_name, attempt, status_code, response_excerpt, duration_ms)
+              values (${ids.paidA}, 'mon.flaky', 1, 503, 'upstream unavailable', 120)`;
+    const { eventId: refunded } = await bus.emit({ event_type: "shop.refunded", aggregate_type: "order", aggregate_id: ids.paidAggregate, tenant_id: storeA });
+    const { body: detail } = await body(await client.get(memberA, `/events/${ids.paidA}`));
+    expect(detail.deliveries).toEqual([expect.objectContaining({ handler_name: "mon.flaky", attempt: 1, status_code: 503, response_excerpt: "upstream unavailable" })]);
+    expect(detail.related).toEqual([expect.objectContaining({ id: refunded, event_type: "shop.refunded" })]);
+    // Through the Data API's role, a stranger reads no delivery of it.
+    const seen = await sql.begin(async (tx) => {
+      await tx`select set_config('request.jwt.claims', ${JSON.stringify({ sub: stranger.id, role: "authenticated" })}, true), set_config('role', 'authenticated', true)`;
+      return await tx`select * from feyxa.webhook_deliveries`;
+    });
+    expect(seen).toEqual([]);
+  });
+});

@@ -1,28 +1,38 @@
-/** The monitor: header, filters, stats, the event list, an event's detail, and the operator's actions. */
+/**
+ * The monitor. The event list and its filters come first (the page's main object); the
+ * numbers sit in a compact band above them; failures grouped by fingerprint, the retry
+ * queue, the charts and the audit trail are one click away (?view=). On a phone, the list
+ * and an event's detail are separate screens.
+ */
 import { useEffect, useState } from "react";
 import { api, ApiError } from "./api.ts";
 import { takeTokenFromLink } from "./auth.ts";
 import { ActionDialog, type PendingAction } from "./components/ActionDialog.tsx";
-import { AuditTrail } from "./components/AuditTrail.tsx";
-import { EventDetail } from "./components/EventDetail.tsx";
-import { EventTable } from "./components/EventTable.tsx";
-import { FilterBar } from "./components/FilterBar.tsx";
+import { BulkDialog, type PendingBulk } from "./components/BulkDialog.tsx";
 import { Header } from "./components/Header.tsx";
 import { SignIn } from "./components/SignIn.tsx";
-import { StatsPanel } from "./components/StatsPanel.tsx";
-import { filterKey, readFilters } from "./filters.ts";
+import { StatsBand } from "./components/StatsBand.tsx";
+import { ViewNav, type View, VIEWS } from "./components/ViewNav.tsx";
+import { readFilters } from "./filters.ts";
 import { useI18n } from "./i18n.tsx";
 import type { Me } from "./types.ts";
 import { REFRESH_MS, usePolling } from "./use-polling.ts";
 import { useUrlParams } from "./url-state.ts";
+import { AuditView } from "./views/AuditView.tsx";
+import { EventsView } from "./views/EventsView.tsx";
+import { FailuresView } from "./views/FailuresView.tsx";
+import { QueueView } from "./views/QueueView.tsx";
+import { RoutesView } from "./views/RoutesView.tsx";
+import { StatsView } from "./views/StatsView.tsx";
 
 takeTokenFromLink();
 
 export function App() {
   const { t } = useI18n();
-  const [params, setParams] = useUrlParams();
+  const [params] = useUrlParams();
   const [live, setLive] = useState(true);
   const [pending, setPending] = useState<PendingAction | undefined>();
+  const [bulk, setBulk] = useState<PendingBulk | undefined>();
   const [me, setMe] = useState<Me | undefined>();
   const [authError, setAuthError] = useState<ApiError | undefined>();
   const [signedIn, setSignedIn] = useState(0);
@@ -33,44 +43,34 @@ export function App() {
   }, [signedIn]);
 
   const filters = readFilters(params);
-  const key = filterKey(filters);
-  const cursor = params.get("cursor") || undefined;
   const win = params.get("window") || "1h";
-  const selected = params.get("event") || undefined;
+  const view: View = VIEWS.includes(params.get("view") as View) ? (params.get("view") as View) : "events";
   const ready = Boolean(me);
-
-  const events = usePolling(() => api.events({ ...filters, cursor }), `${key}|${cursor}|${ready}`, REFRESH_MS, live && ready);
-  const stats = usePolling(() => api.stats({ type: filters.type, tenant: filters.tenant, window: win }), `${key}|${win}|${ready}`, REFRESH_MS, live && ready);
+  const stats = usePolling(() => api.stats({ type: filters.type, tenant: filters.tenant, window: win }),
+    `${filters.type}|${filters.tenant}|${win}|${ready}|${actionsDone}`, REFRESH_MS, live && ready);
 
   if (authError?.status === 401 || authError?.status === 403) return <SignIn error={authError.message} onSignedIn={() => setSignedIn((n) => n + 1)} />;
   if (!me) return <p className="loading">{authError ? authError.message : t("loading")}</p>;
 
-  const afterAction = () => {
-    events.reload();
-    stats.reload();
-    setActionsDone((n) => n + 1);
-  };
+  const afterAction = () => setActionsDone((n) => n + 1);
   const act = me.is_admin ? setPending : undefined;
+  const actBulk = me.is_admin ? setBulk : undefined;
 
   return (
     <div className="page">
-      <Header me={me} live={live} onToggleLive={() => setLive(!live)} updatedAt={events.updatedAt} />
-      <FilterBar me={me} filters={filters} />
-      <StatsPanel stats={stats.data} error={stats.error} window={win} onAct={act} />
-      <div className={selected ? "split" : ""}>
-        <EventTable
-          page={events.data}
-          error={events.error}
-          cursor={cursor}
-          selected={selected}
-          onSelect={(id) => setParams({ event: id })}
-        />
-        {selected && (
-          <EventDetail id={selected} live={live} onClose={() => setParams({ event: undefined })} onAct={act} />
-        )}
-      </div>
-      {me.is_admin && <AuditTrail live={live} version={actionsDone} />}
+      <Header me={me} live={live} onToggleLive={() => setLive(!live)} updatedAt={stats.updatedAt} />
+      <StatsBand stats={stats.data} error={stats.error} window={win} />
+      <ViewNav view={view} isAdmin={me.is_admin} />
+      <main id="main" className="view">
+        {view === "events" && <EventsView me={me} live={live} version={actionsDone} onAct={act} onBulk={actBulk} />}
+        {view === "failures" && <FailuresView live={live} version={actionsDone} onBulk={actBulk} />}
+        {view === "queue" && <QueueView stats={stats.data} />}
+        {view === "routes" && me.is_admin && <RoutesView live={live} window={win} canAct={me.is_admin} version={actionsDone} onChanged={afterAction} />}
+        {view === "stats" && <StatsView stats={stats.data} />}
+        {view === "audit" && me.is_admin && <AuditView live={live} version={actionsDone} />}
+      </main>
       {pending && <ActionDialog action={pending} onClose={() => setPending(undefined)} onDone={afterAction} />}
+      {bulk && <BulkDialog bulk={bulk} onClose={() => setBulk(undefined)} onDone={afterAction} />}
     </div>
   );
 }

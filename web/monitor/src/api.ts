@@ -1,6 +1,6 @@
 /** Calls to the event-monitor function, with the operator's token; errors carry the server's message. */
 import { accessToken } from "./auth.ts";
-import type { ActionResult, Detail, EventPage, Me, Stats } from "./types.ts";
+import type { ActionResult, BulkPreview, BulkResult, Detail, EventPage, Failures, Me, RouteRow, Stats } from "./types.ts";
 
 const base = import.meta.env.VITE_SUPABASE_URL
   ? `${import.meta.env.VITE_SUPABASE_URL.replace(/\/$/, "")}/functions/v1/event-monitor`
@@ -34,6 +34,11 @@ export const api = {
   events: (params: Record<string, string | undefined>) => call<EventPage>(`/events${query(params)}`),
   event: (id: string) => call<Detail>(`/events/${id}`),
   stats: (params: Record<string, string | undefined>) => call<Stats>(`/stats${query(params)}`),
+  failures: (params: Record<string, string | undefined>) => call<Failures>(`/failures${query(params)}`),
+  bulkPreview: (params: Record<string, string | undefined>) => call<BulkPreview>(`/bulk${query(params)}`),
+  bulk: (body: Record<string, unknown>) => call<BulkResult>("/bulk", { method: "POST", body: JSON.stringify(body) }),
+  routes: (window: string) => call<{ window: string; routes: RouteRow[] }>(`/routes${query({ window })}`),
+  setRoute: (body: Record<string, unknown>) => call<ActionResult>("/routes", { method: "POST", body: JSON.stringify(body) }),
   actions: () => call<{ actions: AuditRow[] }>("/actions"),
   act: (action: Record<string, unknown>) => call<ActionResult>("/actions", { method: "POST", body: JSON.stringify(action) }),
 };
@@ -43,6 +48,8 @@ export interface AuditRow {
   actor_email: string | null;
   kind: string;
   target: Record<string, unknown>;
-  result: Record<string, unknown>;
+  result: Record<string, unknown> | null;
   created_at: string;
+  /** For a bulk action's batch: how many events it acted on. */
+  events: number;
 }

@@ -9,12 +9,19 @@ export interface Filters {
   from?: string;
   to?: string;
   q?: string;
+  /** An error fingerprint (from the failures view). */
+  fp?: string;
 }
 
 export function readFilters(params: URLSearchParams): Filters {
   const get = (key: string) => params.get(key) || undefined;
-  return { type: get("type"), status: get("status"), tenant: get("tenant"), from: get("from"), to: get("to"), q: get("q") };
+  return { type: get("type"), status: get("status"), tenant: get("tenant"), from: get("from"), to: get("to"), q: get("q"), fp: get("fp") };
 }
 
 /** A stable string of the filters, to tell when they changed. */
 export const filterKey = (filters: Filters) => JSON.stringify(filters);
+
+/** The filters in a line, for a dialog's question ("type payout · status dead"). */
+export const filterLabel = (filters: Filters, t: (key: "type" | "status" | "search" | "fingerprint" | "store") => string) =>
+  ([["type", filters.type], ["status", filters.status], ["search", filters.q], ["fingerprint", filters.fp], ["store", filters.tenant]] as const)
+    .filter(([, v]) => v).map(([k, v]) => `${t(k)}: ${v}`).join(" · ");

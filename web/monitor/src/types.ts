@@ -53,6 +53,10 @@ export interface Detail {
   };
   /** The aggregate's event-sourced stream, when it has one. */
   timeline: { version: number; event_id: string; event_type: string; status: string; created_at: string }[];
+  /** Each remote handler run's HTTP answer. */
+  deliveries: { handler_name: string; attempt: number; status_code: number | null; response_excerpt: string | null; duration_ms: number; created_at: string }[];
+  /** The aggregate's other events, newest first. */
+  related: { id: string; event_type: string; status: Status; created_at: string }[];
   timings: { created_at: string; first_claimed_at: string | null; processed_at: string | null; wait_ms: number | null; total_ms: number | null };
 }
 
@@ -82,4 +86,38 @@ export interface ActionResult {
   redriven?: number;
   remaining?: number;
   will_run?: string[];
+}
+
+export interface FailureGroup {
+  fingerprint: string | null;
+  event_types: string[];
+  failed: number;
+  dead: number;
+  first_at: string;
+  last_at: string;
+  sample_error: string | null;
+  sample_event_id: string;
+}
+export interface Failures { groups: FailureGroup[] }
+
+export type BulkKind = "retry" | "redrive" | "discard";
+export interface BulkPreview { kind: BulkKind; count: number; capped: boolean; statuses: Status[]; batch?: number }
+export interface BulkResult { action_id: string; changed: boolean; duplicate: boolean; moved: number; unchanged: number; skipped: number; next_cursor: string | null }
+
+export interface RouteRow {
+  event_pattern: string;
+  handler_name: string;
+  target_kind: "local" | "function" | "url";
+  target: string | null;
+  managed_by: string | null;
+  is_active: boolean;
+  paused_at: string | null;
+  retired_at: string | null;
+  runs: number;
+  failures: number;
+  deferred: number;
+  p50_ms: number | null;
+  p95_ms: number | null;
+  last_error: string | null;
+  last_error_at: string | null;
 }

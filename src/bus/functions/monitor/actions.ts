@@ -23,11 +23,15 @@ export function runAction(tx: CallerSql, input: ActionInput): Promise<OperatorRe
   }
 }
 
-/** The audit trail, newest first (admins only, by policy: others get an empty list). */
+/**
+ * The audit trail, newest first (admins only, by policy: others get an empty list). A bulk
+ * action's batch is one row, with the number of events it acted on (each has its own row).
+ */
 export async function recentActions(tx: CallerSql, limit = 50) {
   return await tx`
-    select id, actor_id, actor_email, kind, target, result, created_at
-    from feyxa.monitor_actions order by created_at desc limit ${limit}`;
+    select a.id, a.actor_id, a.actor_email, a.kind, a.target, a.result, a.created_at,
+           (select count(*)::int from feyxa.monitor_actions c where c.parent_id = a.id) as events
+    from feyxa.monitor_actions a where a.parent_id is null order by a.created_at desc limit ${limit}`;
 }
 
 /**

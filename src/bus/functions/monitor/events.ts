@@ -75,6 +75,15 @@ export async function eventDetail(tx: CallerSql, eventId: string) {
     from feyxa.aggregate_stream_events s join feyxa.events_log e on e.id = s.event_id
     where s.aggregate_type = ${event.aggregate_type} and s.aggregate_id = ${event.aggregate_id}::uuid
     order by s.version limit 500`;
+  // Each remote handler run's HTTP answer (status, first 200 characters), by attempt.
+  const deliveries = await tx<{ handler_name: string; attempt: number; status_code: number | null; response_excerpt: string | null; duration_ms: number; created_at: Date }[]>`
+    select handler_name, attempt, status_code, response_excerpt, duration_ms, created_at
+    from feyxa.webhook_deliveries where event_id = ${eventId}::uuid order by attempt, handler_name`;
+  // The aggregate's other events, whatever their kind (newest first, from the aggregate index).
+  const related = await tx<{ id: string; event_type: string; status: string; created_at: Date }[]>`
+    select id, event_type, status, created_at from feyxa.events_log
+    where aggregate_id = ${event.aggregate_id}::uuid and id <> ${eventId}::uuid
+    order by created_at desc limit 50`;
   const flow = await flowOf(tx, eventId, event);
   const attempts = new Map<number, HandlerRunRow[]>();
   for (const run of runs) attempts.set(run.attempt, [...(attempts.get(run.attempt) ?? []), run]);
@@ -88,6 +97,8 @@ export async function eventDetail(tx: CallerSql, eventId: string) {
     route_steps: routing.steps,
     flow,
     timeline,
+    deliveries,
+    related,
     timings: {
       created_at: event.created_at,
       first_claimed_at: event.first_claimed_at,
@@ -109,7 +120,12 @@ async function flowOf(tx: CallerSql, eventId: string, event: EventListRow & Flow
   const [line] = event.ordering_key
     ? await tx<{ held: boolean; held_behind: string | null; waiting: number }[]>`
         select q.held,
-               (select h.event_id from feyxa.event_queue h where h.ordering_key = q.ordering_key and not h.held limit 1) as held_behind,
+               -- The line's head: the one event of it in the queue unheld, found backwards from
+               -- this one through events_log's line index (the queue indexes held rows only).
+               case when q.held then (
+                 select e.id from feyxa.events_log e join feyxa.event_queue h on h.event_id = e.id
+                 where e.ordering_key = q.ordering_key and e.ordering_seq < q.ordering_seq and not h.held and h.ordering_key is not null
+                 order by e.ordering_seq desc limit 1) end as held_behind,
                (select count(*)::int from feyxa.event_queue w where w.ordering_key = q.ordering_key and w.held) as waiting
         from feyxa.event_queue q where q.event_id = ${eventId}::uuid and q.ordering_key is not null`
     : [];

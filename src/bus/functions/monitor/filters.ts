@@ -15,8 +15,8 @@ const escapeLike = (text: string) => text.replace(/[\\%_]/g, "\\$&");
 export function scopeWhere(tx: CallerSql, scope: Scope, alias = "events_log"): Fragment {
   const column = (name: string) => tx(`${alias}.${name}`);
   const parts: Fragment[] = [];
-  if (scope.type?.endsWith(".*")) parts.push(tx`${column("event_type")} like ${escapeLike(scope.type.slice(0, -1)) + "%"}`);
-  else if (scope.type) parts.push(tx`${column("event_type")} = ${scope.type}`);
+  // Always a prefix (`order` finds order.created): the operator types the start of what they see.
+  if (scope.type) parts.push(tx`${column("event_type")} like ${escapeLike(scope.type.replace(/\*$/, "")) + "%"}`);
   if (scope.tenant) parts.push(tx`${column("tenant_id")} = ${scope.tenant}::uuid`);
   return and(tx, parts);
 }
@@ -26,22 +26,39 @@ export function listWhere(tx: CallerSql, query: ListQuery, cursor: Cursor | unde
   if (query.status?.length) parts.push(tx`status = any(${query.status}::text[])`);
   // Open statuses only (no 'completed' nor 'discarded'): the events are among event_queue's
   // few rows, rather than anywhere in the log (events_log has no index on status: see its table).
-  if (query.status?.length && !query.status.some((s) => OFF_THE_QUEUE.includes(s))) {
+  // A fingerprint is of a failed or dead event's error: those are in event_queue too.
+  if ((query.status?.length && !query.status.some((s) => OFF_THE_QUEUE.includes(s))) || query.fp) {
     parts.push(tx`id in (select event_id from feyxa.event_queue)`);
   }
+  if (query.fp) parts.push(tx`status in ('failed', 'dead') and feyxa.error_fingerprint(error_message) = ${query.fp}`);
   // `::text::timestamptz`, never `::timestamptz` alone: for a timestamptz parameter the
   // client turns the string into a JavaScript Date, which keeps milliseconds only, and a
   // cursor a few microseconds off skips rows.
   if (query.from) parts.push(tx`created_at >= ${query.from}::text::timestamptz`);
   if (query.to) parts.push(tx`created_at < ${query.to}::text::timestamptz`);
+  const range = query.q ? idRange(query.q) : undefined;
   if (query.q && UUID.test(query.q)) {
     parts.push(tx`(id = ${query.q}::uuid or aggregate_id = ${query.q}::uuid or idempotency_key = ${query.q})`);
+  } else if (query.q && range) {
+    // The first characters of an id, as the list shows them: the ids between the prefix
+    // padded with 0s and with fs (uuid order is the hex text's), read from the primary key
+    // and the aggregate index.
+    parts.push(tx`(id between ${range[0]}::uuid and ${range[1]}::uuid
+                   or aggregate_id between ${range[0]}::uuid and ${range[1]}::uuid or idempotency_key = ${query.q})`);
   } else if (query.q) {
     parts.push(tx`idempotency_key = ${query.q}`);
   }
   // Keyset pagination: rows strictly after the last one shown, in (created_at, id) order.
   if (cursor) parts.push(tx`(created_at, id) < (${cursor.at}::text::timestamptz, ${cursor.id}::uuid)`);
   return and(tx, parts);
+}
+
+/** The uuids that start with `text` (4 to 31 hex digits, dashes anywhere), as [lowest, highest]; undefined for other text. */
+export function idRange(text: string): [string, string] | undefined {
+  const hex = text.toLowerCase().replace(/-/g, "");
+  if (!/^[0-9a-f]{4,31}$/.test(hex)) return undefined;
+  const asUuid = (h: string) => `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  return [asUuid(hex.padEnd(32, "0")), asUuid(hex.padEnd(32, "f"))];
 }
 
 function and(tx: CallerSql, parts: Fragment[]): Fragment {

@@ -6,11 +6,15 @@ export const EVENT_STATUSES = ["pending", "processing", "completed", "failed", "
 /** The statuses whose events have left event_queue (the others are all in it). */
 export const OFF_THE_QUEUE: readonly string[] = ["completed", "discarded", "cancelled"];
 
-/** `order.created`, or a prefix `order.*` (every type under order.). */
+/**
+ * The start of an event type: `order` matches order.created and order.paid, `order.created`
+ * itself (and any type that starts with it). A trailing `*` (`order.*`) is accepted and
+ * means the same: the operator need not know a wildcard syntax.
+ */
 const typeFilter = z
   .string()
   .max(100)
-  .regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?$/, "must be an event type like order.created, or a prefix like order.*");
+  .regex(/^[a-z][a-z0-9_.]*\*?$/, "must be the start of an event type, like order or order.created");
 
 /** Filters shared by the event list and the stats. */
 const scope = {
@@ -28,8 +32,10 @@ export const listQuery = z.strictObject({
     .optional(),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
-  /** An event id, an aggregate id or an idempotency key. */
+  /** An event id or an aggregate id, whole or its first characters (at least 4, as shown: 8), or an idempotency key. */
   q: z.string().trim().min(1).max(200).optional(),
+  /** Only the failed and dead events whose error has this fingerprint (feyxa.error_fingerprint). */
+  fp: z.string().min(1).max(500).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   /** next_cursor of the previous page. */
   cursor: z.string().max(300).optional(),
@@ -51,6 +57,8 @@ export const statsQuery = z.strictObject({
 });
 export type StatsQuery = z.infer<typeof statsQuery>;
 export type Scope = Pick<ListQuery, "type" | "tenant">;
+/** The failures view: type and tenant only. */
+export const scopeQuery = z.strictObject(scope);
 
 const actionId = z.uuid();
 
@@ -87,3 +95,41 @@ export const actionInput = z.discriminatedUnion("kind", [
   }),
 ]);
 export type ActionInput = z.infer<typeof actionInput>;
+
+/** The bulk actions, and the statuses each may act on (the single transitions' own rules). */
+export const BULK_KINDS = { retry: ["failed", "dead"], redrive: ["dead"], discard: ["pending", "failed", "dead"] } as const;
+export type BulkKind = keyof typeof BULK_KINDS;
+const bulkKind = z.enum(Object.keys(BULK_KINDS) as [BulkKind, ...BulkKind[]]);
+
+/** The list's filters, as a bulk action takes them (the page sends the ones it shows). */
+const bulkFilter = listQuery.omit({ limit: true, cursor: true });
+export type BulkFilter = z.infer<typeof bulkFilter>;
+
+/** GET /bulk: how many events an action over these filters would touch. */
+export const bulkPreviewQuery = bulkFilter.extend({ kind: bulkKind });
+export type BulkPreviewQuery = z.infer<typeof bulkPreviewQuery>;
+
+/** POST /bulk: one batch; call again with next_cursor (and a fresh action_id) until it is null. */
+export const bulkInput = z.strictObject({
+  action_id: actionId,
+  kind: bulkKind,
+  /** The filters as query-string values (status comma-separated), as the list takes them. */
+  filter: z.record(z.string(), z.string().max(500)).pipe(bulkFilter),
+  cursor: z.string().max(300).nullish(),
+  /** discard only: why these events must never run. */
+  reason: z.string().trim().min(1).max(500).optional(),
+}).refine((input) => input.kind !== "discard" || input.reason, { message: "reason: required to discard", path: ["reason"] });
+export type BulkInput = z.infer<typeof bulkInput>;
+
+/** GET /routes: the window of the numbers. */
+export const routesQuery = z.strictObject({ window: z.enum(Object.keys(WINDOWS) as [keyof typeof WINDOWS]).default("1h") });
+export type RoutesQuery = z.infer<typeof routesQuery>;
+
+/** POST /routes: pause or resume one route. */
+export const routeAction = z.strictObject({
+  action_id: actionId,
+  action: z.enum(["pause", "resume"]),
+  event_pattern: z.string().max(200).regex(/^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$/, "must be a route's pattern, like order.created, order.* or *"),
+  handler_name: z.string().max(200).regex(/^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/, "must look like engine.handler"),
+});
+export type RouteAction = z.infer<typeof routeAction>;

@@ -1,10 +1,14 @@
 /** The two charts (recharts): throughput by outcome over time, and p50/p95 per handler. */
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { formatDuration } from "../format.ts";
 import { useI18n } from "../i18n.tsx";
 import type { Stats } from "../types.ts";
 
 export const COLOURS = { completed: "#2e7d32", failed: "#ef6c00", dead: "#c62828", in_flight: "#1565c0" } as const;
 const OUTCOMES = ["completed", "failed", "dead", "in_flight"] as const;
+
+/** Legend labels in the text colour: the series' own colours are too light for text (contrast). */
+const legendText = (value: string) => <span style={{ color: "#1c2330" }}>{value}</span>;
 
 export function ThroughputChart({ stats }: { stats: Stats }) {
   const { t, lang } = useI18n();
@@ -21,7 +25,7 @@ export function ThroughputChart({ stats }: { stats: Stats }) {
         <XAxis dataKey="time" fontSize={11} minTickGap={24} />
         <YAxis fontSize={11} allowDecimals />
         <Tooltip />
-        <Legend />
+        <Legend formatter={legendText} />
         {OUTCOMES.map((o) => <Bar key={o} dataKey={o} name={t(o)} stackId="outcome" fill={COLOURS[o]} isAnimationActive={false} />)}
       </BarChart>
     </ResponsiveContainer>
@@ -39,19 +43,21 @@ export function HandlerChart({ rows }: { rows: Stats["handlers"] }) {
           <XAxis type="number" fontSize={11} unit=" ms" />
           <YAxis type="category" dataKey="handler_name" width={170} fontSize={11} />
           <Tooltip />
-          <Legend />
+          <Legend formatter={legendText} />
           <Bar dataKey="p50_ms" name="p50" fill="#5c6bc0" isAnimationActive={false} />
           <Bar dataKey="p95_ms" name="p95" fill="#283593" isAnimationActive={false} />
         </BarChart>
       </ResponsiveContainer>
+      <div className="scroll" tabIndex={0} role="region" aria-label={t("handlers")}>
       <table className="compact" data-testid="handler-table">
         <thead><tr><th>{t("handler")}</th><th>{t("runs")}</th><th>{t("failures")}</th><th>p50</th><th>p95</th></tr></thead>
         <tbody>
           {rows.map((h) => (
-            <tr key={h.handler_name}><td className="mono">{h.handler_name}</td><td>{h.runs}</td><td>{h.failures}</td><td>{h.p50_ms}</td><td>{h.p95_ms}</td></tr>
+            <tr key={h.handler_name}><td className="mono">{h.handler_name}</td><td>{h.runs}</td><td>{h.failures}</td><td>{formatDuration(h.p50_ms)}</td><td>{formatDuration(h.p95_ms)}</td></tr>
           ))}
         </tbody>
       </table>
+      </div>
     </>
   );
 }

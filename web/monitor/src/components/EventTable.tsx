@@ -1,5 +1,10 @@
-/** Events newest first, a page at a time (keyset: the cursor is in the URL, the way back in memory). */
+/**
+ * Events newest first, a page at a time (keyset: the cursor is in the URL, the way back in
+ * memory). Each row's event link opens it: reachable with Tab, opened with Enter; a click
+ * anywhere on the row does the same. The table scrolls inside its card, never the page.
+ */
 import { useEffect, useState } from "react";
+import { attemptSummary, dateTime, listTime, shortId } from "../format.ts";
 import { useI18n } from "../i18n.tsx";
 import type { EventPage } from "../types.ts";
 import { setUrlParams } from "../url-state.ts";
@@ -28,28 +33,37 @@ export function EventTable({ page, error, cursor, selected, onSelect }: Props) {
     setPrevious(previous.slice(0, -1));
   };
   return (
-    <section className="card events">
-      <h2>{t("events")}</h2>
+    <section className="card events" aria-labelledby="events-title">
+      <h2 id="events-title">{t("events")}</h2>
       {error && <p className="error">{error.message}</p>}
-      <table data-testid="events">
-        <thead>
-          <tr>
-            <th>{t("created")}</th><th>{t("type")}</th><th>{t("status")}</th><th>{t("attempt")}</th><th>{t("aggregate")}</th><th>{t("error")}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {page?.events.map((e) => (
-            <tr key={e.id} data-testid="event-row" data-id={e.id} className={e.id === selected ? "selected" : ""} onClick={() => onSelect(e.id)}>
-              <td>{new Date(e.created_at).toLocaleString(lang)}</td>
-              <td className="mono">{e.event_type}</td>
-              <td><StatusBadge status={e.status} /></td>
-              <td>{e.attempt} · {e.retry_count}/{e.max_retries}</td>
-              <td className="mono" title={e.aggregate_id}>{e.aggregate_type} {e.aggregate_id.slice(0, 8)}</td>
-              <td className="error-cell" title={e.error_message ?? ""}>{e.error_message}</td>
+      <div className="scroll">
+        <table data-testid="events">
+          <thead>
+            <tr>
+              <th>{t("created")}</th><th>{t("event")}</th><th>{t("status")}</th><th>{t("attempt")}</th>
+              <th className="wide-only">{t("aggregate")}</th><th className="wide-only">{t("error")}</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {page?.events.map((e) => (
+              <tr key={e.id} data-testid="event-row" data-id={e.id} className={e.id === selected ? "selected" : ""} onClick={() => onSelect(e.id)}>
+                <td className="nowrap" title={dateTime(e.created_at, lang)}>{listTime(e.created_at, lang)}</td>
+                <td className="mono">
+                  <a href={`?event=${e.id}`} data-testid="event-link" aria-current={e.id === selected ? "true" : undefined}
+                    onClick={(ev) => (ev.preventDefault(), ev.stopPropagation(), onSelect(e.id))}>
+                    {e.event_type}
+                  </a>
+                  <span className="muted"> · {shortId(e.id)}</span>
+                </td>
+                <td><StatusBadge status={e.status} /></td>
+                <td className="nowrap">{attemptSummary(e, t, lang)}</td>
+                <td className="mono wide-only" title={e.aggregate_id}>{e.aggregate_type} {shortId(e.aggregate_id)}</td>
+                <td className="error-cell wide-only" title={e.error_message ?? ""}>{e.error_message}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       {page && page.events.length === 0 && <p className="empty">{t("noEvents")}</p>}
       <div className="pager">
         <button type="button" disabled={!cursor} onClick={() => setUrlParams({ cursor: undefined })}>{t("firstPage")}</button>

@@ -1,4 +1,8 @@
-/** The filters: edited here, kept in the URL (Apply), statuses and tenant applied at once. */
+/**
+ * The filters: type and search always in view, the status chips beside them, dates and
+ * store behind "More filters" (they fit a phone's first screen that way). Kept in the URL;
+ * statuses and store apply at once, text on Apply (or Enter).
+ */
 import { type FormEvent, useEffect, useState } from "react";
 import { type Filters, STATUSES } from "../filters.ts";
 import { useI18n } from "../i18n.tsx";
@@ -23,31 +27,27 @@ export function FilterBar({ me, filters }: { me: Me; filters: Filters }) {
     e.preventDefault();
     apply({ type: draft.type?.trim(), q: draft.q?.trim(), from: draft.from, to: draft.to });
   };
+  const more = Boolean(filters.from || filters.to || filters.tenant);
   return (
-    <form className="filters" onSubmit={submit} data-testid="filters">
-      <label>
-        {t("type")}
-        <input name="type" placeholder={t("typeHint")} value={draft.type ?? ""} onChange={(e) => setDraft({ ...draft, type: e.target.value })} />
-      </label>
-      <label>
-        {t("search")}
-        <input name="q" placeholder={t("searchHint")} value={draft.q ?? ""} onChange={(e) => setDraft({ ...draft, q: e.target.value })} />
-      </label>
-      <label>
-        {t("from")}
-        <input type="datetime-local" name="from" value={toInput(draft.from)} onChange={(e) => setDraft({ ...draft, from: fromInput(e.target.value) })} />
-      </label>
-      <label>
-        {t("to")}
-        <input type="datetime-local" name="to" value={toInput(draft.to)} onChange={(e) => setDraft({ ...draft, to: fromInput(e.target.value) })} />
-      </label>
-      <label>
-        {t("store")}
-        <select name="tenant" value={filters.tenant ?? ""} onChange={(e) => apply({ tenant: e.target.value })}>
-          <option value="">{t("allStores")}</option>
-          {me.tenants.map((s) => <option key={s.id} value={s.id}>{s.name}</option>)}
-        </select>
-      </label>
+    <form className="filters" onSubmit={submit} data-testid="filters" aria-label={t("filters")}>
+      <div className="filter-row">
+        <label className="field">
+          {t("type")}
+          <input name="type" placeholder={t("typePlaceholder")} aria-describedby="type-hint" value={draft.type ?? ""}
+            onChange={(e) => setDraft({ ...draft, type: e.target.value })} autoComplete="off" spellCheck={false} />
+          <small id="type-hint" className="hint">{t("typeHint")}</small>
+        </label>
+        <label className="field">
+          {t("search")}
+          <input name="q" placeholder={t("searchPlaceholder")} aria-describedby="q-hint" value={draft.q ?? ""}
+            onChange={(e) => setDraft({ ...draft, q: e.target.value })} autoComplete="off" spellCheck={false} />
+          <small id="q-hint" className="hint">{t("searchHint")}</small>
+        </label>
+        <div className="filter-buttons">
+          <button type="submit" className="primary" data-testid="apply">{t("apply")}</button>
+          <button type="button" onClick={() => apply({ type: "", q: "", from: "", to: "", tenant: "", status: "", fp: "" })}>{t("clear")}</button>
+        </div>
+      </div>
       <fieldset className="statuses">
         <legend>{t("status")}</legend>
         {STATUSES.map((s) => (
@@ -57,8 +57,32 @@ export function FilterBar({ me, filters }: { me: Me; filters: Filters }) {
           </label>
         ))}
       </fieldset>
-      <button type="submit" data-testid="apply">{t("apply")}</button>
-      <button type="button" onClick={() => apply({ type: "", q: "", from: "", to: "", tenant: "", status: "" })}>{t("clear")}</button>
+      {filters.fp && (
+        <p className="fp-filter">
+          {t("fingerprint")}: <span className="mono">{filters.fp}</span>{" "}
+          <button type="button" onClick={() => apply({ fp: "" })}>{t("removeFilter")}</button>
+        </p>
+      )}
+      <details className="more" open={more}>
+        <summary>{t("moreFilters")}</summary>
+        <div className="filter-row">
+          <label className="field">
+            {t("from")}
+            <input type="datetime-local" name="from" value={toInput(draft.from)} onChange={(e) => setDraft({ ...draft, from: fromInput(e.target.value) })} />
+          </label>
+          <label className="field">
+            {t("to")}
+            <input type="datetime-local" name="to" value={toInput(draft.to)} onChange={(e) => setDraft({ ...draft, to: fromInput(e.target.value) })} />
+          </label>
+          <label className="field">
+            {t("store")}
+            <select name="tenant" value={filters.tenant ?? ""} onChange={(e) => apply({ tenant: e.target.value })}>
+              <option value="">{t("allStores")}</option>
+              {me.tenants.map((s) => <option key={s.id} value={s.id}>{s.name}</option>)}
+            </select>
+          </label>
+        </div>
+      </details>
     </form>
   );
 }

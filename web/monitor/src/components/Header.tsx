@@ -7,7 +7,7 @@ export function Header({ me, live, onToggleLive, updatedAt }: { me: Me; live: bo
   const { t, lang, setLang } = useI18n();
   return (
     <header className="header">
-      <h1>Feyxa · {t("title")}</h1>
+      <h1 tabIndex={-1}>Feyxa · {t("title")}</h1>
       <span className={`live ${live ? "on" : "off"}`} data-testid="live">
         {live ? t("refreshing", { s: REFRESH_MS / 1000 }) : t("paused")}
         {updatedAt && ` · ${t("updatedAt", { time: updatedAt.toLocaleTimeString(lang) })}`}
