@@ -1,8 +1,7 @@
 /**
- * A page's state in its query string (the open order, the shop, the language), so a reload
- * or a shared link shows the same view and the back button works. One store, one
- * subscription to popstate. (The monitor keeps the same helper in web/monitor/src/url-state.ts;
- * it may import this one instead.)
+ * A page's state in its query string (the storefront's open order, shop and language; the
+ * monitor's filters, page cursor and open event), so a reload or a shared link shows the same
+ * view and the back button works. One store, one subscription to popstate.
  */
 import { useSyncExternalStore } from "react";
 
