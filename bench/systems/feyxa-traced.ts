@@ -10,6 +10,6 @@ export const feyxaTraced: BenchSystem = {
   ...feyxa,
   name: "feyxa-traced",
   drainOnly: true,
-  tuning: "as feyxa, with an OpenTelemetry SDK registered in each dispatcher process (BasicTracerProvider, SimpleSpanProcessor, InMemorySpanExporter, AsyncLocalStorage context)",
+  tuning: "as feyxa, with an OpenTelemetry SDK registered in each dispatcher process (BasicTracerProvider, BatchSpanProcessor with a queue that drops nothing, InMemorySpanExporter, AsyncLocalStorage context)",
   startWorkers: startDispatchers(true),
 };
