@@ -75,9 +75,11 @@ export async function inHandlerSpan(
   handlerName: string,
   run: () => Promise<HandlerRun>,
 ): Promise<HandlerRun> {
+  // The event's other attributes are on the attempt's span, this one's parent; not repeated
+  // on every handler run (npm run bench's traced drain: 0.60x -> 0.64x the untraced one).
   const span = tracer().startSpan(`feyxa.handler ${handlerName}`, {
     kind: SpanKind.INTERNAL,
-    attributes: { ...eventAttributes(event), "feyxa.handler": handlerName },
+    attributes: { "feyxa.event.id": event.id, "feyxa.handler": handlerName, "feyxa.attempt": event.attempt },
   }, parent);
   try {
     const result = await context.with(trace.setSpan(parent, span), run);
