@@ -26,9 +26,16 @@ describe("rate limits", () => {
   it("defer runs past the limit without spending retries, across three dispatchers, and run them when tokens return", async () => {
     const ids = (await buses[0].emitMany(Array.from({ length: 10 }, () => ({ event_type: "rl.mail", aggregate_type: "test", aggregate_id: uuid() }))))
       .map((r) => r.eventId);
+    const passStarted = Date.now();
     await Promise.all(buses.map((bus) => bus.drainOnce(10)));
+    // The burst (2), and a token for each quarter second the pass took (a loaded machine's
+    // pass can outlast the first refill): never all ten.
+    const refilled = Math.floor(((Date.now() - passStarted) / 1000) * 4);
     const first = await sql`select status, retry_count, next_retry_at from feyxa.events_log where id in ${sql(ids)}`;
-    expect(first.filter((e) => e.status === "completed")).toHaveLength(2); // the burst
+    const completed = first.filter((e) => e.status === "completed").length;
+    expect(completed).toBeGreaterThanOrEqual(2);
+    expect(completed).toBeLessThanOrEqual(2 + refilled);
+    expect(completed).toBeLessThan(10);
     for (const e of first.filter((e) => e.status !== "completed")) {
       expect(e).toMatchObject({ status: "pending", retry_count: 0 });
       expect(e.next_retry_at.getTime()).toBeGreaterThan(Date.now() - 1_000);
