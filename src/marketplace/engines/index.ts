@@ -1,5 +1,6 @@
 /**
- * The five engines (commerce, fintech, logistics, trust, intelligence): one file each,
+ * The engines (commerce, fintech, logistics, trust, intelligence, and operations for the
+ * people who run the marketplace): one file each,
  * whose every export is a handler declaring the events it reacts to. A new handler of an
  * engine is one export in that engine's file: engineHandlers registers it, and syncRoutes
  * (src/bus/route-sync.ts) writes its routes into event_subscriptions at start.
@@ -14,6 +15,7 @@ import type { EngineDependencies, EngineExport } from "./define.ts";
 import * as fintech from "./fintech.ts";
 import * as intelligence from "./intelligence.ts";
 import * as logistics from "./logistics.ts";
+import * as operations from "./operations.ts";
 import * as trust from "./trust.ts";
 
 export type { EngineDependencies } from "./define.ts";
@@ -22,7 +24,7 @@ export type { EngineDependencies } from "./define.ts";
 export const ROUTE_SOURCE = "marketplace";
 
 /** Typed so that an engine file exporting anything but handlers does not compile. */
-const ENGINES: readonly Readonly<Record<string, EngineExport>>[] = [commerce, fintech, logistics, trust, intelligence];
+const ENGINES: readonly Readonly<Record<string, EngineExport>>[] = [commerce, fintech, logistics, trust, intelligence, operations];
 
 export function engineHandlers(deps: EngineDependencies = {}): Handler[] {
   const handlers = ENGINES.flatMap((engine) => Object.values(engine).map((h) => (typeof h === "function" ? h(deps) : h)));

@@ -1,13 +1,15 @@
 /**
  * The monitor. The event list and its filters come first (the page's main object); the
  * numbers sit in a compact band above them; failures grouped by fingerprint, the retry
- * queue, the charts and the audit trail are one click away (?view=). On a phone, the list
- * and an event's detail are separate screens.
+ * queue, the charts, the audit trail and the alert rules are one click away (?view=). The
+ * firing alerts are a banner above every view (operators'). On a phone, the list and an
+ * event's detail are separate screens.
  */
 import { useEffect, useState } from "react";
 import { api, ApiError } from "./api.ts";
 import { takeTokenFromLink } from "./auth.ts";
 import { ActionDialog, type PendingAction } from "./components/ActionDialog.tsx";
+import { AlertBanner } from "./components/AlertBanner.tsx";
 import { BulkDialog, type PendingBulk } from "./components/BulkDialog.tsx";
 import { Header } from "./components/Header.tsx";
 import { SignIn } from "./components/SignIn.tsx";
@@ -18,6 +20,7 @@ import { useI18n } from "./i18n.tsx";
 import type { Me } from "./types.ts";
 import { REFRESH_MS, usePolling } from "./use-polling.ts";
 import { useUrlParams } from "./url-state.ts";
+import { AlertsView } from "./views/AlertsView.tsx";
 import { AuditView } from "./views/AuditView.tsx";
 import { EventsView } from "./views/EventsView.tsx";
 import { FailuresView } from "./views/FailuresView.tsx";
@@ -48,6 +51,9 @@ export function App() {
   const ready = Boolean(me);
   const stats = usePolling(() => api.stats({ type: filters.type, tenant: filters.tenant, window: win }),
     `${filters.type}|${filters.tenant}|${win}|${ready}|${actionsDone}`, REFRESH_MS, live && ready);
+  // The alert rules are the operators' (RLS): one poll for the banner and the Alerts view.
+  const operator = Boolean(me?.is_admin);
+  const alerts = usePolling(() => (operator ? api.alerts() : Promise.resolve({ rules: [], notices: [] })), `alerts|${operator}`, REFRESH_MS, live && operator);
 
   if (authError?.status === 401 || authError?.status === 403) return <SignIn error={authError.message} onSignedIn={() => setSignedIn((n) => n + 1)} />;
   if (!me) return <p className="loading">{authError ? authError.message : t("loading")}</p>;
@@ -59,6 +65,7 @@ export function App() {
   return (
     <div className="page">
       <Header me={me} live={live} onToggleLive={() => setLive(!live)} updatedAt={stats.updatedAt} />
+      {me.is_admin && <AlertBanner alerts={alerts.data} />}
       <StatsBand stats={stats.data} error={stats.error} window={win} />
       <ViewNav view={view} isAdmin={me.is_admin} />
       <main id="main" className="view">
@@ -68,6 +75,7 @@ export function App() {
         {view === "routes" && me.is_admin && <RoutesView live={live} window={win} canAct={me.is_admin} version={actionsDone} onChanged={afterAction} />}
         {view === "stats" && <StatsView stats={stats.data} />}
         {view === "audit" && me.is_admin && <AuditView live={live} version={actionsDone} />}
+        {view === "alerts" && me.is_admin && <AlertsView me={me} alerts={alerts} />}
       </main>
       {pending && <ActionDialog action={pending} onClose={() => setPending(undefined)} onDone={afterAction} />}
       {bulk && <BulkDialog bulk={bulk} onClose={() => setBulk(undefined)} onDone={afterAction} />}

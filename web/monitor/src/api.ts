@@ -1,6 +1,6 @@
 /** Calls to the event-monitor function, with the operator's token; errors carry the server's message. */
 import { accessToken } from "./auth.ts";
-import type { ActionResult, BulkPreview, BulkResult, Detail, EventPage, Failures, Me, RouteRow, Stats } from "./types.ts";
+import type { ActionResult, Alerts, BulkPreview, BulkResult, Detail, EventPage, Failures, Me, RouteRow, Stats } from "./types.ts";
 
 const base = import.meta.env.VITE_SUPABASE_URL
   ? `${import.meta.env.VITE_SUPABASE_URL.replace(/\/$/, "")}/functions/v1/event-monitor`
@@ -41,6 +41,8 @@ export const api = {
   setRoute: (body: Record<string, unknown>) => call<ActionResult>("/routes", { method: "POST", body: JSON.stringify(body) }),
   actions: () => call<{ actions: AuditRow[] }>("/actions"),
   act: (action: Record<string, unknown>) => call<ActionResult>("/actions", { method: "POST", body: JSON.stringify(action) }),
+  alerts: () => call<Alerts>("/alerts"),
+  changeAlert: (body: Record<string, unknown>) => call<{ rule: { id: string; name: string } }>("/alerts", { method: "POST", body: JSON.stringify(body) }),
 };
 
 export interface AuditRow {

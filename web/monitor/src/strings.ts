@@ -1,5 +1,8 @@
 /** Every label of the page, in English and French (the plans are French). */
+import { alertsEn, alertsFr } from "./alert-strings.ts";
+
 const en = {
+  ...alertsEn,
   title: "Event monitor",
   signedInAs: "Signed in as",
   admin: "admin",
@@ -214,6 +217,7 @@ export type Strings = typeof en;
 export type StringKey = keyof Strings;
 
 const fr: Strings = {
+  ...alertsFr,
   title: "Moniteur d'événements",
   signedInAs: "Connecté en tant que",
   admin: "admin",

@@ -121,3 +121,32 @@ export interface RouteRow {
   last_error: string | null;
   last_error_at: string | null;
 }
+
+export type AlertKind = "dead_letters" | "lag" | "failure_rate" | "endpoint_failing";
+/** A rule with its state, as GET /alerts lists them (src/bus/functions/monitor/alerts.ts). */
+export interface AlertRule {
+  id: string;
+  name: string;
+  kind: AlertKind;
+  tenant_id: string | null;
+  event_type: string | null;
+  handler_name: string | null;
+  threshold: number;
+  window_minutes: number;
+  repeat_minutes: number;
+  is_active: boolean;
+  firing: boolean;
+  value: number | null;
+  since: string | null;
+  notified_at: string | null;
+}
+export interface AlertNotice {
+  id: string;
+  rule_id: string;
+  tenant_id: string | null;
+  kind: "firing" | "repeat" | "resolved" | "disabled";
+  value: number | null;
+  message: string;
+  created_at: string;
+}
+export interface Alerts { rules: AlertRule[]; notices: AlertNotice[] }

@@ -1,8 +1,7 @@
 /** The buyer's notice that their order was cancelled, and why (commerce.send_cancellation_email). */
 import type { PayloadOf } from "../../engines/catalog.ts";
+import { escapeHtml as escape } from "./html.ts";
 import type { EmailMessage } from "./provider.ts";
-
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function orderCancellation(cancelled: PayloadOf<"order.cancelled">, to: string, storeName: string): EmailMessage {
   return {

@@ -1,8 +1,7 @@
 import { formatMoney } from "../../engines/format.ts";
 import type { PayloadOf } from "../../engines/catalog.ts";
+import { escapeHtml as escape } from "./html.ts";
 import type { EmailMessage } from "./provider.ts";
-
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function orderConfirmation(order: PayloadOf<"order.created">, storeName: string): EmailMessage {
   const lines = order.items
