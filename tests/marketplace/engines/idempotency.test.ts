@@ -47,12 +47,17 @@ describe("handler idempotency", () => {
     await sql`insert into payouts (store_id, amount_minor, currency) values (${shop.storeId}, 5000, 'XOF'), (${shop.storeId}, 99999, 'XOF')`;
     await sql`insert into support_tickets (store_id, customer_email, subject) values (${shop.storeId}, 'b@example.com', 'Help')`;
     await drain(bus);
+    // An alert rule over the refused order's dead letter: its notice mails the store's owners.
+    await sql`insert into feyxa.alert_rules (name, kind, threshold, event_type, tenant_id)
+              values ('Refused orders', 'dead_letters', 0, 'order.created', ${shop.storeId})`;
+    await sql`select feyxa.evaluate_alerts()`;
+    await drain(bus);
 
     const events = await sql<{ id: string; event_type: string; aggregate_type: string; aggregate_id: string; tenant_id: string | null; payload: Record<string, unknown>; idempotency_key: string; attempt: number; retry_count: number; max_retries: number; created_at: Date }[]>`
       select * from feyxa.events_log order by created_at`;
     expect(new Set(events.map((e) => e.event_type))).toEqual(new Set([
       "order.created", "order.cancelled", "payment.paid", "delivery.delivered", "delivery.confirmed", "payout.requested", "ticket.created",
-      "store.big_order",
+      "store.big_order", "alert.firing",
     ]));
 
     let reruns = 0;
