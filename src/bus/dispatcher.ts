@@ -186,10 +186,11 @@ export class Dispatcher {
     ).finally(() => {
       this.#claimedInFlight -= size;
       // Its completion may have made events claimable that no NOTIFY announces: the next of
-      // an ordering line, a capped tenant's room. Claim again rather than wait for the poll.
-      this.#maybeDue = true;
+      // an ordering line, a capped tenant's room. Claim again rather than wait for the poll:
+      // a wake-up, so that a claim under way, whose snapshot may predate the completion, does
+      // not put the dispatcher back to sleep when it comes back empty.
       this.#batches.delete(batch);
-      this.#changed.fire();
+      this.wake();
     });
     this.#batches.add(batch);
   }
