@@ -5,43 +5,38 @@
  * the same turn with the same timeout share one Deadline instead: its timer is armed when
  * the turn ends, so it fires no earlier than any member's own start + timeout (a member
  * started early in the turn may time out a few milliseconds late), and it is cleared
- * as soon as every member has settled.
+ * as soon as every member has left.
+ *
+ * Members are callbacks, not listeners on a shared promise: a run that races its handler
+ * against a promise makes three more promises, and where an OpenTelemetry context manager
+ * (AsyncLocalStorage) is on, every promise costs a hook call (docs/performance.md).
  */
 
-/** Rejected with this when the time is up; each member turns it into its own error. */
-export const TIME_UP: unique symbol = Symbol("time up");
-
-export class Deadline {
-  /** Rejects with TIME_UP when the time is up; never settles if every member finished first. */
-  readonly expired: Promise<never>;
-  #expire!: (reason: typeof TIME_UP) => void;
-  #members = 0;
+class Deadline {
+  readonly #members = new Set<() => void>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #done = false;
 
-  constructor(readonly timeoutMs: number) {
-    this.expired = new Promise<never>((_, reject) => (this.#expire = reject));
-    // Members only ever race against it: without a member listening, a rejection must not
-    // count as unhandled.
-    this.expired.catch(() => {});
-  }
+  constructor(readonly timeoutMs: number) {}
 
   /** Called when the turn ends: from now on the cohort is complete. */
   arm(): void {
-    if (this.#members === 0) this.#done = true;
+    if (this.#members.size === 0) this.#done = true;
     else this.#timer = setTimeout(() => {
       this.#done = true;
-      this.#expire(TIME_UP);
+      for (const expire of this.#members) expire();
+      this.#members.clear();
     }, this.timeoutMs);
   }
 
-  join(): void {
-    this.#members++;
+  join(onExpire: () => void): void {
+    this.#members.add(onExpire);
   }
 
-  /** A member has settled; the last one to settle before the time is up clears the timer. */
-  leave(): void {
-    if (--this.#members === 0 && this.#timer !== undefined && !this.#done) {
+  /** A member has settled; the last one to leave before the time is up clears the timer. */
+  leave(onExpire: () => void): void {
+    if (!this.#members.delete(onExpire) || this.#members.size > 0 || this.#done) return;
+    if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#done = true;
     }
@@ -50,8 +45,12 @@ export class Deadline {
 
 const forming = new Map<number, Deadline>();
 
-/** The Deadline of runs starting in this turn with this timeout; the caller must leave() once settled. */
-export function joinDeadline(timeoutMs: number): Deadline {
+/**
+ * Joins the deadline of the runs starting in this turn with this timeout: onExpire is called
+ * once the time is up, unless the member left first (by the function returned, which it
+ * must call once settled). A member is one callback: join each run with its own.
+ */
+export function joinDeadline(timeoutMs: number, onExpire: () => void): () => void {
   let deadline = forming.get(timeoutMs);
   if (!deadline) {
     const fresh = new Deadline(timeoutMs);
@@ -63,6 +62,7 @@ export function joinDeadline(timeoutMs: number): Deadline {
     }, 0);
     deadline = fresh;
   }
-  deadline.join();
-  return deadline;
+  deadline.join(onExpire);
+  const joined = deadline;
+  return () => joined.leave(onExpire);
 }

@@ -1,33 +1,40 @@
 /** Shared handler timeouts: one timer per cohort of runs, never firing early. */
 import { describe, expect, it } from "vitest";
-import { joinDeadline, TIME_UP } from "../../src/bus/deadlines.ts";
+import { joinDeadline } from "../../src/bus/deadlines.ts";
 
-const settled = async (promise: Promise<unknown>, ms: number) =>
-  await Promise.race([promise.then(() => "resolved", (e) => (e === TIME_UP ? "time up" : "other")), new Promise((r) => setTimeout(() => r("pending"), ms))]);
+/** A member whose expiry is recorded, with when it happened. */
+function member() {
+  const seen = { expiredAt: undefined as number | undefined };
+  return { seen, onExpire: () => (seen.expiredAt = performance.now()) };
+}
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("deadlines", () => {
-  it("gives runs of one turn with one timeout a single deadline, which fires no earlier than the timeout", async () => {
+  it("calls the members still in when the time is up, no earlier than the timeout, and not those that left", async () => {
     const started = performance.now();
-    const a = joinDeadline(80);
-    const b = joinDeadline(80);
-    const other = joinDeadline(120);
-    expect(b).toBe(a);
-    expect(other).not.toBe(a);
-    a.leave(); // one run finished; the other still runs
-    expect(await settled(a.expired, 300)).toBe("time up");
-    expect(performance.now() - started).toBeGreaterThanOrEqual(79);
-    other.leave();
-    b.leave();
+    const [a, b, other] = [member(), member(), member()];
+    joinDeadline(80, a.onExpire)(); // a's run finished at once
+    joinDeadline(80, b.onExpire);
+    const leaveOther = joinDeadline(120, other.onExpire);
+    await wait(100);
+    expect(a.seen.expiredAt).toBeUndefined();
+    expect(b.seen.expiredAt! - started).toBeGreaterThanOrEqual(79);
+    expect(other.seen.expiredAt).toBeUndefined();
+    leaveOther();
+    await wait(60);
+    expect(other.seen.expiredAt).toBeUndefined();
   });
 
-  it("never fires once every member has settled, and a later turn gets a new deadline", async () => {
-    const first = joinDeadline(50);
-    await new Promise((r) => setTimeout(r, 5));
-    const later = joinDeadline(50);
-    expect(later).not.toBe(first);
-    first.leave();
-    later.leave();
-    expect(await settled(first.expired, 120)).toBe("pending");
-    expect(await settled(later.expired, 10)).toBe("pending");
+  it("never fires once every member has left, and a later turn's members wait their own full timeout", async () => {
+    const first = member();
+    const later = member();
+    const leaveFirst = joinDeadline(50, first.onExpire);
+    await wait(5);
+    const laterJoinedAt = performance.now();
+    joinDeadline(50, later.onExpire);
+    leaveFirst();
+    await wait(100);
+    expect(first.seen.expiredAt).toBeUndefined();
+    expect(later.seen.expiredAt! - laterJoinedAt).toBeGreaterThanOrEqual(49);
   });
 });
