@@ -6,12 +6,12 @@
  *   emit -> wake-up -> claim -> route -> run handlers -> complete_attempts (log + move)
  */
 import * as db from "./bus-sql.ts";
-import { Router } from "./router.ts";
+import { type RoutedHandlers, Router } from "./router.ts";
 import { CompletionBatcher, type Moved } from "./completion-batcher.ts";
 import { type AttemptOptions, runAttempt } from "./run-attempt.ts";
 import { withRetries } from "./database-retries.ts";
 import { checkSteps } from "./steps.ts";
-import type { Context } from "./telemetry/attempt-spans.ts";
+import { type AttemptSpan, inAttemptScope } from "./telemetry/attempt-spans.ts";
 import { carryingTrace, tracedEmit } from "./telemetry/emit-spans.ts";
 import type { BusObserver } from "./telemetry/observer.ts";
 import { ProcessMetrics } from "./telemetry/process-metrics.ts";
@@ -143,7 +143,7 @@ export class Bus {
   }
 
   /** One event's attempt, recorded as soon as it is done (processEach). */
-  readonly #recordEach = async (event: ClaimedEvent, traced?: Context): Promise<AttemptOutcome> => {
+  readonly #recordEach = async (event: ClaimedEvent, traced?: AttemptSpan): Promise<AttemptOutcome> => {
     try {
       const result = await this.#attempt(event, traced);
       return this.#outcomes([result], await this.#recorder.record([result]))[0];
@@ -152,9 +152,10 @@ export class Bus {
     }
   };
 
-  async #attempt(event: ClaimedEvent, traced?: Context): Promise<AttemptResult> {
-    const route = await this.router.routeFor(event.type);
-    return await runAttempt(event, route, this.#attemptOptions, traced);
+  #attempt(event: ClaimedEvent, traced?: AttemptSpan): Promise<AttemptResult> {
+    const run = (route: RoutedHandlers) => inAttemptScope(traced, (handlerParent) => runAttempt(event, route, this.#attemptOptions, handlerParent));
+    const route = this.router.cachedRoute(event.type);
+    return route ? run(route) : this.router.routeFor(event.type).then(run);
   }
 
   #outcomes(results: AttemptResult[], moved: Moved): AttemptOutcome[] {

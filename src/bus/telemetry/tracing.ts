@@ -46,8 +46,17 @@ export function tracingOn(): boolean {
   return !(provider instanceof ProxyTracerProvider) || provider.getDelegate() !== NOOP_PROVIDER;
 }
 
+let cached: { provider: unknown; tracer: Tracer } | undefined;
+
+/**
+ * Feyxa's tracer from the registered provider, looked up once per provider: trace.getTracer
+ * asks the SDK's provider each time, which builds a key and reads a map, once per span.
+ */
 export function tracer(): Tracer {
-  return trace.getTracer(TRACER_NAME);
+  const proxy = trace.getTracerProvider();
+  const provider = proxy instanceof ProxyTracerProvider ? proxy.getDelegate() : proxy;
+  if (cached?.provider !== provider) cached = { provider, tracer: provider.getTracer(TRACER_NAME) };
+  return cached.tracer;
 }
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;

@@ -5,37 +5,51 @@
  * else is allocated: the hot path of a bus without telemetry.
  */
 import type { AttemptOutcome, ClaimedEvent } from "../types.ts";
-import { type AttemptSpan, type Context, endAttemptSpan, startAttemptSpan } from "./attempt-spans.ts";
+import { type AttemptSpan, endAttemptSpan, startAttemptSpan } from "./attempt-spans.ts";
 import { type BusObserver, traceIdIn } from "./observer.ts";
 import { tracingOn } from "./tracing.ts";
 
-/** Runs a batch's attempts (to their recorded outcomes); `traced[i]` is the context of event i's attempt span. */
+/** Runs a batch's attempts (to their recorded outcomes); `traced[i]` is event i's attempt span. */
 export function watchBatch(
   events: ClaimedEvent[], observer: BusObserver | undefined,
-  run: (traced: (Context | undefined)[] | undefined) => Promise<AttemptOutcome[]>,
+  run: (traced: AttemptSpan[] | undefined) => Promise<AttemptOutcome[]>,
 ): Promise<AttemptOutcome[]> {
   const spans = tracingOn() ? events.map((event) => startAttemptSpan(event)) : undefined;
   if (!spans && !observer) return run(undefined);
   return watched(events, observer, spans, run);
 }
 
-/** One event's attempt, the same way (what the dispatcher's processEach runs per event). */
+/**
+ * One event's attempt, the same way (what the dispatcher's processEach runs per event): one
+ * promise reaction on top of the attempt's, as every promise costs where a context manager is on.
+ */
 export function watchOne(
   event: ClaimedEvent, observer: BusObserver | undefined,
-  run: (event: ClaimedEvent, traced?: Context) => Promise<AttemptOutcome>,
+  run: (event: ClaimedEvent, traced?: AttemptSpan) => Promise<AttemptOutcome>,
 ): Promise<AttemptOutcome> {
-  if (!observer && !tracingOn()) return run(event);
-  return watchBatch([event], observer, async (traced) => [await run(event, traced?.[0])]).then(([outcome]) => outcome);
+  const span = tracingOn() ? startAttemptSpan(event) : undefined;
+  if (!observer && !span) return run(event);
+  return run(event, span).then((outcome) => {
+    try {
+      if (observer) report(observer, event, outcome, span);
+      return outcome;
+    } finally {
+      if (span) endAttemptSpan(span, outcome);
+    }
+  }, (error: unknown) => {
+    if (span) endAttemptSpan(span, undefined, error);
+    throw error;
+  });
 }
 
 async function watched(
   events: ClaimedEvent[], observer: BusObserver | undefined, spans: AttemptSpan[] | undefined,
-  run: (traced: (Context | undefined)[] | undefined) => Promise<AttemptOutcome[]>,
+  run: (traced: AttemptSpan[] | undefined) => Promise<AttemptOutcome[]>,
 ): Promise<AttemptOutcome[]> {
   let outcomes: AttemptOutcome[] | undefined;
   let failure: unknown;
   try {
-    outcomes = await run(spans?.map((s) => s.context));
+    outcomes = await run(spans);
     if (observer) events.forEach((event, i) => report(observer, event, outcomes![i], spans?.[i]));
     return outcomes;
   } catch (error) {
