@@ -19,14 +19,15 @@
  * BENCH_FLOW_TENANTS 50; BENCH_FLOW_PARTS=1 adds each of the two alone); then the fairness figure (workloads/fairness.ts) in BENCH_FAIR_ROUNDS
  * (3) alternating rounds of idle / flood with fairness off / on, BENCH_FLOOD_EVENTS (20000) from A
  * in calls of BENCH_FLOOD_PER_CALL (1000). BENCH_ROUNDS=0 or BENCH_FAIR_ROUNDS=0 leaves out either part.
- * Tracing (issue 16; BENCH_ONLY=trace): the drain rounds also run Feyxa with an OpenTelemetry
- * SDK registered in its dispatchers, every span exported in memory (systems/feyxa-traced.ts).
+ * Observability (issue 16; BENCH_ONLY=trace): the drain rounds also run Feyxa with an
+ * OpenTelemetry SDK registered in its dispatchers, recording every trace and one in ten,
+ * and the metrics scraped every second (systems/feyxa-traced.ts).
  */
 import { cpus } from "node:os";
 import { graphileWorker } from "./systems/graphile-worker.ts";
 import { feyxa } from "./systems/feyxa.ts";
 import { feyxaFairOnly, feyxaFlow, feyxaOrderedOnly } from "./systems/feyxa-flow.ts";
-import { feyxaTraced } from "./systems/feyxa-traced.ts";
+import { feyxaTraced, feyxaTracedSampled } from "./systems/feyxa-traced.ts";
 import { baseRevision } from "./support/base-rev.ts";
 import { median } from "./support/report.ts";
 import { fairness, fairnessTuning, type FairnessMode } from "./workloads/fairness.ts";
@@ -76,10 +77,10 @@ async function runTier(tier: Tier): Promise<TierReport> {
     if (!drained.includes(feyxa)) drained.unshift(feyxa);
     drained.splice(drained.indexOf(feyxa) + 1, 0, await base.system(server), feyxaFlow, ...(process.env.BENCH_FLOW_PARTS ? [feyxaOrderedOnly, feyxaFairOnly] : []));
   }
-  // Tracing's row (issue 16) joins them too, beside the plain Feyxa.
+  // Tracing's rows (issue 16) join them too, beside the plain Feyxa.
   if (only.has("trace")) {
     if (!drained.includes(feyxa)) drained.unshift(feyxa);
-    drained.splice(drained.indexOf(feyxa) + 1, 0, feyxaTraced);
+    drained.splice(drained.indexOf(feyxa) + 1, 0, feyxaTraced, feyxaTracedSampled);
   }
   try {
     if (drained.length) {
@@ -147,7 +148,7 @@ const report: Report = {
   settings,
   tuning: {
     ...Object.fromEntries(systems.map((s) => [s.name, s.tuning])),
-    ...(only.has("trace") ? { "feyxa-traced": feyxaTraced.tuning } : {}),
+    ...(only.has("trace") ? { [feyxaTraced.name]: feyxaTraced.tuning, [feyxaTracedSampled.name]: feyxaTracedSampled.tuning } : {}),
     ...(base ? { [`feyxa@${base.rev}`]: `Feyxa at ${base.rev} (its migrations and dispatcher), tuned as feyxa`, "feyxa-flow": feyxaFlow.tuning, fairness: fairnessTuning } : {}),
   },
   tiers: [],

@@ -29,7 +29,8 @@ export async function startWorker(script: string, env: Record<string, string>): 
   // BENCH_NODE_ARGS: extra node flags for the workers, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const extra = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
   const args = [...extra, ...(/\.m?js$/.test(script) ? [script] : ["--import", "tsx", script])];
-  const child: ChildProcess = spawn(process.execPath, args, {
+  // BENCH_WORKER_NODE: another node binary for the workers (a newer release, to compare).
+  const child: ChildProcess = spawn(process.env.BENCH_WORKER_NODE ?? process.execPath, args, {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -37,13 +37,17 @@ export function busProducer(url: string, connections: number, event: (i: number)
   });
 }
 
-/** Dispatcher CLI processes running the bench's handlers; traced: with an OpenTelemetry SDK registered (bench/traced-handlers.ts). */
-export function startDispatchers(traced: boolean): BenchSystem["startWorkers"] {
+/**
+ * Dispatcher CLI processes running the bench's handlers; traced: with an OpenTelemetry SDK
+ * registered (bench/traced-handlers.ts), recording the share `traced.sample` of traces.
+ */
+export function startDispatchers(traced?: { sample: number }): BenchSystem["startWorkers"] {
   return async (url, processes) => {
     const bundle = await bundleDispatcher();
     const env = {
       DATABASE_URL: url,
       FEYXA_HANDLERS: traced ? bundle.tracedHandlers : bundle.handlers,
+      ...(traced ? { BENCH_TRACE_SAMPLE: String(traced.sample) } : {}),
       FEYXA_BATCH_SIZE: process.env.BENCH_FEYXA_BATCH_SIZE ?? String(BATCH_SIZE),
       FEYXA_CONCURRENCY: process.env.BENCH_FEYXA_CONCURRENCY ?? String(CONCURRENCY),
     };
@@ -66,7 +70,7 @@ export const feyxa: BenchSystem = {
 
   producer: (url, connections) => busProducer(url, connections, event),
 
-  startWorkers: startDispatchers(false),
+  startWorkers: startDispatchers(),
 
   async drained({ sql }) {
     // Every bench event completes, and a completed event leaves event_queue.

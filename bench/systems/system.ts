@@ -23,6 +23,8 @@ export interface BenchSystem {
   tuning: string;
   /** A variant measured in the drain only (its emit and latency are its sibling's). */
   drainOnly?: boolean;
+  /** Work the drain runs beside the workers from their start to the backlog's end (a metrics scraper); returns its stop. */
+  alongside?(db: BenchDatabase): () => Promise<void>;
   /** A fresh database with the system installed and four handlers subscribed to one event. */
   setup(server: BenchServer): Promise<BenchDatabase>;
   /** A producer using up to `connections` connections. */
