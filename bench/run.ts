@@ -8,7 +8,9 @@
  * Knobs (environment): BENCH_QUICK=1 (a smoke run of about 2 minutes: 1,000 events, 1 round; small figures, not
  * for comparison), BENCH_PG (tiers, "17,15"), BENCH_ROUNDS (drain rounds, 3), BENCH_EMIT_ROUNDS (2),
  * BENCH_EVENTS (drain backlog, 20000), BENCH_RATE (latency events/s, 1000),
- * BENCH_LATENCY_SECONDS (30), BENCH_EMIT_MS (per emit run, 3000), BENCH_ONLY (drain,emit,latency,flow,scale;
+ * BENCH_LATENCY_SECONDS (30), BENCH_WARMUP_SECONDS (2, at the same rate before each latency run,
+ * left out of it), BENCH_LADDER (rates tried for the highest whose p99 stays under 100 ms, from
+ * the latency run's up or down: 250,500,2000,4000,8000; "" skips it), BENCH_LADDER_SECONDS (10), BENCH_EMIT_MS (per emit run, 3000), BENCH_ONLY (drain,emit,latency,flow,scale;
  * scale is opt-in; trace is in the default), BENCH_SYSTEMS (feyxa,pgmq,pgmq-delete,pg-boss,graphile-worker), PGMQ_SQL
  * (pgmq's SQL-only install; default ../shared/vendor/pgmq-1.5.1.sql), BENCH_VERBOSE=1 (workers'
  * stderr), BENCH_PG_STATS=1 (after each drain: time by statement from pg_stat_statements, WAL
@@ -38,7 +40,7 @@ import { printReport, saveReport, type Report, type TierReport } from "./support
 import { startBenchServer, whyNoTier, type Tier } from "./support/server.ts";
 import { drain } from "./workloads/drain.ts";
 import { emitRate, plainInsertRate } from "./workloads/emit.ts";
-import { latency } from "./workloads/latency.ts";
+import { highestRateUnder, latency } from "./workloads/latency.ts";
 
 const QUICK = Boolean(process.env.BENCH_QUICK);
 const num = (name: string, full: number, quick: number) => Number(process.env[name] ?? (QUICK ? quick : full));
@@ -50,8 +52,11 @@ const settings = {
   latencyRate: num("BENCH_RATE", 1_000, 1_000),
   latencySeconds: num("BENCH_LATENCY_SECONDS", 30, 2),
   fairRounds: num("BENCH_FAIR_ROUNDS", 3, 1),
+  ladderSeconds: num("BENCH_LADDER_SECONDS", 10, 2),
   floodEvents: num("BENCH_FLOOD_EVENTS", 20_000, 2_000),
 };
+/** The rates tried for the highest one whose p99 stays under 100 ms ("" leaves the search out). */
+const ladder = (process.env.BENCH_LADDER ?? (QUICK ? "" : "250,500,2000,4000,8000")).split(",").filter(Boolean).map(Number);
 const only = new Set((process.env.BENCH_ONLY ?? "drain,emit,latency,flow,trace").split(","));
 const base = only.has("flow") ? await baseRevision() : undefined;
 const all: BenchSystem[] = [feyxa, pgmq, pgmqDelete, pgBoss, graphileWorker];
@@ -68,7 +73,7 @@ async function runTier(tier: Tier): Promise<TierReport> {
   const started = performance.now();
   const server = await startBenchServer(tier);
   log(`${server.description}: ${systems.map((s) => s.name).join(", ")}`);
-  const t: TierReport = { postgres: server.description, role: server.role, skipped: {}, drain: {}, emit: {}, emitBatch: {}, plainInsert: [], latency: {}, scale: [], fairness: {}, seconds: 0 };
+  const t: TierReport = { postgres: server.description, role: server.role, skipped: {}, drain: {}, emit: {}, emitBatch: {}, plainInsert: [], latency: {}, highestRateUnder100ms: {}, scale: [], fairness: {}, seconds: 0 };
   if (noPgmq) t.skipped.pgmq = noPgmq;
   const full = systems.filter((s) => !s.drainOnly);
   // The flow rows join the drain's rounds, beside the plain Feyxa they are compared with.
@@ -108,6 +113,10 @@ async function runTier(tier: Tier): Promise<TierReport> {
       for (const system of full) {
         log(`${system.name}: ${settings.latencyRate} events/s for ${settings.latencySeconds} s`);
         t.latency[system.name] = await latency(system, server, settings.latencyRate, settings.latencySeconds);
+      }
+      for (const system of ladder.length ? full : []) {
+        log(`${system.name}: the highest rate whose p99 stays under 100 ms (${settings.ladderSeconds} s a step)`);
+        t.highestRateUnder100ms[system.name] = await highestRateUnder(system, server, t.latency[system.name], ladder, settings.ladderSeconds, 100, log) ?? null;
       }
     }
     if (only.has("scale") && systems.includes(feyxa)) {

@@ -21,6 +21,8 @@ export interface TierReport {
   /** One per emit round, each measured right after Feyxa's single emit. */
   plainInsert: number[];
   latency: Record<string, LatencyResult>;
+  /** Per system, the highest rate tried whose p99 stayed under 100 ms (null: not even the lowest). */
+  highestRateUnder100ms: Record<string, number | null>;
   scale: DrainResult[];
   /** BENCH_ONLY flow: B's latencies per mode, one result per round. */
   fairness: Partial<Record<FairnessMode, FairnessResult[]>>;
@@ -87,6 +89,7 @@ export function printTier(t: TierReport, systems: string[]): string {
     ["latency p95 ms", lat((l) => l.p95), 1, "", ""],
     ["latency p99 ms", lat((l) => l.p99), 1, p99Peer && t.latency.feyxa ? `${fmt(t.latency[p99Peer].p99 / t.latency.feyxa.p99, 2)}x ${p99Peer} (lower is better)` : "-", "<= 50 ms"],
     ["latency run: events/s the producer sustained", lat((l) => l.emittedPerSecond), 0, "", ""],
+    ["highest rate with p99 < 100 ms, events/s (0: none from 250)", Object.fromEntries(Object.entries(t.highestRateUnder100ms ?? {}).map(([k, v]) => [k, [v ?? 0]])), 0, "", ""],
     ["worker peak RSS MB (drain)", pick(t.drain, (d) => d.peakRssMb), 0, "", "<= 150 MB"],
   ];
   if (t.scale.length) rows.push(["scale: 1 / 2 / 4 dispatchers, runs/s", { feyxa: [] }, 0, t.scale.map((d) => fmt(d.runsPerSecond)).join(" / "), "2 >= 1.6x 1"]);

@@ -98,10 +98,13 @@ export const feyxa: BenchSystem = {
     return row.runs;
   },
 
-  async latencies({ sql }) {
+  async latencies({ sql }, sinceMs) {
     const rows = await sql<{ ms: number }[]>`
-      select extract(epoch from processed_at) * 1000 - (payload ->> 't')::float8 as ms from feyxa.events_log where status = 'completed'`;
-    const [{ n }] = await sql`select count(*)::int as n from feyxa.event_handlers_log`;
+      select extract(epoch from processed_at) * 1000 - (payload ->> 't')::float8 as ms from feyxa.events_log
+      where status = 'completed' and (payload ->> 't')::float8 >= ${sinceMs}`;
+    const [{ n }] = await sql`
+      select count(*)::int as n from feyxa.event_handlers_log h join feyxa.events_log e on e.id = h.event_id
+      where (e.payload ->> 't')::float8 >= ${sinceMs}`;
     if (n !== rows.length * HANDLERS_PER_EVENT) throw new Error(`feyxa: ${n} handler rows for ${rows.length} events`);
     return rows.map((r) => Number(r.ms));
   },

@@ -92,9 +92,9 @@ export const graphileWorker: BenchSystem = {
         for each row execute function bench_note_done();`);
   },
 
-  async latencies({ sql }) {
+  async latencies({ sql }, sinceMs) {
     const rows = await sql<{ ms: number; jobs: number }[]>`
-      select extract(epoch from max(done_at)) * 1000 - min(emitted_ms) as ms, count(*)::int as jobs from bench_done group by i`;
+      select extract(epoch from max(done_at)) * 1000 - min(emitted_ms) as ms, count(*)::int as jobs from bench_done group by i having min(emitted_ms) >= ${sinceMs}`;
     if (rows.some((r) => r.jobs !== HANDLERS_PER_EVENT)) throw new Error("graphile-worker: an event without its four jobs");
     return rows.map((r) => Number(r.ms));
   },

@@ -85,10 +85,10 @@ export const pgBoss: BenchSystem = {
     return row.completed;
   },
 
-  async latencies({ sql }) {
+  async latencies({ sql }, sinceMs) {
     const rows = await sql<{ ms: number; jobs: number }[]>`
       select extract(epoch from max(completed_on)) * 1000 - min((data ->> 't')::float8) as ms, count(*)::int as jobs
-      from pgboss.job group by data ->> 'i'`;
+      from pgboss.job group by data ->> 'i' having min((data ->> 't')::float8) >= ${sinceMs}`;
     if (rows.some((r) => r.jobs !== HANDLERS_PER_EVENT)) throw new Error("pg-boss: an event without its four jobs");
     return rows.map((r) => Number(r.ms));
   },

@@ -97,11 +97,11 @@ function makePgmq(name: string, finish: "archive" | "delete"): BenchSystem {
       return runs.n;
     },
 
-    async latencies({ sql }) {
+    async latencies({ sql }, sinceMs) {
       const union = PGMQ_QUEUES.map((q) => `select message, archived_at from pgmq.a_${q}`).join(" union all ");
       const rows = await sql.unsafe(`
         select extract(epoch from max(archived_at)) * 1000 - min((message ->> 't')::float8) as ms, count(*)::int as runs
-        from (${union}) a group by message ->> 'i'`);
+        from (${union}) a group by message ->> 'i' having min((message ->> 't')::float8) >= $1`, [sinceMs]);
       if (rows.some((r) => r.runs !== HANDLERS_PER_EVENT)) throw new Error(`${name}: an event without its four runs`);
       return rows.map((r) => Number(r.ms));
     },

@@ -41,6 +41,9 @@ export interface BenchSystem {
   verifiedRuns(db: BenchDatabase): Promise<number>;
   /** Called before the latency run, where a system needs a probe to see completion times. */
   prepareLatencyProbe?(db: BenchDatabase): Promise<void>;
-  /** Per event, ms from the producer's call (Date.now() in the payload) to its fourth run recorded. */
-  latencies(db: BenchDatabase): Promise<number[]>;
+  /**
+   * Per event emitted at or after `sinceMs` (Date.now() in its payload: a warm-up's events
+   * are left out), ms from the producer's call to its fourth run recorded.
+   */
+  latencies(db: BenchDatabase, sinceMs: number): Promise<number[]>;
 }
