@@ -7,7 +7,7 @@
  * of every statement inside the functions, printed with its timing.
  */
 import postgres from "postgres";
-import { feyxa } from "./systems/feyxa.ts";
+import { feyxa, feyxaBacklog } from "./systems/feyxa.ts";
 import { BENCH_HANDLERS } from "./noop-handlers.ts";
 import { stopAll } from "./support/child.ts";
 import { startBenchServer, type Tier } from "./support/server.ts";
@@ -16,12 +16,8 @@ import { waitUntil } from "./support/timing.ts";
 const tier = (process.argv[2] ?? "17") as Tier;
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
 const server = await startBenchServer(tier);
-const db = await feyxa.setup(server);
+const db = await feyxaBacklog(server, EVENTS);
 try {
-  const producer = await feyxa.producer(db.url, 1);
-  await producer.emitBatch(0, EVENTS);
-  await producer.close();
-  await db.sql`analyze`;
   const workers = await feyxa.startWorkers(db.url, 1);
   await waitUntil(async () => (await db.sql`select count(*)::int as n from feyxa.event_queue`)[0].n <= EVENTS / 2, 120_000, 10);
   await stopAll(workers);

@@ -13,12 +13,12 @@
  * first round's backend profiled by perf (software clock) into /tmp/feyxa-flow-<mode>.perf.
  */
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { configureEventType, configureTenantFairness } from "../src/bus/flow.ts";
 import type { NewEvent } from "../src/bus/types.ts";
 import { BENCH_EVENT, BENCH_HANDLERS } from "./noop-handlers.ts";
 import { drainCost, printStatementStats, resetStatementStats, snapshot } from "./support/pg-stats.ts";
 import { baseRevision } from "./support/base-rev.ts";
+import { cpuMicros } from "./support/timing.ts";
 import { startBenchServer, type Tier } from "./support/server.ts";
 import { busProducer, feyxa } from "./systems/feyxa.ts";
 
@@ -34,12 +34,6 @@ const modes = [
   { name: "ordered+fair", ordered: true, fair: true },
 ].filter((m) => m.name === "none" || (process.env.BENCH_FLOW_MODES ?? "ordered,fair,ordered+fair").split(",").includes(m.name));
 const baseRev = modes.some((m) => m.name === "base") ? await baseRevision() : undefined;
-
-/** A backend's CPU time so far, in microseconds (utime + stime from /proc, in clock ticks of 10 ms). */
-const cpuMicros = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-};
 
 const server = await startBenchServer(tier);
 const results: Record<string, number[]> = {};

@@ -6,23 +6,16 @@
  * BENCH_EVENTS (20000) bench events, one dispatcher process drains it, and the CPU it spent
  * from ready to drained is divided by the events. Prints the median per mode and its ratio to off.
  */
-import { readFileSync } from "node:fs";
 import { startBenchServer, type Tier } from "./support/server.ts";
 import { bundleDispatcher } from "./support/bundle.ts";
 import { startWorker } from "./support/child.ts";
-import { waitUntil } from "./support/timing.ts";
-import { feyxa } from "./systems/feyxa.ts";
+import { cpuMicros, waitUntil } from "./support/timing.ts";
+import { feyxa, feyxaBacklog } from "./systems/feyxa.ts";
 
 const tier = (process.argv[2] ?? "17") as Tier;
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const modes = ["off", ...(process.env.BENCH_TRACE_MODES ?? "sdk").split(",").filter((m) => m !== "off")];
-
-/** A process's CPU time so far, in microseconds (utime + stime from /proc, in clock ticks of 10 ms). */
-const cpuMicros = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-};
 
 const server = await startBenchServer(tier);
 const bundle = await bundleDispatcher();
@@ -30,12 +23,8 @@ const results: Record<string, number[]> = {};
 try {
   for (let r = 0; r < ROUNDS; r++) {
     for (const mode of r % 2 ? [...modes].reverse() : modes) {
-      const db = await feyxa.setup(server);
+      const db = await feyxaBacklog(server, EVENTS);
       try {
-        const producer = await feyxa.producer(db.url, 1);
-        await producer.emitBatch(0, EVENTS);
-        await producer.close();
-        await db.sql`analyze`;
         const started = performance.now();
         const worker = await startWorker(bundle.dispatcher, {
           DATABASE_URL: db.url, FEYXA_HANDLERS: bundle.tracedHandlers, BENCH_TRACE_MODE: mode,

@@ -8,6 +8,7 @@ import type { NewEvent } from "../../src/bus/types.ts";
 import { BENCH_EVENT, BENCH_HANDLERS } from "../noop-handlers.ts";
 import { bundleDispatcher } from "../support/bundle.ts";
 import { startWorker } from "../support/child.ts";
+import type { BenchDatabase, BenchServer } from "../support/server.ts";
 import { HANDLERS_PER_EVENT, type BenchSystem } from "./system.ts";
 
 // Knobs for trying other settings (BENCH_FEYXA_BATCH_SIZE, BENCH_FEYXA_CONCURRENCY, and
@@ -53,6 +54,16 @@ export function startDispatchers(traced?: { sample: number }): BenchSystem["star
     };
     return await Promise.all(Array.from({ length: processes }, () => startWorker(bundle.dispatcher, env)));
   };
+}
+
+/** A fresh Feyxa database with a backlog of `events` bench events, emitted in one transaction and ANALYZEd (the diagnostics' start). */
+export async function feyxaBacklog(server: BenchServer, events: number): Promise<BenchDatabase> {
+  const db = await feyxa.setup(server);
+  const producer = await feyxa.producer(db.url, 1);
+  await producer.emitBatch(0, events);
+  await producer.close();
+  await db.sql`analyze`;
+  return db;
 }
 
 export const feyxa: BenchSystem = {
