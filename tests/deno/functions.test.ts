@@ -24,15 +24,17 @@ function freePort(): number {
 /** The project's secret key; Supabase hands functions SUPABASE_SECRET_KEYS as a JSON dictionary of them. */
 const SECRET_KEY = "sb_secret_deno_test_key";
 
-async function withFunction(name: string, run: (url: string) => Promise<void>, env: Record<string, string> = {}): Promise<void> {
+/** Runs `run` against the function started on a free port; `stdout`, when given, receives what it printed once it stopped. */
+async function withFunction(name: string, run: (url: string) => Promise<void>, env: Record<string, string> = {}, stdout?: string[]): Promise<void> {
   const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-net", "--allow-env", "--allow-read", `supabase/functions/${name}/index.ts`],
     cwd: root,
     env: { SUPABASE_DB_URL: databaseUrl!, PORT: String(port), SUPABASE_SECRET_KEYS: JSON.stringify({ default: SECRET_KEY }), ...env },
-    stdout: "null",
+    stdout: stdout ? "piped" : "null",
     stderr: "inherit",
   }).spawn();
+  const printed = stdout ? new Response(child.stdout).text() : undefined;
   try {
     const url = `http://127.0.0.1:${port}/`;
     for (let i = 0; ; i++) {
@@ -48,6 +50,7 @@ async function withFunction(name: string, run: (url: string) => Promise<void>, e
   } finally {
     child.kill("SIGTERM");
     await child.status;
+    if (printed) stdout!.push(...(await printed).split("\n").filter(Boolean));
   }
 }
 
@@ -113,6 +116,38 @@ Deno.test({
       const events = await fetch(`${url}event-monitor/events?limit=5`, { headers: { authorization: `Bearer ${token}` } });
       assert(events.status === 200 && Array.isArray((await events.json()).events), `unexpected /events ${events.status}`);
     }, { FEYXA_JWT_SECRET: secret });
+  },
+});
+
+Deno.test({
+  name: "process-event (Deno) logs JSON lines naming the function: its start, and a failed handler run with its event",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    await sql`insert into feyxa.event_subscriptions (event_pattern, handler_name) values ('deno.logged', 'deno.ghost')`;
+    const lines: string[] = [];
+    let eventId = "";
+    await withFunction("process-event", async (url) => {
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", apikey: SECRET_KEY },
+        body: JSON.stringify({ event_type: "deno.logged", aggregate_type: "order", aggregate_id: crypto.randomUUID(), payload: {} }),
+      });
+      eventId = (await res.json()).event_id;
+      assert(res.status === 201, `expected 201, got ${res.status}`);
+    }, { FEYXA_LOG_LEVEL: "debug" }, lines);
+    await sql`delete from feyxa.event_subscriptions where event_pattern = 'deno.logged'`;
+    const parsed = lines.map((line) => {
+      try {
+        return JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        throw new Error(`a line that is not JSON: ${line}`);
+      }
+    });
+    assert(parsed.every((l) => l.function === "process-event" && typeof l.time === "string" && typeof l.level === "string"), `lines without function, time or level: ${lines.join("\n")}`);
+    assert(parsed.some((l) => l.msg === "started"), `no start line: ${lines.join("\n")}`);
+    const failed = parsed.find((l) => l.msg === "handler failed");
+    assert(failed?.event_id === eventId && failed.handler === "deno.ghost" && failed.level === "warn", `no failed-run line for ${eventId}: ${lines.join("\n")}`);
   },
 });
 

@@ -12,7 +12,8 @@ import { type AuthConfig, authConfigFromEnv } from "../../../src/bus/auth.ts";
 import { Bus } from "../../../src/bus/bus.ts";
 import { databaseBounds, openPool } from "../../../src/bus/database-options.ts";
 import { withCors } from "../../../src/bus/cors.ts";
-import { redactSecrets } from "../../../src/bus/errors.ts";
+import { errorField, jsonLogger, type Logger, logLevelFrom } from "../../../src/bus/telemetry/logger.ts";
+import { loggingObserver } from "../../../src/bus/telemetry/observer.ts";
 import type { FetchHandler } from "../../../src/bus/http.ts";
 import { json } from "../../../src/bus/http.ts";
 import { type FunctionDefinition, serveFunction } from "../../../src/bus/functions/pipeline.ts";
@@ -37,6 +38,23 @@ export const envFromDeno = (): Record<string, string | undefined> => Deno.env.to
 
 
 /**
+ * The isolate's JSON log lines (src/bus/telemetry/logger.ts), each naming the function, at
+ * FEYXA_LOG_LEVEL: what the hosted project's function logs show, one parseable line per
+ * notable event. An unknown level is named in a warning and info is used: a typo in a
+ * secret must not turn every request into a 500.
+ */
+function edgeLogger(name: string): Logger {
+  const base = { function: name };
+  try {
+    return jsonLogger({ level: logLevelFrom(Deno.env.get("FEYXA_LOG_LEVEL")), base });
+  } catch (error) {
+    const logger = jsonLogger({ base });
+    logger.warn("FEYXA_LOG_LEVEL ignored, info used", { error: errorField(error) });
+    return logger;
+  }
+}
+
+/**
  * Serves one function of the app's list (src/marketplace/functions/index.ts) with
  * Deno.serve: the generated entrypoint of each supabase/functions/<name>/ calls this.
  */
@@ -44,6 +62,7 @@ export function serveDefinition(definition: FunctionDefinition): void {
   const { name } = definition;
   let handler: FetchHandler | undefined;
   let syncRoutes: (() => Promise<void>) | undefined;
+  const logger = edgeLogger(name);
   // The pipeline answers preflights and labels answers; this outer net labels the adapter's own 500 too.
   const serve = withCors(async (request: Request): Promise<Response> => {
     if (!handler) {
@@ -51,7 +70,8 @@ export function serveDefinition(definition: FunctionDefinition): void {
       if (!url) return json({ error: "misconfigured", message: "SUPABASE_DB_URL is not set for this function" }, 500);
       const sql = openPool(url, databaseBounds(Deno.env.toObject()), { max: 4, pooler: true });
       const handlers = engineHandlersFromEnv(Deno.env.toObject(), resolveHost);
-      const bus = new Bus({ sql, handlers, workerName: name });
+      const bus = new Bus({ sql, handlers, workerName: name, observer: loggingObserver(logger) });
+      logger.info("started", { worker: bus.workerId, handlers: handlers.length });
       if (ROUTING_FUNCTIONS.has(name)) syncRoutes = syncRoutesOnce(sql, ROUTE_SOURCE, handlers, onError);
       handler = serveFunction(definition, { bus, auth: authFromEnv, env: envFromDeno, resolve: resolveHost, onError });
     }
@@ -59,9 +79,9 @@ export function serveDefinition(definition: FunctionDefinition): void {
     return await handler(request);
   }, onError);
   function onError(error: unknown): void {
-    console.error(`${name}: ${redactSecrets(String(error))}`);
+    logger.error("error", { error: errorField(error) });
   }
   const port = Deno.env.get("PORT");
-  if (port) Deno.serve({ port: Number(port), onListen: () => console.log(`${name} listening on ${port}`) }, serve);
+  if (port) Deno.serve({ port: Number(port), onListen: () => logger.debug("listening", { port: Number(port) }) }, serve);
   else Deno.serve(serve);
 }
