@@ -145,7 +145,7 @@ Deno.test({
       }
     });
     assert(parsed.every((l) => l.function === "process-event" && typeof l.time === "string" && typeof l.level === "string"), `lines without function, time or level: ${lines.join("\n")}`);
-    assert(parsed.some((l) => l.msg === "started"), `no start line: ${lines.join("\n")}`);
+    assert(parsed.some((l) => l.msg === "start" && l.process === "edge"), `no start line: ${lines.join("\n")}`);
     const failed = parsed.find((l) => l.msg === "handler failed");
     assert(failed?.event_id === eventId && failed.handler === "deno.ghost" && failed.level === "warn", `no failed-run line for ${eventId}: ${lines.join("\n")}`);
   },

@@ -71,7 +71,7 @@ export function serveDefinition(definition: FunctionDefinition): void {
       const sql = openPool(url, databaseBounds(Deno.env.toObject()), { max: 4, pooler: true });
       const handlers = engineHandlersFromEnv(Deno.env.toObject(), resolveHost);
       const bus = new Bus({ sql, handlers, workerName: name, observer: loggingObserver(logger) });
-      logger.info("started", { worker: bus.workerId, handlers: handlers.length });
+      logger.info("start", { process: "edge", worker: bus.workerId, handlers: handlers.length });
       if (ROUTING_FUNCTIONS.has(name)) syncRoutes = syncRoutesOnce(sql, ROUTE_SOURCE, handlers, onError);
       handler = serveFunction(definition, { bus, auth: authFromEnv, env: envFromDeno, resolve: resolveHost, onError });
     }
