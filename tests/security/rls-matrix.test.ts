@@ -23,6 +23,11 @@ const [orderA] = await sql`select * from checkout(${shopA.storeId}::uuid, 'custo
 await sql`insert into payouts (store_id, amount_minor, currency) values (${shopA.storeId}, 100, 'XOF')`;
 await sql`insert into feyxa.event_handlers_log (event_id, handler_name, attempt, status) values (${orderA.event_id}, 'x.y', 1, 'success')`;
 await sql`insert into store_ledger (store_id, currency, amount_minor, kind, ref_id) values (${shopA.storeId}, 'XOF', 1000, 'escrow_release', gen_random_uuid())`;
+// A rule of store A's, its state and a notice; and a marketplace-wide rule, which only operators read.
+const [ruleA] = await sql`insert into feyxa.alert_rules (name, kind, threshold, tenant_id) values ('A dead letters', 'dead_letters', 1, ${shopA.storeId}) returning id`;
+await sql`insert into feyxa.alert_rules (name, kind, threshold) values ('all dead letters', 'dead_letters', 1)`;
+await sql`insert into feyxa.alert_states (rule_id) values (${ruleA.id})`;
+await sql`insert into feyxa.alert_notices (rule_id, tenant_id, kind, message) values (${ruleA.id}, ${shopA.storeId}, 'firing', 'A: 1 dead letter')`;
 
 type Actor = "anon" | "customer" | "memberA" | "memberB" | "admin" | "service";
 const ACTORS: Actor[] = ["anon", "customer", "memberA", "memberB", "admin", "service"];
@@ -44,9 +49,16 @@ const READS: Record<string, Record<Actor, number | "denied">> = {
   products:            { anon: 1, customer: 1, memberA: 1, memberB: 1, admin: 1, service: 1 },
   store_ledger:        { anon: "denied", customer: 0, memberA: 1, memberB: 0, admin: 1, service: 1 },
   store_balances:      { anon: "denied", customer: 0, memberA: 1, memberB: 0, admin: 1, service: 1 }, // a security-invoker view: store_ledger's RLS
+  "feyxa.alert_rules":   { anon: "denied", customer: 0, memberA: 1, memberB: 0, admin: 1, service: 1 },
+  "feyxa.alert_states":  { anon: "denied", customer: 0, memberA: 1, memberB: 0, admin: 1, service: 1 },
+  "feyxa.alert_notices": { anon: "denied", customer: 0, memberA: 1, memberB: 0, admin: 1, service: 1 },
 };
 const eventStore = "(select tenant_id from feyxa.events_log e where e.id = event_id)";
-const storeColumn: Record<string, string> = { "feyxa.events_log": "tenant_id", "feyxa.event_handlers_log": eventStore, "feyxa.event_queue": eventStore };
+const storeColumn: Record<string, string> = {
+  "feyxa.events_log": "tenant_id", "feyxa.event_handlers_log": eventStore, "feyxa.event_queue": eventStore,
+  "feyxa.alert_rules": "tenant_id", "feyxa.alert_notices": "tenant_id",
+  "feyxa.alert_states": "(select r.tenant_id from feyxa.alert_rules r where r.id = rule_id)",
+};
 
 describe("RLS: who reads what", () => {
   for (const [table, expected] of Object.entries(READS)) {
@@ -75,6 +87,7 @@ describe("writes: bus tables only through the functions or the service role", ()
     ["process_payout", (tx) => tx`select * from process_payout((select id from payouts limit 1))`, ["service"]],
     // Buyers place orders through the checkout HTTP function, which takes the customer from
     // the verified token; checkout() itself trusts p_customer_id, so no API role but the server calls it.
+    ["insert into alert_rules", (tx) => tx`insert into feyxa.alert_rules (name, kind, threshold, tenant_id) values ('mine', 'dead_letters', 1, ${shopA.storeId})`, ["admin", "service"]],
     ["checkout", (tx) => tx`select * from checkout(${shopB.storeId}::uuid, 'x@example.com', ${tx.json([{ product_id: shopB.products["B-thing"], quantity: 1 }])}, 'card', '{}'::jsonb, ${users.customer}::uuid)`,
       ["service"]],
   ];
@@ -88,4 +101,20 @@ describe("writes: bus tables only through the functions or the service role", ()
       });
     }
   }
+});
+
+describe("alert rules: a store's members read the store's, only operators change them", () => {
+  for (const actor of ["memberA", "memberB", "customer"] as const) {
+    it(`${actor} neither pauses nor deletes store A's rule`, async () => {
+      const changed = await as(actor, async (tx) => {
+        const paused = await tx`update feyxa.alert_rules set is_active = false where id = ${ruleA.id} returning id`;
+        const deleted = await tx`delete from feyxa.alert_rules where id = ${ruleA.id} returning id`;
+        return paused.length + deleted.length;
+      });
+      expect(changed).toBe(0);
+    });
+  }
+  it("an operator pauses it", async () => {
+    expect(await as("admin", async (tx) => (await tx`update feyxa.alert_rules set is_active = false where id = ${ruleA.id} returning id`).length)).toBe(1);
+  });
 });
