@@ -60,7 +60,7 @@ export class Router {
 
   /** routeFor's answer when it needs no reload, without a promise (the dispatcher's every event asks). */
   cachedRoute(eventType: string): RoutedHandlers | undefined {
-    return performance.now() - this.#loadedAt < this.ttlMs ? this.#byType.get(eventType) : undefined;
+    return this.#isFresh() ? this.#byType.get(eventType) : undefined;
   }
 
   /** The handlers subscribed to this event type, with what their routes make them wait for. */
@@ -74,8 +74,13 @@ export class Router {
     return route;
   }
 
+  /** The subscriptions were loaded less than ttlMs ago (and not invalidated since). */
+  #isFresh(): boolean {
+    return performance.now() - this.#loadedAt < this.ttlMs;
+  }
+
   async #fresh(): Promise<void> {
-    if (performance.now() - this.#loadedAt < this.ttlMs) return;
+    if (this.#isFresh()) return;
     // One reload at a time, however many attempts ask at once.
     this.#loading ??= Promise.all([activeSubscriptions(this.sql), rateLimitKeys(this.sql)]).finally(() => (this.#loading = undefined));
     const startedAt = performance.now();

@@ -16,7 +16,13 @@ export function watchBatch(
 ): Promise<AttemptOutcome[]> {
   const spans = tracingOn() ? events.map((event) => startAttemptSpan(event)) : undefined;
   if (!spans && !observer) return run(undefined);
-  return watched(events, observer, spans, run);
+  return run(spans).then((outcomes) => {
+    ended(events, observer, spans, outcomes);
+    return outcomes;
+  }, (error: unknown) => {
+    ended(events, observer, spans, undefined, error);
+    throw error;
+  });
 }
 
 /**
@@ -29,34 +35,28 @@ export function watchOne(
 ): Promise<AttemptOutcome> {
   const span = tracingOn() ? startAttemptSpan(event) : undefined;
   if (!observer && !span) return run(event);
+  const spans = span && [span];
   return run(event, span).then((outcome) => {
-    try {
-      if (observer) report(observer, event, outcome, span);
-      return outcome;
-    } finally {
-      if (span) endAttemptSpan(span, outcome);
-    }
+    ended([event], observer, spans, [outcome]);
+    return outcome;
   }, (error: unknown) => {
-    if (span) endAttemptSpan(span, undefined, error);
+    ended([event], observer, spans, undefined, error);
     throw error;
   });
 }
 
-async function watched(
+/**
+ * The end of a batch's attempts: the observer told of their failures (when they have outcomes),
+ * then every span ended with where its event stands, even when telling the observer threw.
+ */
+function ended(
   events: ClaimedEvent[], observer: BusObserver | undefined, spans: AttemptSpan[] | undefined,
-  run: (traced: AttemptSpan[] | undefined) => Promise<AttemptOutcome[]>,
-): Promise<AttemptOutcome[]> {
-  let outcomes: AttemptOutcome[] | undefined;
-  let failure: unknown;
+  outcomes: AttemptOutcome[] | undefined, error?: unknown,
+): void {
   try {
-    outcomes = await run(spans);
-    if (observer) events.forEach((event, i) => report(observer, event, outcomes![i], spans?.[i]));
-    return outcomes;
-  } catch (error) {
-    failure = error;
-    throw error;
+    if (observer && outcomes) events.forEach((event, i) => report(observer, event, outcomes[i], spans?.[i]));
   } finally {
-    spans?.forEach((span, i) => endAttemptSpan(span, outcomes?.[i], failure));
+    spans?.forEach((span, i) => endAttemptSpan(span, outcomes?.[i], error));
   }
 }
 
