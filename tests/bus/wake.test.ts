@@ -45,6 +45,27 @@ describe("the pg_net wake-up", () => {
     expect(requests).toHaveLength(1);
   });
 
+  it("does not take a request pg_net is sending (deleted by its worker's open transaction) for one still queued", async () => {
+    await sql`delete from net.http_request_queue`;
+    await sql`select feyxa.emit_event('wake.sending', 'order', ${uuid()}::uuid, null, '{}'::jsonb)`;
+    // pg_net's worker deletes the batch it sends and commits once every response is in.
+    let taken!: () => void;
+    let answered!: () => void;
+    const isTaken = new Promise<void>((resolve) => (taken = resolve));
+    const isAnswered = new Promise<void>((resolve) => (answered = resolve));
+    const worker = sql.begin(async (tx) => {
+      await tx`delete from net.http_request_queue`;
+      taken();
+      await isAnswered;
+    });
+    await isTaken;
+    await sql`select feyxa.emit_event('wake.meanwhile', 'order', ${uuid()}::uuid, null, '{}'::jsonb)`;
+    answered();
+    await worker;
+    const requests = await queued();
+    expect(requests).toHaveLength(1); // the wake-up for the event emitted while the other was in flight
+  });
+
   it("never fails the emit when the wake-up fails", async () => {
     await sql.unsafe(`create or replace function net.http_post(url text, body jsonb, headers jsonb, timeout_milliseconds int) returns bigint
                       language plpgsql as $$ begin raise exception 'pg_net is down'; end $$`);

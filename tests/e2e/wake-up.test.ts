@@ -90,6 +90,20 @@ describe.skipIf(!inTier)("the wake-up path on PostgreSQL 15 with pg_net and pg_c
     expect(state).toEqual({ order_status: "paid", funded: true });
   });
 
+  it("a backlog larger than one invocation drains through the invocations' own wake-ups, with no sweep", async () => {
+    // One transaction, one wake-up; each invocation claims at most 100 (DRAIN_DEFAULTS) and asks
+    // for the next while pg_net's worker still holds its own request, deleted but uncommitted.
+    const [{ n }] = await project.sql<{ n: number }[]>`
+      select count(feyxa.emit_event('e2e.burst', 'order', gen_random_uuid(), null, '{}'::jsonb))::int as n from generate_series(1, 250)`;
+    expect(n).toBe(250);
+    await until("the burst to complete", async () => {
+      const [row] = await project.sql<{ left: number }[]>`select count(*)::int as left from feyxa.events_log where event_type = 'e2e.burst' and status <> 'completed'`;
+      return row.left === 0;
+    }, 20_000);
+    const drains = project.calls.filter((c) => c.name === "process-event" && (c.response as { drained?: { claimed: number } }).drained?.claimed);
+    expect(drains.filter((c) => (c.response as { drained: { stopped: string } }).drained.stopped === "max_events").length).toBeGreaterThanOrEqual(2);
+  }, 30_000);
+
   it("a failed event is finished by the pg_cron job calling retry-failed-events (Deno)", async () => {
     const [{ id }] = await project.sql<{ id: string }[]>`select feyxa.emit_event('e2e.flaky', 'order', gen_random_uuid(), null, '{}'::jsonb) as id`;
     await until("the first attempt to fail", async () => (await status(id)) === "failed");
