@@ -24,6 +24,10 @@
  * Observability (issue 16; BENCH_ONLY=trace): the drain rounds also run Feyxa with an
  * OpenTelemetry SDK registered in its dispatchers, recording every trace and one in ten,
  * and the metrics scraped every second (systems/feyxa-traced.ts).
+ * The Supabase path (BENCH_ONLY=supabase; workloads/supabase-path.ts), once, on PostgreSQL 15
+ * with pg_net and pg_cron whatever BENCH_PG says: process-event as the only consumer against
+ * pgmq consumed by a cron-driven Edge Function; BENCH_SUPABASE_BURST (5000 events committed at
+ * once), BENCH_SUPABASE_RATE (200 events/s) for BENCH_SUPABASE_SECONDS (20).
  */
 import { cpus } from "node:os";
 import { graphileWorker } from "./systems/graphile-worker.ts";
@@ -41,6 +45,7 @@ import { startBenchServer, whyNoTier, type Tier } from "./support/server.ts";
 import { drain } from "./workloads/drain.ts";
 import { emitRate, plainInsertRate } from "./workloads/emit.ts";
 import { highestRateUnder, latency } from "./workloads/latency.ts";
+import { supabasePath, supabasePathTuning, whyNoSupabasePath } from "./workloads/supabase-path.ts";
 
 const QUICK = Boolean(process.env.BENCH_QUICK);
 const num = (name: string, full: number, quick: number) => Number(process.env[name] ?? (QUICK ? quick : full));
@@ -54,16 +59,21 @@ const settings = {
   fairRounds: num("BENCH_FAIR_ROUNDS", 3, 1),
   ladderSeconds: num("BENCH_LADDER_SECONDS", 10, 2),
   floodEvents: num("BENCH_FLOOD_EVENTS", 20_000, 2_000),
+  supabaseBurst: num("BENCH_SUPABASE_BURST", 5_000, 500),
+  supabaseRate: num("BENCH_SUPABASE_RATE", 200, 200),
+  supabaseSeconds: num("BENCH_SUPABASE_SECONDS", 20, 2),
 };
 /** The rates tried for the highest one whose p99 stays under 100 ms ("" leaves the search out). */
 const ladder = (process.env.BENCH_LADDER ?? (QUICK ? "" : "250,500,2000,4000,8000")).split(",").filter(Boolean).map(Number);
-const only = new Set((process.env.BENCH_ONLY ?? "drain,emit,latency,flow,trace").split(","));
+const only = new Set((process.env.BENCH_ONLY ?? "drain,emit,latency,flow,trace,supabase").split(","));
 const base = only.has("flow") ? await baseRevision() : undefined;
 const all: BenchSystem[] = [feyxa, pgmq, pgmqDelete, pgBoss, graphileWorker];
 const chosen = all.filter((s) => (process.env.BENCH_SYSTEMS ?? s.name).split(",").includes(s.name));
 const noPgmq = whyNoPgmq();
 const systems = chosen.filter((s) => !(noPgmq && s.name.startsWith("pgmq")));
-const tiers: Tier[] = process.env.DATABASE_URL ? ["url"] : (process.env.BENCH_PG ?? "17,15").split(",") as Tier[];
+// The Supabase path brings its own server; the rest runs per tier.
+const perTier = ["drain", "emit", "latency", "flow", "trace", "scale"].some((part) => only.has(part));
+const tiers: Tier[] = !perTier ? [] : process.env.DATABASE_URL ? ["url"] : (process.env.BENCH_PG ?? "17,15").split(",") as Tier[];
 const log = (message: string) => console.error(`bench  ${message}`);
 /** Round r's order: as listed, reversed every other round, so that no system always follows the same one. */
 const inTurn = <T>(xs: T[], r: number) => (r % 2 ? [...xs].reverse() : xs);
@@ -158,6 +168,7 @@ const report: Report = {
   tuning: {
     ...Object.fromEntries(systems.map((s) => [s.name, s.tuning])),
     ...(only.has("trace") ? { [feyxaTraced.name]: feyxaTraced.tuning, [feyxaTracedSampled.name]: feyxaTracedSampled.tuning } : {}),
+    ...(only.has("supabase") ? supabasePathTuning : {}),
     ...(base ? { [`feyxa@${base.rev}`]: `Feyxa at ${base.rev} (its migrations and dispatcher), tuned as feyxa`, "feyxa-flow": feyxaFlow.tuning, fairness: fairnessTuning } : {}),
   },
   tiers: [],
@@ -173,6 +184,15 @@ for (const tier of tiers) {
     continue;
   }
   report.tiers.push(await runTier(tier));
+}
+if (only.has("supabase")) {
+  const why = whyNoSupabasePath();
+  if (why) {
+    log(why);
+    report.skippedTiers.push(why);
+  } else {
+    report.supabasePath = await supabasePath({ burst: settings.supabaseBurst, rate: settings.supabaseRate, seconds: settings.supabaseSeconds }, log);
+  }
 }
 report.seconds = Math.round((performance.now() - startedAt) / 1000);
 if (noPgmq) report.tuning.pgmq = noPgmq;

@@ -13,6 +13,10 @@ const deno = new URL("../node_modules/.bin/deno", import.meta.url).pathname;
 const entrypoints = readdirSync(new URL("../supabase/functions/", import.meta.url), { withFileTypes: true })
   .filter((d) => d.isDirectory() && !d.name.startsWith("_"))
   .map((d) => `supabase/functions/${d.name}/index.ts`);
+// The bench's own functions (bench/workloads/supabase-path.ts) are checked with them.
+const benchEntrypoints = readdirSync(new URL("../bench/functions/", import.meta.url), { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => `bench/functions/${d.name}/index.ts`);
 
 // tests/deno/deploy.test.ts fetches the npm packages from the registry, as Supabase's bundler
 // does: the one npm is configured with (npm run sets npm_config_registry), when not the default.
@@ -27,7 +31,7 @@ function run(args: string[], env: Record<string, string> = {}): void {
 const pg = await startTestPostgres();
 let failed = false;
 try {
-  run(["check", ...entrypoints, "tests/deno/functions.test.ts", "tests/deno/deploy.test.ts"]);
+  run(["check", ...entrypoints, ...benchEntrypoints, "tests/deno/functions.test.ts", "tests/deno/deploy.test.ts"]);
   const db = await cloneDatabase(pg.adminUrl, pg.template);
   try {
     run(["test", "--allow-net", "--allow-env", "--allow-read", "--allow-write", "--allow-run", "tests/deno/"], { DATABASE_URL: db.url });

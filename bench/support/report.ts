@@ -6,6 +6,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import type { DrainResult } from "../workloads/drain.ts";
 import type { LatencyResult } from "../workloads/latency.ts";
+import type { SupabasePathResult } from "../workloads/supabase-path.ts";
 import type { FairnessMode, FairnessResult } from "../workloads/fairness.ts";
 import { percentile } from "./timing.ts";
 
@@ -39,6 +40,8 @@ export interface Report {
   tuning: Record<string, string>;
   tiers: TierReport[];
   skippedTiers: string[];
+  /** BENCH_ONLY supabase: per system, on a hosted project in miniature (PostgreSQL 15, pg_net, pg_cron, Deno). */
+  supabasePath?: Record<string, SupabasePathResult>;
   seconds: number;
 }
 
@@ -172,11 +175,32 @@ function table(rows: string[][]): string[] {
   return [line(rows[0]), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.slice(1).map(line)];
 }
 
+/** The Supabase path: no dispatcher process, each system consumed by Edge Functions that pg_net and pg_cron call. */
+function printSupabasePath(results: Record<string, SupabasePathResult>): string {
+  const names = Object.keys(results);
+  const ours = results["feyxa-edge"];
+  const peer = results["pgmq-edge"];
+  const vs = (f: (r: SupabasePathResult) => number, lowerIsBetter = false) =>
+    ours && peer ? `${fmt(lowerIsBetter ? f(peer) / f(ours) : f(ours) / f(peer), 2)}x pgmq-edge${lowerIsBetter ? " (lower is better)" : ""}` : "-";
+  const row = (label: string, f: (r: SupabasePathResult) => number, digits = 0, lowerIsBetter = false) =>
+    [label, ...names.map((n) => fmt(f(results[n]), digits)), vs(f, lowerIsBetter)];
+  const rate = ours?.latency ?? peer?.latency;
+  return [`\nSupabase path: Debian PostgreSQL 15 with pg_net and pg_cron, the functions on Deno, no worker process`, ...table([
+    ["", ...names, "feyxa vs pgmq"],
+    row(`burst of ${ours?.burst.events ?? peer?.burst.events} events committed at once: events/s to the last handler run`, (r) => r.burst.eventsPerSecond),
+    row(`${rate?.eventsPerSecond} events/s for ${rate?.seconds} s: latency p50 ms`, (r) => r.latency.p50, 1, true),
+    row("  p95 ms", (r) => r.latency.p95, 1, true),
+    row("  p99 ms", (r) => r.latency.p99, 1, true),
+    row("  events/s the producer sustained", (r) => r.latency.emittedPerSecond),
+  ])].join("\n");
+}
+
 export function printReport(r: Report, systems: string[]): void {
   console.log(`\n${r.cores} cores (${r.cpu}), Node ${r.node}${r.quick ? ", QUICK mode (smoke run: small figures, not for comparison)" : ""}; ` +
     `medians of alternating rounds, (min–max) their spread; this machine moves ±25 % run to run: compare ratios within one table, not figures across runs`);
   console.log(`settings: ${Object.entries(r.settings).map(([k, v]) => `${k} ${v}`).join(", ")}`);
   for (const tier of r.tiers) console.log(printTier(tier, systems.filter((s) => tier.drain[s] || tier.emit[s] || tier.latency[s])));
+  if (r.supabasePath) console.log(printSupabasePath(r.supabasePath));
   for (const why of r.skippedTiers) console.log(why);
   console.log("");
   for (const [name, tuning] of Object.entries(r.tuning)) console.log(`${name}: ${tuning}`);

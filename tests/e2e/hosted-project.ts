@@ -49,6 +49,8 @@ export interface Call {
 export interface HostedProject {
   /** As postgres, like the functions' SUPABASE_DB_URL. */
   sql: Sql;
+  /** That connection's URL. */
+  url: string;
   /** As supabase_admin: to look into pg_net's and pg_cron's tables. */
   admin: Sql;
   functionsUrl: string;
@@ -56,7 +58,16 @@ export interface HostedProject {
   stop(): Promise<void>;
 }
 
-export async function startHostedProject(functions: string[]): Promise<HostedProject> {
+/**
+ * @param functions the functions to serve, by name;
+ * @param options.entrypoints where a function's entrypoint is when not supabase/functions/<name>/index.ts
+ * (relative to the repository: the bench serves its own, bench/functions/); options.secrets:
+ * more of the functions' environment, as project secrets set it.
+ */
+export async function startHostedProject(
+  functions: string[],
+  options: { entrypoints?: Record<string, string>; secrets?: Record<string, string> } = {},
+): Promise<HostedProject> {
   const stops: (() => Promise<unknown>)[] = [];
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch(() => {});
@@ -83,7 +94,7 @@ export async function startHostedProject(functions: string[]): Promise<HostedPro
     const ports: Record<string, number> = {};
     for (const name of functions) {
       ports[name] = await freePort();
-      const child = serveFunction(name, url, ports[name]);
+      const child = serveFunction(options.entrypoints?.[name] ?? `supabase/functions/${name}/index.ts`, url, ports[name], options.secrets);
       stops.push(() => stopChild(child));
     }
     const calls: Call[] = [];
@@ -95,15 +106,15 @@ export async function startHostedProject(functions: string[]): Promise<HostedPro
     const functionsUrl = `http://127.0.0.1:${gateway.port}/functions/v1`;
     await sql`update feyxa.event_bus_settings set functions_url = ${functionsUrl}`;
     await sql`select vault.create_secret(${SECRET_KEY}, 'feyxa_service_key', 'Feyxa: the key pg_net and pg_cron call the functions with')`;
-    return { sql, admin, functionsUrl, calls, stop };
+    return { sql, url, admin, functionsUrl, calls, stop };
   } catch (error) {
     await stop();
     throw error;
   }
 }
 
-function serveFunction(name: string, databaseUrl: string, port: number): ChildProcess {
-  const child = spawn(DENO, ["run", "--allow-net", "--allow-env", "--allow-read", `supabase/functions/${name}/index.ts`], {
+function serveFunction(entrypoint: string, databaseUrl: string, port: number, secrets: Record<string, string> = {}): ChildProcess {
+  const child = spawn(DENO, ["run", "--allow-net", "--allow-env", "--allow-read", entrypoint], {
     cwd: ROOT,
     // Only what the platform provides (and what Deno itself needs to find its cache).
     env: {
@@ -113,6 +124,7 @@ function serveFunction(name: string, databaseUrl: string, port: number): ChildPr
       SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: "sb_publishable_e2e" }),
       // Set as a project secret would be: the tests' receivers are on loopback (docs/security.md, SSRF).
       FEYXA_OUTBOUND_ALLOW: "127.0.0.1",
+      ...secrets,
     },
     stdio: ["ignore", "ignore", "inherit"],
   });

@@ -18,6 +18,7 @@ import type { FetchHandler } from "../../../src/bus/http.ts";
 import { json } from "../../../src/bus/http.ts";
 import { type FunctionDefinition, serveFunction } from "../../../src/bus/functions/pipeline.ts";
 import { syncRoutesOnce } from "../../../src/bus/route-sync.ts";
+import type { Handler } from "../../../src/bus/types.ts";
 import { engineHandlersFromEnv, ROUTE_SOURCE } from "../../../src/marketplace/engines/index.ts";
 // DNS for the outbound guard: node:dns, which Deno provides as Node does.
 import { resolveHost } from "../../../src/local/dns.ts";
@@ -54,11 +55,21 @@ function edgeLogger(name: string): Logger {
   }
 }
 
+/** The app a function runs the handlers of: its handlers, and the source their routes are synced under. */
+export interface EdgeApp {
+  routeSource: string;
+  handlers(env: Record<string, string | undefined>): Handler[];
+}
+
+/** The marketplace (src/marketplace/engines): the app every function of supabase/functions/ serves. */
+const marketplace: EdgeApp = { routeSource: ROUTE_SOURCE, handlers: (env) => engineHandlersFromEnv(env, resolveHost) };
+
 /**
  * Serves one function of the app's list (src/marketplace/functions/index.ts) with
- * Deno.serve: the generated entrypoint of each supabase/functions/<name>/ calls this.
+ * Deno.serve: the generated entrypoint of each supabase/functions/<name>/ calls this. Another
+ * app on the bus passes its own handlers (the bench's no-op ones: bench/functions/).
  */
-export function serveDefinition(definition: FunctionDefinition): void {
+export function serveDefinition(definition: FunctionDefinition, app: EdgeApp = marketplace): void {
   const { name } = definition;
   let handler: FetchHandler | undefined;
   let syncRoutes: (() => Promise<void>) | undefined;
@@ -69,10 +80,10 @@ export function serveDefinition(definition: FunctionDefinition): void {
       const url = Deno.env.get("SUPABASE_DB_URL");
       if (!url) return json({ error: "misconfigured", message: "SUPABASE_DB_URL is not set for this function" }, 500);
       const sql = openPool(url, databaseBounds(Deno.env.toObject()), { max: 4, pooler: true });
-      const handlers = engineHandlersFromEnv(Deno.env.toObject(), resolveHost);
+      const handlers = app.handlers(Deno.env.toObject());
       const bus = new Bus({ sql, handlers, workerName: name, observer: loggingObserver(logger) });
       logger.info("start", { process: "edge", worker: bus.workerId, handlers: handlers.length });
-      if (ROUTING_FUNCTIONS.has(name)) syncRoutes = syncRoutesOnce(sql, ROUTE_SOURCE, handlers, onError);
+      if (ROUTING_FUNCTIONS.has(name)) syncRoutes = syncRoutesOnce(sql, app.routeSource, handlers, onError);
       handler = serveFunction(definition, { bus, auth: authFromEnv, env: envFromDeno, resolve: resolveHost, onError });
     }
     await syncRoutes?.();
