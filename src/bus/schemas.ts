@@ -43,7 +43,7 @@ export const drainLimitsInput = {
   max_handler_runs: z.number().int().min(1).max(100_000).optional(),
   /** Events per claim (one claim, one completion statement). */
   batch_size: z.number().int().min(1).max(500).optional(),
-  /** Wall-clock backstop: start no batch after this long (an Edge Function has seconds, not minutes). */
+  /** Start no batch after this long (wall clock, which bounds the invocation's CPU too: src/bus/functions/drain.ts). */
   budget_ms: z.number().int().min(100).max(120_000).optional(),
 };
 

@@ -35,7 +35,8 @@ describe.skipIf(!inTier)("the wake-up path on PostgreSQL 15 with pg_net and pg_c
   beforeAll(async () => {
     const why = whyNotRunnable();
     if (why) throw new Error(`cannot run the end-to-end tier: ${why}`);
-    project = await startHostedProject(["process-event", "retry-failed-events"]);
+    // A count cap, as an operator may set one, so that a backlog of 250 takes a chain of invocations.
+    project = await startHostedProject(["process-event", "retry-failed-events"], { secrets: { FEYXA_DRAIN_MAX_EVENTS: "100" } });
     // Before any function has read the routes (they cache them for 5 s): a remote handler
     // that fails once, and a retry backoff short enough to wait for.
     receiver = await flakyReceiver();
@@ -91,8 +92,8 @@ describe.skipIf(!inTier)("the wake-up path on PostgreSQL 15 with pg_net and pg_c
   });
 
   it("a backlog larger than one invocation drains through the invocations' own wake-ups, with no sweep", async () => {
-    // One transaction, one wake-up; each invocation claims at most 100 (DRAIN_DEFAULTS) and asks
-    // for the next while pg_net's worker still holds its own request, deleted but uncommitted.
+    // One transaction, one wake-up; each invocation claims at most 100 (FEYXA_DRAIN_MAX_EVENTS) and
+    // asks for the next while pg_net's worker still holds its own request, deleted but uncommitted.
     const [{ n }] = await project.sql<{ n: number }[]>`
       select count(feyxa.emit_event('e2e.burst', 'order', gen_random_uuid(), null, '{}'::jsonb))::int as n from generate_series(1, 250)`;
     expect(n).toBe(250);

@@ -2,33 +2,36 @@
  * Drains due events in bounded batches, as much as one invocation of an Edge Function
  * may do: used by retry-failed-events and by process-event's drain wake-up.
  *
- * Why work bounds, not time: the Edge Runtime gives a request 2 s of CPU (and minutes of
- * wall clock). An isolate killed for CPU cannot finish what it claimed; its leases run
- * out and each expiry counts as a failed attempt. Deno offers no per-request CPU clock,
- * so an invocation counts what it does instead: it claims at most `maxEvents` events and
- * starts no batch whose handler runs, estimated from the heaviest event seen so far in
- * this invocation, could take it past `maxHandlerRuns` (the first batch is bounded by
- * `batchSize` alone). Wall-clock time is only a backstop (`budgetMs`, slow handlers). A
- * batch once claimed is always run and completed; what is not claimed stays due, so an
- * invocation never holds anything it does not finish.
+ * Why a wall-clock bound: the Edge Runtime gives a request 2 s of CPU (and minutes of wall
+ * clock). An isolate killed for CPU cannot finish what it claimed; its leases run out and
+ * each expiry counts as a failed attempt. Deno offers no per-request CPU clock, but a
+ * request's CPU time is never more than its wall-clock time: so an invocation starts no
+ * batch once `budgetMs` (1 s by default) has passed since it began, and its CPU stays under
+ * that second plus the one batch under way. A batch once claimed is always run and
+ * completed; what is not claimed stays due, so an invocation never holds anything it does
+ * not finish. Light handlers drain thousands of events in that second, heavy ones fewer:
+ * the bound follows what the handlers cost, where counts had to be sized for the heaviest.
+ * (Counts were the bound until 2026-11-27: 100 events a call, which the bench's Supabase
+ * path showed to be the whole hosted throughput, pg_net calling about once a second.)
  *
- * The defaults, from measurement (tests/bus/functions/edge-cpu.measure.test.ts: the process's
- * CPU by process.cpuUsage(), order.created with the marketplace's six handlers, the
- * database's own work not counted, as on Supabase). Node: a cold first batch of 50 events
- * ~300 ms, a warm one ~115-140 ms (~2.5 ms an event, ~0.4 ms a handler run; a batch of
- * 10, ~5 ms an event). A whole invocation with these defaults (100 events, 600 handler
- * runs, batches of 50) in a fresh Deno process: 490-520 ms cold, 270-370 ms warm. So a 4x
- * margin under the 2 s even from a cold isolate, for slower hardware and heavier handlers.
+ * Counts remain as caps an operator may set: at most `maxEvents` events, and no batch whose
+ * handler runs, estimated from the heaviest event seen so far in this invocation, could take
+ * it past `maxHandlerRuns` (the first batch is bounded by `batchSize` alone).
+ *
+ * What a batch costs, from measurement (tests/bus/functions/edge-cpu.measure.test.ts: the
+ * process's CPU by process.cpuUsage(), order.created with the marketplace's six handlers,
+ * the database's own work not counted, as on Supabase). Node: a cold first batch of 50
+ * events ~300 ms, a warm one ~115-140 ms (~2.5 ms an event, ~0.4 ms a handler run). A whole
+ * invocation of 100 events in a fresh Deno process: 490-520 ms cold, 270-370 ms warm. So
+ * a second of claiming plus a cold batch of 50 stays well under the 2 s.
  *
  * An invocation that stops on a bound with events still due answers `more: true` and,
  * unless FEYXA_DRAIN_REWAKE=off, asks the database for the next invocation itself:
  * wake_dispatchers_by_http, the coalesced pg_net wake-up of process-event that every emit
  * already sends (none is sent while one is queued, so this chains invocations one after
- * another instead of fanning out). pg_cron's retry-failed-events every minute alone would
- * leave a backlog of 2,000 events 20 minutes to drain at 100 an invocation; the chain
- * drains it in about 20 s and stops by itself when nothing is due. (pg_net's worker, busy,
- * takes new requests about once a second: one invocation a second, measured by the bench's
- * Supabase path, bench/workloads/supabase-path.ts.) Where pg_net is absent
+ * another instead of fanning out), and stops by itself when nothing is due. pg_net's worker,
+ * busy, takes new requests about once a second: one invocation a second (the bench's
+ * Supabase path, bench/workloads/supabase-path.ts). Where pg_net is absent
  * (locally) the wake-up does nothing, and `more` tells the caller to call again.
  */
 import type { Bus } from "../bus.ts";
@@ -46,7 +49,7 @@ export interface DrainLimits {
   rewake: boolean;
 }
 
-export const DRAIN_DEFAULTS = { maxEvents: 100, maxHandlerRuns: 600, batchSize: 50 } as const;
+export const DRAIN_DEFAULTS = { maxEvents: 10_000, maxHandlerRuns: 100_000, batchSize: 50, budgetMs: 1_000 } as const;
 
 /** Why the invocation stopped claiming: nothing was due, or which bound it reached. */
 export type StopReason = "empty" | "max_events" | "max_handler_runs" | "budget_ms";

@@ -20,7 +20,7 @@ import { z } from "zod";
 import type { AttemptOutcome, ClaimedEvent, NewEvent, Queryable } from "../types.ts";
 import type { AuthSource } from "./caller.ts";
 import { appendToStream } from "../history/stream.ts";
-import { drainLimits, drainWithin } from "./drain.ts";
+import { DRAIN_DEFAULTS, drainLimits, drainWithin } from "./drain.ts";
 import { defineFunction, type Env, type FunctionDefinition, json, route, serveFunction } from "./pipeline.ts";
 
 export interface ProcessEventRules {
@@ -34,7 +34,7 @@ export interface ProcessEventRules {
   authorizeEmit?: (tx: Queryable, caller: Caller, event: NewEvent) => Promise<NewEvent | void | undefined>;
   /** Payload schemas by event type (the engines' catalog); types not listed take any JSON object. */
   payloadSchemas?: Readonly<Record<string, z.ZodType>>;
-  /** Wall-clock backstop of a drain wake-up (default FEYXA_DRAIN_BUDGET_MS, else 5 s). */
+  /** How long a drain wake-up claims (default FEYXA_DRAIN_BUDGET_MS, else 1 s: src/bus/functions/drain.ts). */
   drainBudgetMs?: number;
 }
 
@@ -60,7 +60,7 @@ export function processEventFunction(options: ProcessEventRules = {}): FunctionD
           if (caller.kind !== "server") await authorizeAsk(bus, input, options.clientEmittable ?? new Set());
           const startedAt = performance.now();
           const limits = input.drain
-            ? drainLimits(input, env(), { env: "FEYXA_DRAIN_BUDGET_MS", defaultMs: options.drainBudgetMs ?? 5_000 })
+            ? drainLimits(input, env(), { env: "FEYXA_DRAIN_BUDGET_MS", defaultMs: options.drainBudgetMs ?? DRAIN_DEFAULTS.budgetMs })
             : undefined;
           const claimed = await bus.claimOne(input.event_id);
           const outcome = claimed ? (await bus.process([claimed]))[0] : undefined;

@@ -32,6 +32,10 @@ function functions(env: Record<string, string | undefined> = {}) {
 const post = (fn: FetchHandler, body: unknown) =>
   fn(new Request("http://localhost/functions/v1/fn", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }));
 
+/** A count cap, as an operator may set one: the chain of invocations is then deterministic. */
+const SHARE = 100;
+const shared = { FEYXA_DRAIN_MAX_EVENTS: String(SHARE), FEYXA_DRAIN_MAX_HANDLER_RUNS: String(6 * SHARE) };
+
 const backlog = (type: string, n: number): NewEvent[] =>
   Array.from({ length: n }, (_, i) => ({ event_type: type, aggregate_type: "test", aggregate_id: uuid(), payload: { i } }));
 const dueNow = async () => (await sql`select count(*)::int as n from feyxa.event_queue where due_at <= now()`)[0].n as number;
@@ -70,19 +74,19 @@ describe("invocations that fit the Edge Runtime", () => {
   it("retry-failed-events drains 2,000 events in successive bounded invocations, with no lease expiring and no retry", async () => {
     expect(await dueNow()).toBe(0);
     await bus.emitMany(backlog("edge.swept", 2_000));
-    const { retry } = functions();
+    const { retry } = functions(shared);
     const answers = [];
     for (let i = 0; i < 50; i++) {
       const answer = await invoke(retry, {});
       answers.push(answer);
       if (!answer.body.more) break;
     }
-    expect(answers).toHaveLength(2_000 / DRAIN_DEFAULTS.maxEvents);
+    expect(answers).toHaveLength(2_000 / SHARE);
     for (const [i, { body, cpuMs }] of answers.entries()) {
-      expect(body.claimed).toBe(DRAIN_DEFAULTS.maxEvents); // a full share each, never more
-      expect(body.handler_runs).toBeLessThanOrEqual(DRAIN_DEFAULTS.maxHandlerRuns);
-      expect(body.batches).toBe(DRAIN_DEFAULTS.maxEvents / DRAIN_DEFAULTS.batchSize);
-      expect(body.by_status).toEqual({ completed: DRAIN_DEFAULTS.maxEvents });
+      expect(body.claimed).toBe(SHARE); // a full share each, never more
+      expect(body.handler_runs).toBeLessThanOrEqual(6 * SHARE);
+      expect(body.batches).toBe(SHARE / DRAIN_DEFAULTS.batchSize);
+      expect(body.by_status).toEqual({ completed: SHARE });
       expect(body.stopped).toBe("max_events");
       expect(body.more).toBe(i < answers.length - 1);
       expect(cpuMs).toBeLessThan(2_000); // the platform's limit (these handlers are cheap: see the measure file)
@@ -109,7 +113,7 @@ describe("invocations that fit the Edge Runtime", () => {
 
     expect(await dueNow()).toBe(0);
     await bus.emitMany(backlog("edge.woken", 2_000)); // one transaction: one wake-up
-    const { processEvent } = functions();
+    const { processEvent } = functions(shared);
     const answers = [];
     for (let request = await send(); request; request = await send()) {
       expect(request.url).toBe("https://example.supabase.co/functions/v1/process-event");
@@ -117,12 +121,12 @@ describe("invocations that fit the Edge Runtime", () => {
       answers.push(await invoke(processEvent, request.body));
       if (answers.length > 50) break;
     }
-    expect(answers).toHaveLength(2_000 / DRAIN_DEFAULTS.maxEvents);
+    expect(answers).toHaveLength(2_000 / SHARE);
     for (const [i, { body, cpuMs }] of answers.entries()) {
       // Each wake-up names a due event, processes it, then drains; the two together stay within the bound.
       expect(body).toMatchObject({ processed: true, status: "completed", attempt: 1 });
-      expect(1 + body.drained.claimed).toBe(DRAIN_DEFAULTS.maxEvents);
-      expect(2 + body.drained.handler_runs).toBeLessThanOrEqual(DRAIN_DEFAULTS.maxHandlerRuns);
+      expect(1 + body.drained.claimed).toBe(SHARE);
+      expect(2 + body.drained.handler_runs).toBeLessThanOrEqual(6 * SHARE);
       expect(body.drained.stopped).toBe("max_events");
       expect(body.drained.more).toBe(i < answers.length - 1);
       expect(cpuMs).toBeLessThan(2_000);
@@ -141,6 +145,26 @@ describe("invocations that fit the Edge Runtime", () => {
     expect(await send()).toBeUndefined();
     await sql`update feyxa.event_bus_settings set functions_url = null`;
   }, 120_000);
+
+  it("by default claims for one second of wall clock, which bounds its CPU, however many events that is", async () => {
+    // Light handlers: the whole backlog in one call, past the 100 events counts allowed.
+    await bus.emitMany(backlog("edge.timed", 500));
+    const light = await invoke(functions().retry, {});
+    expect(light.body).toMatchObject({ claimed: 500, stopped: "empty", more: false });
+    expect(light.cpuMs).toBeLessThan(2_000);
+    // Handlers that take 150 ms each: batches of 50 until the second has passed, then the rest later.
+    await bus.emitMany(backlog("slow.event", 500));
+    const slowCall = await invoke(functions().retry, {});
+    expect(slowCall.body).toMatchObject({ stopped: "budget_ms", more: true });
+    expect(slowCall.body.duration_ms).toBeGreaterThanOrEqual(DRAIN_DEFAULTS.budgetMs);
+    expect(slowCall.body.claimed % DRAIN_DEFAULTS.batchSize).toBe(0);
+    expect(slowCall.body.claimed).toBeLessThan(500);
+    console.log(`default bound: light, ${light.body.claimed} events in ${light.body.duration_ms} ms (CPU ${light.cpuMs.toFixed(0)} ms); ` +
+      `150 ms handlers, ${slowCall.body.claimed} events in ${slowCall.body.duration_ms} ms`);
+    for (let i = 0; i < 10 && (await invoke(functions().retry, {})).body.more; i++);
+    const [{ n }] = await sql`select count(*)::int as n from feyxa.events_log where event_type in ('edge.timed', 'slow.event') and status = 'completed' and attempt = 1`;
+    expect(n).toBe(500 + 500);
+  }, 60_000);
 
   it("bounds by handler runs: no batch is started that could pass max_handler_runs", async () => {
     await bus.emitMany(backlog("edge.runs", 10));
