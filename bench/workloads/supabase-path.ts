@@ -18,6 +18,7 @@
  * workloads/latency.ts at BENCH_SUPABASE_RATE for BENCH_SUPABASE_SECONDS.
  */
 import postgres from "postgres";
+import { DRAIN_DEFAULTS } from "../../src/bus/functions/drain.ts";
 import { SECRET_KEY, startHostedProject, whyNotRunnable } from "../../tests/e2e/hosted-project.ts";
 import type { WorkerProcess } from "../support/child.ts";
 import type { BenchDatabase, BenchServer } from "../support/server.ts";
@@ -33,7 +34,8 @@ export interface SupabasePathResult {
 }
 
 const PGMQ_EDGE_BATCH = 100;
-const BUDGET_MS = 5_000;
+/** How long one call of the pgmq consumer reads, at most (our process-event's: src/bus/functions/drain.ts). */
+const PGMQ_EDGE_BUDGET_MS = 5_000;
 const CRON_JOB = "bench-pgmq-consumer";
 const DRAIN_TIMEOUT_MS = 300_000;
 
@@ -46,9 +48,9 @@ interface EdgeSystem {
 }
 
 /**
- * BENCH_FEYXA_EDGE_MAX_EVENTS: process-event's share per invocation (FEYXA_DRAIN_MAX_EVENTS,
- * handler runs six per event), as a project with light handlers may set it; unset, the
- * defaults (src/bus/functions/drain.ts: 100 events, sized for the marketplace's handlers' CPU).
+ * BENCH_FEYXA_EDGE_MAX_EVENTS: a cap on process-event's share per invocation
+ * (FEYXA_DRAIN_MAX_EVENTS, handler runs six per event), as an operator may set one; unset,
+ * an invocation claims for a second (src/bus/functions/drain.ts).
  */
 const edgeMaxEvents = process.env.BENCH_FEYXA_EDGE_MAX_EVENTS;
 const feyxaSecrets = edgeMaxEvents ? { FEYXA_DRAIN_MAX_EVENTS: edgeMaxEvents, FEYXA_DRAIN_MAX_HANDLER_RUNS: String(Number(edgeMaxEvents) * 6) } : undefined;
@@ -58,7 +60,7 @@ const edgeSystems: EdgeSystem[] = [
     system: {
       ...feyxa,
       name: "feyxa-edge",
-      tuning: `no dispatcher process: process-event (Deno) woken by pg_net at each emit's commit (coalesced: none while one waits in pg_net's queue), draining what is due (${edgeMaxEvents ? `FEYXA_DRAIN_MAX_EVENTS ${edgeMaxEvents}` : "the default bounds: 100 events"} or ${BUDGET_MS / 1000} s, then it asks for another wake-up); retry-failed-events on pg_cron every minute; the bench's 4 no-op handlers`,
+      tuning: `no dispatcher process: process-event (Deno) woken by pg_net at each emit's commit (coalesced: none while one waits in pg_net's queue), draining what is due (for ${DRAIN_DEFAULTS.budgetMs / 1000} s of claiming${edgeMaxEvents ? ` or FEYXA_DRAIN_MAX_EVENTS ${edgeMaxEvents}` : ""}, then it asks for another wake-up); retry-failed-events on pg_cron every minute; the bench's 4 no-op handlers`,
       startWorkers: async () => [],
     },
     functions: { "process-event": "bench/functions/process-event/index.ts", "retry-failed-events": "bench/functions/retry-failed-events/index.ts" },
@@ -68,7 +70,7 @@ const edgeSystems: EdgeSystem[] = [
     system: {
       ...pgmq,
       name: "pgmq-edge",
-      tuning: `pgmq 1.5.1, 4 queues as the pgmq row; consumer: an Edge Function (Deno) called by a pg_cron job every second through pg_net, as Supabase's guide "Consuming Supabase Queue Messages with Edge Functions" does, tuned: per call, pgmq.read of ${PGMQ_EDGE_BATCH} from each queue then pgmq.archive of the batch, until empty or ${BUDGET_MS / 1000} s (the guide: 5 messages through PostgREST)`,
+      tuning: `pgmq 1.5.1, 4 queues as the pgmq row; consumer: an Edge Function (Deno) called by a pg_cron job every second through pg_net, as Supabase's guide "Consuming Supabase Queue Messages with Edge Functions" does, tuned: per call, pgmq.read of ${PGMQ_EDGE_BATCH} from each queue then pgmq.archive of the batch, until empty or ${PGMQ_EDGE_BUDGET_MS / 1000} s (the guide: 5 messages through PostgREST)`,
       startWorkers: async (url) => [await cronConsumer(url)],
     },
     functions: { "pgmq-consumer": "bench/functions/pgmq-consumer/index.ts" },
@@ -87,7 +89,7 @@ export function whyNoSupabasePath(): string | undefined {
 async function cronConsumer(url: string): Promise<WorkerProcess> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   const [{ base }] = await sql<{ base: string }[]>`select functions_url as base from feyxa.event_bus_settings`;
-  const body = JSON.stringify({ queues: PGMQ_QUEUES, batch: PGMQ_EDGE_BATCH, budget_ms: BUDGET_MS });
+  const body = JSON.stringify({ queues: PGMQ_QUEUES, batch: PGMQ_EDGE_BATCH, budget_ms: PGMQ_EDGE_BUDGET_MS });
   const headers = JSON.stringify({ authorization: `Bearer ${SECRET_KEY}`, "content-type": "application/json" });
   const command = `select net.http_post(url := ${literal(`${base}/pgmq-consumer`)}, body := ${literal(body)}::jsonb, headers := ${literal(headers)}::jsonb, timeout_milliseconds := 15000)`;
   await sql`select cron.schedule(${CRON_JOB}, '1 seconds', ${command})`;
