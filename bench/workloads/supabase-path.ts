@@ -25,7 +25,7 @@ import type { BenchDatabase, BenchServer } from "../support/server.ts";
 import { waitUntil } from "../support/timing.ts";
 import { feyxa } from "../systems/feyxa.ts";
 import { PGMQ_QUEUES, pgmq, whyNoPgmq } from "../systems/pgmq.ts";
-import type { BenchSystem } from "../systems/system.ts";
+import { type BenchSystem, HANDLERS_PER_EVENT } from "../systems/system.ts";
 import { latency, type LatencyResult } from "./latency.ts";
 
 export interface SupabasePathResult {
@@ -115,6 +115,9 @@ async function burst(system: BenchSystem, db: BenchDatabase, events: number): Pr
     const committedAt = Date.now();
     await waitUntil(() => system.drained(db), DRAIN_TIMEOUT_MS, 50);
     const seconds = ((await system.lastDoneAt(db)) ?? Date.now()) / 1000 - committedAt / 1000;
+    // Every handler ran once per event, none twice, none failed (each system's own check).
+    const runs = await system.verifiedRuns(db);
+    if (runs !== events * HANDLERS_PER_EVENT) throw new Error(`${system.name}: ${runs} handler runs for a burst of ${events} events`);
     return { events, seconds, eventsPerSecond: events / seconds };
   } finally {
     await producer.close();
@@ -130,6 +133,7 @@ async function onHostedProject({ system, functions, secrets }: EdgeSystem, setti
   const database = async (): Promise<BenchDatabase> => {
     const sql = postgres(project.url, { max: 4, onnotice: () => {} });
     pools.push(sql);
+    // superuserUrl serves BENCH_PG_STATS, which this path does not read.
     return { url: project.url, superuserUrl: project.url, sql, drop: async () => {} };
   };
   let prepared: Promise<BenchDatabase> | undefined;
