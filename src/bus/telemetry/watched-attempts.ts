@@ -16,13 +16,7 @@ export function watchBatch(
 ): Promise<AttemptOutcome[]> {
   const spans = tracingOn() ? events.map((event) => startAttemptSpan(event)) : undefined;
   if (!spans && !observer) return run(undefined);
-  return run(spans).then((outcomes) => {
-    ended(events, observer, spans, outcomes);
-    return outcomes;
-  }, (error: unknown) => {
-    ended(events, observer, spans, undefined, error);
-    throw error;
-  });
+  return afterwards(run(spans), (outcomes, error) => ended(events, observer, spans, outcomes, error));
 }
 
 /**
@@ -36,11 +30,16 @@ export function watchOne(
   const span = tracingOn() ? startAttemptSpan(event) : undefined;
   if (!observer && !span) return run(event);
   const spans = span && [span];
-  return run(event, span).then((outcome) => {
-    ended([event], observer, spans, [outcome]);
-    return outcome;
+  return afterwards(run(event, span), (outcome, error) => ended([event], observer, spans, outcome && [outcome], error));
+}
+
+/** `running`, with `end` called in its one reaction: given its value, or the error it failed with (then rethrown). */
+function afterwards<T>(running: Promise<T>, end: (value: T | undefined, error?: unknown) => void): Promise<T> {
+  return running.then((value) => {
+    end(value);
+    return value;
   }, (error: unknown) => {
-    ended([event], observer, spans, undefined, error);
+    end(undefined, error);
     throw error;
   });
 }
