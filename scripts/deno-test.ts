@@ -9,14 +9,13 @@ import { readdirSync } from "node:fs";
 import { cloneDatabase, startTestPostgres } from "../tests/support/test-postgres.ts";
 
 const deno = new URL("../node_modules/.bin/deno", import.meta.url).pathname;
-// Every Edge Function: each folder of supabase/functions but _shared has an index.ts entrypoint.
-const entrypoints = readdirSync(new URL("../supabase/functions/", import.meta.url), { withFileTypes: true })
-  .filter((d) => d.isDirectory() && !d.name.startsWith("_"))
-  .map((d) => `supabase/functions/${d.name}/index.ts`);
-// The bench's own functions (bench/workloads/supabase-path.ts) are checked with them.
-const benchEntrypoints = readdirSync(new URL("../bench/functions/", import.meta.url), { withFileTypes: true })
-  .filter((d) => d.isDirectory())
-  .map((d) => `bench/functions/${d.name}/index.ts`);
+/** The entrypoint (index.ts) of each function folder under `dir` (relative to the root); folders starting with _ are shared code. */
+const entrypointsIn = (dir: string) =>
+  readdirSync(new URL(`../${dir}/`, import.meta.url), { withFileTypes: true })
+    .filter((d) => d.isDirectory() && !d.name.startsWith("_"))
+    .map((d) => `${dir}/${d.name}/index.ts`);
+// Every Edge Function, and the bench's own (bench/workloads/supabase-path.ts), checked with them.
+const entrypoints = [...entrypointsIn("supabase/functions"), ...entrypointsIn("bench/functions")];
 
 // tests/deno/deploy.test.ts fetches the npm packages from the registry, as Supabase's bundler
 // does: the one npm is configured with (npm run sets npm_config_registry), when not the default.
@@ -31,7 +30,7 @@ function run(args: string[], env: Record<string, string> = {}): void {
 const pg = await startTestPostgres();
 let failed = false;
 try {
-  run(["check", ...entrypoints, ...benchEntrypoints, "tests/deno/functions.test.ts", "tests/deno/deploy.test.ts"]);
+  run(["check", ...entrypoints, "tests/deno/functions.test.ts", "tests/deno/deploy.test.ts"]);
   const db = await cloneDatabase(pg.adminUrl, pg.template);
   try {
     run(["test", "--allow-net", "--allow-env", "--allow-read", "--allow-write", "--allow-run", "tests/deno/"], { DATABASE_URL: db.url });
