@@ -19,7 +19,7 @@
  */
 import postgres from "postgres";
 import { DRAIN_DEFAULTS } from "../../src/bus/functions/drain.ts";
-import { SECRET_KEY, startHostedProject, whyNotRunnable } from "../../tests/e2e/hosted-project.ts";
+import { startHostedProject, whyNotRunnable } from "../../tests/e2e/hosted-project.ts";
 import type { WorkerProcess } from "../support/child.ts";
 import type { BenchDatabase, BenchServer } from "../support/server.ts";
 import { waitUntil } from "../support/timing.ts";
@@ -85,14 +85,15 @@ export function whyNoSupabasePath(): string | undefined {
   return why && `Supabase path skipped: ${why}`;
 }
 
-/** The pg_cron job that calls the pgmq consumer every second; stopping it unschedules the job. */
+/**
+ * The pg_cron job that calls the pgmq consumer every second through pg_net:
+ * feyxa.call_edge_function, the project's own call of a function from SQL (the URL from
+ * event_bus_settings, the key from Vault). Stopping it unschedules the job.
+ */
 async function cronConsumer(url: string): Promise<WorkerProcess> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
-  const [{ base }] = await sql<{ base: string }[]>`select functions_url as base from feyxa.event_bus_settings`;
-  const body = JSON.stringify({ queues: PGMQ_QUEUES, batch: PGMQ_EDGE_BATCH, budget_ms: PGMQ_EDGE_BUDGET_MS });
-  const headers = JSON.stringify({ authorization: `Bearer ${SECRET_KEY}`, "content-type": "application/json" });
-  const command = `select net.http_post(url := ${literal(`${base}/pgmq-consumer`)}, body := ${literal(body)}::jsonb, headers := ${literal(headers)}::jsonb, timeout_milliseconds := 15000)`;
-  await sql`select cron.schedule(${CRON_JOB}, '1 seconds', ${command})`;
+  const body = { queues: PGMQ_QUEUES, batch: PGMQ_EDGE_BATCH, budget_ms: PGMQ_EDGE_BUDGET_MS };
+  await sql`select cron.schedule(${CRON_JOB}, '1 seconds', format('select feyxa.call_edge_function(%L, %L::jsonb)', 'pgmq-consumer', ${sql.json(body)}::text))`;
   return {
     pid: 0,
     output: () => "",
@@ -103,8 +104,6 @@ async function cronConsumer(url: string): Promise<WorkerProcess> {
     },
   };
 }
-
-const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 /** The burst: `events` committed at once, then the time from that commit to the last handler run. */
 async function burst(system: BenchSystem, db: BenchDatabase, events: number): Promise<SupabasePathResult["burst"]> {
