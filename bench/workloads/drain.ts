@@ -35,14 +35,16 @@ export async function drain(system: BenchSystem, server: BenchServer, events: nu
   await resetStatementStats(db);
   const before = await snapshot(db.sql);
   const workers = await system.startWorkers(db.url, processes);
-  const stopAlongside = system.alongside?.(db);
+  let stopAlongside = system.alongside?.(db);
   try {
     const waits = new Map<string, number>();
     await waitUntil(async () => {
       if (process.env.BENCH_PG_STATS) await sampleWaits(db.sql, waits);
       return await system.drained(db);
     }, DRAIN_TIMEOUT_MS, process.env.BENCH_PG_STATS ? 5 : 25);
+    // Stopped before the figures are read; the finally stops it only when this was not reached.
     await stopAlongside?.();
+    stopAlongside = undefined;
     if (waits.size) console.error(`bench  ${system.name} drain: what the system's active backends were doing (samples): ${[...waits].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(", ")}`);
     const polledAt = Date.now();
     const [{ lsn: walAfter }] = await db.sql<{ lsn: string }[]>`select pg_current_wal_lsn()::text as lsn`;
