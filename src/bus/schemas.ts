@@ -36,11 +36,14 @@ export const newEventSchema = z
  * How much one invocation of a drain may do before it stops claiming (src/bus/functions/drain.ts).
  * All optional: the defaults (or the FEYXA_DRAIN_* settings) fit the Edge Runtime's 2 s of CPU.
  */
+/** The largest caps an invocation's drain may be given: without caps, these are its defaults (src/bus/functions/drain.ts). */
+export const DRAIN_CAPS = { maxEvents: 10_000, maxHandlerRuns: 100_000 } as const;
+
 export const drainLimitsInput = {
   /** Claim no more events than this in one invocation: the work bound. */
-  max_events: z.number().int().min(1).max(10_000).optional(),
+  max_events: z.number().int().min(1).max(DRAIN_CAPS.maxEvents).optional(),
   /** Start no batch whose handler runs could take the invocation past this many. */
-  max_handler_runs: z.number().int().min(1).max(100_000).optional(),
+  max_handler_runs: z.number().int().min(1).max(DRAIN_CAPS.maxHandlerRuns).optional(),
   /** Events per claim (one claim, one completion statement). */
   batch_size: z.number().int().min(1).max(500).optional(),
   /** Start no batch after this long (wall clock, which bounds the invocation's CPU too: src/bus/functions/drain.ts). */

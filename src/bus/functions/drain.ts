@@ -37,7 +37,7 @@
 import type { Bus } from "../bus.ts";
 import { nextDueEvent, wakeByHttp } from "../bus-sql.ts";
 import { HttpError } from "../errors.ts";
-import { drainLimitsInput } from "../schemas.ts";
+import { DRAIN_CAPS, drainLimitsInput } from "../schemas.ts";
 import type { AttemptOutcome, EventStatus } from "../types.ts";
 
 export interface DrainLimits {
@@ -49,7 +49,8 @@ export interface DrainLimits {
   rewake: boolean;
 }
 
-export const DRAIN_DEFAULTS = { maxEvents: 10_000, maxHandlerRuns: 100_000, batchSize: 50, budgetMs: 1_000 } as const;
+/** No count cap by default (the largest a request may set): the second of claiming bounds an invocation. */
+export const DRAIN_DEFAULTS = { ...DRAIN_CAPS, batchSize: 50, budgetMs: 1_000 } as const;
 
 /** Why the invocation stopped claiming: nothing was due, or which bound it reached. */
 export type StopReason = "empty" | "max_events" | "max_handler_runs" | "budget_ms";
