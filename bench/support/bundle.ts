@@ -16,7 +16,12 @@ export interface DispatcherBundle {
   dispatcher: string;
   /** The bench's handlers module, plain JavaScript, for FEYXA_HANDLERS. */
   handlers: string;
-  /** The same handlers with an OpenTelemetry SDK registered (bench/traced-handlers.ts). */
+  /**
+   * The same handlers with an OpenTelemetry SDK registered (bench/traced-handlers.ts), or
+   * BENCH_TRACED_HANDLERS: a module of one's own that registers an SDK and re-exports
+   * `handlers` from this bundle's noop-handlers.mjs (another SDK release, another exporter;
+   * docs/performance.md shows one on OpenTelemetry JS 3).
+   */
   tracedHandlers: string;
 }
 
@@ -40,7 +45,7 @@ export function bundleDispatcher(): Promise<DispatcherBundle> {
   }).then(() => ({
     dispatcher: `${OUT_DIR}/dispatcher.mjs`,
     handlers: `${OUT_DIR}/noop-handlers.mjs`,
-    tracedHandlers: `${OUT_DIR}/traced-handlers.mjs`,
+    tracedHandlers: process.env.BENCH_TRACED_HANDLERS ?? `${OUT_DIR}/traced-handlers.mjs`,
   }));
   return built;
 }
