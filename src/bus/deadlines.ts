@@ -12,7 +12,7 @@
  * (AsyncLocalStorage) is on, every promise costs a hook call (docs/performance.md).
  */
 
-class Deadline {
+export class Deadline {
   readonly #members = new Set<() => void>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #done = false;
@@ -47,10 +47,10 @@ const forming = new Map<number, Deadline>();
 
 /**
  * Joins the deadline of the runs starting in this turn with this timeout: onExpire is called
- * once the time is up, unless the member left first (by the function returned, which it
- * must call once settled). A member is one callback: join each run with its own.
+ * once the time is up, unless the member left first (`leave(onExpire)` on the deadline
+ * returned, which it must call once settled). A member is one callback: join each run with its own.
  */
-export function joinDeadline(timeoutMs: number, onExpire: () => void): () => void {
+export function joinDeadline(timeoutMs: number, onExpire: () => void): Deadline {
   let deadline = forming.get(timeoutMs);
   if (!deadline) {
     const fresh = new Deadline(timeoutMs);
@@ -63,6 +63,5 @@ export function joinDeadline(timeoutMs: number, onExpire: () => void): () => voi
     deadline = fresh;
   }
   deadline.join(onExpire);
-  const joined = deadline;
-  return () => joined.leave(onExpire);
+  return deadline;
 }

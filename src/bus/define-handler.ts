@@ -5,7 +5,7 @@
  * The names and patterns are checked here, at definition, with the rules event_subscriptions
  * applies, so a typo fails at start rather than at the first sync.
  */
-import type { Handler, HandlerFn } from "./types.ts";
+import type { Handler, HandlerContext, HandlerFn } from "./types.ts";
 
 const HANDLER_NAME = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/;
 /** `order.created`, `order.*` or `*`: event_subscriptions' check on event_pattern. */
@@ -30,4 +30,14 @@ export function defineHandler<P = Record<string, unknown>>(name: string, run: Ha
   if (notAName !== undefined) throw new Error(`${name}: after names ${notAName}, which is not a handler name (engine.handler)`);
   if (options.after?.includes(name)) throw new Error(`${name}: a handler cannot run after itself`);
   return { name, run: run as HandlerFn, ...options };
+}
+
+/**
+ * A run's context for one of the several side effects it makes, each deduplicated on a key of
+ * its own (`<the run's key>:<part>`, stable across retries as the run's is): the same database,
+ * name and timeout signal. (The run's context is a class instance: spreading it would lose
+ * its `signal`.)
+ */
+export function contextForPart(ctx: HandlerContext, part: string): HandlerContext {
+  return { sql: ctx.sql, handlerName: ctx.handlerName, idempotencyKey: `${ctx.idempotencyKey}:${part}`, get signal() { return ctx.signal; } };
 }

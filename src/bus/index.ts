@@ -4,7 +4,7 @@
  */
 export { Bus, type BusOptions } from "./bus.ts";
 export { Dispatcher, type DispatcherOptions } from "./dispatcher.ts";
-export { defineHandler, type HandlerOptions } from "./define-handler.ts";
+export { contextForPart, defineHandler, type HandlerOptions } from "./define-handler.ts";
 export { declaredRoutes, type Route, type RouteSyncResult, syncRoutes, syncRoutesOnce } from "./route-sync.ts";
 export { configureEventType, configureTenantFairness, type EventTypeFlow, setTenantLimit } from "./flow.ts";
 export {

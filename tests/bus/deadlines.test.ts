@@ -13,14 +13,14 @@ describe("deadlines", () => {
   it("calls the members still in when the time is up, no earlier than the timeout, and not those that left", async () => {
     const started = performance.now();
     const [a, b, other] = [member(), member(), member()];
-    joinDeadline(80, a.onExpire)(); // a's run finished at once
+    joinDeadline(80, a.onExpire).leave(a.onExpire); // a's run finished at once
     joinDeadline(80, b.onExpire);
-    const leaveOther = joinDeadline(120, other.onExpire);
+    const otherDeadline = joinDeadline(120, other.onExpire);
     await wait(100);
     expect(a.seen.expiredAt).toBeUndefined();
     expect(b.seen.expiredAt! - started).toBeGreaterThanOrEqual(79);
     expect(other.seen.expiredAt).toBeUndefined();
-    leaveOther();
+    otherDeadline.leave(other.onExpire);
     await wait(60);
     expect(other.seen.expiredAt).toBeUndefined();
   });
@@ -28,11 +28,11 @@ describe("deadlines", () => {
   it("never fires once every member has left, and a later turn's members wait their own full timeout", async () => {
     const first = member();
     const later = member();
-    const leaveFirst = joinDeadline(50, first.onExpire);
+    const firstDeadline = joinDeadline(50, first.onExpire);
     await wait(5);
     const laterJoinedAt = performance.now();
     joinDeadline(50, later.onExpire);
-    leaveFirst();
+    firstDeadline.leave(first.onExpire);
     await wait(100);
     expect(first.seen.expiredAt).toBeUndefined();
     expect(later.seen.expiredAt! - laterJoinedAt).toBeGreaterThanOrEqual(49);

@@ -5,7 +5,7 @@
  * so a retry after a failure repeats no effect. An automation's own events carry their
  * chain depth: a chain deeper than 3 is stopped (an automation triggering itself).
  */
-import { defineHandler } from "../../bus/define-handler.ts";
+import { contextForPart, defineHandler } from "../../bus/define-handler.ts";
 import { coerceError, NonRetriableError } from "../../bus/errors.ts";
 import { type OutboundPolicy, outboundFetch, STRICT_OUTBOUND } from "../../bus/outbound.ts";
 import { patternMatches } from "../../bus/router.ts";
@@ -59,7 +59,7 @@ export function runAutomations(email: EmailProvider | undefined, outbound: Outbo
       let done = 0;
       try {
         for (const [i, reaction] of reactions.data.entries()) {
-          await react(reaction, event, { ...ctx, idempotencyKey: `${ctx.idempotencyKey}:${automation.id}:${i}` }, { email, outbound, automationId: automation.id, depth });
+          await react(reaction, event, contextForPart(ctx, `${automation.id}:${i}`), { email, outbound, automationId: automation.id, depth });
           done++;
         }
         await record(ctx, event, automation.id, "success", done, null);

@@ -2,6 +2,7 @@
  * The operations engine: telling the people who run the marketplace what the bus's alert
  * rules found. Every handler this file exports is registered (engineHandlers, ./index.ts).
  */
+import { contextForPart } from "../../bus/define-handler.ts";
 import type { Handler, HandlerContext } from "../../bus/types.ts";
 import { alertNoticeEmail } from "../services/email/alert-notice.ts";
 import { deliverEmail } from "../services/email/outbox.ts";
@@ -33,10 +34,7 @@ export function sendAlertEmail({ email }: EngineDependencies): Handler {
   return onEvent("operations.send_alert_email", ["alert.firing", "alert.repeat", "alert.resolved", "alert.disabled"], async (event, ctx) => {
     const to = await recipientsOf(ctx.sql, event.tenantId);
     for (const address of to.emails) {
-      const perRecipient: HandlerContext = {
-        sql: ctx.sql, handlerName: ctx.handlerName, idempotencyKey: `${ctx.idempotencyKey}:${address}`, get signal() { return ctx.signal; },
-      };
-      await deliverEmail(perRecipient, email, { ...alertNoticeEmail(event.payload, address, to.where), storeId: to.storeId });
+      await deliverEmail(contextForPart(ctx, address), email, { ...alertNoticeEmail(event.payload, address, to.where), storeId: to.storeId });
     }
   }, { timeoutMs: 20_000 });
 }
