@@ -17,6 +17,32 @@ const attempt = (...handlers: Handler[]) =>
   runAttempt(event, routeTo(...handlers.map((h) => h.name)), { sql, handlers: new Map(handlers.map((h) => [h.name, h])), defaultTimeoutMs: 5_000 });
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+describe("an attempt", () => {
+  it("describes every run in the route's order, whichever ends first, those that never ran included", async () => {
+    const after = (ms: number) => async () => { await wait(ms); };
+    const route: RoutedHandlers = { ...routeTo("a.slow", "a.done", "a.paused", "a.fast", "a.unknown"), paused: new Set(["a.paused"]) };
+    const handlers = [defineHandler("a.slow", after(30)), defineHandler("a.done", after(0)), defineHandler("a.fast", after(1))];
+    const result = await runAttempt({ ...event, succeededHandlers: ["a.done"] }, route, { sql, handlers: new Map(handlers.map((h) => [h.name, h])), defaultTimeoutMs: 5_000 });
+    expect(result.handlers.map((run) => [run.handler_name, run.status])).toEqual([
+      ["a.slow", "success"], ["a.done", "skipped"], ["a.paused", "deferred"], ["a.fast", "success"], ["a.unknown", "failed"],
+    ]);
+  });
+
+  it("with no handler routed, ends at once with no run", async () => {
+    expect((await attempt()).handlers).toEqual([]);
+  });
+
+  it("fails whole when a rate limit's token cannot be read, and the other runs still end", async () => {
+    const lost = new Error("connection lost");
+    const failing = (() => Promise.reject(lost)) as unknown as Sql;
+    let othersEnded = 0;
+    const handlers = [defineHandler("a.limited", async () => {}), defineHandler("a.free", async () => { othersEnded++; })];
+    const route: RoutedHandlers = { ...routeTo("a.limited", "a.free"), rateLimits: new Set(["a.limited"]) };
+    await expect(runAttempt(event, route, { sql: failing, handlers: new Map(handlers.map((h) => [h.name, h])), defaultTimeoutMs: 5_000 })).rejects.toBe(lost);
+    expect(othersEnded).toBe(1);
+  });
+});
+
 describe("a handler run's context", () => {
   it("carries the database, the run's name and its key, event id and handler name", async () => {
     let seen: HandlerContext | undefined;
