@@ -23,12 +23,25 @@ export interface AttemptSpan {
   recording: boolean;
 }
 
-/** The attributes every attempt span carries (handler spans carry only the event id and attempt). */
-function attemptAttributes(event: BusEvent): Attributes {
+/**
+ * What a sampler is shown of an attempt, at the span's start: the messaging conventions'
+ * sampling-relevant attributes (system, operation type, destination: the event type) and the
+ * tenant, for per-store sampling. The rest (attemptDetails) is set only on a span that records:
+ * most attempts are sampled out where traffic is heavy, and theirs were built for nothing.
+ */
+function samplingAttributes(event: BusEvent): Attributes {
   const attributes: Attributes = {
     "messaging.system": "feyxa",
     "messaging.operation.type": "process",
     "messaging.destination.name": event.type,
+  };
+  if (event.tenantId) attributes["feyxa.tenant.id"] = event.tenantId;
+  return attributes;
+}
+
+/** The rest of what every recorded attempt span carries (handler spans carry only the event id and attempt). */
+function attemptDetails(event: BusEvent): Attributes {
+  return {
     "messaging.message.id": event.id,
     "feyxa.event.id": event.id,
     "feyxa.event.type": event.type,
@@ -36,8 +49,6 @@ function attemptAttributes(event: BusEvent): Attributes {
     "feyxa.aggregate.id": event.aggregateId,
     "feyxa.attempt": event.attempt,
   };
-  if (event.tenantId) attributes["feyxa.tenant.id"] = event.tenantId;
-  return attributes;
 }
 
 export function startAttemptSpan(event: ClaimedEvent, claimedAt?: number): AttemptSpan {
@@ -53,11 +64,13 @@ export function startAttemptSpan(event: ClaimedEvent, claimedAt?: number): Attem
   const parent = emitterSpan ? emitter : claimer;
   const span = tracer().startSpan(`feyxa.attempt ${event.type}`, {
     kind: SpanKind.CONSUMER,
-    attributes: attemptAttributes(event),
+    attributes: samplingAttributes(event),
     links,
     startTime: claimedAt,
   }, parent);
-  return { span, context: trace.setSpan(parent, span), recording: span.isRecording() };
+  const recording = span.isRecording();
+  if (recording) span.setAttributes(attemptDetails(event));
+  return { span, context: trace.setSpan(parent, span), recording };
 }
 
 /**
