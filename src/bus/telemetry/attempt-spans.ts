@@ -119,12 +119,27 @@ export function inHandlerSpan(
     kind: SpanKind.INTERNAL,
     attributes: { "feyxa.event.id": event.id, "feyxa.handler": handlerName, "feyxa.attempt": event.attempt },
   }, parent);
+  // The SDK's span processors run inside span.end(), and a throw there must reach the attempt
+  // (as the error it fails with), not escape from a timer or a promise reaction unheard.
+  const endedInSpan = (result: HandlerRun) => {
+    let recorded: HandlerRun;
+    try {
+      recorded = endHandlerSpan(span, result);
+    } catch (error) {
+      return failed(error);
+    }
+    ended(recorded);
+  };
   const failedInSpan = (error: unknown) => {
-    span.end();
+    try {
+      span.end();
+    } catch {
+      // The attempt fails with its own error, the one worth reporting.
+    }
     failed(error);
   };
   try {
-    context.with(trace.setSpan(parent, span), run, undefined, (result: HandlerRun) => ended(endHandlerSpan(span, result)), failedInSpan);
+    context.with(trace.setSpan(parent, span), run, undefined, endedInSpan, failedInSpan);
   } catch (error) {
     span.end();
     throw error;
