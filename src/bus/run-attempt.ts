@@ -75,15 +75,11 @@ export function runAttempt(event: ClaimedEvent, route: RoutedHandlers, options: 
     const runs = new Array<HandlerRun>(handlerNames.length);
     let left = handlerNames.length;
     if (left === 0) return resolve(result(runs));
-    let failed = false;
-    const fail = (error: unknown) => {
-      failed = true;
-      reject(error);
-    };
+    // Once rejected, the promise ignores the resolve the last run would make.
     handlerNames.forEach((name, i) => start(name, (run) => {
       runs[i] = run;
-      if (--left === 0 && !failed) resolve(result(runs));
-    }, fail));
+      if (--left === 0) resolve(result(runs));
+    }, reject));
   });
 }
 
