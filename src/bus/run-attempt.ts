@@ -16,7 +16,7 @@ import { takeRateToken } from "./bus-sql.ts";
 import type { RoutedHandlers } from "./router.ts";
 import { type Context, inHandlerSpan } from "./telemetry/attempt-spans.ts";
 import { planSteps, type AttemptPlan } from "./steps.ts";
-import type { AttemptResult, BusEvent, ClaimedEvent, Handler, HandlerContext, HandlerRun, Sql } from "./types.ts";
+import type { AttemptFailed, AttemptResult, BusEvent, ClaimedEvent, Handler, HandlerContext, HandlerRun, RunEnded, Sql } from "./types.ts";
 
 /**
  * A handler registered under this name runs every subscribed handler name that has no code
@@ -37,11 +37,6 @@ export interface AttemptOptions {
   handlers: ReadonlyMap<string, Handler>;
   defaultTimeoutMs: number;
 }
-
-/** Where a handler run's description goes once it has ended. */
-export type RunEnded = (run: HandlerRun) => void;
-/** Where an error goes that fails the whole attempt (a rate limit's token could not be read). */
-export type AttemptFailed = (error: unknown) => void;
 
 /**
  * @param route the event type's routing: its handlers, what the routes make each wait for

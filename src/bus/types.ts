@@ -103,6 +103,11 @@ export interface HandlerRun {
   retry_at?: string;
 }
 
+/** Where a handler run's description goes once it has ended (src/bus/run-attempt.ts). */
+export type RunEnded = (run: HandlerRun) => void;
+/** Where an error goes that fails the whole attempt (a rate limit's token could not be read). */
+export type AttemptFailed = (error: unknown) => void;
+
 export interface AttemptResult {
   event_id: string;
   attempt: number;

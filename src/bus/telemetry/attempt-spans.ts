@@ -12,7 +12,7 @@
 import { type Attributes, type Context, context, type Link, type Span, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 
 export type { Context };
-import type { AttemptOutcome, BusEvent, ClaimedEvent, HandlerRun } from "../types.ts";
+import type { AttemptFailed, AttemptOutcome, BusEvent, ClaimedEvent, HandlerRun, RunEnded } from "../types.ts";
 import { contextOf, tracer } from "./tracing.ts";
 
 export interface AttemptSpan {
@@ -109,9 +109,9 @@ export function inHandlerSpan(
   parent: Context,
   event: BusEvent,
   handlerName: string,
-  run: (ended: (result: HandlerRun) => void, failed: (error: unknown) => void) => void,
-  ended: (result: HandlerRun) => void,
-  failed: (error: unknown) => void,
+  run: (ended: RunEnded, failed: AttemptFailed) => void,
+  ended: RunEnded,
+  failed: AttemptFailed,
 ): void {
   // The event's other attributes are on the attempt's span, this one's parent; not repeated
   // on every handler run (npm run bench's traced drain: 0.60x -> 0.64x the untraced one).
@@ -121,7 +121,7 @@ export function inHandlerSpan(
   }, parent);
   // The SDK's span processors run inside span.end(), and a throw there must reach the attempt
   // (as the error it fails with), not escape from a timer or a promise reaction unheard.
-  const endedInSpan = (result: HandlerRun) => {
+  const endedInSpan: RunEnded = (result) => {
     let recorded: HandlerRun;
     try {
       recorded = endHandlerSpan(span, result);
@@ -130,7 +130,7 @@ export function inHandlerSpan(
     }
     ended(recorded);
   };
-  const failedInSpan = (error: unknown) => {
+  const failedInSpan: AttemptFailed = (error) => {
     try {
       span.end();
     } catch {
