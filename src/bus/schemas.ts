@@ -32,13 +32,13 @@ export const newEventSchema = z
   })
   .transform(({ store_id, ...e }) => ({ ...e, tenant_id: e.tenant_id ?? store_id }));
 
+/** The largest caps an invocation's drain may be given: without caps, these are its defaults (src/bus/functions/drain.ts). */
+export const DRAIN_CAPS = { maxEvents: 10_000, maxHandlerRuns: 100_000 } as const;
+
 /**
  * How much one invocation of a drain may do before it stops claiming (src/bus/functions/drain.ts).
  * All optional: the defaults (or the FEYXA_DRAIN_* settings) fit the Edge Runtime's 2 s of CPU.
  */
-/** The largest caps an invocation's drain may be given: without caps, these are its defaults (src/bus/functions/drain.ts). */
-export const DRAIN_CAPS = { maxEvents: 10_000, maxHandlerRuns: 100_000 } as const;
-
 export const drainLimitsInput = {
   /** Claim no more events than this in one invocation: the work bound. */
   max_events: z.number().int().min(1).max(DRAIN_CAPS.maxEvents).optional(),
