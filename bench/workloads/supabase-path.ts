@@ -34,7 +34,7 @@ export interface SupabasePathResult {
 }
 
 const PGMQ_EDGE_BATCH = 100;
-/** How long one call of the pgmq consumer reads, at most (our process-event's: src/bus/functions/drain.ts). */
+/** How long one call of the pgmq consumer reads, at most (process-event claims for 1 s: DRAIN_DEFAULTS.budgetMs). */
 const PGMQ_EDGE_BUDGET_MS = 5_000;
 const CRON_JOB = "bench-pgmq-consumer";
 const DRAIN_TIMEOUT_MS = 300_000;
@@ -49,8 +49,9 @@ interface EdgeSystem {
 
 /**
  * BENCH_FEYXA_EDGE_MAX_EVENTS: a cap on process-event's share per invocation
- * (FEYXA_DRAIN_MAX_EVENTS, handler runs six per event), as an operator may set one; unset,
- * an invocation claims for a second (src/bus/functions/drain.ts).
+ * (FEYXA_DRAIN_MAX_EVENTS), as an operator may set one; unset, an invocation claims for a
+ * second (src/bus/functions/drain.ts). Its handler runs are capped at six an event, more than
+ * the bench's four, so that the event cap is the one that binds.
  */
 const edgeMaxEvents = process.env.BENCH_FEYXA_EDGE_MAX_EVENTS;
 const feyxaSecrets = edgeMaxEvents ? { FEYXA_DRAIN_MAX_EVENTS: edgeMaxEvents, FEYXA_DRAIN_MAX_HANDLER_RUNS: String(Number(edgeMaxEvents) * 6) } : undefined;
