@@ -1,7 +1,7 @@
 /**
  * `npx tsx bench/diagnose-trace.ts [17|15]`: what tracing costs the dispatcher, per event, in
  * its process's CPU time rather than wall time (so that other work on the machine blurs it
- * less). For each BENCH_TRACE_MODES mode (off, and sdk by default; bench/traced-handlers.ts
+ * less). For each BENCH_TRACE_MODES mode (off, and sdk by default; bench/otel-sdk.ts
  * lists them) in alternating rounds (BENCH_ROUNDS, 3), a fresh database gets a backlog of
  * BENCH_EVENTS (20000) bench events, one dispatcher process drains it, and the CPU it spent
  * from ready to drained is divided by the events. Prints the median per mode and its ratio to off.
