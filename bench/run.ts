@@ -23,7 +23,8 @@
  * in calls of BENCH_FLOOD_PER_CALL (1000). BENCH_ROUNDS=0 or BENCH_FAIR_ROUNDS=0 leaves out either part.
  * Observability (issue 16; BENCH_ONLY=trace): the drain rounds also run Feyxa with an
  * OpenTelemetry SDK registered in its dispatchers, recording every trace and one in ten,
- * and the metrics scraped every second (systems/feyxa-traced.ts).
+ * and the metrics scraped every second (systems/feyxa-traced.ts); and pg-boss with the same
+ * SDK in its workers, beside pg-boss (its own tracing's cost; systems/pg-boss.ts).
  * The Supabase path (BENCH_ONLY=supabase; workloads/supabase-path.ts), once, on PostgreSQL 15
  * with pg_net and pg_cron whatever BENCH_PG says: process-event as the only consumer against
  * pgmq consumed by a cron-driven Edge Function; BENCH_SUPABASE_BURST (5000 events committed at
@@ -37,7 +38,7 @@ import { feyxaTraced, feyxaTracedSampled } from "./systems/feyxa-traced.ts";
 import { baseRevision } from "./support/base-rev.ts";
 import { median } from "./support/report.ts";
 import { fairness, fairnessTuning, type FairnessMode } from "./workloads/fairness.ts";
-import { pgBoss } from "./systems/pg-boss.ts";
+import { pgBoss, pgBossTraced } from "./systems/pg-boss.ts";
 import { pgmq, pgmqDelete, whyNoPgmq } from "./systems/pgmq.ts";
 import type { BenchSystem } from "./systems/system.ts";
 import { printReport, saveReport, type Report, type TierReport } from "./support/report.ts";
@@ -92,10 +93,14 @@ async function runTier(tier: Tier): Promise<TierReport> {
     if (!drained.includes(feyxa)) drained.unshift(feyxa);
     drained.splice(drained.indexOf(feyxa) + 1, 0, await base.system(server), feyxaFlow, ...(process.env.BENCH_FLOW_PARTS ? [feyxaOrderedOnly, feyxaFairOnly] : []));
   }
-  // Tracing's rows (issue 16) join them too, beside the plain Feyxa.
+  // Tracing's rows (issue 16) join them too, beside the plain Feyxa; pg-boss's beside pg-boss.
   if (only.has("trace")) {
     if (!drained.includes(feyxa)) drained.unshift(feyxa);
     drained.splice(drained.indexOf(feyxa) + 1, 0, feyxaTraced, feyxaTracedSampled);
+    if (systems.includes(pgBoss)) {
+      if (!drained.includes(pgBoss)) drained.push(pgBoss);
+      drained.splice(drained.indexOf(pgBoss) + 1, 0, pgBossTraced);
+    }
   }
   try {
     if (drained.length) {
@@ -167,7 +172,7 @@ const report: Report = {
   settings,
   tuning: {
     ...Object.fromEntries(systems.map((s) => [s.name, s.tuning])),
-    ...(only.has("trace") ? { [feyxaTraced.name]: feyxaTraced.tuning, [feyxaTracedSampled.name]: feyxaTracedSampled.tuning } : {}),
+    ...(only.has("trace") ? Object.fromEntries([feyxaTraced, feyxaTracedSampled, ...(systems.includes(pgBoss) ? [pgBossTraced] : [])].map((s) => [s.name, s.tuning])) : {}),
     ...(only.has("supabase") ? supabasePathTuning : {}),
     ...(base ? { [`feyxa@${base.rev}`]: `Feyxa at ${base.rev} (its migrations and dispatcher), tuned as feyxa`, "feyxa-flow": feyxaFlow.tuning, fairness: fairnessTuning } : {}),
   },

@@ -125,7 +125,19 @@ function printTracing(t: TierReport): string {
       const r = perRound(runs, plain);
       return [`${name}: SDK registered, ${what}, metrics scraped every second`, spread(runs!), `/ feyxa: ${spread(r, 3)}`, ">= 0.90", median(r) >= 0.9 ? "holds" : "MISSED"];
     }),
+    ...peerRows(t),
   ])].join("\n");
+}
+
+/** pg-boss with the same SDK, against pg-boss: the peer's own cost of tracing, for comparison (no bound of ours). */
+function peerRows(t: TierReport): string[][] {
+  const plain = t.drain["pg-boss"]?.map((d) => d.runsPerSecond);
+  const traced = t.drain["pg-boss-traced"]?.map((d) => d.runsPerSecond);
+  if (!plain?.length || !traced?.length) return [];
+  return [
+    ["pg-boss, no SDK", spread(plain), "", "", ""],
+    ["pg-boss-traced: SDK registered, every trace recorded (a span per batch of 500)", spread(traced), `/ pg-boss: ${spread(perRound(traced, plain), 3)}`, "", ""],
+  ];
 }
 
 /** Per round, a's figure over b's; their median and spread. */

@@ -56,9 +56,7 @@ export const pgBoss: BenchSystem = {
     };
   },
 
-  async startWorkers(url, processes) {
-    return await Promise.all(Array.from({ length: processes }, () => startWorker("bench/workers/pg-boss.ts", { DATABASE_URL: url })));
-  },
+  startWorkers: startPgBossWorkers(false),
 
   async drained({ sql }) {
     const [row] = await sql`select not exists (select 1 from pgboss.job where state < 'completed') as done`;
@@ -92,4 +90,26 @@ export const pgBoss: BenchSystem = {
     if (rows.some((r) => r.jobs !== HANDLERS_PER_EVENT)) throw new Error("pg-boss: an event without its four jobs");
     return rows.map((r) => Number(r.ms));
   },
+};
+
+function startPgBossWorkers(traced: boolean): BenchSystem["startWorkers"] {
+  return async (url, processes) => {
+    const env = { DATABASE_URL: url, ...(traced ? { BENCH_OTEL: "1" } : {}) };
+    return await Promise.all(Array.from({ length: processes }, () => startWorker("bench/workers/pg-boss.ts", env)));
+  };
+}
+
+/**
+ * pg-boss with the same OpenTelemetry SDK as feyxa-traced (every trace recorded) in its worker
+ * processes: the peer's own cost of tracing, beside issue 16's bound. pg-boss 12 traces a
+ * fetched batch as one `process` span linked to its jobs' sends (a job only when the batch
+ * is of one), and each batch's completion as one `complete` span: two spans per 500 jobs
+ * here, where Feyxa makes five per event (its attempt and four handler runs).
+ */
+export const pgBossTraced: BenchSystem = {
+  ...pgBoss,
+  name: "pg-boss-traced",
+  drainOnly: true,
+  tuning: "as pg-boss, with the OpenTelemetry SDK of feyxa-traced registered in each worker process (bench/otel-sdk.ts: every trace recorded); pg-boss 12's own tracing, on by default, takes it up",
+  startWorkers: startPgBossWorkers(true),
 };
