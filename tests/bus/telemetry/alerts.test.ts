@@ -89,7 +89,7 @@ describe("alert rules, evaluated by the scheduler's evaluate_alerts", () => {
     expect(await evaluate(id)).toEqual(["resolved"]);
   });
 
-  it("an endpoint failing for D hours since its last success: fires, deactivates its route with a notice of its own, resolves on a success", async () => {
+  it("an endpoint failing for D hours since its last success: fires, deactivates its route with a notice of its own, stays firing while off, resolves on a success", async () => {
     await sql`insert into feyxa.event_subscriptions (event_pattern, handler_name, target_kind, target)
               values ('alerted.hooked', 'ops.flaky', 'url', 'https://hooks.example.com/flaky')`;
     const id = await rule("endpoint_failing", 1, { handler_name: "ops.flaky" });
@@ -104,6 +104,11 @@ describe("alert rules, evaluated by the scheduler's evaluate_alerts", () => {
     const [route] = await sql`select is_active from feyxa.event_subscriptions where handler_name = 'ops.flaky'`;
     expect(route.is_active).toBe(false);
     expect(await evaluate(id)).toEqual([]);
+    // Days later, the route still off and nothing delivered since: its failures are old, not over.
+    await sql`update feyxa.webhook_deliveries set created_at = created_at - interval '30 days' where handler_name = 'ops.flaky'`;
+    expect(await evaluate(id)).toEqual([]);
+    const [state] = await sql`select firing from feyxa.alert_states where rule_id = ${id}::uuid`;
+    expect(state.firing).toBe(true);
     await sql`update feyxa.event_subscriptions set is_active = true where handler_name = 'ops.flaky'`; // the operator, once it answers
     await delivery(200, "0 seconds");
     expect(await evaluate(id)).toEqual(["resolved"]);

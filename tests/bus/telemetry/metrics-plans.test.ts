@@ -2,7 +2,7 @@
  * read_metrics scans no log: over 1,000,000 events (and as many handler runs), the plans
  * auto_explain reports for every statement it runs, nested ones included, read the log only
  * through its time indexes (the range since the previous read) and the open events through
- * event_queue, each event by primary key.
+ * event_queue, each event by primary key. The alert rules' evaluation, every minute, the same.
  */
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
@@ -70,5 +70,33 @@ describe("read_metrics over a million events", () => {
     expect(rows.filter((r) => r.metric === "events" && r.label === "pending").reduce((n, r) => n + r.value, 0)).toBe(750);
     expect(rows.filter((r) => r.metric === "queue_due").reduce((n, r) => n + r.value, 0)).toBe(750);
     expect(took).toBeLessThan(3_000); // about 0.1 s here; generous for 2 shared cores
+  }, 60_000);
+});
+
+describe("evaluate_alerts over a million events", () => {
+  it("reads each kind's value by an index, never by a scan of the log", async () => {
+    await sql`
+      insert into feyxa.webhook_deliveries (event_id, handler_name, attempt, status_code, created_at)
+      select gen_random_uuid(), 'plan.down', 1, case when i <= 100 then 200 else 503 end, now() - interval '3 days' + i * interval '1 s'
+      from generate_series(1, 20000) i`;
+    await sql`analyze feyxa.webhook_deliveries`.simple();
+    await sql`
+      insert into feyxa.alert_rules (name, kind, event_type, handler_name, threshold) values
+        ('plan dead', 'dead_letters', 'plan.type_1', null, 10), ('plan lag', 'lag', null, null, 3600),
+        ('plan failing', 'failure_rate', null, 'plan.handler_0', 50), ('plan hook', 'endpoint_failing', null, 'plan.hook', 1),
+        ('plan down', 'endpoint_failing', null, 'plan.down', 24)`;
+    plans.length = 0;
+    await explained`select feyxa.evaluate_alerts()`;
+    const plan = plans.join("\n");
+    if (process.env.SHOW_PLANS) console.log(plan);
+    expect(plan).toMatch(/event_handlers_log_created_brin/);
+    expect(plan).toMatch(/webhook_deliveries_handler_idx/);
+    expect(plan).not.toMatch(/Seq Scan on (feyxa\.)?(events_log|event_handlers_log|webhook_deliveries)\b/);
+    // plan.down has failed since its 100th delivery, about 3 days ago: it fires (and its route, none here, is turned off).
+    const states = await sql<{ name: string; firing: boolean }[]>`
+      select r.name, s.firing from feyxa.alert_rules r join feyxa.alert_states s on s.rule_id = r.id order by r.name`;
+    expect(Object.fromEntries(states.map((s) => [s.name, s.firing]))).toEqual({
+      "plan dead": false, "plan down": true, "plan failing": false, "plan hook": false, "plan lag": false,
+    });
   }, 60_000);
 });
