@@ -69,7 +69,11 @@ describe("npm start", () => {
     const me = await fetch(url.replace("process-event", "event-monitor/me"), { headers: { authorization: `Bearer ${link![2]}` } });
     expect(await me.json()).toMatchObject({ email: "admin@feyxa.local", is_admin: true });
     expect(await stop(first.child)).toBe(0);
-    expect(first.output()).toContain("stopped");
+    // The banner is plain lines; the process's notable events are JSON lines, each an object.
+    const logLines = first.output().split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logLines.map((l) => l.msg)).toEqual(expect.arrayContaining(["start", "stop", "stopped"]));
+    expect(logLines.find((l) => l.msg === "start")).toMatchObject({ level: "info", process: "local", worker: expect.any(String), pid: first.child.pid });
+    expect(logLines.find((l) => l.msg === "stop")).toMatchObject({ level: "info", signal: "SIGINT" }); // stop() sends what Ctrl-C does
 
     const second = await start(env);
     expect(second.output()).toContain("migrations   up to date");

@@ -92,4 +92,29 @@ describe("JSON log lines", () => {
     expect(lines.find((l) => l.msg === "claim failed")).toMatchObject({ level: "error", error: "connection refused (password=[redacted]" });
     expect(lines.find((l) => l.msg === "claims resumed")).toMatchObject({ level: "info", failed_claims: 2 });
   });
+
+  it("a LISTEN connection lost and made again is a warning line; the dispatcher claims at once and goes on", async () => {
+    const { logger, parsed } = capture();
+    const handled: string[] = [];
+    await subscribe(sql, "logged.relisten", "logs.relisten");
+    const bus = testBus(sql, [defineHandler("logs.relisten", async (event) => void handled.push(event.id))], { observer: loggingObserver(logger) });
+    const dispatcher = new Dispatcher(bus, { pollIntervalMs: 60_000 }); // only NOTIFY and the reconnection wake it
+    await dispatcher.start();
+    try {
+      const [{ n }] = await sql<{ n: number }[]>`
+        select count(pg_terminate_backend(pid))::int as n from pg_stat_activity
+        where datname = current_database() and pid <> pg_backend_pid() and query ilike 'listen %'`;
+      expect(n).toBe(1);
+      const until = async (done: () => boolean) => {
+        for (let i = 0; i < 250 && !done(); i++) await new Promise((r) => setTimeout(r, 20));
+      };
+      await until(() => parsed().some((l) => l.msg === "listener reconnected"));
+      expect(parsed().find((l) => l.msg === "listener reconnected")).toMatchObject({ level: "warn", channel: "feyxa_events" });
+      const id = (await bus.emit({ event_type: "logged.relisten", aggregate_type: "test", aggregate_id: uuid() })).eventId;
+      await until(() => handled.includes(id));
+      expect(handled).toContain(id); // woken by a NOTIFY on the new connection, not by the minute's poll
+    } finally {
+      await dispatcher.stop();
+    }
+  });
 });
