@@ -48,6 +48,8 @@ export class Dispatcher {
   #claimedInFlight = 0;
   /** Claims failed in a row: the first success after some is a recovery (the database is back). */
   #failedClaims = 0;
+  /** Claims on their way: stop() waits for them, so that none lands after it returned. */
+  readonly #claims = new Set<Promise<void>>();
   readonly #batches = new Set<Promise<void>>();
   #unlisten: (() => Promise<void>)[] = [];
 
@@ -98,14 +100,18 @@ export class Dispatcher {
   /**
    * Stops claiming, lets in-flight handlers finish (they are bounded by their timeouts),
    * and gives back whatever is still held after the grace period, so that another
-   * dispatcher can take it at once rather than after its lease runs out.
+   * dispatcher can take it at once rather than after its lease runs out. A claim on its way
+   * when stop() is called gives its events back as soon as it lands: no handler starts after.
    */
   async stop(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
     this.#changed.fire();
     await Promise.allSettled(this.#unlisten.map((u) => u()));
-    const finished = this.#pump.then(() => Promise.allSettled([...this.#batches])).then(() => true);
+    const finished = this.#pump
+      .then(() => Promise.allSettled([...this.#claims]))
+      .then(() => Promise.allSettled([...this.#batches]))
+      .then(() => true);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const grace = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.#options.shutdownGraceMs)));
     const allFinished = await Promise.race([finished, grace]);
@@ -150,12 +156,17 @@ export class Dispatcher {
     this.#claimedInFlight += limit; // reserve the room now; given back below for what was not found
     const observer = this.#bus.observer;
     const startedAt = performance.now();
-    this.#bus.claimDue(limit).then(
-      (events) => {
+    const claim = this.#bus.claimDue(limit).then(
+      (events): Promise<void> | void => {
         this.#bus.processMetrics.claimed(performance.now() - startedAt);
         if (this.#failedClaims > 0) {
           observer?.claimsResumed?.(this.#failedClaims);
           this.#failedClaims = 0;
+        }
+        if (!this.#running) {
+          this.#claimedInFlight -= limit;
+          if (events.length > 0) return this.#giveBack(events.map((e) => e.id));
+          return;
         }
         this.#claimedInFlight -= limit - events.length;
         this.#lastShortClaimAt = events.length < limit ? performance.now() : -Infinity;
@@ -175,8 +186,15 @@ export class Dispatcher {
       },
     ).finally(() => {
       this.#claiming--;
+      this.#claims.delete(claim);
       this.#changed.fire();
     });
+    this.#claims.add(claim);
+  }
+
+  /** Events claimed after stop() began: back to pending at once (not a failed attempt), for another dispatcher. */
+  #giveBack(eventIds: string[]): Promise<void> {
+    return this.#bus.release(eventIds).then(() => {}, this.#options.onError);
   }
 
   #runBatch(size: number, outcomes: Promise<AttemptOutcome[]>): void {
