@@ -117,12 +117,14 @@ export class Bus {
   /**
    * Runs one attempt of each claimed event, renewing their leases meanwhile, and records
    * all of them together (one statement, unless a write was already on its way).
+   * @param claimedAt when their claim was sent (performance.now()): where their attempt spans
+   * start, so that a trace shows the claim inside the attempt; by default, now.
    */
-  async process(events: ClaimedEvent[]): Promise<AttemptOutcome[]> {
+  async process(events: ClaimedEvent[], claimedAt?: number): Promise<AttemptOutcome[]> {
     if (events.length === 0) return [];
     this.#hold(events);
     try {
-      return await watchBatch(events, this.observer, async (traced) => {
+      return await watchBatch(events, this.observer, claimedAt, async (traced) => {
         const results = await Promise.all(events.map((event, i) => this.#attempt(event, traced?.[i])));
         return this.#outcomes(results, await this.#recorder.record(results));
       });
@@ -136,10 +138,10 @@ export class Bus {
    * (batched with whatever else finished meanwhile), so one slow handler does not hold
    * back the rest of its batch. What the dispatcher uses.
    */
-  async processEach(events: ClaimedEvent[]): Promise<AttemptOutcome[]> {
+  async processEach(events: ClaimedEvent[], claimedAt?: number): Promise<AttemptOutcome[]> {
     this.#recorder.enoughForAnother = Math.max(events.length, 1);
     this.#hold(events);
-    return await Promise.all(events.map((event) => watchOne(event, this.observer, this.#recordEach)));
+    return await Promise.all(events.map((event) => watchOne(event, this.observer, claimedAt, this.#recordEach)));
   }
 
   /** One event's attempt, recorded as soon as it is done (processEach). */
@@ -184,7 +186,8 @@ export class Bus {
 
   /** Claims up to `limit` due events and processes them; returns what happened (empty when nothing was due). */
   async drainOnce(limit: number): Promise<AttemptOutcome[]> {
-    return await this.process(await this.claimDue(limit));
+    const claimedAt = performance.now();
+    return await this.process(await this.claimDue(limit), claimedAt);
   }
 
   /** Gives back events this worker holds but will not finish (shutting down). */

@@ -174,7 +174,7 @@ export class Dispatcher {
         // by another (wakeCoalesceMs later under a trickle), which picks up events whose
         // commits coalesced their wake-up into the one that woke us (see 20261123000002_event_bus_emit.sql).
         if (events.length === 0 && wakeCount === this.#wakeCount) this.#maybeDue = false;
-        if (events.length > 0) this.#runBatch(events.length, this.#bus.processEach(events));
+        if (events.length > 0) this.#runBatch(events.length, this.#bus.processEach(events, startedAt));
       },
       (error) => {
         // The database went away or refused: report, and wait for the poll before trying again.

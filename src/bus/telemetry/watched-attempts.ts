@@ -9,12 +9,15 @@ import { type AttemptSpan, endAttemptSpan, startAttemptSpan } from "./attempt-sp
 import { type BusObserver, traceIdIn } from "./observer.ts";
 import { tracingOn } from "./tracing.ts";
 
-/** Runs a batch's attempts (to their recorded outcomes); `traced[i]` is event i's attempt span. */
+/**
+ * Runs a batch's attempts (to their recorded outcomes); `traced[i]` is event i's attempt span,
+ * started at `claimedAt` (performance.now() when the claim was sent; now when not given).
+ */
 export function watchBatch(
-  events: ClaimedEvent[], observer: BusObserver | undefined,
+  events: ClaimedEvent[], observer: BusObserver | undefined, claimedAt: number | undefined,
   run: (traced: AttemptSpan[] | undefined) => Promise<AttemptOutcome[]>,
 ): Promise<AttemptOutcome[]> {
-  const spans = tracingOn() ? events.map((event) => startAttemptSpan(event)) : undefined;
+  const spans = tracingOn() ? events.map((event) => startAttemptSpan(event, claimedAt)) : undefined;
   if (!spans && !observer) return run(undefined);
   return afterwards(run(spans), (outcomes, error) => ended(events, observer, spans, outcomes, error));
 }
@@ -24,10 +27,10 @@ export function watchBatch(
  * promise reaction on top of the attempt's, as every promise costs where a context manager is on.
  */
 export function watchOne(
-  event: ClaimedEvent, observer: BusObserver | undefined,
+  event: ClaimedEvent, observer: BusObserver | undefined, claimedAt: number | undefined,
   run: (event: ClaimedEvent, traced?: AttemptSpan) => Promise<AttemptOutcome>,
 ): Promise<AttemptOutcome> {
-  const span = tracingOn() ? startAttemptSpan(event) : undefined;
+  const span = tracingOn() ? startAttemptSpan(event, claimedAt) : undefined;
   if (!observer && !span) return run(event);
   const spans = span && [span];
   return afterwards(run(event, span), (outcome, error) => ended([event], observer, spans, outcome && [outcome], error));

@@ -1,7 +1,11 @@
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { hrTimeToMilliseconds } from "@opentelemetry/core";
 import { describe, expect, it } from "vitest";
+import { Bus } from "../../../src/bus/bus.ts";
+import { Dispatcher } from "../../../src/bus/dispatcher.ts";
 import { parseAllowList } from "../../../src/bus/outbound.ts";
 import { tracingOn } from "../../../src/bus/telemetry/tracing.ts";
+import type { ClaimedEvent } from "../../../src/bus/types.ts";
 import { remoteDelivery } from "../../../src/bus/webhooks/remote-handler.ts";
 import { countingHandler, emitTest, subscribe, testBus, uuid } from "../../support/bus.ts";
 import { useDatabase } from "../../support/database.ts";
@@ -78,6 +82,31 @@ describe("traces through the bus (a real SDK, in-memory exporter)", () => {
     expect(attempt.parentSpanContext).toBeUndefined();
     expect(attempt.links).toEqual([]);
     expect(tracing.spans().find((s) => s.name === "feyxa.handler trace.ok")!.parentSpanContext?.spanId).toBe(spanIdOf(attempt));
+  });
+
+  it("an attempt's span runs from its claim to its completion: a slow claim is inside it, by drainOnce and by the dispatcher", async () => {
+    const CLAIM_MS = 150;
+    class SlowClaims extends Bus {
+      override async claimDue(limit: number): Promise<ClaimedEvent[]> {
+        await new Promise((r) => setTimeout(r, CLAIM_MS));
+        return await super.claimDue(limit);
+      }
+    }
+    const slow = new SlowClaims({ sql, handlers: [ok.handler] });
+    const attemptOf = (id: string) => tracing.spans().find((s) => s.name === "feyxa.attempt traced.quiet" && s.attributes["feyxa.event.id"] === id);
+    tracing.reset();
+    const drained = await emitTest(slow, "traced.quiet");
+    expect(await slow.drainOnce(10)).toHaveLength(1);
+    const dispatched = await emitTest(slow, "traced.quiet");
+    const dispatcher = new Dispatcher(slow, { listen: false, pollIntervalMs: 20 });
+    await dispatcher.start();
+    for (let i = 0; i < 100 && !attemptOf(dispatched); i++) await new Promise((r) => setTimeout(r, 20));
+    await dispatcher.stop();
+    for (const id of [drained, dispatched]) {
+      const attempt = attemptOf(id)!;
+      expect(attempt.ended).toBe(true);
+      expect(hrTimeToMilliseconds(attempt.duration)).toBeGreaterThanOrEqual(CLAIM_MS - 5); // timers may fire a hair early
+    }
   });
 
   it("a malformed feyxa.traceparent setting is stored as null, and the emit still succeeds", async () => {
