@@ -169,6 +169,80 @@ Deno.test({
 });
 
 Deno.test({
+  name: "process-event (Deno) with OTEL_DENO exports its spans over OTLP, in the caller's trace, and logs the trace id",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    // An OTLP/HTTP collector (JSON): what Deno's own OpenTelemetry sends once OTEL_DENO=true.
+    type OtlpSpan = { traceId: string; spanId: string; parentSpanId?: string; name: string };
+    const spans: OtlpSpan[] = [];
+    const collector = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, async (req) => {
+      const body = await req.json();
+      if (new URL(req.url).pathname === "/v1/traces") {
+        for (const resource of body.resourceSpans ?? []) for (const scope of resource.scopeSpans ?? []) spans.push(...scope.spans);
+      }
+      return Response.json({});
+    });
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    await sql`insert into feyxa.event_subscriptions (event_pattern, handler_name) values ('deno.traced', 'deno.ghost_traced')`;
+    const lines: string[] = [];
+    let eventId = "";
+    await withFunction("process-event", async (url) => {
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", apikey: SECRET_KEY, traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+        body: JSON.stringify({ event_type: "deno.traced", aggregate_type: "order", aggregate_id: crypto.randomUUID(), payload: {} }),
+      });
+      eventId = (await res.json()).event_id;
+      assert(res.status === 201, `expected 201, got ${res.status}`);
+      for (let i = 0; i < 200 && !spans.some((s) => s.name === "feyxa.handler deno.ghost_traced"); i++) await new Promise((r) => setTimeout(r, 50));
+    }, {
+      OTEL_DENO: "true", OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_SERVICE_NAME: "process-event", OTEL_BSP_SCHEDULE_DELAY: "100",
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.addr as Deno.NetAddr).port}`,
+    }, lines);
+    await collector.shutdown();
+    await sql`delete from feyxa.event_subscriptions where event_pattern = 'deno.traced'`;
+    const ours = spans.filter((s) => s.traceId === traceId);
+    const named = (name: string) => ours.find((s) => s.name === name);
+    for (const name of ["feyxa.emit deno.traced", "feyxa.attempt deno.traced", "feyxa.handler deno.ghost_traced"]) {
+      assert(named(name), `no span ${name} in the caller's trace: ${JSON.stringify(spans.map((s) => [s.name, s.traceId]))}`);
+    }
+    assert(named("feyxa.handler deno.ghost_traced")!.parentSpanId === named("feyxa.attempt deno.traced")!.spanId, "the handler run's span is not the attempt's child");
+    const failed = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((l) => l.msg === "handler failed");
+    assert(failed?.event_id === eventId && failed.trace_id === traceId, `no failed-run line with the trace id: ${lines.join("\n")}`);
+  },
+});
+
+Deno.test({
+  name: "metrics (Deno) answers the server only, in Prometheus' text format, with the database's figures",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const secret = "deno-metrics-secret-0123456789abcdef";
+    const user = crypto.randomUUID();
+    await sql`insert into auth.users (id, email) values (${user}, 'deno-metered@example.com')`;
+    const token = await new SignJWT({ role: "authenticated", email: "deno-metered@example.com" })
+      .setProtectedHeader({ alg: "HS256" }).setSubject(user).setAudience("authenticated").setExpirationTime("5m")
+      .sign(new TextEncoder().encode(secret));
+    await sql`select feyxa.emit_event('deno.metered', 'order', gen_random_uuid(), null, '{}'::jsonb) from generate_series(1, 3)`;
+    await withFunction("metrics", async (url) => {
+      const anonymous = await fetch(url);
+      await anonymous.body?.cancel();
+      assert(anonymous.status === 401, `metrics answered ${anonymous.status} to an anonymous caller`);
+      const signedIn = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+      await signedIn.body?.cancel();
+      assert(signedIn.status === 403, `metrics answered ${signedIn.status} to a signed-in user`);
+      const res = await fetch(url, { headers: { apikey: SECRET_KEY } });
+      const text = await res.text();
+      assert(res.status === 200 && res.headers.get("content-type")?.startsWith("text/plain; version=0.0.4"), `unexpected answer ${res.status} ${res.headers.get("content-type")}`);
+      for (const line of ["# TYPE feyxa_events gauge", "# TYPE feyxa_handler_runs_total counter", 'feyxa_queue_due{type="deno.metered"} 3']) {
+        assert(text.split("\n").includes(line), `no line ${line} in:\n${text}`);
+      }
+    }, { FEYXA_JWT_SECRET: secret, FEYXA_METRICS_SETTLE_MS: "0" });
+  },
+});
+
+Deno.test({
   name: "retry-failed-events (Deno) answers with a drain summary",
   sanitizeResources: false,
   sanitizeOps: false,
