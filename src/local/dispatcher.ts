@@ -8,7 +8,8 @@
  * FEYXA_HANDLERS (a module exporting `handlers: Handler[]`; default: the engines'),
  * FEYXA_BATCH_SIZE, FEYXA_CONCURRENCY, FEYXA_POLL_MS, FEYXA_LEASE_MS,
  * FEYXA_HANDLER_TIMEOUT_MS, FEYXA_POOL_SIZE, FEYXA_DB_* (src/bus/database-options.ts), FEYXA_OUTBOUND_ALLOW (docs/security.md),
- * FEYXA_LOG_LEVEL (its JSON lines: docs/observability.md).
+ * FEYXA_LOG_LEVEL (its JSON lines: docs/observability.md), FEYXA_METRICS_PORT (its own metrics at
+ * /metrics there, on FEYXA_METRICS_HOST, default 127.0.0.1, for FEYXA_SECRET_KEY: src/local/dispatcher-metrics.ts).
  * SIGINT / SIGTERM stop it as npm start stops: claim no more, let in-flight handlers
  * finish, give back what is still held after the grace period, close the pool.
  */
@@ -24,6 +25,8 @@ import { positiveInt, readConfig } from "./config.ts";
 import { resolveHost } from "./dns.ts";
 import { loggingObserver } from "../bus/telemetry/observer.ts";
 import { log, logError, processLogger, runMain, stopOnSignals } from "./log.ts";
+import { dispatcherMetrics } from "./dispatcher-metrics.ts";
+import { serveNode } from "./node-http.ts";
 
 
 async function loadHandlers(modulePath: string | undefined): Promise<Handler[]> {
@@ -61,14 +64,27 @@ async function main(): Promise<void> {
     pollIntervalMs: positiveInt(env.FEYXA_POLL_MS, 2_000, "FEYXA_POLL_MS"),
     onError: logError,
   });
+  const metrics = await serveMetrics(bus, env);
   await dispatcher.start();
   log(`dispatcher ready: ${bus.workerId}, pid ${process.pid}`); // the line scripts wait for (tests/faults, the bench)
-  logger.info("start", { process: "dispatcher", worker: bus.workerId });
+  logger.info("start", { process: "dispatcher", worker: bus.workerId, ...(metrics ? { metrics: metrics.url } : {}) });
 
   stopOnSignals(async () => {
+    metrics?.server.close();
     await dispatcher.stop();
     await Promise.all([sql.end({ timeout: 5 }), leases.end({ timeout: 5 })]);
   });
+}
+
+/** The process's metrics endpoint, when FEYXA_METRICS_PORT asks for one; it needs the server key it answers to. */
+async function serveMetrics(bus: Bus, env: NodeJS.ProcessEnv) {
+  if (!env.FEYXA_METRICS_PORT) return undefined;
+  const port = positiveInt(env.FEYXA_METRICS_PORT, 0, "FEYXA_METRICS_PORT");
+  const key = env.FEYXA_SECRET_KEY ?? "";
+  if (!key.startsWith("sb_secret_")) throw new Error("FEYXA_METRICS_PORT needs FEYXA_SECRET_KEY (an sb_secret_… key) for the scrape to send");
+  const host = env.FEYXA_METRICS_HOST || "127.0.0.1";
+  const server = await serveNode(dispatcherMetrics(bus, [key]), port, host);
+  return { server, url: `http://${host}:${port}/metrics` };
 }
 
 runMain(main);
