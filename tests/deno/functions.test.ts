@@ -56,6 +56,16 @@ async function withFunction(name: string, run: (url: string) => Promise<void>, e
 
 const sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
 
+/** A user in auth.users and an access token for them, signed with the project's JWT secret. */
+async function signedInUser(email: string, jwtSecret: string): Promise<{ id: string; token: string }> {
+  const id = crypto.randomUUID();
+  await sql`insert into auth.users (id, email) values (${id}, ${email})`;
+  const token = await new SignJWT({ role: "authenticated", email })
+    .setProtectedHeader({ alg: "HS256" }).setSubject(id).setAudience("authenticated").setExpirationTime("5m")
+    .sign(new TextEncoder().encode(jwtSecret));
+  return { id, token };
+}
+
 Deno.test({
   name: "process-event (Deno) emits, processes and records an event",
   sanitizeResources: false,
@@ -98,12 +108,8 @@ Deno.test({
   sanitizeOps: false,
   fn: async () => {
     const secret = "deno-monitor-secret-0123456789abcdef";
-    const admin = crypto.randomUUID();
-    await sql`insert into auth.users (id, email) values (${admin}, 'deno-admin@example.com')`;
+    const { id: admin, token } = await signedInUser("deno-admin@example.com", secret);
     await sql`insert into marketplace_admins (user_id) values (${admin})`;
-    const token = await new SignJWT({ role: "authenticated", email: "deno-admin@example.com" })
-      .setProtectedHeader({ alg: "HS256" }).setSubject(admin).setAudience("authenticated").setExpirationTime("5m")
-      .sign(new TextEncoder().encode(secret));
     await withFunction("event-monitor", async (url) => {
       const preflight = await fetch(`${url}event-monitor/events`, { method: "OPTIONS" });
       await preflight.body?.cancel();
@@ -119,35 +125,51 @@ Deno.test({
   },
 });
 
+/**
+ * Posts an event to process-event whose one route names a handler no code registers (its run
+ * fails), with `env` and `headers`; `meanwhile` runs before the function stops. Returns the
+ * event's id and the lines the function printed, each parsed as JSON (a line that is not fails).
+ */
+const ghostOf = (type: string) => `ghost.${type.replace(/\W/g, "_")}`;
+
+async function postToAGhost(
+  type: string, env: Record<string, string>, headers: Record<string, string> = {}, meanwhile = async () => {},
+): Promise<{ eventId: string; lines: Record<string, unknown>[] }> {
+  await sql`insert into feyxa.event_subscriptions (event_pattern, handler_name) values (${type}, ${ghostOf(type)})`;
+  const printed: string[] = [];
+  let eventId = "";
+  await withFunction("process-event", async (url) => {
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", apikey: SECRET_KEY, ...headers },
+      body: JSON.stringify({ event_type: type, aggregate_type: "order", aggregate_id: crypto.randomUUID(), payload: {} }),
+    });
+    eventId = (await res.json()).event_id;
+    assert(res.status === 201, `expected 201, got ${res.status}`);
+    await meanwhile();
+  }, env, printed);
+  await sql`delete from feyxa.event_subscriptions where event_pattern = ${type}`;
+  const lines = printed.map((line) => {
+    try {
+      return JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      throw new Error(`a line that is not JSON: ${line}`);
+    }
+  });
+  return { eventId, lines };
+}
+
 Deno.test({
   name: "process-event (Deno) logs JSON lines naming the function: its start, and a failed handler run with its event",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    await sql`insert into feyxa.event_subscriptions (event_pattern, handler_name) values ('deno.logged', 'deno.ghost')`;
-    const lines: string[] = [];
-    let eventId = "";
-    await withFunction("process-event", async (url) => {
-      const res = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json", apikey: SECRET_KEY },
-        body: JSON.stringify({ event_type: "deno.logged", aggregate_type: "order", aggregate_id: crypto.randomUUID(), payload: {} }),
-      });
-      eventId = (await res.json()).event_id;
-      assert(res.status === 201, `expected 201, got ${res.status}`);
-    }, { FEYXA_LOG_LEVEL: "debug" }, lines);
-    await sql`delete from feyxa.event_subscriptions where event_pattern = 'deno.logged'`;
-    const parsed = lines.map((line) => {
-      try {
-        return JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        throw new Error(`a line that is not JSON: ${line}`);
-      }
-    });
-    assert(parsed.every((l) => l.function === "process-event" && typeof l.time === "string" && typeof l.level === "string"), `lines without function, time or level: ${lines.join("\n")}`);
-    assert(parsed.some((l) => l.msg === "start" && l.process === "edge"), `no start line: ${lines.join("\n")}`);
-    const failed = parsed.find((l) => l.msg === "handler failed");
-    assert(failed?.event_id === eventId && failed.handler === "deno.ghost" && failed.level === "warn", `no failed-run line for ${eventId}: ${lines.join("\n")}`);
+    const { eventId, lines } = await postToAGhost("deno.logged", { FEYXA_LOG_LEVEL: "debug" });
+    const all = JSON.stringify(lines);
+    assert(lines.every((l) => l.function === "process-event" && typeof l.time === "string" && typeof l.level === "string"), `lines without function, time or level: ${all}`);
+    assert(lines.some((l) => l.msg === "start" && l.process === "edge"), `no start line: ${all}`);
+    const failed = lines.find((l) => l.msg === "handler failed");
+    assert(failed?.event_id === eventId && failed.handler === ghostOf("deno.logged") && failed.level === "warn", `no failed-run line for ${eventId}: ${all}`);
   },
 });
 
@@ -184,32 +206,21 @@ Deno.test({
       return Response.json({});
     });
     const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
-    await sql`insert into feyxa.event_subscriptions (event_pattern, handler_name) values ('deno.traced', 'deno.ghost_traced')`;
-    const lines: string[] = [];
-    let eventId = "";
-    await withFunction("process-event", async (url) => {
-      const res = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json", apikey: SECRET_KEY, traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
-        body: JSON.stringify({ event_type: "deno.traced", aggregate_type: "order", aggregate_id: crypto.randomUUID(), payload: {} }),
-      });
-      eventId = (await res.json()).event_id;
-      assert(res.status === 201, `expected 201, got ${res.status}`);
-      for (let i = 0; i < 200 && !spans.some((s) => s.name === "feyxa.handler deno.ghost_traced"); i++) await new Promise((r) => setTimeout(r, 50));
-    }, {
+    const { eventId, lines } = await postToAGhost("deno.traced", {
       OTEL_DENO: "true", OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_SERVICE_NAME: "process-event", OTEL_BSP_SCHEDULE_DELAY: "100",
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.addr as Deno.NetAddr).port}`,
-    }, lines);
+    }, { traceparent: `00-${traceId}-00f067aa0ba902b7-01` }, async () => {
+      for (let i = 0; i < 200 && !spans.some((s) => s.name === `feyxa.handler ${ghostOf("deno.traced")}`); i++) await new Promise((r) => setTimeout(r, 50));
+    });
     await collector.shutdown();
-    await sql`delete from feyxa.event_subscriptions where event_pattern = 'deno.traced'`;
     const ours = spans.filter((s) => s.traceId === traceId);
     const named = (name: string) => ours.find((s) => s.name === name);
-    for (const name of ["feyxa.emit deno.traced", "feyxa.attempt deno.traced", "feyxa.handler deno.ghost_traced"]) {
+    for (const name of ["feyxa.emit deno.traced", "feyxa.attempt deno.traced", `feyxa.handler ${ghostOf("deno.traced")}`]) {
       assert(named(name), `no span ${name} in the caller's trace: ${JSON.stringify(spans.map((s) => [s.name, s.traceId]))}`);
     }
-    assert(named("feyxa.handler deno.ghost_traced")!.parentSpanId === named("feyxa.attempt deno.traced")!.spanId, "the handler run's span is not the attempt's child");
-    const failed = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((l) => l.msg === "handler failed");
-    assert(failed?.event_id === eventId && failed.trace_id === traceId, `no failed-run line with the trace id: ${lines.join("\n")}`);
+    assert(named(`feyxa.handler ${ghostOf("deno.traced")}`)!.parentSpanId === named("feyxa.attempt deno.traced")!.spanId, "the handler run's span is not the attempt's child");
+    const failed = lines.find((l) => l.msg === "handler failed");
+    assert(failed?.event_id === eventId && failed.trace_id === traceId, `no failed-run line with the trace id: ${JSON.stringify(lines)}`);
   },
 });
 
@@ -219,11 +230,7 @@ Deno.test({
   sanitizeOps: false,
   fn: async () => {
     const secret = "deno-metrics-secret-0123456789abcdef";
-    const user = crypto.randomUUID();
-    await sql`insert into auth.users (id, email) values (${user}, 'deno-metered@example.com')`;
-    const token = await new SignJWT({ role: "authenticated", email: "deno-metered@example.com" })
-      .setProtectedHeader({ alg: "HS256" }).setSubject(user).setAudience("authenticated").setExpirationTime("5m")
-      .sign(new TextEncoder().encode(secret));
+    const { token } = await signedInUser("deno-metered@example.com", secret);
     await sql`select feyxa.emit_event('deno.metered', 'order', gen_random_uuid(), null, '{}'::jsonb) from generate_series(1, 3)`;
     await withFunction("metrics", async (url) => {
       const anonymous = await fetch(url);
