@@ -1,11 +1,10 @@
 import postgres from "postgres";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { Bus } from "../../src/bus/bus.ts";
 import { defineHandler } from "../../src/bus/define-handler.ts";
 import { Dispatcher } from "../../src/bus/dispatcher.ts";
-import type { ClaimedEvent, Handler, NewEvent } from "../../src/bus/types.ts";
+import type { Handler, NewEvent } from "../../src/bus/types.ts";
 import { useDatabase } from "../support/database.ts";
-import { countingHandler, emitTest, eventRow, subscribe, testBus, uuid } from "../support/bus.ts";
+import { countingHandler, emitTest, eventRow, SlowClaimsBus, subscribe, testBus, uuid } from "../support/bus.ts";
 
 const db = await useDatabase();
 const { sql } = db;
@@ -135,20 +134,12 @@ describe("the dispatcher", () => {
     await subscribe(sql, "stop.late_event", "stop.late");
     const ownSql = postgres(db.url, { max: 4, onnotice: () => {} });
     onTestFinished(() => ownSql.end({ timeout: 5 }));
-    let claimsSent = 0;
-    class SlowClaims extends Bus {
-      override async claimDue(limit: number): Promise<ClaimedEvent[]> {
-        claimsSent++;
-        await new Promise((r) => setTimeout(r, 300));
-        return await super.claimDue(limit);
-      }
-    }
-    const bus = new SlowClaims({ sql: ownSql, handlers: [h.handler], onError: () => {} });
+    const bus = new SlowClaimsBus({ sql: ownSql, handlers: [h.handler], onError: () => {} }, 300);
     const id = await emitTest(bus, "stop.late_event");
     const errors: unknown[] = [];
     const dispatcher = new Dispatcher(bus, { listen: false, pollIntervalMs: 50, onError: (e) => errors.push(e) });
     await dispatcher.start();
-    await expect.poll(() => claimsSent, { timeout: 2_000, interval: 5 }).toBeGreaterThan(0);
+    await expect.poll(() => bus.claimsSent, { timeout: 2_000, interval: 5 }).toBeGreaterThan(0);
     await dispatcher.stop(); // while the claim sleeps
     expect(await eventRow(sql, id)).toMatchObject({ status: "pending", locked_by: null, retry_count: 0 });
     await new Promise((r) => setTimeout(r, 400));

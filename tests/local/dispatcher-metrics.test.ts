@@ -3,22 +3,14 @@
  * latency at /metrics, in Prometheus' text format, for the server key only; the process
  * refuses to start with a port and no key to check.
  */
-import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import { parsePrometheusText, valueOf } from "../support/prometheus.ts";
 import { useDatabase } from "../support/database.ts";
+import { freePort } from "../support/test-postgres.ts";
 import { startDispatcher } from "../faults/support/processes.ts";
 
 const { url: databaseUrl } = await useDatabase();
 const KEY = "sb_secret_dispatcher_metrics_test";
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe("npm run dispatcher's metrics", () => {
   it("answers the server key only, with this process's families; anything else is a 4xx", async () => {

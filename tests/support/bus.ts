@@ -1,12 +1,27 @@
 /** Small helpers for tests that drive the bus. */
 import { Bus, type BusOptions } from "../../src/bus/bus.ts";
 import { defineHandler } from "../../src/bus/define-handler.ts";
-import type { EventStatus, Handler, Sql } from "../../src/bus/types.ts";
+import type { ClaimedEvent, EventStatus, Handler, Sql } from "../../src/bus/types.ts";
 
 export const uuid = () => crypto.randomUUID();
 
 export function testBus(sql: Sql, handlers: Handler[], options: Partial<BusOptions> = {}): Bus {
   return new Bus({ sql, handlers, subscriptionTtlMs: 0, onError: () => {}, ...options });
+}
+
+/** A bus whose claims (claimDue) each wait `delayMs` before they are sent, as over a slow database; it counts them. */
+export class SlowClaimsBus extends Bus {
+  claimsSent = 0;
+
+  constructor(options: BusOptions, readonly delayMs: number) {
+    super(options);
+  }
+
+  override async claimDue(limit: number): Promise<ClaimedEvent[]> {
+    this.claimsSent++;
+    await new Promise((r) => setTimeout(r, this.delayMs));
+    return await super.claimDue(limit);
+  }
 }
 
 export async function subscribe(sql: Sql, pattern: string, ...handlerNames: string[]): Promise<void> {
@@ -53,6 +68,16 @@ export async function makeDue(sql: Sql, id?: string): Promise<void> {
     )
     select feyxa.enqueue_events(array(select id from due))`;
 }
+
+/** `n` rows of a handler's runs in its log, with this status, as if they had just run (what failure_rate alerts read). */
+export const logRuns = (sql: Sql, handler: string, status: string, n: number) => sql`
+  insert into feyxa.event_handlers_log (event_id, handler_name, attempt, status)
+  select gen_random_uuid(), ${handler}, 1, ${status} from generate_series(1, ${n})`;
+
+/** One outgoing webhook delivery of a remote handler, answered `status` (null: no answer) `ago` (an interval) ago. */
+export const logDelivery = (sql: Sql, handler: string, status: number | null, ago: string) => sql`
+  insert into feyxa.webhook_deliveries (event_id, handler_name, attempt, status_code, created_at)
+  values (gen_random_uuid(), ${handler}, 1, ${status}, now() - ${ago}::interval)`;
 
 /** Makes an event dead at once, as if its retries had run out (the queue parks it for an operator). */
 export async function markDead(sql: Sql, id: string, error: string | null = null): Promise<void> {

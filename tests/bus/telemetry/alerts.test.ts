@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
 import { parseAllowList } from "../../../src/bus/outbound.ts";
 import { remoteDelivery } from "../../../src/bus/webhooks/remote-handler.ts";
-import { markDead, testBus, uuid } from "../../support/bus.ts";
+import { logDelivery, logRuns, markDead, testBus, uuid } from "../../support/bus.ts";
 import { startReceiver } from "../../support/receiver.ts";
 import { useDatabase } from "../../support/database.ts";
 import { drain } from "../../support/marketplace.ts";
@@ -78,9 +78,7 @@ describe("alert rules, evaluated by the scheduler's evaluate_alerts", () => {
 
   it("a route's failure rate over P %: fires, and resolves when successes bring it under", async () => {
     const id = await rule("failure_rate", 50, { handler_name: "alerted.route" });
-    const runs = (status: string, n: number) => sql`
-      insert into feyxa.event_handlers_log (event_id, handler_name, attempt, status)
-      select gen_random_uuid(), 'alerted.route', 1, ${status} from generate_series(1, ${n})`;
+    const runs = (status: string, n: number) => logRuns(sql, "alerted.route", status, n);
     expect(await evaluate(id)).toEqual([]); // nothing ran: nothing to measure
     await runs("failed", 3);
     await runs("success", 1);
@@ -93,9 +91,7 @@ describe("alert rules, evaluated by the scheduler's evaluate_alerts", () => {
     await sql`insert into feyxa.event_subscriptions (event_pattern, handler_name, target_kind, target)
               values ('alerted.hooked', 'ops.flaky', 'url', 'https://hooks.example.com/flaky')`;
     const id = await rule("endpoint_failing", 1, { handler_name: "ops.flaky" });
-    const delivery = (status: number | null, ago: string) => sql`
-      insert into feyxa.webhook_deliveries (event_id, handler_name, attempt, status_code, created_at)
-      values (gen_random_uuid(), 'ops.flaky', 1, ${status}, now() - ${ago}::interval)`;
+    const delivery = (status: number | null, ago: string) => logDelivery(sql, "ops.flaky", status, ago);
     await delivery(200, "3 hours");
     await delivery(503, "50 minutes");
     expect(await evaluate(id)).toEqual([]); // failing for 50 minutes: not yet an hour

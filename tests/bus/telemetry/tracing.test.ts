@@ -1,13 +1,11 @@
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { hrTimeToMilliseconds } from "@opentelemetry/core";
 import { describe, expect, it } from "vitest";
-import { Bus } from "../../../src/bus/bus.ts";
 import { Dispatcher } from "../../../src/bus/dispatcher.ts";
 import { parseAllowList } from "../../../src/bus/outbound.ts";
 import { tracingOn } from "../../../src/bus/telemetry/tracing.ts";
-import type { ClaimedEvent } from "../../../src/bus/types.ts";
 import { remoteDelivery } from "../../../src/bus/webhooks/remote-handler.ts";
-import { countingHandler, emitTest, subscribe, testBus, uuid } from "../../support/bus.ts";
+import { countingHandler, emitTest, SlowClaimsBus, subscribe, testBus, uuid } from "../../support/bus.ts";
 import { useDatabase } from "../../support/database.ts";
 import { drain } from "../../support/marketplace.ts";
 import { startReceiver } from "../../support/receiver.ts";
@@ -86,13 +84,7 @@ describe("traces through the bus (a real SDK, in-memory exporter)", () => {
 
   it("an attempt's span runs from its claim to its completion: a slow claim is inside it, by drainOnce and by the dispatcher", async () => {
     const CLAIM_MS = 150;
-    class SlowClaims extends Bus {
-      override async claimDue(limit: number): Promise<ClaimedEvent[]> {
-        await new Promise((r) => setTimeout(r, CLAIM_MS));
-        return await super.claimDue(limit);
-      }
-    }
-    const slow = new SlowClaims({ sql, handlers: [ok.handler] });
+    const slow = new SlowClaimsBus({ sql, handlers: [ok.handler] }, CLAIM_MS);
     const attemptOf = (id: string) => tracing.spans().find((s) => s.name === "feyxa.attempt traced.quiet" && s.attributes["feyxa.event.id"] === id);
     tracing.reset();
     const drained = await emitTest(slow, "traced.quiet");

@@ -12,7 +12,7 @@ import { Webhook } from "standardwebhooks";
 import { parseAllowList } from "../../../src/bus/outbound.ts";
 import { remoteDelivery } from "../../../src/bus/webhooks/remote-handler.ts";
 import { engineHandlers } from "../../../src/marketplace/engines/index.ts";
-import { markDead, testBus, uuid } from "../../support/bus.ts";
+import { emitTest, logDelivery, logRuns, markDead, testBus } from "../../support/bus.ts";
 import { useDatabase } from "../../support/database.ts";
 import { drain } from "../../support/marketplace.ts";
 import { monitorClient, monitorGateway, person, type Person } from "../../support/monitor.ts";
@@ -45,41 +45,34 @@ interface Incident {
   extra?: string[];
 }
 
-const emit = async (type: string) => (await bus.emit({ event_type: type, aggregate_type: "test", aggregate_id: uuid() })).eventId;
-const runs = (handler: string, status: string, n: number) => sql`
-  insert into feyxa.event_handlers_log (event_id, handler_name, attempt, status)
-  select gen_random_uuid(), ${handler}, 1, ${status} from generate_series(1, ${n})`;
-const delivery = (handler: string, status: number | null, ago: string) => sql`
-  insert into feyxa.webhook_deliveries (event_id, handler_name, attempt, status_code, created_at)
-  values (gen_random_uuid(), ${handler}, 1, ${status}, now() - ${ago}::interval)`;
 
 const incidents: Incident[] = [
   {
     kind: "dead_letters", threshold: 0, event_type: "channel.dead",
-    start: async () => markDead(sql, await emit("channel.dead")),
+    start: async () => markDead(sql, await emitTest(bus, "channel.dead")),
     end: () => sql`update feyxa.events_log set processed_at = now() - interval '1 hour' where event_type = 'channel.dead'`,
   },
   {
     kind: "lag", threshold: 60, event_type: "channel.lag",
-    start: async () => sql`update feyxa.event_queue set due_at = now() - interval '2 minutes' where event_id = ${await emit("channel.lag")}::uuid`,
+    start: async () => sql`update feyxa.event_queue set due_at = now() - interval '2 minutes' where event_id = ${await emitTest(bus, "channel.lag")}::uuid`,
     end: () => drain(bus), // taken and completed: nothing due waits any more
   },
   {
     kind: "failure_rate", threshold: 50, handler_name: "channel.route",
-    start: () => runs("channel.route", "failed", 3),
-    end: () => runs("channel.route", "success", 10),
+    start: () => logRuns(sql, "channel.route", "failed", 3),
+    end: () => logRuns(sql, "channel.route", "success", 10),
   },
   {
     kind: "endpoint_failing", threshold: 1, handler_name: "channel.hook", extra: ["disabled"],
     start: async () => {
       await sql`insert into feyxa.event_subscriptions (event_pattern, handler_name, target_kind, target)
                 values ('channel.hooked', 'channel.hook', 'url', 'https://hooks.example.com/down')`;
-      await delivery("channel.hook", 200, "3 hours");
-      await delivery("channel.hook", 503, "110 minutes");
+      await logDelivery(sql, "channel.hook", 200, "3 hours");
+      await logDelivery(sql, "channel.hook", 503, "110 minutes");
     },
     end: async () => {
       await sql`update feyxa.event_subscriptions set is_active = true where handler_name = 'channel.hook'`; // the operator, once it answers
-      await delivery("channel.hook", 200, "0 seconds");
+      await logDelivery(sql, "channel.hook", 200, "0 seconds");
     },
   },
 ];
