@@ -11,15 +11,13 @@ import type { Bus } from "../bus/bus.ts";
 import { identifyCaller, requireServer } from "../bus/auth.ts";
 import { type FetchHandler, requireMethod, withErrors } from "../bus/http.ts";
 import { HttpError } from "../bus/errors.ts";
-import { formatFamilies, PROMETHEUS_CONTENT_TYPE } from "../bus/telemetry/prometheus.ts";
+import { prometheusResponse } from "../bus/telemetry/prometheus.ts";
 
 export function dispatcherMetrics(bus: Bus, secretKeys: string[]): FetchHandler {
   return withErrors(async (request) => {
     if (new URL(request.url).pathname !== "/metrics") throw new HttpError(404, "not_found", "only /metrics is served here");
     requireMethod(request, "GET");
     requireServer(await identifyCaller(request, { secretKeys }));
-    return new Response(formatFamilies(bus.processMetrics.families(bus.workerId, bus.inFlight.size)), {
-      headers: { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" },
-    });
+    return prometheusResponse(bus.processMetrics.families(bus.workerId, bus.inFlight.size));
   });
 }

@@ -11,7 +11,7 @@
 import { z } from "zod";
 import type { Bus } from "../bus.ts";
 import { BriefCache, databaseFamilies, readMetricRows } from "../telemetry/metrics.ts";
-import { formatFamilies, type MetricFamily, PROMETHEUS_CONTENT_TYPE } from "../telemetry/prometheus.ts";
+import { type MetricFamily, prometheusResponse } from "../telemetry/prometheus.ts";
 import { defineFunction, type Env, route } from "./pipeline.ts";
 
 const caches = new WeakMap<Bus, BriefCache<MetricFamily[]>>();
@@ -34,9 +34,7 @@ export const metrics = defineFunction({
       const families = await cache.get(millis(settings, "FEYXA_METRICS_CACHE_MS", 5_000),
         async () => databaseFamilies(await readMetricRows(bus.sql, millis(settings, "FEYXA_METRICS_SETTLE_MS", 15_000))));
       const own = bus.processMetrics.claims > 0 ? bus.processMetrics.families(bus.workerId, bus.inFlight.size) : [];
-      return new Response(formatFamilies([...families, ...own]), {
-        headers: { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" },
-      });
+      return prometheusResponse([...families, ...own]);
     },
   })],
 });

@@ -45,6 +45,13 @@ export function formatFamilies(families: MetricFamily[]): string {
   return lines.join("\n") + "\n";
 }
 
+/** A scrape's answer: the families in the text format, never cached by a proxy. */
+export function prometheusResponse(families: MetricFamily[]): Response {
+  return new Response(formatFamilies(families), {
+    headers: { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" },
+  });
+}
+
 /**
  * A histogram family from per-bucket counts (not cumulative) by series: the cumulative
  * _bucket samples (every bound, +Inf last), _sum and _count, as Prometheus wants them.
