@@ -62,9 +62,9 @@ export function processEventFunction(options: ProcessEventRules = {}): FunctionD
           const limits = input.drain
             ? drainLimits(input, env(), { env: "FEYXA_DRAIN_BUDGET_MS", defaultMs: options.drainBudgetMs ?? DRAIN_DEFAULTS.budgetMs })
             : undefined;
-          const claimedAt = performance.now();
           const claimed = await bus.claimOne(input.event_id);
-          const outcome = claimed ? (await bus.process([claimed], claimedAt))[0] : undefined;
+          // Its attempt's span starts where the invocation's bounds do, just before the claim.
+          const outcome = claimed ? (await bus.process([claimed], startedAt))[0] : undefined;
           const result = outcome ? describeOutcome(outcome, claimed!.attempt) : await currentAnswer(bus, input.event_id, false);
           // The event asked about counts against the invocation's bounds like any other.
           const drained = limits ? await drainWithin(bus, limits, { startedAt, outcomes: outcome ? [outcome] : [] }) : undefined;
