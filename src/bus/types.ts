@@ -16,20 +16,18 @@
  * - **Dead letter**: an event whose retries are exhausted, or that a handler refused
  *   for good (`NonRetriableError`). Status `dead`: kept and visible, never retried by itself.
  * - **Discarded**: an event an operator set aside for good (`discardEvent`): terminal, never run.
+ *
+ * The statuses (of an event, of a handler run) are listed in ./vocabulary.ts.
  */
 import type { Sql, TransactionSql } from "postgres";
+import type { EventStatus, HandlerRunStatus } from "./vocabulary.ts";
 
 export type { Sql };
 /** The pool, or a transaction of it: emitting and claiming can join the caller's transaction. */
 export type Queryable = Sql | TransactionSql;
 
-export type EventStatus = "pending" | "processing" | "completed" | "failed" | "dead" | "discarded";
-/**
- * A handler run's outcome: `skipped` it had succeeded in an earlier attempt; `waiting` a
- * prerequisite (`after`) failed in this attempt, so it did not run (it will after that one
- * succeeds); `blocked` a prerequisite refused the event, so it never runs for it.
- */
-export type HandlerRunStatus = "success" | "failed" | "skipped" | "waiting" | "blocked" | "deferred";
+/** The statuses of an event and of a handler run: lists written once, in ./vocabulary.ts. */
+export type { EventStatus, HandlerRunStatus };
 
 /** An event as a handler sees it. */
 export interface BusEvent<P = Record<string, unknown>> {

@@ -8,19 +8,20 @@
  */
 import { z } from "zod";
 import { HttpError } from "../../errors.ts";
+import { ALERT_KINDS, ROUTE_ALERT_KINDS } from "../../vocabulary.ts";
 import { json, type RequestContext, route } from "../pipeline.ts";
 import { userOf } from "../caller.ts";
 import { asCaller, type CallerSql } from "./as-caller.ts";
 
 const EVENT_TYPE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 const HANDLER = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/;
-const ROUTE_KINDS = ["failure_rate", "endpoint_failing"];
+const ROUTE_KINDS: readonly string[] = ROUTE_ALERT_KINDS;
 
 export const alertInput = z.discriminatedUnion("op", [
   z.strictObject({
     op: z.literal("create"),
     name: z.string().min(1).max(200),
-    kind: z.enum(["dead_letters", "lag", "failure_rate", "endpoint_failing"]),
+    kind: z.enum(ALERT_KINDS),
     threshold: z.number().min(0).max(1_000_000),
     event_type: z.string().max(100).regex(EVENT_TYPE).optional(),
     handler_name: z.string().max(100).regex(HANDLER).optional(),

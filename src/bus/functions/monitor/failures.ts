@@ -4,6 +4,7 @@
  * ids, numbers and quoted values stripped), with how many, since when, and a sample. The
  * page re-drives or retries a group by filtering the list on its fingerprint.
  */
+import { FAILING_STATUSES } from "../../vocabulary.ts";
 import type { CallerSql } from "./as-caller.ts";
 import { scopeWhere } from "./filters.ts";
 import type { Scope } from "./schemas.ts";
@@ -29,7 +30,7 @@ export async function failureGroups(tx: CallerSql, scope: Scope): Promise<{ grou
            (array_agg(e.error_message order by e.updated_at desc))[1] as sample_error,
            (array_agg(e.id order by e.updated_at desc))[1] as sample_event_id
     from feyxa.event_queue q join feyxa.events_log e on e.id = q.event_id
-    where e.status in ('failed', 'dead') and ${scopeWhere(tx, scope, "e")}
+    where e.status in ${tx(FAILING_STATUSES)} and ${scopeWhere(tx, scope, "e")}
     group by 1 order by count(*) desc, max(e.updated_at) desc limit 100`;
   return { groups };
 }

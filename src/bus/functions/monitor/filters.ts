@@ -5,9 +5,11 @@
  * primary key, aggregate and idempotency-key indexes.
  */
 import type { Fragment } from "postgres";
+import { type EventStatus, FAILING_STATUSES, OFF_QUEUE_STATUSES } from "../../vocabulary.ts";
 import type { CallerSql } from "./as-caller.ts";
-import { type ListQuery, OFF_THE_QUEUE, type Scope } from "./schemas.ts";
+import type { ListQuery, Scope } from "./schemas.ts";
 
+const offQueue: ReadonlySet<EventStatus> = new Set(OFF_QUEUE_STATUSES);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, "\\$&");
 
@@ -24,13 +26,13 @@ export function scopeWhere(tx: CallerSql, scope: Scope, alias = "events_log"): F
 export function listWhere(tx: CallerSql, query: ListQuery, cursor: Cursor | undefined): Fragment {
   const parts: Fragment[] = [scopeWhere(tx, query)];
   if (query.status?.length) parts.push(tx`status = any(${query.status}::text[])`);
-  // Open statuses only (no 'completed' nor 'discarded'): the events are among event_queue's
+  // Open statuses only (none of OFF_QUEUE_STATUSES): the events are among event_queue's
   // few rows, rather than anywhere in the log (events_log has no index on status: see its table).
   // A fingerprint is of a failed or dead event's error: those are in event_queue too.
-  if ((query.status?.length && !query.status.some((s) => OFF_THE_QUEUE.includes(s))) || query.fp) {
+  if ((query.status?.length && !query.status.some((s) => offQueue.has(s))) || query.fp) {
     parts.push(tx`id in (select event_id from feyxa.event_queue)`);
   }
-  if (query.fp) parts.push(tx`status in ('failed', 'dead') and feyxa.error_fingerprint(error_message) = ${query.fp}`);
+  if (query.fp) parts.push(tx`status in ${tx(FAILING_STATUSES)} and feyxa.error_fingerprint(error_message) = ${query.fp}`);
   // `::text::timestamptz`, never `::timestamptz` alone: for a timestamptz parameter the
   // client turns the string into a JavaScript Date, which keeps milliseconds only, and a
   // cursor a few microseconds off skips rows.

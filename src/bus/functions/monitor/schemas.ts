@@ -1,10 +1,7 @@
 /** What the event-monitor function accepts: query strings for reads, JSON bodies for actions. */
 import { z } from "zod";
 import { eventTypeSchema } from "../../schemas.ts";
-
-export const EVENT_STATUSES = ["pending", "processing", "completed", "failed", "dead", "discarded", "cancelled"] as const;
-/** The statuses whose events have left event_queue (the others are all in it). */
-export const OFF_THE_QUEUE: readonly string[] = ["completed", "discarded", "cancelled"];
+import { EVENT_STATUSES, type EventStatus, FAILING_STATUSES } from "../../vocabulary.ts";
 
 /**
  * The start of an event type: `order` matches order.created and order.paid, `order.created`
@@ -97,7 +94,11 @@ export const actionInput = z.discriminatedUnion("kind", [
 export type ActionInput = z.infer<typeof actionInput>;
 
 /** The bulk actions, and the statuses each may act on (the single transitions' own rules). */
-export const BULK_KINDS = { retry: ["failed", "dead"], redrive: ["dead"], discard: ["pending", "failed", "dead"] } as const;
+export const BULK_KINDS = {
+  retry: FAILING_STATUSES,
+  redrive: ["dead"],
+  discard: ["pending", ...FAILING_STATUSES],
+} as const satisfies Record<string, readonly EventStatus[]>;
 export type BulkKind = keyof typeof BULK_KINDS;
 const bulkKind = z.enum(Object.keys(BULK_KINDS) as [BulkKind, ...BulkKind[]]);
 

@@ -3,6 +3,7 @@
  * success rate per type, throughput per time bucket by outcome, the retry queue, dead
  * letters grouped by type and error, and handler duration percentiles.
  */
+import { IDLE_RUN_STATUSES, IN_FLIGHT_STATUSES } from "../../vocabulary.ts";
 import type { CallerSql } from "./as-caller.ts";
 import { scopeWhere } from "./filters.ts";
 import { type StatsQuery, WINDOWS } from "./schemas.ts";
@@ -15,7 +16,7 @@ export async function stats(tx: CallerSql, query: StatsQuery) {
   const outcomes = tx`count(*) filter (where status = 'completed')::int as completed,
     count(*) filter (where status = 'failed')::int as failed,
     count(*) filter (where status = 'dead')::int as dead,
-    count(*) filter (where status in ('pending', 'processing'))::int as in_flight`;
+    count(*) filter (where status in ${tx(IN_FLIGHT_STATUSES)})::int as in_flight`;
 
   // Events emitted in the window, by type and where they stand now.
   const byType = await tx<{ event_type: string; total: number; completed: number; failed: number; dead: number; in_flight: number }[]>`
@@ -63,15 +64,15 @@ export async function stats(tx: CallerSql, query: StatsQuery) {
     where q.due_at = 'infinity' and e.status = 'dead' and ${scope}
     group by event_type, error_message order by count desc, event_type limit 50`;
 
-  // Durations of handler runs in the window (skipped, waiting and blocked runs did nothing
-  // and are left out).
+  // Durations of handler runs in the window (idle runs, skipped, waiting, blocked or
+  // deferred, did nothing and are left out).
   const handlers = await tx<{ handler_name: string; runs: number; failures: number; p50_ms: number; p95_ms: number }[]>`
     select h.handler_name, count(*)::int as runs, count(*) filter (where h.status = 'failed')::int as failures,
            round(percentile_cont(0.5) within group (order by h.duration_ms))::int as p50_ms,
            round(percentile_cont(0.95) within group (order by h.duration_ms))::int as p95_ms
     from feyxa.event_handlers_log h
     ${query.type || query.tenant ? tx`join feyxa.events_log e on e.id = h.event_id and ${scope}` : tx``}
-    where h.created_at >= ${since} and h.status not in ('skipped', 'waiting', 'blocked', 'deferred')
+    where h.created_at >= ${since} and h.status not in ${tx(IDLE_RUN_STATUSES)}
     group by h.handler_name order by h.handler_name`;
 
   return {
