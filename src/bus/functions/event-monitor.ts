@@ -1,7 +1,7 @@
 /**
  * event-monitor: what the monitor page reads and the actions an operator takes.
  * Every request must carry a signed-in user's token; every statement then runs as that
- * user (see monitor/as-caller.ts), so the database decides what they see and may do.
+ * user (see as-caller.ts), so the database decides what they see and may do.
  *
  *   GET  /event-monitor/me            who am I, may I act, which tenants
  *   GET  /event-monitor/events        ?type=order.*&status=failed,dead&tenant=&from=&to=&q=&limit=&cursor=
@@ -21,7 +21,7 @@ import type { FetchHandler } from "../http.ts";
 import { type AuthSource, userOf } from "./caller.ts";
 import { recentActions, runAction, whoAmI } from "./monitor/actions.ts";
 import { alertRoutes } from "./monitor/alerts.ts";
-import { asCaller } from "./monitor/as-caller.ts";
+import { asCaller } from "./as-caller.ts";
 import { previewBulk, runBulk } from "./monitor/bulk.ts";
 import { eventDetail, listEvents } from "./monitor/events.ts";
 import { failureGroups } from "./monitor/failures.ts";

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { userOf } from "../../bus/functions/caller.ts";
-import { asCaller } from "../../bus/functions/monitor/as-caller.ts";
+import { asCaller } from "../../bus/functions/as-caller.ts";
 import { defineFunction, json, route } from "../../bus/functions/pipeline.ts";
 import { automationInput } from "../automations/schema.ts";
 

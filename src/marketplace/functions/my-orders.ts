@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import { userOf } from "../../bus/functions/caller.ts";
-import { asCaller } from "../../bus/functions/monitor/as-caller.ts";
+import { asCaller } from "../../bus/functions/as-caller.ts";
 import { defineFunction, json, route } from "../../bus/functions/pipeline.ts";
 
 export const myOrders = defineFunction({

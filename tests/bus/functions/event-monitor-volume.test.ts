@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Claims } from "../../../src/bus/auth.ts";
-import { asCaller } from "../../../src/bus/functions/monitor/as-caller.ts";
+import { asCaller } from "../../../src/bus/functions/as-caller.ts";
 import { previewBulk } from "../../../src/bus/functions/monitor/bulk.ts";
 import { listEvents } from "../../../src/bus/functions/monitor/events.ts";
 import { bulkPreviewQuery, listQuery } from "../../../src/bus/functions/monitor/schemas.ts";

@@ -4,7 +4,7 @@
  * checks for an admin, writes the audit row and moves the events in one transaction.
  */
 import { cancelEvent, discardEvent, type OperatorResult, redriveDead, replayEvent, retryEvent } from "../../operator.ts";
-import type { CallerSql } from "./as-caller.ts";
+import type { CallerSql } from "../as-caller.ts";
 import type { ActionInput } from "./schemas.ts";
 
 export function runAction(tx: CallerSql, input: ActionInput): Promise<OperatorResult> {

@@ -11,7 +11,7 @@ import { HttpError } from "../../errors.ts";
 import { ALERT_KINDS, ROUTE_ALERT_KINDS } from "../../vocabulary.ts";
 import { json, type RequestContext, route } from "../pipeline.ts";
 import { userOf } from "../caller.ts";
-import { asCaller, type CallerSql } from "./as-caller.ts";
+import { asCaller, type CallerSql } from "../as-caller.ts";
 
 const EVENT_TYPE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 const HANDLER = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/;

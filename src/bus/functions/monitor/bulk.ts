@@ -6,7 +6,7 @@
  * audits the batch. The preview counts what the first call would start on.
  */
 import { HttpError } from "../../errors.ts";
-import type { CallerSql } from "./as-caller.ts";
+import type { CallerSql } from "../as-caller.ts";
 import { decodeCursor, encodeCursor, listWhere } from "./filters.ts";
 import { BULK_KINDS, type BulkFilter, type BulkInput, type BulkKind, type BulkPreviewQuery } from "./schemas.ts";
 

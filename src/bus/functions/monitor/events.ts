@@ -1,6 +1,6 @@
 /** The monitor's event reads: a keyset-paginated list, and one event in full. */
 import { HttpError } from "../../errors.ts";
-import type { CallerSql } from "./as-caller.ts";
+import type { CallerSql } from "../as-caller.ts";
 import { decodeCursor, encodeCursor, listWhere } from "./filters.ts";
 import type { ListQuery } from "./schemas.ts";
 

@@ -5,7 +5,7 @@
  * page re-drives or retries a group by filtering the list on its fingerprint.
  */
 import { FAILING_STATUSES } from "../../vocabulary.ts";
-import type { CallerSql } from "./as-caller.ts";
+import type { CallerSql } from "../as-caller.ts";
 import { scopeWhere } from "./filters.ts";
 import type { Scope } from "./schemas.ts";
 

@@ -6,7 +6,7 @@
  */
 import type { Fragment } from "postgres";
 import { type EventStatus, FAILING_STATUSES, OFF_QUEUE_STATUSES } from "../../vocabulary.ts";
-import type { CallerSql } from "./as-caller.ts";
+import type { CallerSql } from "../as-caller.ts";
 import type { ListQuery, Scope } from "./schemas.ts";
 
 const offQueue: ReadonlySet<EventStatus> = new Set(OFF_QUEUE_STATUSES);

@@ -3,7 +3,7 @@
  * window (feyxa.monitor_routes, operators only), and pausing or resuming one: a paused
  * route stays routed and its events wait (their runs are deferred) until it is resumed.
  */
-import type { CallerSql } from "./as-caller.ts";
+import type { CallerSql } from "../as-caller.ts";
 import { type RouteAction, type RoutesQuery, WINDOWS } from "./schemas.ts";
 
 const SECONDS: Record<keyof typeof WINDOWS, number> = { "15m": 900, "1h": 3600, "6h": 21_600, "24h": 86_400, "7d": 604_800 };

@@ -4,7 +4,7 @@
  * letters grouped by type and error, and handler duration percentiles.
  */
 import { IDLE_RUN_STATUSES, IN_FLIGHT_STATUSES } from "../../vocabulary.ts";
-import type { CallerSql } from "./as-caller.ts";
+import type { CallerSql } from "../as-caller.ts";
 import { scopeWhere } from "./filters.ts";
 import { type StatsQuery, WINDOWS } from "./schemas.ts";
 

@@ -1,12 +1,13 @@
 /**
- * Runs the monitor's statements as the caller, the way PostgREST runs a request: in one
+ * Runs statements as a signed-in caller, the way PostgREST runs a request: in one
  * transaction, under the API role `authenticated`, with the verified JWT claims in
  * request.jwt.claims. The database then decides (RLS, auth.uid(), the application's read hooks)
- * what the caller may read and do; the function never filters by role itself.
+ * what the caller may read and do; the function never filters by role itself. The monitor's
+ * reads and actions run so, and an application's functions may too.
  */
 import type { TransactionSql } from "postgres";
-import type { Claims } from "../../auth.ts";
-import type { Sql } from "../../types.ts";
+import type { Claims } from "../auth.ts";
+import type { Sql } from "../types.ts";
 
 export type CallerSql = TransactionSql;
 
