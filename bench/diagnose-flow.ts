@@ -13,8 +13,7 @@
  * first round's backend profiled by perf (software clock) into /tmp/feyxa-flow-<mode>.perf.
  */
 import { spawn } from "node:child_process";
-import { configureEventType, configureTenantFairness } from "../src/bus/flow.ts";
-import type { NewEvent } from "../src/bus/types.ts";
+import { configureEventType, configureTenantFairness, type NewEvent } from "../src/bus/index.ts";
 import { BENCH_EVENT, BENCH_HANDLERS } from "./noop-handlers.ts";
 import { drainCost, printStatementStats, resetStatementStats, snapshot } from "./support/pg-stats.ts";
 import { baseRevision } from "./support/base-rev.ts";

@@ -3,8 +3,9 @@
  * (src/marketplace/functions/index.ts), what Supabase needs to deploy each of them:
  *
  * - supabase/functions/<name>/index.ts, a thin entrypoint that imports the function from
- *   the module that exports it (one of the list's imports, found by identity), and that
- *   module alone, so each upload carries only its own function's code;
+ *   the module the list imports it from (found by identity), and that module alone: an app's
+ *   function from its own file, so its upload carries only its own code; the bus's own
+ *   from the bus's "./functions" entry (src/bus/functions/index.ts), the one door into them;
  * - the [functions.<name>] blocks at the end of supabase/config.toml (below the marker line;
  *   what is above it is written by hand).
  *
@@ -15,7 +16,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { FunctionDefinition } from "../src/bus/functions/pipeline.ts";
+import type { FunctionDefinition } from "../src/bus/functions/index.ts";
 import { functions } from "../src/marketplace/functions/index.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");

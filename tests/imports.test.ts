@@ -1,11 +1,13 @@
 /**
  * The shape of the tree, held by its imports: the bus (src/bus) is a layer that imports
  * nothing of the application built on it, of the Node runtime (src/local) or of any
- * runtime; the marketplace imports the bus and never the local runtime; and no module of
- * src/ or web/ reaches itself through its imports (a cycle is two modules that cannot be
- * understood, or loaded, one without the other).
+ * runtime; everything outside it enters it through its declared entries only
+ * (src/bus/exports.json), and a page only for types or the vocabulary; the marketplace
+ * imports the bus and never the local runtime; and no module of src/ or web/ reaches itself
+ * through its imports (a cycle is two modules that cannot be understood, or loaded, one
+ * without the other).
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
@@ -33,6 +35,17 @@ const local = (file: string, spec: string) => relative(root, resolve(root, dirna
 const files = [...sources("src"), ...sources("web")];
 const graph = new Map(files.map((f) => [f, specifiers(f).filter((s) => s.startsWith(".")).map((s) => local(f, s))]));
 
+/**
+ * The bus's entries, declared once (src/bus/exports.json: the `exports` of the bus's package
+ * to be): ".", the bus in a process; "./functions", its HTTP functions; "./testing", the
+ * in-memory bus; "./vocabulary", the statuses (imports nothing: a page may load it).
+ */
+const BUS_EXPORTS: Record<string, string> = JSON.parse(readFileSync(join(root, "src/bus/exports.json"), "utf8"));
+const BUS_ENTRIES = new Set(Object.values(BUS_EXPORTS).map((path) => join("src/bus", path)));
+/** Every file that is not the bus nor its tests: the app, the runtimes' adapters, the pages, the bench, the scripts. */
+const outsiders = ["src", "supabase/functions", "bench", "web", "scripts"].flatMap(sources).filter((f) => !f.startsWith("src/bus/"));
+const busImports = (file: string) => specifiers(file).filter((s) => s.startsWith(".")).map((s) => local(file, s)).filter((t) => t.startsWith("src/bus/"));
+
 describe("the tree's layers", () => {
   it("the bus imports only itself and its few npm packages: no application, no src/local, no runtime", () => {
     const outside = files.filter((f) => f.startsWith("src/bus/")).flatMap((f) =>
@@ -40,6 +53,25 @@ describe("the tree's layers", () => {
         .filter((s) => (s.startsWith(".") ? !local(f, s).startsWith("src/bus/") : !BUS_PACKAGES.has(s.replace(/^npm:/, "").replace(/(?<=.)@.*$/, ""))))
         .map((s) => `${f} imports ${s}`));
     expect(outside).toEqual([]);
+  });
+
+  it("outside the bus, every import of it goes through one of its declared entries", () => {
+    expect([...BUS_ENTRIES].filter((entry) => !existsSync(join(root, entry)))).toEqual([]);
+    const wrong = outsiders.flatMap((f) => busImports(f).filter((t) => !BUS_ENTRIES.has(t)).map((t) => `${f} imports ${t}`));
+    expect(wrong).toEqual([]);
+  });
+
+  it("a page takes only types from the bus, and its vocabulary: nothing of the server is bundled", () => {
+    const vocabulary = join("src/bus", BUS_EXPORTS["./vocabulary"]);
+    const loaded = outsiders.filter((f) => f.startsWith("web/")).flatMap((f) => {
+      const text = readFileSync(join(root, f), "utf8");
+      return [...text.matchAll(/(?:^|[\s;])(import|export)(\s+type)?\s[^;]*?\sfrom\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/gm)]
+        .filter((m) => !m[2] && (m[3] ?? m[4]).startsWith("."))
+        .map((m) => local(f, m[3] ?? m[4]))
+        .filter((t) => t.startsWith("src/bus/") && t !== vocabulary)
+        .map((t) => `${f} loads ${t}`);
+    });
+    expect(loaded).toEqual([]);
   });
 
   it("the marketplace imports the bus, never the local runtime", () => {

@@ -7,7 +7,7 @@
  * execution time, nested ones (inside functions) included, read as the superuser.
  */
 import postgres from "postgres";
-import type { Sql } from "../../src/bus/types.ts";
+import type { Sql } from "../../src/bus/index.ts";
 import type { BenchDatabase } from "./server.ts";
 
 const enabled = () => Boolean(process.env.BENCH_PG_STATS);

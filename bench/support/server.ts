@@ -7,7 +7,7 @@
  * system gets a fresh database for each workload, so no run sees another's rows or bloat.
  */
 import postgres from "postgres";
-import type { Sql } from "../../src/bus/types.ts";
+import type { Sql } from "../../src/bus/index.ts";
 import { cloneDatabase, startTestPostgres, type TestPostgres } from "../../tests/support/test-postgres.ts";
 import { DEBIAN_PG15_BIN, hasSystemPostgres } from "../../tests/support/system-postgres.ts";
 

@@ -6,8 +6,7 @@
  * interleaved), and over BENCH_FLOW_TENANTS (50) tenants (aggregate mod 50). Drain only;
  * its check also proves the order: no event of a line was claimed before the one ahead of it was done.
  */
-import { configureEventType, configureTenantFairness } from "../../src/bus/flow.ts";
-import type { NewEvent } from "../../src/bus/types.ts";
+import { configureEventType, configureTenantFairness, type NewEvent } from "../../src/bus/index.ts";
 import { BENCH_EVENT } from "../noop-handlers.ts";
 import { busProducer, feyxa } from "./feyxa.ts";
 import type { BenchSystem } from "./system.ts";

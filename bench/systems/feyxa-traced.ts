@@ -6,8 +6,7 @@
  * cache, counting every row up to the scrape). Two rows: every trace recorded (the SDK's
  * default sampler), and one trace in ten (parentbased_traceidratio 0.1). Drain only.
  */
-import { databaseFamilies, readMetricRows } from "../../src/bus/telemetry/metrics.ts";
-import { formatFamilies } from "../../src/bus/telemetry/prometheus.ts";
+import { databaseFamilies, formatFamilies, readMetricRows } from "../../src/bus/index.ts";
 import type { BenchDatabase } from "../support/server.ts";
 import { feyxa, startDispatchers } from "./feyxa.ts";
 import type { BenchSystem } from "./system.ts";

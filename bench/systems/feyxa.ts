@@ -3,8 +3,7 @@
  * bundled to plain JavaScript: support/bundle.ts) as separate processes, each handler run leaving a row in event_handlers_log.
  */
 import postgres from "postgres";
-import { Bus } from "../../src/bus/bus.ts";
-import type { NewEvent } from "../../src/bus/types.ts";
+import { Bus, type NewEvent } from "../../src/bus/index.ts";
 import { BENCH_EVENT, BENCH_HANDLERS } from "../noop-handlers.ts";
 import { bundleDispatcher } from "../support/bundle.ts";
 import { startWorker } from "../support/child.ts";

@@ -8,9 +8,7 @@
  * default) and "on" (flood, fairness on, cap BENCH_FAIR_MAX_IN_FLIGHT or none).
  */
 import postgres from "postgres";
-import { Bus } from "../../src/bus/bus.ts";
-import { configureTenantFairness } from "../../src/bus/flow.ts";
-import type { NewEvent } from "../../src/bus/types.ts";
+import { Bus, configureTenantFairness, type NewEvent } from "../../src/bus/index.ts";
 import { BENCH_EVENT } from "../noop-handlers.ts";
 import { feyxa } from "../systems/feyxa.ts";
 import { stopAll } from "../support/child.ts";

@@ -18,7 +18,7 @@
  * workloads/latency.ts at BENCH_SUPABASE_RATE for BENCH_SUPABASE_SECONDS.
  */
 import postgres from "postgres";
-import { DRAIN_DEFAULTS } from "../../src/bus/functions/drain.ts";
+import { DRAIN_DEFAULTS } from "../../src/bus/functions/index.ts";
 import { startHostedProject, whyNotRunnable } from "../../tests/e2e/hosted-project.ts";
 import type { WorkerProcess } from "../support/child.ts";
 import type { BenchDatabase, BenchServer } from "../support/server.ts";

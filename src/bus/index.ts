@@ -1,8 +1,14 @@
 /**
  * The bus's public surface: what an application on the bus imports. The bus knows no
  * application: the marketplace (src/marketplace) is one, built on this API only.
+ *
+ * The front door of the entries declared in ./exports.json (tests/imports.test.ts lets no
+ * file outside the bus import any other module of it): this one, the bus in a process;
+ * ./functions/index.ts, its HTTP functions and what serving them takes; ./testing.ts, the
+ * in-memory bus of handler tests; ./vocabulary.ts, the statuses, which a browser page may load.
  */
 export { Bus, type BusOptions } from "./bus.ts";
+export type { EmitReport } from "./bus-sql.ts";
 export { Dispatcher, type DispatcherOptions } from "./dispatcher.ts";
 export { contextForPart, defineHandler, type HandlerOptions } from "./define-handler.ts";
 export { declaredRoutes, type Route, type RouteSyncResult, syncRoutes, syncRoutesOnce } from "./route-sync.ts";
@@ -17,19 +23,25 @@ export {
   type ReplayOptions,
   retryEvent,
 } from "./operator.ts";
-export { HttpError, NonRetriableError, RetryAfterError } from "./errors.ts";
-export { createGateway } from "./functions/gateway.ts";
+export { coerceError, HttpError, NonRetriableError, PG, RetryAfterError } from "./errors.ts";
+export { parseWith } from "./http.ts";
+export { eventTypeSchema } from "./schemas.ts";
+export { patternMatches } from "./router.ts";
 export {
-  defineFunction,
-  type FunctionDefinition,
-  type FunctionDeps,
-  route,
-  type Route as FunctionRoute,
-  serveFunction,
-  serveFunctions,
-} from "./functions/pipeline.ts";
-export { createProcessEvent, type ProcessEventOptions } from "./functions/process-event.ts";
-export { createRetryFailedEvents, type RetryFailedEventsOptions } from "./functions/retry-failed-events.ts";
-export { createEventMonitor, type EventMonitorOptions } from "./functions/event-monitor.ts";
-export { createWebhooks, type WebhooksOptions } from "./functions/webhooks.ts";
+  type OutboundPolicy,
+  outboundFetch,
+  outboundPolicy,
+  type Resolver,
+  saveOutboundAllow,
+  STRICT_OUTBOUND,
+} from "./outbound.ts";
+export { remoteDelivery, type RemoteDeliveryOptions } from "./webhooks/remote-handler.ts";
+export { type Appended, appendToStream, readStream, type StreamEvent } from "./history/stream.ts";
+export { rebuild, type Rebuilt, type Reducer } from "./history/rebuild.ts";
+export { type DatabaseBounds, databaseBounds, openPool, type PoolShape } from "./database-options.ts";
+export { errorField, jsonLogger, type Logger, type LogLevel, logLevelFrom } from "./telemetry/logger.ts";
+export { type BusObserver, loggingObserver } from "./telemetry/observer.ts";
+export { databaseFamilies, readMetricRows } from "./telemetry/metrics.ts";
+export { formatFamilies, type MetricFamily, prometheusResponse } from "./telemetry/prometheus.ts";
+export * from "./vocabulary.ts";
 export type * from "./types.ts";

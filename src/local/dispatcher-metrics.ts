@@ -7,11 +7,8 @@
  * metrics function's to serve. Scraped from every dispatcher they would be counted once per
  * process by any sum over instances.
  */
-import type { Bus } from "../bus/bus.ts";
-import { identifyCaller, requireServer } from "../bus/auth.ts";
-import { type FetchHandler, requireMethod, withErrors } from "../bus/http.ts";
-import { HttpError } from "../bus/errors.ts";
-import { prometheusResponse } from "../bus/telemetry/prometheus.ts";
+import { type Bus, HttpError, prometheusResponse } from "../bus/index.ts";
+import { type FetchHandler, identifyCaller, requireMethod, requireServer, withErrors } from "../bus/functions/index.ts";
 
 export function dispatcherMetrics(bus: Bus, secretKeys: string[]): FetchHandler {
   return withErrors(async (request) => {

@@ -15,15 +15,10 @@
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Bus } from "../bus/bus.ts";
-import { databaseBounds, openPool } from "../bus/database-options.ts";
-import { Dispatcher } from "../bus/dispatcher.ts";
-import type { Handler } from "../bus/types.ts";
+import { Bus, databaseBounds, Dispatcher, type Handler, loggingObserver, openPool, syncRoutes } from "../bus/index.ts";
 import { engineHandlersFromEnv, ROUTE_SOURCE } from "../marketplace/engines/index.ts";
-import { syncRoutes } from "../bus/route-sync.ts";
 import { positiveInt, readConfig } from "./config.ts";
 import { resolveHost } from "./dns.ts";
-import { loggingObserver } from "../bus/telemetry/observer.ts";
 import { log, logError, processLogger, runMain, stopOnSignals } from "./log.ts";
 import { dispatcherMetrics } from "./dispatcher-metrics.ts";
 import { serveNode } from "./node-http.ts";

@@ -4,6 +4,6 @@
  * uses this same lookup.
  */
 import { lookup } from "node:dns/promises";
-import type { Resolver } from "../bus/outbound.ts";
+import type { Resolver } from "../bus/index.ts";
 
 export const resolveHost: Resolver = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);

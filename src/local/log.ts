@@ -4,7 +4,7 @@
  * reconnects, errors) are JSON lines (src/bus/telemetry/logger.ts) at FEYXA_LOG_LEVEL
  * (debug, info, warn, error; default info), any credential blanked out.
  */
-import { jsonLogger, type Logger, logLevelFrom, errorField } from "../bus/telemetry/logger.ts";
+import { errorField, jsonLogger, type Logger, logLevelFrom } from "../bus/index.ts";
 
 export const log = (message: string) => console.log(`feyxa  ${message}`);
 

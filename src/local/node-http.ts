@@ -15,8 +15,8 @@
  * JSON 405 or 400, never a 500.
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import { HttpError } from "../bus/errors.ts";
-import { BODY_DEADLINE_MS, errorResponse, type FetchHandler } from "../bus/http.ts";
+import { HttpError } from "../bus/index.ts";
+import { BODY_DEADLINE_MS, errorResponse, type FetchHandler } from "../bus/functions/index.ts";
 
 /** What is read and discarded of a body the handler left, to keep the connection usable. */
 const DISCARD_MAX_BYTES = 1024 * 1024;

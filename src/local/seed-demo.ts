@@ -2,7 +2,7 @@
  * Demo data for a first `npm start`: two stores with products, and support agents, so a
  * newcomer can place an order within a minute. Only into an empty marketplace.
  */
-import type { Sql } from "../bus/types.ts";
+import type { Sql } from "../bus/index.ts";
 
 const STORES = [
   { name: "Atelier Dakar", slug: "atelier-dakar", products: [["Woven basket", 12_000, 25], ["Indigo scarf", 18_500, 12], ["Clay mug", 3_500, 40]] },

@@ -5,13 +5,9 @@
  * finish, gives back what is still held, and closes everything in order.
  */
 import postgres from "postgres";
-import { Bus } from "../bus/bus.ts";
-import { databaseBounds, openPool } from "../bus/database-options.ts";
-import { Dispatcher } from "../bus/dispatcher.ts";
+import { Bus, databaseBounds, Dispatcher, loggingObserver, openPool, saveOutboundAllow, syncRoutes } from "../bus/index.ts";
+import { createGateway } from "../bus/functions/index.ts";
 import { engineHandlersFromEnv, ROUTE_SOURCE } from "../marketplace/engines/index.ts";
-import { saveOutboundAllow } from "../bus/outbound.ts";
-import { syncRoutes } from "../bus/route-sync.ts";
-import { createGateway } from "../bus/functions/gateway.ts";
 import { createDemoFunctions } from "../marketplace/functions/demo.ts";
 import { createFunctions } from "../marketplace/functions/index.ts";
 import { readConfig } from "./config.ts";
@@ -23,7 +19,6 @@ import { openDatabase } from "./postgres.ts";
 import { every } from "./scheduler.ts";
 import { seedDemo } from "./seed-demo.ts";
 import { buildPages, servePages, withPages } from "./web.ts";
-import { loggingObserver } from "../bus/telemetry/observer.ts";
 import { log, logError, processLogger, runMain, stopOnSignals } from "./log.ts";
 
 

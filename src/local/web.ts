@@ -6,7 +6,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { readFile, rename, rm, stat } from "node:fs/promises";
 import { extname, join, normalize } from "node:path";
-import type { FetchHandler } from "../bus/http.ts";
+import type { FetchHandler } from "../bus/functions/index.ts";
 
 export const WEB_ROOT = new URL("../../web/", import.meta.url).pathname;
 

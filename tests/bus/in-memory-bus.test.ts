@@ -1,8 +1,7 @@
 /** The in-process bus runs handler code by the real bus's rules, with no database. */
 import { describe, expect, it } from "vitest";
-import { defineHandler } from "../../src/bus/define-handler.ts";
-import { NonRetriableError } from "../../src/bus/errors.ts";
-import { InMemoryBus } from "../../src/bus/in-memory-bus.ts";
+import { defineHandler, NonRetriableError } from "../../src/bus/index.ts";
+import { InMemoryBus } from "../../src/bus/testing.ts";
 import { engineHandlers } from "../../src/marketplace/engines/index.ts";
 
 const newEvent = (type: string, payload = {}) => ({ event_type: type, aggregate_type: "order", aggregate_id: crypto.randomUUID(), payload });

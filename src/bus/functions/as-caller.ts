@@ -3,7 +3,7 @@
  * transaction, under the API role `authenticated`, with the verified JWT claims in
  * request.jwt.claims. The database then decides (RLS, auth.uid(), the application's read hooks)
  * what the caller may read and do; the function never filters by role itself. The monitor's
- * reads and actions run so, and an application's functions may too.
+ * reads and actions run so, and an application's functions may too (public API: ./index.ts).
  */
 import type { TransactionSql } from "postgres";
 import type { Claims } from "../auth.ts";

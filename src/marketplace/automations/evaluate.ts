@@ -1,5 +1,5 @@
 /** Does a payload match a trigger filter, and what does a reaction's template say for an event. */
-import type { BusEvent } from "../../bus/types.ts";
+import type { BusEvent } from "../../bus/index.ts";
 import type { TriggerFilter } from "./schema.ts";
 
 export function valueAt(payload: unknown, path: string): unknown {

@@ -7,8 +7,7 @@
  * (src/bus/outbound.ts): an endpoint on a loopback, private or link-local address is
  * refused before any request, and reported among the failures with the refused address.
  */
-import { type OutboundPolicy, outboundFetch, STRICT_OUTBOUND } from "../../bus/outbound.ts";
-import type { Sql } from "../../bus/types.ts";
+import { outboundFetch, type OutboundPolicy, type Sql, STRICT_OUTBOUND } from "../../bus/index.ts";
 import { valueAt } from "./evaluate.ts";
 import { pollSchema } from "./schema.ts";
 

@@ -5,11 +5,19 @@
  * so a retry after a failure repeats no effect. An automation's own events carry their
  * chain depth: a chain deeper than 3 is stopped (an automation triggering itself).
  */
-import { contextForPart, defineHandler } from "../../bus/define-handler.ts";
-import { coerceError, NonRetriableError } from "../../bus/errors.ts";
-import { type OutboundPolicy, outboundFetch, STRICT_OUTBOUND } from "../../bus/outbound.ts";
-import { patternMatches } from "../../bus/router.ts";
-import type { BusEvent, Handler, HandlerContext } from "../../bus/types.ts";
+import {
+  type BusEvent,
+  coerceError,
+  contextForPart,
+  defineHandler,
+  type Handler,
+  type HandlerContext,
+  NonRetriableError,
+  outboundFetch,
+  type OutboundPolicy,
+  patternMatches,
+  STRICT_OUTBOUND,
+} from "../../bus/index.ts";
 import { aggregateTypeOf } from "../engines/catalog.ts";
 import { deliverEmail } from "../services/email/outbox.ts";
 import type { EmailProvider } from "../services/email/provider.ts";

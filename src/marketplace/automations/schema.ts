@@ -6,7 +6,7 @@
  * {{event.aggregate_id}} and {{payload.<path>}} from the triggering event.
  */
 import { z } from "zod";
-import { eventTypeSchema } from "../../bus/schemas.ts";
+import { eventTypeSchema } from "../../bus/index.ts";
 import { isCatalogued } from "../engines/catalog.ts";
 
 const path = z.string().regex(/^[a-zA-Z_][\w]*(\.[a-zA-Z_][\w]*){0,5}$/, "must be a payload path like total_minor or customer.email");

@@ -12,9 +12,8 @@
  * Everything else (payment.paid, payout.requested, …) is emitted by the server: triggers,
  * webhooks, the service role.
  */
-import type { Caller } from "../../bus/auth.ts";
-import { HttpError } from "../../bus/errors.ts";
-import type { NewEvent, Queryable } from "../../bus/types.ts";
+import { HttpError, type NewEvent, type Queryable } from "../../bus/index.ts";
+import type { Caller } from "../../bus/functions/index.ts";
 
 type Derive = (sql: Queryable, customerId: string, event: NewEvent) => Promise<NewEvent>;
 

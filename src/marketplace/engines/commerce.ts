@@ -2,8 +2,7 @@
  * The commerce engine: orders and their stock, the store's dashboard, the buyer's mail.
  * Every handler this file exports is registered (engineHandlers, ./index.ts).
  */
-import { NonRetriableError } from "../../bus/errors.ts";
-import type { Handler } from "../../bus/types.ts";
+import { type Handler, NonRetriableError } from "../../bus/index.ts";
 import { orderCancellation } from "../services/email/order-cancellation.ts";
 import { orderConfirmation } from "../services/email/order-confirmation.ts";
 import { deliverEmail } from "../services/email/outbox.ts";

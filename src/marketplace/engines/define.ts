@@ -5,10 +5,7 @@
  * payload already checked against the catalog. A payload that does not match is a
  * NonRetriableError: no retry will make a malformed event well-formed.
  */
-import { defineHandler } from "../../bus/define-handler.ts";
-import { NonRetriableError } from "../../bus/errors.ts";
-import type { OutboundPolicy } from "../../bus/outbound.ts";
-import type { BusEvent, Handler, HandlerContext } from "../../bus/types.ts";
+import { type BusEvent, defineHandler, type Handler, type HandlerContext, NonRetriableError, type OutboundPolicy } from "../../bus/index.ts";
 import type { EmailProvider } from "../services/email/provider.ts";
 import { eventCatalog, type EventType, isCatalogued, type PayloadOf } from "./catalog.ts";
 

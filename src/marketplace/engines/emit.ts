@@ -3,10 +3,7 @@
  * checks the payload before it reaches the database and derives the aggregate type.
  */
 import type { z } from "zod";
-import type { Bus } from "../../bus/bus.ts";
-import type { EmitReport } from "../../bus/bus-sql.ts";
-import { parseWith } from "../../bus/http.ts";
-import type { Queryable } from "../../bus/types.ts";
+import { type Bus, type EmitReport, parseWith, type Queryable } from "../../bus/index.ts";
 import { aggregateTypeOf, eventCatalog, type EventCatalog, type EventType } from "./catalog.ts";
 
 export interface TypedEvent<T extends EventType> {

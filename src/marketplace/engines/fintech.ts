@@ -2,7 +2,7 @@
  * The fintech engine: payments, escrow, payouts. Every handler this file exports is
  * registered (engineHandlers, ./index.ts).
  */
-import { NonRetriableError } from "../../bus/errors.ts";
+import { NonRetriableError } from "../../bus/index.ts";
 import { onEvent } from "./define.ts";
 
 /** order.created: hold the order's total in escrow until delivery (once; none for a cancelled order). */

@@ -6,9 +6,7 @@
  * (src/bus/route-sync.ts) writes its routes into event_subscriptions at start.
  */
 import { runAutomations } from "../automations/run.ts";
-import type { Handler } from "../../bus/types.ts";
-import { outboundPolicy, type Resolver } from "../../bus/outbound.ts";
-import { remoteDelivery } from "../../bus/webhooks/remote-handler.ts";
+import { type Handler, outboundPolicy, remoteDelivery, type Resolver } from "../../bus/index.ts";
 import { createResendProvider } from "../services/email/resend.ts";
 import * as commerce from "./commerce.ts";
 import type { EngineDependencies, EngineExport } from "./define.ts";

@@ -2,7 +2,7 @@
  * The intelligence engine: attribution and the stores' figures. Every handler this file
  * exports is registered (engineHandlers, ./index.ts).
  */
-import { defineHandler } from "../../bus/define-handler.ts";
+import { defineHandler } from "../../bus/index.ts";
 import { onEvent, orderIdOf } from "./define.ts";
 
 const text = (value: unknown) => (typeof value === "string" && value.length > 0 ? value.slice(0, 200) : null);

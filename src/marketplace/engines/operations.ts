@@ -2,8 +2,7 @@
  * The operations engine: telling the people who run the marketplace what the bus's alert
  * rules found. Every handler this file exports is registered (engineHandlers, ./index.ts).
  */
-import { contextForPart } from "../../bus/define-handler.ts";
-import type { Handler, HandlerContext } from "../../bus/types.ts";
+import { contextForPart, type Handler, type HandlerContext } from "../../bus/index.ts";
 import { alertNoticeEmail } from "../services/email/alert-notice.ts";
 import { deliverEmail } from "../services/email/outbox.ts";
 import { type EngineDependencies, onEvent } from "./define.ts";

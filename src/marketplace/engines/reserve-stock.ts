@@ -5,8 +5,7 @@
  * asked again at once (a hot product must not wait for the bus's next retry, seconds or
  * minutes later).
  */
-import { PG } from "../../bus/errors.ts";
-import type { Queryable } from "../../bus/types.ts";
+import { PG, type Queryable } from "../../bus/index.ts";
 
 /** Immediate re-asks after a deadlock or serialization failure, before the bus's backoff takes over. */
 const COLLISION_RETRIES = 3;

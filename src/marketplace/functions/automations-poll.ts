@@ -3,11 +3,8 @@
  * Supabase, a timer locally). Polls follow FEYXA_OUTBOUND_ALLOW, read per request, and
  * resolve host names with the runtime's `resolve` (src/bus/outbound.ts). It reads no body.
  */
-import type { Bus } from "../../bus/bus.ts";
-import type { AuthSource } from "../../bus/functions/caller.ts";
-import { defineFunction, type Env, json, route, serveFunction } from "../../bus/functions/pipeline.ts";
-import type { FetchHandler } from "../../bus/http.ts";
-import { outboundPolicy, type Resolver } from "../../bus/outbound.ts";
+import { type Bus, outboundPolicy, type Resolver } from "../../bus/index.ts";
+import { type AuthSource, defineFunction, type Env, type FetchHandler, json, route, serveFunction } from "../../bus/functions/index.ts";
 import { pollDue } from "../automations/poll.ts";
 
 export const automationsPoll = defineFunction({

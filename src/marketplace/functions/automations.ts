@@ -4,9 +4,7 @@
  * runs as the signed-in caller, so RLS decides: owners write, staff and admins read.
  */
 import { z } from "zod";
-import { userOf } from "../../bus/functions/caller.ts";
-import { asCaller } from "../../bus/functions/as-caller.ts";
-import { defineFunction, json, route } from "../../bus/functions/pipeline.ts";
+import { asCaller, defineFunction, json, route, userOf } from "../../bus/functions/index.ts";
 import { automationInput } from "../automations/schema.ts";
 
 export const automations = defineFunction({

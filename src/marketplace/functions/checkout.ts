@@ -11,9 +11,8 @@
  * authority (it cancels the later order, and order-status says which item was short).
  */
 import { z } from "zod";
-import { HttpError } from "../../bus/errors.ts";
-import { defineFunction, json, route } from "../../bus/functions/pipeline.ts";
-import type { Queryable } from "../../bus/types.ts";
+import { HttpError, type Queryable } from "../../bus/index.ts";
+import { defineFunction, json, route } from "../../bus/functions/index.ts";
 
 const checkoutInput = z.strictObject({
   store_id: z.uuid(),

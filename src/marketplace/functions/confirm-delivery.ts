@@ -6,8 +6,8 @@
  * confirmed with its id and the order's email address; the server may confirm any.
  */
 import { z } from "zod";
-import { HttpError } from "../../bus/errors.ts";
-import { defineFunction, json, route } from "../../bus/functions/pipeline.ts";
+import { HttpError } from "../../bus/index.ts";
+import { defineFunction, json, route } from "../../bus/functions/index.ts";
 
 const confirmInput = z.strictObject({ order_id: z.uuid(), customer_email: z.email().max(254).optional() });
 

@@ -6,11 +6,8 @@
  * deployed: they are not in the list of deployed functions (./index.ts).
  */
 import { z } from "zod";
-import type { Bus } from "../../bus/bus.ts";
-import { HttpError } from "../../bus/errors.ts";
-import { defineFunction, type FunctionDefinition, json, route, serveFunctions } from "../../bus/functions/pipeline.ts";
-import type { FetchHandler } from "../../bus/http.ts";
-import type { Sql } from "../../bus/types.ts";
+import { type Bus, HttpError, type Sql } from "../../bus/index.ts";
+import { defineFunction, type FetchHandler, type FunctionDefinition, json, route, serveFunctions } from "../../bus/functions/index.ts";
 
 function demoAction(name: string, run: (sql: Sql, orderId: string) => Promise<number>): FunctionDefinition {
   return defineFunction({

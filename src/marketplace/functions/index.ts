@@ -1,23 +1,26 @@
 /**
  * THE list of the HTTP functions the app deploys: the bus's own (retry-failed-events,
  * event-monitor, webhooks; process-event with the app's rules) and the shop's. Each entry
- * is imported from the module that exports it, which its Deno entrypoint imports alone. Every runtime
- * serves this list through the one pipeline (src/bus/functions/pipeline.ts): the local
+ * is imported from the module that exports it (the bus's, from its "./functions" entry),
+ * which its Deno entrypoint imports alone. Every runtime serves this list through the one
+ * pipeline (src/bus/functions/pipeline.ts): the local
  * gateway via createFunctions, Supabase via the Deno entrypoints and config.toml blocks
  * that `npm run gen:functions` (scripts/gen-functions.ts) writes from it.
  *
  * Adding a function: its own file (defineFunction), one entry here, `npm run gen:functions`
  * (docs/http-functions.md).
  */
-import type { AuthConfig } from "../../bus/auth.ts";
-import type { Bus } from "../../bus/bus.ts";
-import { eventMonitor } from "../../bus/functions/event-monitor.ts";
-import { metrics } from "../../bus/functions/metrics.ts";
-import { type FunctionDefinition, serveFunctions } from "../../bus/functions/pipeline.ts";
-import { retryFailedEvents } from "../../bus/functions/retry-failed-events.ts";
-import { webhooks } from "../../bus/functions/webhooks.ts";
-import type { FetchHandler } from "../../bus/http.ts";
-import type { Resolver } from "../../bus/outbound.ts";
+import type { Bus, Resolver } from "../../bus/index.ts";
+import {
+  type AuthConfig,
+  eventMonitor,
+  type FetchHandler,
+  type FunctionDefinition,
+  metrics,
+  retryFailedEvents,
+  serveFunctions,
+  webhooks,
+} from "../../bus/functions/index.ts";
 import { automations } from "./automations.ts";
 import { automationsPoll } from "./automations-poll.ts";
 import { checkout } from "./checkout.ts";

@@ -7,9 +7,7 @@
  * the tracker (order-status) has the payment and the delivery.
  */
 import { z } from "zod";
-import { userOf } from "../../bus/functions/caller.ts";
-import { asCaller } from "../../bus/functions/as-caller.ts";
-import { defineFunction, json, route } from "../../bus/functions/pipeline.ts";
+import { asCaller, defineFunction, json, route, userOf } from "../../bus/functions/index.ts";
 
 export const myOrders = defineFunction({
   name: "my-orders",

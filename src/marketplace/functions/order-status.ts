@@ -8,8 +8,8 @@
  * product's stock now (for an order cancelled out of stock: which item, how many left).
  */
 import { z } from "zod";
-import { HttpError } from "../../bus/errors.ts";
-import { defineFunction, json, route } from "../../bus/functions/pipeline.ts";
+import { HttpError } from "../../bus/index.ts";
+import { defineFunction, json, route } from "../../bus/functions/index.ts";
 
 export const orderStatus = defineFunction({
   name: "order-status",

@@ -2,7 +2,7 @@
  * storefront (GET): the stores with their products, for the storefront page. Anyone may
  * read it, but credentials that are presented must verify.
  */
-import { defineFunction, json, route } from "../../bus/functions/pipeline.ts";
+import { defineFunction, json, route } from "../../bus/functions/index.ts";
 
 export const storefront = defineFunction({
   name: "storefront",

@@ -1,4 +1,4 @@
-import type { HandlerContext } from "../../bus/types.ts";
+import type { HandlerContext } from "../../bus/index.ts";
 
 export interface Notification {
   storeId: string | null;

@@ -8,17 +8,27 @@
  * hence `pooler: true` (no prepare, no session settings: src/bus/database-options.ts);
  * and it drops LISTEN, which is why nothing here relies on it.
  */
-import { type AuthConfig, authConfigFromEnv } from "../../../src/bus/auth.ts";
-import { Bus } from "../../../src/bus/bus.ts";
-import { databaseBounds, openPool } from "../../../src/bus/database-options.ts";
-import { withCors } from "../../../src/bus/cors.ts";
-import { errorField, jsonLogger, type Logger, logLevelFrom } from "../../../src/bus/telemetry/logger.ts";
-import { loggingObserver } from "../../../src/bus/telemetry/observer.ts";
-import type { FetchHandler } from "../../../src/bus/http.ts";
-import { json } from "../../../src/bus/http.ts";
-import { type FunctionDefinition, serveFunction } from "../../../src/bus/functions/pipeline.ts";
-import { syncRoutesOnce } from "../../../src/bus/route-sync.ts";
-import type { Handler } from "../../../src/bus/types.ts";
+import {
+  Bus,
+  databaseBounds,
+  errorField,
+  type Handler,
+  jsonLogger,
+  type Logger,
+  loggingObserver,
+  logLevelFrom,
+  openPool,
+  syncRoutesOnce,
+} from "../../../src/bus/index.ts";
+import {
+  type AuthConfig,
+  authConfigFromEnv,
+  type FetchHandler,
+  type FunctionDefinition,
+  json,
+  serveFunction,
+  withCors,
+} from "../../../src/bus/functions/index.ts";
 import { engineHandlersFromEnv, ROUTE_SOURCE } from "../../../src/marketplace/engines/index.ts";
 // DNS for the outbound guard: node:dns, which Deno provides as Node does.
 import { resolveHost } from "../../../src/local/dns.ts";

@@ -3,7 +3,7 @@
  * sent at most once per run however often the handler is retried: a row already 'sent'
  * or 'stored' is not sent again. Without a provider the outbox is the destination.
  */
-import type { HandlerContext } from "../../../bus/types.ts";
+import type { HandlerContext } from "../../../bus/index.ts";
 import type { EmailMessage, EmailProvider } from "./provider.ts";
 
 export async function deliverEmail(

@@ -2,7 +2,7 @@
  * An EmailProvider over Resend's HTTP API (POST /emails, bearer key, Idempotency-Key
  * header so that a retried send is delivered once). Any server speaking that shape works.
  */
-import { NonRetriableError, RetryAfterError } from "../../../bus/errors.ts";
+import { NonRetriableError, RetryAfterError } from "../../../bus/index.ts";
 import type { EmailMessage, EmailProvider } from "./provider.ts";
 
 export interface ResendOptions {
