@@ -9,6 +9,7 @@
  */
 export { Bus, type BusOptions } from "./bus.ts";
 export type { EmitReport } from "./bus-sql.ts";
+export { ALERT_EVENT_TYPES, type AlertNoticePayload, busEventSchemas, type BusEventType } from "./bus-events.ts";
 export { Dispatcher, type DispatcherOptions } from "./dispatcher.ts";
 export { contextForPart, defineHandler, type HandlerOptions } from "./define-handler.ts";
 export { declaredRoutes, type Route, type RouteSyncResult, syncRoutes, syncRoutesOnce } from "./route-sync.ts";

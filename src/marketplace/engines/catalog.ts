@@ -4,25 +4,11 @@
  * the field), emit() from TypeScript is typed by it, and handlers read payloads through it.
  */
 import { z } from "zod";
+import { busEventSchemas } from "../../bus/index.ts";
 
 const id = z.uuid();
 const minor = z.number().int().nonnegative();
 const currency = z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code like XOF");
-/**
- * The bus's alert notices (feyxa.evaluate_alerts, migration 20261129300002), emitted by SQL
- * with aggregate `alert_rule` and the rule's tenant; catalogued so that a handler reads them
- * checked, and so that no client or automation emits one of its own.
- */
-const alertNotice = z.object({
-  rule_id: id,
-  name: z.string().min(1).max(200),
-  kind: z.enum(["dead_letters", "lag", "failure_rate", "endpoint_failing"]),
-  notice_id: z.number().int().positive(),
-  value: z.number().nullish(),
-  threshold: z.number().nullish(),
-  event_type: z.string().nullish(),
-  handler_name: z.string().nullish(),
-});
 
 export const eventCatalog = {
   "order.created": z.object({
@@ -43,10 +29,8 @@ export const eventCatalog = {
   "delivery.confirmed": z.object({ order_id: id }),
   "payout.requested": z.object({ amount_minor: z.number().int().positive(), currency, requested_by: id.nullish() }),
   "ticket.created": z.object({ subject: z.string().min(1).max(200), customer_email: z.string().min(3).max(254), order_id: id.nullish() }),
-  "alert.firing": alertNotice.extend({ notice: z.literal("firing") }),
-  "alert.repeat": alertNotice.extend({ notice: z.literal("repeat") }),
-  "alert.resolved": alertNotice.extend({ notice: z.literal("resolved") }),
-  "alert.disabled": alertNotice.extend({ notice: z.literal("disabled"), routes: z.number().int().nonnegative() }),
+  // The bus's own events (its alert notices), with the bus's schemas: no client or automation emits one.
+  ...busEventSchemas,
 } as const;
 
 export type EventCatalog = typeof eventCatalog;

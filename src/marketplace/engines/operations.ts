@@ -2,7 +2,7 @@
  * The operations engine: telling the people who run the marketplace what the bus's alert
  * rules found. Every handler this file exports is registered (engineHandlers, ./index.ts).
  */
-import { contextForPart, type Handler, type HandlerContext } from "../../bus/index.ts";
+import { ALERT_EVENT_TYPES, contextForPart, type Handler, type HandlerContext } from "../../bus/index.ts";
 import { alertNoticeEmail } from "../services/email/alert-notice.ts";
 import { deliverEmail } from "../services/email/outbox.ts";
 import { type EngineDependencies, onEvent } from "./define.ts";
@@ -30,7 +30,7 @@ async function recipientsOf(sql: HandlerContext["sql"], tenantId: string | null)
  * idempotency key, is this run's key and the address.
  */
 export function sendAlertEmail({ email }: EngineDependencies): Handler {
-  return onEvent("operations.send_alert_email", ["alert.firing", "alert.repeat", "alert.resolved", "alert.disabled"], async (event, ctx) => {
+  return onEvent("operations.send_alert_email", ALERT_EVENT_TYPES, async (event, ctx) => {
     const to = await recipientsOf(ctx.sql, event.tenantId);
     for (const address of to.emails) {
       await deliverEmail(contextForPart(ctx, address), email, { ...alertNoticeEmail(event.payload, address, to.where), storeId: to.storeId });

@@ -1,9 +1,7 @@
 /** An alert's notice by email (operations.send_alert_email): what fired, resolved or was disabled, and the figures. */
-import type { PayloadOf } from "../../engines/catalog.ts";
+import type { AlertNoticePayload as AlertNotice } from "../../../bus/index.ts";
 import { escapeHtml } from "./html.ts";
 import type { EmailMessage } from "./provider.ts";
-
-export type AlertNotice = PayloadOf<"alert.firing" | "alert.repeat" | "alert.resolved" | "alert.disabled">;
 
 const HEADLINES: Record<AlertNotice["notice"], string> = {
   firing: "is firing",
