@@ -1,12 +1,10 @@
 /**
  * Event-sourced history: optimistic concurrency per aggregate (409 over HTTP), payload
- * checksums that find tampering, and an order's life rebuilt from its stream with
- * snapshots, so rebuilding a long history reads only its tail.
+ * checksums that find tampering, streams kept out of the purge, the monitor's timeline.
+ * Rebuilding a state from a stream, with snapshots: tests/marketplace/history/order-life.test.ts.
  */
 import { describe, expect, it } from "vitest";
 import { createGateway } from "../../../src/bus/functions/gateway.ts";
-import { orderLife } from "../../../src/bus/history/order-life.ts";
-import { rebuild } from "../../../src/bus/history/rebuild.ts";
 import { appendToStream } from "../../../src/bus/history/stream.ts";
 import { useDatabase } from "../../support/database.ts";
 import { testBus, uuid } from "../../support/bus.ts";
@@ -59,28 +57,6 @@ describe("versioned streams", () => {
     expect(bad).toMatchObject({ event_id: eventId, aggregate_id: id, version: 1 });
     expect(bad.expected).not.toBe(bad.actual);
     await sql`update feyxa.events_log set payload = jsonb_set(payload, '{total_minor}', '5000') where id = ${eventId}`;
-  });
-
-  it("rebuilds an order's life, and with snapshots reads only the tail of a long history", async () => {
-    const id = uuid();
-    await appendToStream(sql, order(id, "order.created", { total_minor: 25_000, currency: "XOF" }), 0);
-    let version = 1;
-    for (const type of ["order.paid", ...Array(118).fill("order.noted"), "order.delivered", "order.confirmed"]) {
-      await appendToStream(sql, order(id, type), version++);
-    }
-    await appendToStream(sql, order(id, "order.paid_out"), version++);
-    const first = await rebuild(sql, "order", id, orderLife, 50);
-    expect(first).toMatchObject({ version: 123, eventsRead: 123, fromSnapshot: 0 });
-    expect(first.state).toMatchObject({ status: "paid_out", total_minor: 25_000, currency: "XOF", notes: 118 });
-    expect(first.state.timeline.map((t) => t.type).filter((t) => t !== "order.noted")).toEqual([
-      "order.created", "order.paid", "order.delivered", "order.confirmed", "order.paid_out",
-    ]);
-
-    await appendToStream(sql, order(id, "order.noted"), version++);
-    const second = await rebuild(sql, "order", id, orderLife, 50);
-    expect(second).toMatchObject({ version: 124, eventsRead: 1, fromSnapshot: 123 });
-    expect(second.state.notes).toBe(119);
-    expect(second.state.status).toBe("paid_out");
   });
 
   it("keeps stream events out of the retention purge", async () => {

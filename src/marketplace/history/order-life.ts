@@ -1,5 +1,9 @@
-/** An order's life, from its stream: created → paid → delivered → confirmed → paid out, with a timeline. */
-import type { Reducer } from "./rebuild.ts";
+/**
+ * An order's life, from its stream: created → paid → delivered → confirmed → paid out, with a
+ * timeline. A reducer of the bus's event-sourced history (rebuild, src/bus/history/rebuild.ts):
+ * `rebuild(sql, "order", orderId, orderLife)`.
+ */
+import type { Reducer } from "../../bus/index.ts";
 
 export interface OrderLife {
   status: "none" | "created" | "paid" | "delivered" | "confirmed" | "paid_out" | "cancelled";
