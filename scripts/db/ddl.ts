@@ -78,24 +78,24 @@ export function grantStatements(on: string, from: string[], to: string[], owner:
     if (all.length > 1 && [...all].every((l) => set.has(l)) && set.size === all.length) return "all";
     return [...all].filter((l) => set.has(l)).map((l) => PRIVILEGE_NAMES[l]).join(", ");
   };
-  const revokes = new Map<string, string[]>();
+  const revokes: string[] = [];
   const grants = new Map<string, string[]>();
   for (const grantee of new Set([...before.keys(), ...after.keys()])) {
     if (grantee === owner) continue;
     const had = before.get(grantee) ?? new Set<string>();
     const has = after.get(grantee) ?? new Set<string>();
-    const lost = [...had].filter((l) => !has.has(l));
-    const gained = [...has].filter((l) => !had.has(l));
-    if (lost.length) {
-      const what = has.size === 0 ? "all" : names(lost);
-      revokes.set(what, [...(revokes.get(what) ?? []), grantee]);
-    }
-    if (gained.length) {
-      const what = names(gained);
+    // A grantee that loses any privilege loses all, then gets back what it keeps: "revoke
+    // all" names no privilege a server version lacks (MAINTAIN is 17's), so the same
+    // statements hold on 15 and 17.
+    const lost = [...had].some((l) => !has.has(l));
+    if (lost) revokes.push(grantee);
+    const given = lost ? [...has] : [...has].filter((l) => !had.has(l));
+    if (given.length) {
+      const what = names(given);
       grants.set(what, [...(grants.get(what) ?? []), grantee]);
     }
   }
-  for (const [what, who] of revokes) statements.push(`revoke ${what} on ${on} from ${who.sort().join(", ")};`);
+  if (revokes.length) statements.push(`revoke all on ${on} from ${revokes.sort().join(", ")};`);
   for (const [what, who] of grants) statements.push(`grant ${what} on ${on} to ${who.sort().join(", ")};`);
   return statements;
 }
@@ -218,9 +218,10 @@ export async function tableDdls(sql: TransactionSql, schemas: string[]): Promise
              coalesce(s.relacl, acldefault('s', s.relowner))::text[] as sequence_acl,
              ${sql.unsafe(CREATED_ACL("s", "s.relowner", "s.relnamespace"))} as sequence_created_acl
       from pg_attribute a join pg_type ty on ty.oid = a.atttypid left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
-      left join pg_depend dep on dep.refclassid = 'pg_class'::regclass and dep.refobjid = a.attrelid and dep.refobjsubid = a.attnum
-        and dep.deptype in ('a', 'i') and dep.classid = 'pg_class'::regclass
-      left join pg_class s on s.oid = dep.objid and s.relkind = 'S'
+      left join pg_class s on s.relkind = 'S' and s.oid = (
+        select dep.objid from pg_depend dep
+        where dep.classid = 'pg_class'::regclass and dep.refclassid = 'pg_class'::regclass and dep.refobjid = a.attrelid
+          and dep.refobjsubid = a.attnum and dep.deptype in ('a', 'i') and dep.objid in (select oid from pg_class where relkind = 'S'))
       where a.attrelid = ${t.oid} and a.attnum > 0 and not a.attisdropped order by a.attnum`;
     const constraints = await sql`
       select c.conname as name, c.contype as type, pg_get_constraintdef(c.oid) as def, c.conkey as columns

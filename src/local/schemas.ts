@@ -11,7 +11,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Sql } from "postgres";
-import { MIGRATIONS_DIR, recordMigration } from "./migrate.ts";
+import { recordMigration } from "./migrate.ts";
 
 export const SUPABASE_DIR = new URL("../../supabase/", import.meta.url).pathname;
 
@@ -24,13 +24,6 @@ export async function schemaFiles(supabaseDir = SUPABASE_DIR): Promise<string[]>
   return [...list.matchAll(/"([^"]+)"/g)].map((m) => join(supabaseDir, m[1]));
 }
 
-/** The text of every schema file, in order, each under a line that names it. */
-export async function schemaText(supabaseDir = SUPABASE_DIR): Promise<string> {
-  const files = await schemaFiles(supabaseDir);
-  const texts = await Promise.all(files.map((f) => readFile(f, "utf8")));
-  return texts.map((text, i) => `-- ${files[i].slice(supabaseDir.length)}\n${text}`).join("\n");
-}
-
 /**
  * Creates every object of supabase/schemas/ in the database `sql` connects to (shaped like
  * a hosted project, nothing of ours in it yet), as the role it connects as, and records
@@ -38,12 +31,19 @@ export async function schemaText(supabaseDir = SUPABASE_DIR): Promise<string> {
  * not when created, as pg_dump's restores do: a file may name what a later file creates.
  */
 export async function applySchemas(sql: Sql, options: { supabaseDir?: string; migrationsDir?: string } = {}): Promise<void> {
-  const text = await schemaText(options.supabaseDir);
-  const migrationsDir = options.migrationsDir ?? MIGRATIONS_DIR;
+  const supabaseDir = options.supabaseDir ?? SUPABASE_DIR;
+  const files = await schemaFiles(supabaseDir);
+  const migrationsDir = options.migrationsDir ?? join(supabaseDir, "migrations");
   const migrations = (await readdir(migrationsDir)).filter((f) => /^\d+_.+\.sql$/.test(f)).sort();
   await sql.begin(async (tx) => {
     await tx`set local check_function_bodies = off`;
-    await tx.unsafe(text);
+    for (const file of files) {
+      const text = await readFile(file, "utf8");
+      await tx.unsafe(text).catch((error: Error & { position?: string }) => {
+        const line = error.position ? text.slice(0, Number(error.position)).split("\n").length : undefined;
+        throw new Error(`${file.slice(supabaseDir.length)}${line ? `:${line}` : ""}: ${error.message}`, { cause: error });
+      });
+    }
     for (const file of migrations) await recordMigration(tx, file, await readFile(join(migrationsDir, file), "utf8"));
   });
 }

@@ -10,16 +10,17 @@
  * - DATABASE_URL: an existing server, as a superuser (it plays supabase_admin; the shape's
  *   roles are created there).
  *
- * A template database is shaped and migrated once; each test file clones it (CREATE
- * DATABASE ... TEMPLATE takes a few tens of milliseconds), so tests never see each
- * other's rows.
+ * A template database is shaped and built once from the current definition,
+ * supabase/schemas/ (which tests/local/schema-equality.test.ts holds equal to what the
+ * migrations build); each test file clones it (CREATE DATABASE ... TEMPLATE takes a few
+ * tens of milliseconds), so tests never see each other's rows.
  */
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
-import { migrate } from "../../src/local/migrate.ts";
+import { applySchemas } from "../../src/local/schemas.ts";
 import { syncRoutes } from "../../src/bus/route-sync.ts";
 import { engineHandlers, ROUTE_SOURCE } from "../../src/marketplace/engines/index.ts";
 import { startEmbeddedPostgres } from "../../src/local/postgres.ts";
@@ -88,7 +89,7 @@ export async function startTestPostgres(settings: Record<string, string> = {}): 
   await createProjectDatabase(adminUrl, template);
   await shapeLikeHosted(adminUrl, template);
   const templateSql = postgres(asMigrator(withDatabase(adminUrl, template)), { max: 1, onnotice: () => {} });
-  await migrate(templateSql);
+  await applySchemas(templateSql);
   await syncRoutes(templateSql, ROUTE_SOURCE, engineHandlers()); // the routes as npm start leaves them
   await templateSql.end();
   return {
@@ -104,10 +105,23 @@ export async function startTestPostgres(settings: Record<string, string> = {}): 
   };
 }
 
-/** A fresh, migrated database cloned from the template; its url connects as `postgres`. */
-export async function cloneDatabase(adminUrl: string, template: string): Promise<{ url: string; superuserUrl: string; drop(): Promise<void> }> {
-  const name = `feyxa_t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
-  await createProjectDatabase(adminUrl, name, template);
+export interface ProjectDatabase {
+  /** As postgres. */
+  url: string;
+  /** As supabase_admin. */
+  superuserUrl: string;
+  drop(): Promise<void>;
+}
+
+/** A new database shaped like a hosted project's and holding nothing of ours: for a test that builds it itself. */
+export async function emptyProjectDatabase(adminUrl: string): Promise<ProjectDatabase> {
+  const name = `feyxa_e_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  await createProjectDatabase(adminUrl, name);
+  await shapeLikeHosted(adminUrl, name);
+  return projectDatabase(adminUrl, name);
+}
+
+function projectDatabase(adminUrl: string, name: string): ProjectDatabase {
   const superuserUrl = withDatabase(adminUrl, name);
   return {
     url: asMigrator(superuserUrl),
@@ -118,4 +132,11 @@ export async function cloneDatabase(adminUrl: string, template: string): Promise
       await sql.end();
     },
   };
+}
+
+/** A fresh database cloned from the template; its url connects as `postgres`. */
+export async function cloneDatabase(adminUrl: string, template: string): Promise<ProjectDatabase> {
+  const name = `feyxa_t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  await createProjectDatabase(adminUrl, name, template);
+  return projectDatabase(adminUrl, name);
 }

@@ -1,0 +1,361 @@
+-- [20261123000003]
+create or replace function feyxa.assert_claim_input(p_worker text, p_lease interval)
+returns void
+language plpgsql immutable
+set search_path = feyxa, pg_catalog
+as $$
+begin
+  if p_worker is null or length(p_worker) not between 1 and 200 then
+    raise exception using errcode = '22023', message = 'worker must be 1 to 200 characters', detail = 'worker';
+  end if;
+  if p_lease is null or p_lease < interval '1 second' or p_lease > interval '1 hour' then
+    raise exception using errcode = '22023', message = 'lease must be between 1 second and 1 hour', detail = 'lease';
+  end if;
+end;
+$$;
+comment on function feyxa.assert_claim_input(text,interval) is 'Validates a worker name and a lease length for the claim functions.';
+revoke all on function feyxa.assert_claim_input(text,interval) from public;
+grant execute on function feyxa.assert_claim_input(text,interval) to service_role;
+
+-- [first 20261123000003]
+-- Events whose worker stopped renewing its lease (crashed, killed, partitioned) come
+-- back: the lost attempt counts as a failure, due at once, or dead when it was the last.
+-- Counting it matters: an event that kills its worker every time must end, not loop.
+-- [20261128000003]
+-- As in 20261123000003, a prioritised event taken back keeps its head start (20261128000001),
+-- and one that dies there may let its line go.
+create or replace function feyxa.reap_expired_leases(p_limit integer default 1000)
+returns integer
+language plpgsql security definer
+set search_path = feyxa, pg_catalog
+as $$
+declare
+  v_count int;
+  v_dead  uuid[];
+begin
+  with expired as (
+    select event_id from event_queue
+    where locked_by is not null and due_at < now()
+    order by due_at
+    limit p_limit
+    for update skip locked
+  ), reaped as (
+    update events_log e set
+      status        = case when e.retry_count >= e.max_retries then 'dead' else 'failed' end,
+      retry_count   = least(e.retry_count + 1, e.max_retries),
+      next_retry_at = case when e.retry_count >= e.max_retries then null else now() end,
+      processed_at  = case when e.retry_count >= e.max_retries then now() end,
+      error_message = format('lease expired: worker %s stopped renewing during attempt %s', e.locked_by, e.attempt),
+      locked_by = null, locked_until = null, updated_at = now()
+    from expired where e.id = expired.event_id and e.status = 'processing'
+    returning e.id, e.status
+  ), requeued as (
+    update event_queue q set locked_by = null,
+      due_at = case when r.status = 'dead' then 'infinity'::timestamptz else now() - make_interval(secs => q.priority) end,
+      not_before = case when q.priority <> 0 and r.status is distinct from 'dead' then now() end
+    from expired x left join reaped r on r.id = x.event_id
+    where q.event_id = x.event_id
+  )
+  select count(*), array_agg(reaped.id) filter (where reaped.status = 'dead') into v_count, v_dead from reaped;
+  if v_dead is not null then
+    perform skip_dead_heads(v_dead);
+  end if;
+  return v_count;
+end;
+$$;
+comment on function feyxa.reap_expired_leases(integer) is 'Takes back events whose lease ran out: failed and due now, or dead if that was their last retry. Returns how many.';
+revoke all on function feyxa.reap_expired_leases(integer) from public;
+grant execute on function feyxa.reap_expired_leases(integer) to service_role;
+
+-- [first 20261123000003]
+-- Puts the given events (their event_queue rows already locked by the caller) under
+-- p_worker's lease and starts their next attempt. The one place an event enters
+-- 'processing'. Only pending and failed events start; the caller tidies the rest.
+-- [20261129300000]
+-- As in 20261127930000, returning trace_parent as well, and in PL/pgSQL: PostgreSQL (up to
+-- 17) parses and plans the statements of a SQL function it cannot inline (this one is
+-- security definer, with its own search_path) on every call; with
+-- pg_stat_statements.track_planning on, 50 claims made 50 plans of this update, about 0.4 ms
+-- a claim (issue 17). As PL/pgSQL its statement is planned once per session and kept;
+-- generic, since nothing in its plan depends on the ids given (looked up by primary key).
+-- diagnose-flow: 68.5 against 70.0 µs of server CPU per drained event; more for a trickle,
+-- whose claims carry a few events each.
+create or replace function feyxa.lease_events(p_event_ids uuid[], p_worker text, p_lease interval)
+returns setof feyxa.claimed_event
+language plpgsql security definer
+set search_path = feyxa, pg_catalog
+set plan_cache_mode = force_generic_plan
+as $$
+begin
+  return query
+    with leased as (
+      update events_log e set
+        status = 'processing', attempt = e.attempt + 1, locked_by = p_worker, locked_until = now() + p_lease,
+        next_retry_at = null, first_claimed_at = coalesce(e.first_claimed_at, now()), updated_at = now()
+      where e.id = any (p_event_ids) and e.status in ('pending', 'failed')
+      returning e.id, e.event_type, e.aggregate_type, e.aggregate_id, e.tenant_id, e.payload, e.idempotency_key,
+                e.attempt, e.retry_count, e.max_retries, e.created_at, e.trace_parent
+    ), held as (
+      update event_queue q set locked_by = p_worker, due_at = now() + p_lease
+      from leased l where q.event_id = any (p_event_ids) and q.event_id = l.id
+    )
+    -- Each column as claimed_event types it: RETURN QUERY, unlike a SQL function, does not
+    -- take a domain (event_type_name, …) for its base type.
+    select l.id::uuid, l.event_type::text, l.aggregate_type::text, l.aggregate_id::uuid, l.tenant_id::uuid, l.payload::jsonb,
+           l.idempotency_key::text, l.attempt::int, l.retry_count::int, l.max_retries::int, l.created_at::timestamptz,
+           -- a first attempt has nothing to skip: spare the lookup on the hot path
+           case when l.attempt = 1 then '{}'::text[]
+                else array(select h.handler_name from event_handlers_log h where h.event_id = l.id and h.status = 'success') end,
+           l.trace_parent::text
+    from leased l;
+end;
+$$;
+comment on function feyxa.lease_events(uuid[],text,interval) is 'Internal to the claim functions: starts the next attempt of row-locked events under a worker''s lease; returns them with the handlers that already succeeded and the emitter''s traceparent.';
+revoke all on function feyxa.lease_events(uuid[],text,interval) from public;
+grant execute on function feyxa.lease_events(uuid[],text,interval) to service_role;
+
+-- [20261128000003]
+-- The fair claim's choice: up to p_limit due events, row-locked, served lane by lane, in
+-- three statements whatever the number of lanes (npm run bench: a statement per lane cost
+-- the drain two fifths of its speed):
+--   1. up to p_limit lanes with a due event, in tenant order from a random point round to
+--      it again (each lane's turn comes as often as any other's, and the claim reads only
+--      the lanes it serves, however many tenants wait), each with its cap, and the lock of
+--      each capped lane (a lane another claim is counting right now is left to that claim);
+--   2. each lane gets an equal share of the batch, within its room: unbounded, or its cap
+--      less what it has in flight, counted in this new statement's snapshot, which sees
+--      every claim that held the lane's lock before us;
+--   3. what is left of the batch goes in due order, to lanes without a cap of their own
+--      (none when the bus sets a default cap).
+create or replace function feyxa.fair_claimable(p_limit integer)
+returns uuid[]
+language plpgsql security definer
+set search_path = feyxa, pg_catalog
+set jit = off
+as $$
+declare
+  v_from   uuid := gen_random_uuid();
+  v_lanes  uuid[];
+  v_caps   int[];
+  v_locked boolean[];
+  v_ids    uuid[];
+begin
+  -- Skip scans of event_queue_lane_idx, one probe per lane: from v_from up, then from the
+  -- first lane up to v_from.
+  with recursive upper_lanes as (
+    (select q.tenant_id, 1 as n from event_queue q
+     where q.tenant_id >= v_from and q.locked_by is null and q.due_at < 'infinity' and q.due_at <= now()
+     order by q.tenant_id limit 1)
+    union all
+    select (select q.tenant_id from event_queue q
+            where q.tenant_id > l.tenant_id and q.locked_by is null and q.due_at < 'infinity' and q.due_at <= now()
+            order by q.tenant_id limit 1), l.n + 1
+    from upper_lanes l where l.tenant_id is not null and l.n < p_limit
+  ), lower_lanes as (
+    (select q.tenant_id, 1 as n from event_queue q
+     where q.tenant_id < v_from and q.locked_by is null and q.due_at < 'infinity' and q.due_at <= now()
+     order by q.tenant_id limit 1)
+    union all
+    select (select q.tenant_id from event_queue q
+            where q.tenant_id > l.tenant_id and q.tenant_id < v_from and q.locked_by is null and q.due_at < 'infinity' and q.due_at <= now()
+            order by q.tenant_id limit 1), l.n + 1
+    from lower_lanes l
+    where l.tenant_id is not null and l.n < p_limit - (select count(u.tenant_id) from upper_lanes u)
+  ), served as (
+    select lane.tenant_id,
+           coalesce((select t.max_in_flight from tenant_limits t where t.tenant_id = lane.tenant_id),
+                    (select s.tenant_max_in_flight from event_bus_settings s)) as cap
+    from (select tenant_id from upper_lanes union all select tenant_id from lower_lanes) lane
+    where lane.tenant_id is not null
+  )
+  select array_agg(served.tenant_id), array_agg(served.cap),
+         array_agg(served.cap is null or pg_try_advisory_xact_lock(hashtextextended('feyxa.lane:' || served.tenant_id, 0)))
+  into v_lanes, v_caps, v_locked
+  from served;
+  if v_lanes is null then
+    return '{}';
+  end if;
+
+  with flights as (
+    -- The capped lanes' events in flight, in one pass over the leased rows.
+    select q.tenant_id, count(*)::int as n from event_queue q
+    where v_caps is distinct from array_fill(null::int, array[cardinality(v_lanes)])
+      and q.locked_by is not null and q.tenant_id = any (v_lanes)
+    group by q.tenant_id
+  )
+  select coalesce(array_agg(x.event_id), '{}') into v_ids
+  from unnest(v_lanes, v_caps, v_locked) as l(tenant_id, cap, locked)
+  cross join lateral (
+    select case when not l.locked then 0
+                when l.cap is null then p_limit
+                else greatest(l.cap - coalesce((select f.n from flights f where f.tenant_id = l.tenant_id), 0), 0) end as n) room
+  cross join lateral (
+    select q.event_id from event_queue q
+    where q.tenant_id = l.tenant_id and q.locked_by is null and q.due_at < 'infinity' and q.due_at <= now()
+      and (q.not_before is null or q.not_before <= now())
+    order by q.due_at
+    limit least(room.n, greatest(p_limit / cardinality(v_lanes), 1))
+    for update skip locked) x;
+
+  if cardinality(v_ids) < p_limit and (select s.tenant_max_in_flight is null from event_bus_settings s) then
+    v_ids := v_ids || array(
+      select q.event_id from event_queue q
+      where q.locked_by is null and q.due_at <= now() and (q.not_before is null or q.not_before <= now())
+        and q.event_id <> all (v_ids)
+        and not exists (select 1 from tenant_limits t where t.tenant_id = q.tenant_id)
+      order by q.due_at
+      limit p_limit - cardinality(v_ids)
+      for update skip locked);
+  end if;
+  return v_ids;
+end;
+$$;
+comment on function feyxa.fair_claimable(integer) is 'Internal to claim_events when tenant_fairness is on: up to p_limit due events, row-locked, an equal share for each of up to p_limit tenant lanes (taken in turn from a random point, within each lane''s in-flight cap), then the rest in due order from lanes without a cap.';
+revoke all on function feyxa.fair_claimable(integer) from public;
+grant execute on function feyxa.fair_claimable(integer) to service_role;
+
+-- [first 20261123000003]
+-- Takes up to p_limit due events for worker p_worker, under a lease of p_lease that the
+-- worker renews while it works. Due: pending events and failed ones whose retry time has
+-- come (which includes what reap_expired_leases just gave back), in the order they
+-- became due.
+-- SKIP LOCKED lets any number of workers claim side by side without waiting on, or
+-- taking, each other's rows.
+-- [20261128000003]
+-- The claims respect a prioritised event's real due time (not_before). As in
+-- 20261123000003 otherwise: held events wait at 'infinity', out of the claim's range.
+create or replace function feyxa.claim_events(p_worker text, p_limit integer default 50, p_lease interval default '00:00:30'::interval)
+returns setof feyxa.claimed_event
+language plpgsql security definer
+set search_path = feyxa, pg_catalog
+set jit = off
+as $$
+declare
+  v_ids   uuid[];
+  v_taken int;
+begin
+  perform assert_claim_input(p_worker, p_lease);
+  if p_limit is null or p_limit not between 1 and 10000 then
+    raise exception using errcode = '22023', message = 'limit must be between 1 and 10000', detail = 'limit';
+  end if;
+  -- As in 20261123000003: a claim's own transaction does not wait for its WAL.
+  if txid_current_if_assigned() is null then
+    perform set_config('synchronous_commit', 'off', true);
+  end if;
+
+  perform reap_expired_leases();
+
+  if (select tenant_fairness from event_bus_settings) then
+    v_ids := fair_claimable(p_limit);
+  else
+    v_ids := array(
+      select event_id from event_queue
+      where locked_by is null and due_at <= now() and (not_before is null or not_before <= now())
+      order by due_at
+      limit p_limit
+      for update skip locked);
+  end if;
+  return query select * from lease_events(v_ids, p_worker, p_lease);
+  get diagnostics v_taken = row_count;
+  if v_taken < cardinality(v_ids) then
+    perform tidy_event_queue(v_ids);
+  end if;
+end;
+$$;
+comment on function feyxa.claim_events(text,integer,interval) is 'Claims up to p_limit due events (failed and due, expired leases, pending; a prioritised one ahead by its priority, never before its real due time) for a worker, under a renewable lease. Returns them with the handlers that already succeeded.';
+revoke all on function feyxa.claim_events(text,integer,interval) from public;
+grant execute on function feyxa.claim_events(text,integer,interval) to service_role;
+
+-- [first 20261123000003]
+-- Claims one given event if it is due (pending, or failed with its retry time come).
+-- Returns no row when it is not: someone else holds it, it is finished, or not yet due.
+-- [20261128000003]
+-- As in 20261123000003, not before its real due time; with fairness on, a capped lane's event is claimed by id only
+-- while its lane has room (counted under the lane's lock, as the fair claim does).
+create or replace function feyxa.claim_event(p_event_id uuid, p_worker text, p_lease interval default '00:00:30'::interval)
+returns setof feyxa.claimed_event
+language plpgsql security definer
+set search_path = feyxa, pg_catalog
+set jit = off
+as $$
+declare
+  v_ids  uuid[];
+  v_lane uuid;
+  v_cap  int;
+begin
+  perform assert_claim_input(p_worker, p_lease);
+  select q.tenant_id into v_lane from event_queue q where q.event_id = p_event_id;
+  if v_lane is not null then
+    v_cap := coalesce((select t.max_in_flight from tenant_limits t where t.tenant_id = v_lane),
+                      (select s.tenant_max_in_flight from event_bus_settings s));
+    if v_cap is not null and (not pg_try_advisory_xact_lock(hashtextextended('feyxa.lane:' || v_lane, 0))
+                              or (select count(*) from event_queue q where q.tenant_id = v_lane and q.locked_by is not null) >= v_cap) then
+      return;
+    end if;
+  end if;
+  v_ids := array(
+    select event_id from event_queue
+    where event_id = p_event_id and locked_by is null and due_at <= now() and (not_before is null or not_before <= now())
+    for update skip locked);
+  return query select * from lease_events(v_ids, p_worker, p_lease);
+  if not found and cardinality(v_ids) > 0 then
+    perform tidy_event_queue(v_ids);
+  end if;
+end;
+$$;
+comment on function feyxa.claim_event(uuid,text,interval) is 'Claims one event by id if it is due (pending, or failed and due; not held, not scheduled later). No row when it is not.';
+revoke all on function feyxa.claim_event(uuid,text,interval) from public;
+grant execute on function feyxa.claim_event(uuid,text,interval) to service_role;
+
+-- [20261123000003]
+-- Extends the leases a live worker still holds. Returns the ids it still holds: an id
+-- missing from the answer was taken back (the worker was too slow) and must not be finished.
+create or replace function feyxa.renew_leases(p_worker text, p_event_ids uuid[], p_lease interval default '00:00:30'::interval)
+returns setof uuid
+language sql security definer
+set search_path = feyxa, pg_catalog
+as $$
+  with renewed as (
+    update event_queue set due_at = now() + p_lease
+    where event_id = any (p_event_ids) and locked_by = p_worker
+    returning event_id
+  ), shown as (
+    update events_log e set locked_until = now() + p_lease, updated_at = now()
+    from renewed r where e.id = r.event_id
+  )
+  select event_id from renewed
+$$;
+comment on function feyxa.renew_leases(text,uuid[],interval) is 'Heartbeat: extends the leases the worker still holds on the given events; returns those ids.';
+revoke all on function feyxa.renew_leases(text,uuid[],interval) from public;
+grant execute on function feyxa.renew_leases(text,uuid[],interval) to service_role;
+
+-- [first 20261123000003]
+-- Gives events back (a worker shutting down before their handlers finished): pending
+-- again, not counted as a failure. The attempt number stays, so that rows a late
+-- handler still writes for that attempt never collide with the next one's.
+-- [20261128000003]
+-- As in 20261123000003, a prioritised event given back keeps its head start.
+create or replace function feyxa.release_events(p_worker text, p_event_ids uuid[])
+returns integer
+language plpgsql security definer
+set search_path = feyxa, pg_catalog
+as $$
+declare
+  v_count int;
+begin
+  with released as (
+    update events_log set status = 'pending', locked_by = null, locked_until = null, updated_at = now()
+    where id = any (p_event_ids) and status = 'processing' and locked_by = p_worker
+    returning id
+  ), requeued as (
+    update event_queue q set locked_by = null, due_at = now() - make_interval(secs => q.priority),
+      not_before = case when q.priority <> 0 then now() end
+    from released r where q.event_id = any (p_event_ids) and q.event_id = r.id
+  )
+  select count(*) into v_count from released;
+  return v_count;
+end;
+$$;
+comment on function feyxa.release_events(text,uuid[]) is 'Returns events a worker holds to pending without counting a failure (graceful shutdown).';
+revoke all on function feyxa.release_events(text,uuid[]) from public;
+grant execute on function feyxa.release_events(text,uuid[]) to service_role;

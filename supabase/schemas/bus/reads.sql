@@ -1,0 +1,233 @@
+-- HOOK (bus default) [20261127900001]
+-- The read-policy hooks: who reads which events. The bus asks, the application answers by
+-- replacing these two bodies (same signatures) in its own migration. Until then they
+-- deny: a bus without an application shows its events to the server roles only.
+-- Both are called once per query, never per row: the policies wrap them in a scalar
+-- sub-select, which the planner runs once as an initplan (the monitor reads millions of
+-- rows through these policies), and a tenant list then meets the store index as = any().
+create or replace function feyxa.reader_is_operator()
+returns boolean
+language sql stable
+set search_path = feyxa, pg_catalog
+as $$ select false $$;
+comment on function feyxa.reader_is_operator() is
+  'Read-policy hook: true when the current request''s user operates the whole bus (reads every event, acts on events in the monitor). The bus''s own body denies; the application replaces it.';
+
+-- HOOK (bus default) [20261127900001]
+create or replace function feyxa.reader_tenants()
+returns uuid[]
+language sql stable
+set search_path = feyxa, pg_catalog
+as $$ select '{}'::uuid[] $$;
+comment on function feyxa.reader_tenants() is
+  'Read-policy hook: the tenant keys (events_log.store_id) whose events the current request''s user may read. The bus''s own body returns none; the application replaces it.';
+revoke all on function feyxa.reader_is_operator(), feyxa.reader_tenants() from public, anon, authenticated;
+grant execute on function feyxa.reader_is_operator(), feyxa.reader_tenants() to authenticated, service_role;
+
+-- HOOK (bus default) [20261127920000]
+-- The monitor names tenants without knowing what a tenant is. Two more read hooks, in the
+-- manner of reader_is_operator and reader_tenants (…900001): the tenants the caller may
+-- filter by, with a label, and one tenant's label. The bus's bodies give the caller's
+-- tenant keys unlabelled; the application replaces them (the marketplace: its stores).
+create or replace function feyxa.reader_tenant_labels()
+returns table (id uuid, name text, slug text)
+language sql stable
+set search_path = feyxa, pg_catalog
+as $$
+  select t, null::text, null::text from unnest(reader_tenants()) t
+$$;
+comment on function feyxa.reader_tenant_labels() is
+  'Read hook: the tenants the current request''s caller may filter the monitor by, with a name and a slug to show. The bus''s body lists reader_tenants() unlabelled; the application replaces it (same signature).';
+
+-- HOOK (bus default) [20261127920000]
+create or replace function feyxa.tenant_label(p_tenant uuid)
+returns text
+language sql stable
+set search_path = feyxa, pg_catalog
+as $$
+  select null::text
+$$;
+comment on function feyxa.tenant_label(uuid) is
+  'Read hook: the name the monitor shows for a tenant key (an event''s store_id). The bus''s body has none (null); the application replaces it (same signature).';
+revoke all on function feyxa.reader_tenant_labels(), feyxa.tenant_label(uuid) from public, anon, authenticated;
+grant execute on function feyxa.reader_tenant_labels(), feyxa.tenant_label(uuid) to authenticated, service_role;
+
+-- [20261123100000]
+create policy event_handlers_log_read on feyxa.event_handlers_log
+  for select to authenticated
+  using ((exists ( select 1
+   from feyxa.events_log e
+  where (e.id = event_handlers_log.event_id))));
+
+-- [20261123100000]
+create policy event_queue_read on feyxa.event_queue
+  for select to authenticated
+  using ((exists ( select 1
+   from feyxa.events_log e
+  where (e.id = event_queue.event_id))));
+
+-- [20261123300001]
+create policy aggregate_stream_events_read on feyxa.aggregate_stream_events
+  for select to authenticated
+  using ((exists ( select 1
+   from feyxa.events_log e
+  where (e.id = aggregate_stream_events.event_id))));
+
+-- [20261129300005]
+create policy alert_rules_read on feyxa.alert_rules
+  for select to authenticated
+  using ((( select feyxa.reader_is_operator() as reader_is_operator) or (tenant_id = any (( select feyxa.reader_tenants() as reader_tenants)::uuid[]))));
+
+-- [20261129300005]
+create policy alert_rules_insert on feyxa.alert_rules
+  for insert to authenticated
+  with check (( select feyxa.reader_is_operator() as reader_is_operator));
+
+-- [20261127900001]
+create policy events_log_read on feyxa.events_log
+  for select to authenticated
+  using ((( select feyxa.reader_is_operator() as reader_is_operator) or (tenant_id = any (( select feyxa.reader_tenants() as reader_tenants)::uuid[]))));
+
+-- [20261127900001]
+create policy monitor_actions_read on feyxa.monitor_actions
+  for select to authenticated
+  using (( select feyxa.reader_is_operator() as reader_is_operator));
+
+-- [20261129100002]
+create policy webhook_deliveries_read on feyxa.webhook_deliveries
+  for select to authenticated
+  using ((exists ( select 1
+   from feyxa.events_log e
+  where (e.id = webhook_deliveries.event_id))));
+comment on policy webhook_deliveries_read on feyxa.webhook_deliveries is 'A signed-in user reads the deliveries of the events they may read (the events_log policy), as event_handlers_log.';
+
+-- [20261129300005]
+create policy alert_rules_update on feyxa.alert_rules
+  for update to authenticated
+  using (( select feyxa.reader_is_operator() as reader_is_operator))
+  with check (( select feyxa.reader_is_operator() as reader_is_operator));
+
+-- [20261129300005]
+create policy alert_rules_delete on feyxa.alert_rules
+  for delete to authenticated
+  using (( select feyxa.reader_is_operator() as reader_is_operator));
+
+-- [20261129300005]
+create policy alert_notices_read on feyxa.alert_notices
+  for select to authenticated
+  using ((( select feyxa.reader_is_operator() as reader_is_operator) or (tenant_id = any (( select feyxa.reader_tenants() as reader_tenants)::uuid[]))));
+
+-- [20261129300005]
+create policy alert_states_read on feyxa.alert_states
+  for select to authenticated
+  using ((( select feyxa.reader_is_operator() as reader_is_operator) or (exists ( select
+   from feyxa.alert_rules r
+  where ((r.id = alert_states.rule_id) and (r.tenant_id = any (( select feyxa.reader_tenants() as reader_tenants)::uuid[])))))));
+
+-- [first 20261123200000]
+-- The handlers an event type is routed to now. Mirrors patternMatches in
+-- src/core/router.ts: `*` matches every type, `order.*` every type under `order.`,
+-- anything else only itself. SECURITY DEFINER: operators may see routing, not edit it.
+-- Operators are the monitor's users: marketplace admins, and store staff (who see their
+-- stores' events and what each is owed). Any other signed-in user, a buyer, gets nothing.
+-- The server (service_role, or postgres with no request claims) gets the routing; the
+-- claims are read without auth.role(), which fails on the empty setting a pooled
+-- connection keeps after a request's `set local`.
+-- [20261127900001]
+-- Mirrors patternMatches in src/bus/router.ts. A signed-in user who is neither an operator
+-- nor reads any tenant gets nothing; the server (no request claims) gets the routing.
+create or replace function feyxa.monitor_routed_handlers(p_event_type text)
+returns text[]
+language plpgsql stable security definer
+set search_path = feyxa, pg_catalog
+as $$
+begin
+  if (coalesce(nullif(current_setting('request.jwt.claims', true), ''), '{}')::jsonb ->> 'role') is not distinct from 'authenticated'
+     and not reader_is_operator()
+     and cardinality(reader_tenants()) = 0 then
+    return '{}';
+  end if;
+  return (
+    select coalesce(array_agg(distinct s.handler_name order by s.handler_name), '{}')
+    from event_subscriptions s
+    where s.is_active
+      and (s.event_pattern = '*'
+           or s.event_pattern = p_event_type
+           or (right(s.event_pattern, 2) = '.*' and starts_with(p_event_type, left(s.event_pattern, -1)))));
+end;
+$$;
+comment on function feyxa.monitor_routed_handlers(text) is 'The active handler names an event type is routed to (same matching as the dispatcher''s Router: *, prefix.*, exact); empty for a signed-in user who is neither an operator nor reads any tenant.';
+revoke all on function feyxa.monitor_routed_handlers(text) from public;
+grant execute on function feyxa.monitor_routed_handlers(text) to authenticated, service_role;
+
+-- [20261129100001]
+-- Every route with its handler's numbers over the window: runs, failures, p50/p95 of the
+-- runs that did something, the last error. Operators only (others get no rows): the
+-- routing table is not readable by API roles, hence security definer.
+create or replace function feyxa.monitor_routes(p_window_seconds integer)
+returns table(event_pattern text, handler_name text, target_kind text, target text, managed_by text, is_active boolean, paused_at timestamp with time zone, retired_at timestamp with time zone, runs integer, failures integer, deferred integer, p50_ms integer, p95_ms integer, last_error text, last_error_at timestamp with time zone)
+language plpgsql stable security definer
+set search_path = feyxa, pg_catalog
+as $$
+begin
+  if (coalesce(nullif(current_setting('request.jwt.claims', true), ''), '{}')::jsonb ->> 'role') in ('anon', 'authenticated')
+     and not reader_is_operator() then
+    return;
+  end if;
+  if p_window_seconds is null or p_window_seconds not between 1 and 31 * 86400 then
+    raise exception using errcode = '22023', message = 'window must be 1 second to 31 days', detail = 'window';
+  end if;
+  return query
+    with stats as (
+      select h.handler_name,
+             count(*) filter (where h.status not in ('skipped', 'waiting', 'blocked', 'deferred'))::int as runs,
+             count(*) filter (where h.status = 'failed')::int as failures,
+             count(*) filter (where h.status = 'deferred')::int as deferred,
+             round(percentile_cont(0.5) within group (order by h.duration_ms)
+                   filter (where h.status not in ('skipped', 'waiting', 'blocked', 'deferred')))::int as p50_ms,
+             round(percentile_cont(0.95) within group (order by h.duration_ms)
+                   filter (where h.status not in ('skipped', 'waiting', 'blocked', 'deferred')))::int as p95_ms,
+             (array_agg(h.error_message order by h.created_at desc) filter (where h.status = 'failed'))[1] as last_error,
+             max(h.created_at) filter (where h.status = 'failed') as last_error_at
+      from event_handlers_log h
+      where h.created_at >= now() - make_interval(secs => p_window_seconds)
+      group by h.handler_name
+    )
+    select s.event_pattern, s.handler_name, s.target_kind,
+           -- A remote handler's URL without its query string (where secrets tend to be).
+           case when s.target_kind = 'local' then null else split_part(coalesce(s.target, ''), '?', 1) end,
+           s.managed_by, s.is_active, s.paused_at, s.retired_at,
+           coalesce(st.runs, 0), coalesce(st.failures, 0), coalesce(st.deferred, 0), st.p50_ms, st.p95_ms, st.last_error, st.last_error_at
+    from event_subscriptions s left join stats st on st.handler_name = s.handler_name
+    order by s.retired_at is not null, s.event_pattern, s.handler_name;
+end;
+$$;
+comment on function feyxa.monitor_routes(integer) is 'The monitor''s routes view: every route (pattern, handler, target, active / paused / retired) with its handler''s runs, failures, deferrals, p50/p95 (ms) and last error over the last p_window_seconds (at most 31 days). No rows for an API user who is not an operator.';
+revoke all on function feyxa.monitor_routes(integer) from public;
+grant execute on function feyxa.monitor_routes(integer) to authenticated, service_role;
+
+-- [20261128100000]
+-- The monitor's event detail shows what each routed handler waits for: handler -> its
+-- routed prerequisites (those not routed to the type are ignored, as by the attempt). Who
+-- may see it is who may see the routing: it reads through monitor_routed_handlers, which
+-- answers nothing to a signed-in user who is neither an operator nor reads any tenant.
+create or replace function feyxa.monitor_route_steps(p_event_type text)
+returns jsonb
+language sql stable security definer
+set search_path = feyxa, pg_catalog
+as $$
+  with routed as (select monitor_routed_handlers(p_event_type) as names)
+  select coalesce(jsonb_object_agg(t.handler_name, t.after_handlers order by t.handler_name), '{}')
+  from (
+    select s.handler_name, array_agg(distinct a order by a) as after_handlers
+    from routed r, event_subscriptions s, unnest(s.after_handlers) a
+    where s.is_active and s.handler_name = any (r.names) and a = any (r.names)
+      and (s.event_pattern = '*'
+           or s.event_pattern = p_event_type
+           or (right(s.event_pattern, 2) = '.*' and starts_with(p_event_type, left(s.event_pattern, -1))))
+    group by s.handler_name
+  ) t
+$$;
+comment on function feyxa.monitor_route_steps(text) is 'The steps of an event type: {handler: [the routed handlers it runs after]} for its routed handlers that wait for some; empty for a signed-in user who may not see the routing.';
+revoke all on function feyxa.monitor_route_steps(text) from public;
+grant execute on function feyxa.monitor_route_steps(text) to authenticated, service_role;
