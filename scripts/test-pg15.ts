@@ -1,8 +1,8 @@
 /**
  * `npm run test:pg15`: the PostgreSQL 15 tier. Runs, on throw-away clusters of Debian's
- * PostgreSQL 15 (FEYXA_TEST_PG=15), the migrations, the security suite and the end-to-end
- * tier (pg_net's wake-up into process-event and pg_cron's retry-failed-events, both served
- * by Deno: tests/e2e).
+ * PostgreSQL 15 (FEYXA_TEST_PG=15), the migrations and their equality with supabase/schemas/,
+ * the security suite and the end-to-end tier (the Supabase CLI's db push and db lint, pg_net's
+ * wake-up into process-event and pg_cron's retry-failed-events, both served by Deno: tests/e2e).
  *
  * Skipped, with the reason and exit 0, where ../shared/vendor (the pg_net and pg_cron
  * sources) or Debian's PostgreSQL 15 is absent. Where both are present but the extensions
@@ -19,6 +19,7 @@ const root = new URL("../", import.meta.url).pathname;
 const vendor = resolve(root, "../shared/vendor");
 const FILES = [
   "tests/local/migrate.test.ts",
+  "tests/local/schema-equality.test.ts",
   "tests/local/supabase-shape.test.ts",
   "tests/bus/privileges.test.ts",
   "tests/bus/wake.test.ts",

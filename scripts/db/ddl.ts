@@ -117,8 +117,13 @@ export interface FunctionDdl {
   signature: string;
   /** CREATE OR REPLACE FUNCTION with every setting. */
   create: string;
+  /** Its arguments and result as PostgreSQL prints them: CREATE OR REPLACE cannot change these. */
+  shape: string;
   comment: string | null;
+  /** From the privileges it is created with to those it has. */
   grants: string[];
+  acl: string[];
+  owner: string;
 }
 
 /** Every function of `schemas`, restated. */
@@ -164,15 +169,25 @@ export async function functionDdls(sql: TransactionSql, schemas: string[]): Prom
       signature,
       create,
       comment: f.comment,
+      shape: `${f.args} -> ${f.result}`,
       grants: grantStatements(on, f.created_acl, f.acl, f.owner, "X"),
+      acl: f.acl,
+      owner: f.owner,
     });
   }
   return ddls;
 }
 
-/** The statements that restate a function: create, comment, grants. */
-export function restateFunction(f: FunctionDdl): string {
-  return [f.create, ...(f.comment !== null ? [`comment on function ${f.signature} is ${literal(f.comment)};`] : []), ...f.grants].join("\n");
+/**
+ * The statements that restate a function: create, comment, grants. `was`: the function
+ * as it stands before (CREATE OR REPLACE keeps its privileges and comment, so they are
+ * restated from those); absent, from what a new function is created with.
+ */
+export function restateFunction(f: FunctionDdl, was?: FunctionDdl): string {
+  const comment = f.comment !== null ? [`comment on function ${f.signature} is ${literal(f.comment)};`]
+    : was?.comment != null ? [`comment on function ${f.signature} is null;`] : [];
+  const grants = was ? grantStatements(`function ${f.signature}`, was.acl, f.acl, f.owner, "X") : f.grants;
+  return [f.create, ...comment, ...grants].join("\n");
 }
 
 // ---- tables, views, and what hangs on them ----------------------------------------------

@@ -2,7 +2,8 @@
  * A hosted project in miniature, for the end-to-end tier: Debian's PostgreSQL 15 preloading
  * pg_net and pg_cron (built from ../shared/vendor by .ci/run), one database shaped like a
  * hosted project's with both extensions enabled as Supabase enables them
- * (src/local/supabase-shape-extensions.sql), migrated as postgres; and the Edge Functions
+ * (src/local/supabase-shape-extensions.sql), migrated as postgres by the real Supabase CLI
+ * (`supabase db push --db-url`, the path a project is deployed with); and the Edge Functions
  * served by Deno from their real entrypoints, configured as Supabase configures them
  * (SUPABASE_DB_URL as postgres, SUPABASE_SECRET_KEYS as a JSON dictionary), behind a
  * loopback router that plays the platform's `/functions/v1/<name>` gateway.
@@ -16,9 +17,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import postgres from "postgres";
-import { migrate } from "../../src/local/migrate.ts";
 import { asMigrator, createProjectDatabase, shapeLikeHosted, withDatabase } from "../../src/local/supabase-shape.ts";
 import type { Sql } from "../../src/bus/types.ts";
+import { dbPush } from "../support/supabase-cli.ts";
 import { freePort } from "../support/test-postgres.ts";
 import { DEBIAN_PG15_BIN, hasSystemPostgres, startSystemPostgres } from "../support/system-postgres.ts";
 
@@ -34,6 +35,7 @@ export function whyNotRunnable(): string | undefined {
   if (!hasSystemPostgres(DEBIAN_PG15_BIN)) return `Debian's PostgreSQL 15 is not installed (${DEBIAN_PG15_BIN})`;
   const missing = ["pg_net.so", "pg_cron.so"].filter((lib) => !existsSync(`${PG15_LIB}/${lib}`));
   if (missing.length > 0) return `${missing.join(", ")} not in ${PG15_LIB}: build them as root with ../shared/vendor/build-extensions.sh (.ci/run does)`;
+  if (!existsSync(`${PG15_LIB}/plpgsql_check.so`)) return `plpgsql_check is not installed for PostgreSQL 15 (Debian's postgresql-15-plpgsql-check; .ci/run installs it)`;
   return undefined;
 }
 
@@ -89,7 +91,7 @@ export async function startHostedProject(
     const sql = postgres(url, { max: 4, onnotice: () => {} });
     const admin = postgres(superuserUrl, { max: 2, onnotice: () => {} });
     stops.push(() => sql.end({ timeout: 5 }), () => admin.end({ timeout: 5 }));
-    await migrate(sql);
+    await dbPush(url);
 
     const ports: Record<string, number> = {};
     for (const name of functions) {

@@ -173,7 +173,7 @@ begin
   into v_lanes, v_caps, v_locked
   from served;
   if v_lanes is null then
-    return '{}';
+    return '{}'::uuid[];
   end if;
 
   with flights as (

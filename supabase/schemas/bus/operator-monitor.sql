@@ -125,7 +125,7 @@ declare
       || case when p_kind = 'discard' then jsonb_build_object('reason', p_reason) else '{}'::jsonb end);
   v_event uuid;
   v_child uuid;
-  v_children uuid[] := '{}';
+  v_children uuid[] := '{}'::uuid[];
   v_result jsonb;
   v_moved int := 0;
   v_unchanged int := 0;

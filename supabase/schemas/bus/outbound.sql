@@ -12,7 +12,6 @@ declare
   v_total numeric := 0;
   v_value numeric;
   v_part text;
-  i int;
 begin
   if v_count between 2 and 5 and v_parts[v_count] = '' then v_count := v_count - 1; end if;
   if v_count not between 1 and 4 then return null; end if;

@@ -145,7 +145,7 @@ begin
   if (coalesce(nullif(current_setting('request.jwt.claims', true), ''), '{}')::jsonb ->> 'role') is not distinct from 'authenticated'
      and not reader_is_operator()
      and cardinality(reader_tenants()) = 0 then
-    return '{}';
+    return '{}'::text[];
   end if;
   return (
     select coalesce(array_agg(distinct s.handler_name order by s.handler_name), '{}')

@@ -141,7 +141,7 @@ as $$
 declare
   v_secret record;
   v_value text;
-  v_signatures text[] := '{}';
+  v_signatures text[] := '{}'::text[];
 begin
   for v_secret in
     select w.secret, w.vault_secret_id from webhook_secrets w
