@@ -11,17 +11,18 @@
  * database refuses anyone but an admin (42501).
  */
 import type { Queryable } from "./types.ts";
+import type { EventStatus, OperatorAction } from "./vocabulary.ts";
 
 /** What every verb answers: whether it moved anything, and the action it was. */
 export interface OperatorResult {
   action_id: string;
-  kind: "retry" | "redrive" | "replay" | "discard" | "cancel";
+  kind: OperatorAction;
   changed: boolean;
   /** True when this action id was used before: the result is that first one's. */
   duplicate: boolean;
   /** The event's status after the action (single-event verbs). */
-  status?: string;
-  previous_status?: string;
+  status?: EventStatus;
+  previous_status?: EventStatus;
   /** redrive: how many dead events moved, and how many still match. */
   redriven?: number;
   remaining?: number;

@@ -24,6 +24,27 @@ export const FAILING_STATUSES = Object.freeze(["failed", "dead"] as const satisf
 export const OFF_QUEUE_STATUSES = Object.freeze(["completed", "discarded", "cancelled"] as const satisfies readonly EventStatus[]);
 
 /**
+ * What each operator verb (src/bus/operator.ts) may move an event from: its transition
+ * function answers `changed: false` or refuses (55000) for any other status.
+ */
+export const OPERATOR_ACTIONS = Object.freeze({
+  retry: FAILING_STATUSES,
+  redrive: Object.freeze(["dead"] as const),
+  replay: Object.freeze(["completed"] as const),
+  discard: Object.freeze(["pending", ...FAILING_STATUSES] as const),
+  cancel: Object.freeze(["pending"] as const),
+} satisfies Partial<Record<AuditedAction, readonly EventStatus[]>>);
+export type OperatorAction = keyof typeof OPERATOR_ACTIONS;
+/** Whether an operator verb applies to an event in this status. */
+export const actsOn = (action: OperatorAction, status: string): boolean => (OPERATOR_ACTIONS[action] as readonly string[]).includes(status);
+
+/** What the audit trail records (feyxa.monitor_actions.kind): each operator verb, a bulk one's batch, a route paused or resumed. */
+export const AUDITED_ACTIONS = Object.freeze([
+  "retry", "redrive", "replay", "discard", "cancel", "bulk_retry", "bulk_redrive", "bulk_discard", "pause_route", "resume_route",
+] as const);
+export type AuditedAction = (typeof AUDITED_ACTIONS)[number];
+
+/**
  * A handler run's outcome (event_handlers_log.status): `skipped` it had succeeded in an
  * earlier attempt; `waiting` a prerequisite (`after`) failed in this attempt, so it did not
  * run (it will after that one succeeds); `blocked` a prerequisite refused the event, so it

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import {
   ALERT_KINDS,
   ALERT_NOTICE_KINDS,
+  AUDITED_ACTIONS,
   EVENT_STATUSES,
   FAILING_STATUSES,
   HANDLER_RUN_STATUSES,
@@ -52,6 +53,10 @@ describe("the statuses, in TypeScript and in the database", () => {
       select column_name from information_schema.columns where table_schema = 'feyxa' and table_name = 'webhook_deliveries'`;
     expect(columns.map((c) => c.column_name)).toContain("status_code");
     expect(columns.map((c) => c.column_name)).not.toContain("status");
+  });
+
+  it("an action of the audit trail: feyxa.monitor_actions.kind", async () => {
+    expect(sorted(await allowed("feyxa.monitor_actions", "kind"))).toEqual(sorted(AUDITED_ACTIONS));
   });
 
   it("an alert rule's kind and an alert notice's kind", async () => {

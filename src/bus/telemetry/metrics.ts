@@ -5,6 +5,7 @@
  * scrapers, or one scraping often, cost one read per ttl.
  */
 import type { Sql } from "../types.ts";
+import { HANDLER_RUN_STATUSES } from "../vocabulary.ts";
 import { histogramFamily, type MetricFamily, type Sample } from "./prometheus.ts";
 
 export const DURATION_BOUNDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
@@ -57,7 +58,7 @@ export function databaseFamilies(rows: MetricRow[]): MetricFamily[] {
     gauge("feyxa_dead_letters", "Dead events (retries exhausted or refused), waiting for an operator, by type.", named("feyxa_dead_letters", sumByType("events", "dead"))),
     counter("feyxa_events_emitted_total", "Events emitted, by type.",
       of("events_emitted").map((r) => ({ name: "feyxa_events_emitted_total", labels: { type: r.name }, value: r.value }))),
-    counter("feyxa_handler_runs_total", "Handler runs by handler and outcome (success, failed, skipped, waiting, blocked, deferred).",
+    counter("feyxa_handler_runs_total", `Handler runs by handler and outcome (${HANDLER_RUN_STATUSES.join(", ")}).`,
       of("handler_runs").map((r) => ({ name: "feyxa_handler_runs_total", labels: { handler: r.name, outcome: r.label }, value: r.value }))),
     histogramFamily("feyxa_handler_duration_seconds", "How long handler runs took (those that ran: success or failed), by handler.", DURATION_BOUNDS,
       [...durations].map(([handler, d]) => ({ labels: { handler }, counts: d.counts, sum: d.sum }))),

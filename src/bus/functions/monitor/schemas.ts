@@ -1,7 +1,7 @@
 /** What the event-monitor function accepts: query strings for reads, JSON bodies for actions. */
 import { z } from "zod";
 import { eventTypeSchema } from "../../schemas.ts";
-import { EVENT_STATUSES, type EventStatus, FAILING_STATUSES } from "../../vocabulary.ts";
+import { EVENT_STATUSES, OPERATOR_ACTIONS } from "../../vocabulary.ts";
 
 /**
  * The start of an event type: `order` matches order.created and order.paid, `order.created`
@@ -94,11 +94,7 @@ export const actionInput = z.discriminatedUnion("kind", [
 export type ActionInput = z.infer<typeof actionInput>;
 
 /** The bulk actions, and the statuses each may act on (the single transitions' own rules). */
-export const BULK_KINDS = {
-  retry: FAILING_STATUSES,
-  redrive: ["dead"],
-  discard: ["pending", ...FAILING_STATUSES],
-} as const satisfies Record<string, readonly EventStatus[]>;
+export const BULK_KINDS = { retry: OPERATOR_ACTIONS.retry, redrive: OPERATOR_ACTIONS.redrive, discard: OPERATOR_ACTIONS.discard } as const;
 export type BulkKind = keyof typeof BULK_KINDS;
 const bulkKind = z.enum(Object.keys(BULK_KINDS) as [BulkKind, ...BulkKind[]]);
 
