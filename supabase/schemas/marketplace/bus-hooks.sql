@@ -1,25 +1,33 @@
--- [first 20261127900001]
--- The read-policy hooks: who reads which events. The bus asks, the application answers by
--- replacing these two bodies (same signatures) in its own migration. Until then they
--- deny: a bus without an application shows its events to the server roles only.
--- Both are called once per query, never per row: the policies wrap them in a scalar
--- sub-select, which the planner runs once as an initplan (the monitor reads millions of
--- rows through these policies), and a tenant list then meets the store index as = any().
--- [20261127900002]
--- The marketplace's answer to the bus's read-policy hooks (20261127900001): marketplace
--- admins operate the whole bus; store owners and staff read their stores' events (the
--- tenant key is the store). Security definer, so the answer does not itself go through
--- store_members' and marketplace_admins' RLS once per query.
+-- The marketplace's configuration of the bus: its answers to the bus's hooks, the event
+-- types it emits once per aggregate, and the routes its handlers started with.
+--
+-- The bus knows nothing of stores. It asks the application through hooks, functions it
+-- defines with a default body (bus/reads.sql, bus/webhooks.sql) and that the application
+-- replaces here, same signature:
+--
+--   reader_is_operator()        who operates the whole bus: a marketplace admin
+--   reader_tenants()            whose events the caller reads: the stores they own or staff
+--   reader_tenant_labels()      the tenants the monitor offers to filter by: stores, by name
+--   tenant_label(uuid)          a tenant's name in the monitor: the store's
+--   webhook_effect(...)         what a verified provider event does: a Stripe payment pays
+--
+-- The tenant key of the marketplace's events (events_log.tenant_id) is the store. The
+-- read hooks are called once per query, never per row: the bus's policies wrap them in a
+-- scalar sub-select, which the planner runs once as an initplan (the monitor reads
+-- millions of rows through these policies), and the tenant list then meets the tenant
+-- index as = any(). Their grants restate the bus's: authenticated and service_role.
+
+-- SECURITY DEFINER, so the answer does not itself go through marketplace_admins' RLS.
 create or replace function feyxa.reader_is_operator()
 returns boolean
 language sql stable security definer
 set search_path = public, pg_catalog
 as $$ select public.is_marketplace_admin() $$;
 comment on function feyxa.reader_is_operator() is 'Read-policy hook, the marketplace''s answer: true for a marketplace admin (public.is_marketplace_admin()).';
-revoke all on function feyxa.reader_is_operator() from public;
+revoke all on function feyxa.reader_is_operator() from public, anon, authenticated;
 grant execute on function feyxa.reader_is_operator() to authenticated, service_role;
 
--- [20261127900002]
+-- SECURITY DEFINER, so the answer does not itself go through store_members' RLS.
 create or replace function feyxa.reader_tenants()
 returns uuid[]
 language sql stable security definer
@@ -28,20 +36,14 @@ as $$
   select coalesce(array_agg(m.store_id), '{}') from public.store_members m where m.user_id = (select auth.uid())
 $$;
 comment on function feyxa.reader_tenants() is 'Read-policy hook, the marketplace''s answer: the stores the current request''s user owns or staffs.';
-revoke all on function feyxa.reader_tenants() from public;
+revoke all on function feyxa.reader_tenants() from public, anon, authenticated;
 grant execute on function feyxa.reader_tenants() to authenticated, service_role;
 
--- [first 20261127920000]
--- The monitor names tenants without knowing what a tenant is. Two more read hooks, in the
--- manner of reader_is_operator and reader_tenants (…900001): the tenants the caller may
--- filter by, with a label, and one tenant's label. The bus's bodies give the caller's
--- tenant keys unlabelled; the application replaces them (the marketplace: its stores).
--- [20261127920001]
--- The marketplace's answer to the monitor's tenant hooks (…920000): a tenant is a store,
--- shown by its name; an operator (a marketplace admin) may filter by every store, anyone
--- else by the stores they own or staff. Store names are public (the catalogue).
+-- A tenant is a store, shown by its name; an operator may filter by every store, anyone
+-- else by the stores they own or staff. Not SECURITY DEFINER: store names are public (the
+-- catalogue, stores_read), and who the caller is comes from the two hooks above.
 create or replace function feyxa.reader_tenant_labels()
-returns table(id uuid, name text, slug text)
+returns table (id uuid, name text, slug text)
 language sql stable
 set search_path = pg_catalog
 as $$
@@ -51,10 +53,9 @@ as $$
   limit 500
 $$;
 comment on function feyxa.reader_tenant_labels() is 'Read hook, the marketplace''s answer: the stores the caller may filter the monitor by (every store for an admin, their own for an owner or staff), by name.';
-revoke all on function feyxa.reader_tenant_labels() from public;
+revoke all on function feyxa.reader_tenant_labels() from public, anon, authenticated;
 grant execute on function feyxa.reader_tenant_labels() to authenticated, service_role;
 
--- [20261127920001]
 create or replace function feyxa.tenant_label(p_tenant uuid)
 returns text
 language sql stable
@@ -63,19 +64,15 @@ as $$
   select s.name from public.stores s where s.id = p_tenant
 $$;
 comment on function feyxa.tenant_label(uuid) is 'Read hook, the marketplace''s answer: a store''s name.';
-revoke all on function feyxa.tenant_label(uuid) from public;
+revoke all on function feyxa.tenant_label(uuid) from public, anon, authenticated;
 grant execute on function feyxa.tenant_label(uuid) to authenticated, service_role;
 
--- [first 20261127910000]
--- The bus's webhook inbox knows no provider's business. receive_webhook records a verified
--- provider event once and emits webhook.received; what the event does besides, in the same
--- transaction (a Stripe payment marking an order paid), is the application's answer to
--- feyxa.webhook_effect, a hook in the manner of the read-policy hooks (…900001): the bus
--- defines it to do nothing, and the application replaces its body in a migration of its own.
--- [20261127910001]
--- The marketplace's answer to the bus's webhook hook (…910000): a Stripe
--- payment_intent.succeeded marks the order's payment paid, in the transaction that records
--- the webhook (its trigger then emits payment.paid).
+-- The bus's webhook inbox records a verified provider event once and emits
+-- webhook.received (receive_webhook, bus/webhooks.sql); what the event does besides, in
+-- the same transaction, is this answer: a Stripe payment_intent.succeeded marks the
+-- order's payment paid (apply_stripe_payment_succeeded, money.sql), whose trigger then
+-- emits payment.paid. Not SECURITY DEFINER: receive_webhook, which runs it, is, and so is
+-- apply_stripe_payment_succeeded. The server's only.
 create or replace function feyxa.webhook_effect(p_source text, p_provider_type text, p_data jsonb)
 returns text
 language plpgsql
@@ -89,18 +86,23 @@ begin
 end;
 $$;
 comment on function feyxa.webhook_effect(text,text,jsonb) is 'The marketplace''s webhook effects: Stripe payment_intent.succeeded → apply_stripe_payment_succeeded (paid, already_paid, no_order, no_payment, not_payable, amount_mismatch); anything else none.';
-revoke all on function feyxa.webhook_effect(text,text,jsonb) from public;
+revoke all on function feyxa.webhook_effect(text,text,jsonb) from public, anon, authenticated;
 
 -- The marketplace's once-per-aggregate event types: each is a fact that happens once to its
--- aggregate, so an emit without a key is keyed type:aggregate_id.
+-- aggregate, so an emit without a key is keyed type:aggregate_id (bus/emit.sql) and a
+-- second emit of it returns the first event. The bus's own list is empty; this is the
+-- marketplace's whole list.
 update feyxa.event_bus_settings
 set once_per_aggregate = array[
   'delivery.confirmed', 'delivery.delivered', 'order.cancelled', 'order.created',
   'payment.paid', 'payout.requested', 'ticket.created'
 ];
 
--- The routes the marketplace's first release wrote. Its code declares every route since
--- (src/marketplace/engines: syncRoutes keeps them), and these are among them.
+-- The routes of the marketplace's handlers as its first release wrote them, so a new
+-- database routes its events before the code's first sync. The code declares every route
+-- (each handler's events, in src/marketplace/engines/<engine>.ts), and its sync
+-- (sync_routes under the source 'marketplace', at `npm start` and on a function's first
+-- call) owns these rows: it adds what is missing and retires what the code stops declaring.
 insert into feyxa.event_subscriptions (event_pattern, handler_name, managed_by) values
   ('order.created',      'fintech.create_escrow', 'marketplace'),
   ('order.created',      'commerce.decrement_stock', 'marketplace'),

@@ -1,19 +1,30 @@
--- [20261123100001]
+-- Deliveries: getting an order to its buyer, and the buyer saying it arrived.
+--
+-- checkout() creates each order's delivery, pending. The courier (locally demo-deliver)
+-- sets it delivered; its trigger (triggers.sql) emits delivery.delivered, on which
+-- logistics.mark_delivered records the time and moves the order to delivered, and then
+-- fintech.release_escrow pays the store (money.sql). The buyer may confirm receipt
+-- (the confirm-delivery HTTP function): the delivery becomes confirmed and
+-- delivery.confirmed is emitted, which also releases the escrow if it is still held, and
+-- is written to the audit log.
+--
+-- Store staff read deliveries through access.sql's policies; every function here is the
+-- server's (revoked from public, anon and authenticated; service_role keeps the execute
+-- Supabase grants it).
 
 create table public.deliveries (
-  id uuid default gen_random_uuid() primary key,
-  order_id uuid not null references public.orders(id) on delete cascade unique,
-  store_id uuid not null references public.stores(id),
-  status text default 'pending' not null check (status in ('pending', 'shipped', 'delivered', 'confirmed')),
-  delivered_at timestamp with time zone,
-  confirmed_at timestamp with time zone,
-  created_at timestamp with time zone default now() not null
+  id            uuid primary key default gen_random_uuid(),
+  order_id      uuid not null unique references public.orders (id) on delete cascade,
+  store_id      uuid not null references public.stores (id),
+  status        text not null default 'pending' check (status in ('pending', 'shipped', 'delivered', 'confirmed')),
+  delivered_at  timestamptz,
+  confirmed_at  timestamptz,
+  created_at    timestamptz not null default now()
 );
 alter table public.deliveries enable row level security;
 revoke all on table public.deliveries from anon, authenticated;
 grant select on table public.deliveries to authenticated;
 
--- [20261123100003]
 -- logistics.mark_delivered: the delivery is delivered (keeping the first time) and the order too.
 create or replace function public.mark_delivery_delivered(p_delivery_id uuid)
 returns text
@@ -35,11 +46,11 @@ begin
 end;
 $$;
 comment on function public.mark_delivery_delivered(uuid) is 'logistics.mark_delivered: records the delivery time once and moves the order to delivered.';
-revoke all on function public.mark_delivery_delivered(uuid) from anon, authenticated, public;
+revoke all on function public.mark_delivery_delivered(uuid) from public, anon, authenticated;
 
--- [20261123100003]
--- The buyer confirms receipt (confirm-delivery). Only a delivered delivery can be
--- confirmed; confirming twice is a no-op. The status trigger emits delivery.confirmed.
+-- The buyer confirms receipt, named by the order and the order's email address. Only a
+-- delivered delivery can be confirmed; confirming twice is a no-op. The status trigger
+-- emits delivery.confirmed. Who the caller is, confirm_delivery_as decides.
 create or replace function public.confirm_delivery(p_order_id uuid, p_customer_email text)
 returns text
 language plpgsql security definer
@@ -63,12 +74,12 @@ begin
 end;
 $$;
 comment on function public.confirm_delivery(uuid,text) is 'The buyer confirms a delivered order (by order id and the order''s email). Idempotent; the trigger emits delivery.confirmed.';
-revoke all on function public.confirm_delivery(uuid,text) from anon, authenticated, public;
+revoke all on function public.confirm_delivery(uuid,text) from public, anon, authenticated;
 
--- [20261123500000]
--- confirm-delivery with a verified caller: a signed-in buyer confirms their own order
--- (orders.customer_id), a guest order is confirmed with the order's email address, and
--- the server may confirm any. The state change itself stays confirm_delivery's.
+-- confirm-delivery with a verified caller (src/marketplace/functions/confirm-delivery.ts):
+-- a signed-in buyer confirms their own order (orders.customer_id), a guest order is
+-- confirmed with the order's email address, and the server may confirm any. The state
+-- change itself stays confirm_delivery's.
 create or replace function public.confirm_delivery_as(p_order_id uuid, p_customer_id uuid, p_customer_email text, p_as_server boolean)
 returns text
 language plpgsql security definer
@@ -88,4 +99,4 @@ begin
 end;
 $$;
 comment on function public.confirm_delivery_as(uuid,uuid,text,boolean) is 'confirm-delivery for a verified caller: the buyer of the order (by user id), a guest (by the order''s email, guest orders only), or the server.';
-revoke all on function public.confirm_delivery_as(uuid,uuid,text,boolean) from anon, authenticated, public;
+revoke all on function public.confirm_delivery_as(uuid,uuid,text,boolean) from public, anon, authenticated;

@@ -1,41 +1,46 @@
--- [20261123100005]
 -- Intelligence: what a marketplace operator wants to know from the flow of events.
--- Conversion attribution (which channel brought each order) and per-store daily metrics.
+--
+-- Conversion attribution: on order.created, intelligence.attribute_conversion records which
+-- channel brought the order (the order's attribution: utm_* or source/medium/campaign, and
+-- the referrer; 'direct' when none), once per order. Daily metrics: on every order.* and
+-- payment.* event, intelligence.update_daily_metrics recomputes the figures of the order's
+-- store for the order's day (UTC), per currency (src/marketplace/engines/intelligence.ts).
+--
+-- Store staff read both through access.sql's policies; the function here is the server's
+-- (revoked from public, anon and authenticated; service_role keeps the execute Supabase
+-- grants it).
+
 create table public.order_attributions (
-  order_id uuid primary key references public.orders(id) on delete cascade,
-  store_id uuid not null references public.stores(id),
-  source text default 'direct' not null,
-  medium text,
-  campaign text,
-  referrer text,
-  created_at timestamp with time zone default now() not null
+  order_id    uuid primary key references public.orders (id) on delete cascade,
+  store_id    uuid not null references public.stores (id),
+  source      text not null default 'direct',
+  medium      text,
+  campaign    text,
+  referrer    text,
+  created_at  timestamptz not null default now()
 );
 alter table public.order_attributions enable row level security;
 revoke all on table public.order_attributions from anon, authenticated;
 grant select on table public.order_attributions to authenticated;
 
--- [20261123100005]
 create index order_attributions_store_source_idx on public.order_attributions (store_id, source);
 
--- [20261123100005]
-
 create table public.store_daily_metrics (
-  store_id uuid not null references public.stores(id),
-  day date not null,
-  currency text not null,
-  orders_count integer default 0 not null,
-  orders_minor bigint default 0 not null,
-  paid_count integer default 0 not null,
-  paid_minor bigint default 0 not null,
-  cancelled_count integer default 0 not null,
-  refreshed_at timestamp with time zone default now() not null,
-  constraint store_daily_metrics_pkey primary key (store_id, day, currency)
+  store_id         uuid not null references public.stores (id),
+  day              date not null,
+  currency         text not null,
+  orders_count     int not null default 0,
+  orders_minor     bigint not null default 0,
+  paid_count       int not null default 0,
+  paid_minor       bigint not null default 0,
+  cancelled_count  int not null default 0,
+  refreshed_at     timestamptz not null default now(),
+  primary key (store_id, day, currency)
 );
 alter table public.store_daily_metrics enable row level security;
 revoke all on table public.store_daily_metrics from anon, authenticated;
 grant select on table public.store_daily_metrics to authenticated;
 
--- [20261123100005]
 -- Recomputes one store's metrics for one day from the orders and payments themselves.
 -- A recomputation rather than an increment: running it twice, or for events that arrive
 -- out of order, always gives the true figures.
@@ -59,4 +64,4 @@ as $$
     cancelled_count = excluded.cancelled_count, refreshed_at = excluded.refreshed_at
 $$;
 comment on function public.refresh_store_daily_metrics(uuid,date) is 'intelligence.update_daily_metrics: recomputes a store''s orders, paid and cancelled figures for one day (UTC), idempotently.';
-revoke all on function public.refresh_store_daily_metrics(uuid,date) from anon, authenticated, public;
+revoke all on function public.refresh_store_daily_metrics(uuid,date) from public, anon, authenticated;

@@ -1,138 +1,119 @@
--- [20261123100001]
+-- Money: what a buyer pays, the escrow that holds it until delivery, the store's ledger and
+-- its payouts.
+--
+-- checkout() creates an order's payment, pending. A provider's webhook (Stripe, through
+-- apply_stripe_payment_succeeded: bus-hooks.sql routes it) or, locally, demo-pay marks it
+-- paid, and its trigger (triggers.sql) emits payment.paid. On order.created,
+-- fintech.create_escrow holds the order's total in escrow; the escrow is funded when the
+-- payment is paid, whichever of the two is handled first. On delivery the escrow is
+-- released: the store's ledger is credited and the order completed. A store is paid out of
+-- its ledger's balance, never more.
+--
+-- Every transition is a SQL function that a fintech handler calls
+-- (src/marketplace/engines/fintech.ts), written so that calling it twice changes nothing the
+-- second time: a row lock and a state check, and a unique key on what is written once (one
+-- payment and one escrow per order, one ledger entry per escrow and per payout). Store
+-- staff read these rows through access.sql's policies; every function here is the
+-- server's (revoked from public, anon and authenticated; service_role keeps the execute
+-- Supabase grants it).
 
 create table public.payments (
-  id uuid default gen_random_uuid() primary key,
-  order_id uuid not null references public.orders(id) on delete cascade unique,
-  store_id uuid not null references public.stores(id),
-  amount_minor bigint not null check (amount_minor >= 0),
-  currency text not null check (currency ~ '^[A-Z]{3}$'::text),
-  status text default 'pending' not null check (status in ('pending', 'paid', 'failed', 'refunded')),
-  provider text default 'demo' not null,
-  provider_ref text,
-  paid_at timestamp with time zone,
-  created_at timestamp with time zone default now() not null
+  id            uuid primary key default gen_random_uuid(),
+  order_id      uuid not null unique references public.orders (id) on delete cascade,
+  store_id      uuid not null references public.stores (id),
+  amount_minor  bigint not null check (amount_minor >= 0),
+  currency      text not null check (currency ~ '^[A-Z]{3}$'),
+  status        text not null default 'pending' check (status in ('pending', 'paid', 'failed', 'refunded')),
+  -- Who took the money ('demo' locally, 'stripe') and its reference there (a payment intent's id).
+  provider      text not null default 'demo',
+  provider_ref  text,
+  paid_at       timestamptz,
+  created_at    timestamptz not null default now()
 );
 alter table public.payments enable row level security;
 revoke all on table public.payments from anon, authenticated;
 grant select on table public.payments to authenticated;
 
--- [20261123100002]
--- Money: the escrow that holds a buyer's payment until delivery, the store's ledger, and
--- payouts. Every transition is a SQL function that the fintech handlers call, written so
--- that calling it twice changes nothing the second time.
+-- The buyer's money, held for the store until the order is delivered.
 create table public.escrows (
-  id uuid default gen_random_uuid() primary key,
-  order_id uuid not null references public.orders(id) on delete cascade unique,
-  store_id uuid not null references public.stores(id),
-  amount_minor bigint not null check (amount_minor >= 0),
-  currency text not null check (currency ~ '^[A-Z]{3}$'::text),
-  status text default 'held' not null check (status in ('held', 'released', 'refunded')),
+  id            uuid primary key default gen_random_uuid(),
+  order_id      uuid not null unique references public.orders (id) on delete cascade,
+  store_id      uuid not null references public.stores (id),
+  amount_minor  bigint not null check (amount_minor >= 0),
+  currency      text not null check (currency ~ '^[A-Z]{3}$'),
+  status        text not null default 'held' check (status in ('held', 'released', 'refunded')),
   -- when the buyer's payment arrived
-  funded_at timestamp with time zone,
-  released_at timestamp with time zone,
-  refunded_at timestamp with time zone,
-  created_at timestamp with time zone default now() not null,
-  constraint escrows_check check ((status = 'released'::text) = (released_at is not null)),
-  constraint escrows_check1 check ((status <> 'released'::text) or (funded_at is not null))
+  funded_at     timestamptz,
+  released_at   timestamptz,
+  refunded_at   timestamptz,
+  created_at    timestamptz not null default now(),
+  -- Released exactly when released_at is set, and only once funded.
+  constraint escrows_check check ((status = 'released') = (released_at is not null)),
+  constraint escrows_check1 check (status <> 'released' or funded_at is not null)
 );
 alter table public.escrows enable row level security;
 revoke all on table public.escrows from anon, authenticated;
 grant select on table public.escrows to authenticated;
 
--- [20261123100002]
 -- The store's money, as entries: + a released escrow, - a payout. unique (kind, ref_id)
 -- means an escrow is credited at most once and a payout debited at most once.
 create table public.store_ledger (
-  id bigint generated always as identity primary key,
-  store_id uuid not null references public.stores(id),
-  currency text not null check (currency ~ '^[A-Z]{3}$'::text),
-  amount_minor bigint not null,
-  kind text not null check (kind in ('escrow_release', 'payout')),
-  ref_id uuid not null,
-  created_at timestamp with time zone default now() not null,
-  constraint store_ledger_kind_ref_id_key unique (kind, ref_id)
+  id            bigint generated always as identity primary key,
+  store_id      uuid not null references public.stores (id),
+  currency      text not null check (currency ~ '^[A-Z]{3}$'),
+  amount_minor  bigint not null,
+  kind          text not null check (kind in ('escrow_release', 'payout')),
+  ref_id        uuid not null,
+  created_at    timestamptz not null default now(),
+  unique (kind, ref_id)
 );
 alter table public.store_ledger enable row level security;
 revoke all on table public.store_ledger from anon, authenticated;
 grant select on table public.store_ledger to authenticated;
+-- nextval needs no grant for an identity column: the API roles need none on its sequence.
 revoke all on sequence public.store_ledger_id_seq from anon, authenticated;
 
--- [20261123100002]
 create index store_ledger_store_idx on public.store_ledger (store_id, currency);
 
-create or replace view public.store_balances with (security_invoker=on) as
- select store_id,
-    currency,
-    sum(amount_minor)::bigint as balance_minor
-   from public.store_ledger
+-- security_invoker: the view reads store_ledger as its caller, so store_ledger's RLS and
+-- grants apply (a store's staff see their stores' balances, anon none). Without it a view
+-- reads as its owner, and the owner here (postgres on Supabase) bypasses RLS: every
+-- caller would read every store's balance (Security Advisor 0010 security_definer_view).
+create or replace view public.store_balances with (security_invoker = on) as
+  select store_id, currency, sum(amount_minor)::bigint as balance_minor
+  from public.store_ledger
   group by store_id, currency;
 comment on view public.store_balances is 'What each store may be paid out: released escrows minus payouts, per currency.';
 revoke all on table public.store_balances from anon, authenticated;
 grant select on table public.store_balances to authenticated;
 
--- [20261123100002]
-
+-- A store's request to be paid; its trigger (triggers.sql) emits payout.requested, and
+-- fintech.process_payout decides it.
 create table public.payouts (
-  id uuid default gen_random_uuid() primary key,
-  store_id uuid not null references public.stores(id),
-  amount_minor bigint not null check (amount_minor > 0),
-  currency text not null check (currency ~ '^[A-Z]{3}$'::text),
-  status text default 'requested' not null check (status in ('requested', 'paid', 'refused')),
-  refusal_reason text,
-  requested_by uuid references auth.users(id),
-  created_at timestamp with time zone default now() not null,
-  processed_at timestamp with time zone
+  id              uuid primary key default gen_random_uuid(),
+  store_id        uuid not null references public.stores (id),
+  amount_minor    bigint not null check (amount_minor > 0),
+  currency        text not null check (currency ~ '^[A-Z]{3}$'),
+  status          text not null default 'requested' check (status in ('requested', 'paid', 'refused')),
+  refusal_reason  text,
+  requested_by    uuid references auth.users (id),
+  created_at      timestamptz not null default now(),
+  processed_at    timestamptz
 );
 alter table public.payouts enable row level security;
 revoke all on table public.payouts from anon, authenticated;
 grant select on table public.payouts to authenticated;
 
--- [20261123100002]
 create index payouts_store_idx on public.payouts (store_id, created_at desc);
 
--- [first 20261123100002]
--- The buyer's payment arrived: the payment is paid and the escrow funded. Idempotent.
--- [20261127300000]
-create or replace function public.record_payment_paid(p_payment_id uuid)
-returns text
-language plpgsql security definer
-set search_path = public, pg_catalog
-as $$
-declare
-  v_payment payments;
-begin
-  -- The order's lock first, as create_escrow_for_order takes it: an escrow being created
-  -- now is committed (and found below) before this goes on.
-  perform 1 from orders where id = (select order_id from payments where id = p_payment_id) for update;
-  update payments set status = 'paid', paid_at = coalesce(paid_at, now())
-  where id = p_payment_id and status in ('pending', 'failed', 'paid')
-  returning * into v_payment;
-  if not found then
-    raise exception using errcode = '22023', message = format('no payable payment %s', p_payment_id), detail = 'payment_id';
-  end if;
-  update escrows set funded_at = coalesce(funded_at, v_payment.paid_at) where order_id = v_payment.order_id;
-  return 'paid';
-end;
-$$;
-comment on function public.record_payment_paid(uuid) is 'fintech.update_payment_status: marks the payment paid (keeping the first paid_at) and the order''s escrow funded, under the order''s lock (as create_escrow_for_order).';
-revoke all on function public.record_payment_paid(uuid) from anon, authenticated, public;
-
--- [first 20261123100002]
--- Holds the order's total in escrow. The order row is locked first, so that this and the
--- out-of-stock compensation (reserve_stock_for_order) see each other's effects: an escrow
--- is never created for an order that has just been cancelled, nor left behind by one.
+-- fintech.create_escrow: holds the order's total in escrow, once.
+-- A handler's outcome must depend neither on which of two events' handlers runs first nor
+-- on whether its previous attempt crashed. So the order row is locked first, as
+-- reserve_stock_for_order and record_payment_paid lock it, and each sees what the other
+-- did: an escrow is never created for an order that has just been cancelled for lack of
+-- stock, nor left behind by one; it is created funded when the payment's arrival is
+-- already recorded, and a payment recorded after it finds the escrow and funds it.
 -- Returns 'created', 'exists' or 'order_cancelled'.
--- [20261127300000]
--- A handler's outcome must not depend on whether its previous attempt crashed, nor on which
--- of two events' handlers happened to run first (issue 12, the chaos tier).
---
--- An escrow is funded when its order's payment is paid, whichever comes first. Until now
--- record_payment_paid (payment.paid) funded only an escrow that already existed, and
--- create_escrow_for_order (order.created) made every escrow unfunded: when payment.paid was
--- handled first (order.created's attempt crashed and waited for its lease, or was just slower)
--- the escrow stayed unfunded for good and its release failed until dead. Both now take the
--- order's row lock first, so one sees what the other did: the escrow is created funded when
--- the payment's arrival is already recorded, and the payment funds the escrow when it exists.
 create or replace function public.create_escrow_for_order(p_order_id uuid)
 returns text
 language plpgsql security definer
@@ -158,12 +139,39 @@ begin
 end;
 $$;
 comment on function public.create_escrow_for_order(uuid) is 'fintech.create_escrow: holds the order total in escrow, once, funded if the order''s payment is already recorded. Returns created, exists or order_cancelled.';
-revoke all on function public.create_escrow_for_order(uuid) from anon, authenticated, public;
+revoke all on function public.create_escrow_for_order(uuid) from public, anon, authenticated;
 
--- [20261123100002]
+-- fintech.update_payment_status: the buyer's payment arrived, so the payment is paid and
+-- the order's escrow, if it exists yet, funded. Idempotent. Under the order's lock, which
+-- create_escrow_for_order takes too (see there).
+create or replace function public.record_payment_paid(p_payment_id uuid)
+returns text
+language plpgsql security definer
+set search_path = public, pg_catalog
+as $$
+declare
+  v_payment payments;
+begin
+  -- The order's lock first, as create_escrow_for_order takes it: an escrow being created
+  -- now is committed (and found below) before this goes on.
+  perform 1 from orders where id = (select order_id from payments where id = p_payment_id) for update;
+  update payments set status = 'paid', paid_at = coalesce(paid_at, now())
+  where id = p_payment_id and status in ('pending', 'failed', 'paid')
+  returning * into v_payment;
+  if not found then
+    raise exception using errcode = '22023', message = format('no payable payment %s', p_payment_id), detail = 'payment_id';
+  end if;
+  update escrows set funded_at = coalesce(funded_at, v_payment.paid_at) where order_id = v_payment.order_id;
+  return 'paid';
+end;
+$$;
+comment on function public.record_payment_paid(uuid) is 'fintech.update_payment_status: marks the payment paid (keeping the first paid_at) and the order''s escrow funded, under the order''s lock (as create_escrow_for_order).';
+revoke all on function public.record_payment_paid(uuid) from public, anon, authenticated;
+
 -- Releases the order's escrow to the store, at most once: the escrow row is locked, only
--- a held and funded escrow moves, and the ledger credit is unique per escrow.
--- Returns 'released', 'already_released', 'refunded', 'no_escrow' or 'not_funded'.
+-- a held and funded escrow moves, and the ledger credit is unique per escrow. The order
+-- is then completed. Returns 'released', 'already_released', 'refunded', 'no_escrow' or
+-- 'not_funded'.
 create or replace function public.release_escrow_for_order(p_order_id uuid)
 returns text
 language plpgsql security definer
@@ -187,9 +195,8 @@ begin
 end;
 $$;
 comment on function public.release_escrow_for_order(uuid) is 'fintech.release_escrow: credits the store with the order''s escrow, at most once. Returns released, already_released, refunded, no_escrow or not_funded.';
-revoke all on function public.release_escrow_for_order(uuid) from anon, authenticated, public;
+revoke all on function public.release_escrow_for_order(uuid) from public, anon, authenticated;
 
--- [20261123100002]
 -- Pays a requested payout out of the store's released balance, or refuses it. The store
 -- row is locked so that two payouts of one store are decided one after the other and
 -- can never together exceed the balance. Returns the payout's status and the reason.
@@ -231,12 +238,13 @@ begin
 end;
 $$;
 comment on function public.process_payout(uuid) is 'fintech.process_payout: pays the payout from the store''s released balance, or refuses it for overdraft; decided once, under a per-store lock.';
-revoke all on function public.process_payout(uuid) from anon, authenticated, public;
+revoke all on function public.process_payout(uuid) from public, anon, authenticated;
 
--- [20261123600001]
 -- Stripe's payment_intent.succeeded: the order named by metadata.order_id is paid, if the
 -- amount and currency are the order's. The payment row is locked, so two deliveries of
--- two different Stripe events for one intent still pay it once.
+-- two different Stripe events for one intent still pay it once. Called by the
+-- marketplace's feyxa.webhook_effect (bus-hooks.sql), in the transaction in which the
+-- bus's receive_webhook records the provider event.
 create or replace function public.apply_stripe_payment_succeeded(p_intent jsonb)
 returns text
 language plpgsql security definer
@@ -266,4 +274,4 @@ begin
 end;
 $$;
 comment on function public.apply_stripe_payment_succeeded(jsonb) is 'Stripe payment_intent.succeeded: marks the payment of metadata.order_id paid (provider stripe, provider_ref the intent id) when amount and currency match; the trigger emits payment.paid. Returns paid, already_paid, no_order, no_payment, not_payable or amount_mismatch.';
-revoke all on function public.apply_stripe_payment_succeeded(jsonb) from anon, authenticated, public;
+revoke all on function public.apply_stripe_payment_succeeded(jsonb) from public, anon, authenticated;

@@ -1,82 +1,94 @@
--- [20261123100001]
--- The shop floor: products with stock, orders and their items, the payment and the
--- delivery of each order. Money is integer minor units (cents, francs) with a currency.
+-- Orders: the shop floor. Products with their stock, orders and their lines, the stock each
+-- order took, and the functions that place an order and move it along.
+--
+-- checkout() places an order in one transaction: the order, its items priced from products
+-- (never from the client), its pending payment (money.sql) and delivery (deliveries.sql),
+-- and its order.created event. The engines' handlers then move it forward, never back:
+--
+--   pending_payment -> paid -> delivered -> completed        or cancelled
+--
+-- advance_order_status moves it to paid (commerce.update_order_status) and to delivered
+-- (logistics.mark_delivered), the escrow's release completes it (money.sql), and
+-- reserve_stock_for_order cancels it when a product is short, refunding its escrow and
+-- emitting order.cancelled. The functions that meet on one order (stock, escrow, payment)
+-- take the order's row lock first, so each sees what the other did, whichever event's
+-- handler runs first.
+--
+-- Money is integer minor units (cents, francs) with a currency. Signed-in users read
+-- orders through access.sql's policies; every function here is the server's (revoked from
+-- public, anon and authenticated; service_role keeps the execute Supabase grants it).
+
 create table public.products (
-  id uuid default gen_random_uuid() primary key,
-  store_id uuid not null references public.stores(id) on delete cascade,
-  name text not null check ((length(name) >= 1) and (length(name) <= 200)),
-  price_minor bigint not null check (price_minor >= 0),
-  currency text not null check (currency ~ '^[A-Z]{3}$'::text),
-  stock integer default 0 not null,
-  allow_backorder boolean default false not null,
-  created_at timestamp with time zone default now() not null,
-  constraint products_stock_not_negative check (allow_backorder or (stock >= 0))
+  id               uuid primary key default gen_random_uuid(),
+  store_id         uuid not null references public.stores (id) on delete cascade,
+  name             text not null check (length(name) between 1 and 200),
+  price_minor      bigint not null check (price_minor >= 0),
+  currency         text not null check (currency ~ '^[A-Z]{3}$'),
+  stock            int not null default 0,
+  allow_backorder  boolean not null default false,
+  created_at       timestamptz not null default now(),
+  -- Stock never goes negative, unless the product may be sold before it is in stock.
+  constraint products_stock_not_negative check (allow_backorder or stock >= 0)
 );
 alter table public.products enable row level security;
 revoke all on table public.products from anon, authenticated;
 grant select on table public.products to anon, authenticated;
 
--- [20261123100001]
 create index products_store_idx on public.products (store_id);
 
--- [20261123100001]
-
 create table public.orders (
-  id uuid default gen_random_uuid() primary key,
-  store_id uuid not null references public.stores(id),
-  customer_id uuid references auth.users(id),
-  customer_email text not null check ((customer_email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text) and (length(customer_email) <= 254)),
-  order_number text not null unique,
-  status text default 'pending_payment' not null check (status in ('pending_payment', 'paid', 'delivered', 'completed', 'cancelled')),
-  total_minor bigint not null check (total_minor >= 0),
-  currency text not null check (currency ~ '^[A-Z]{3}$'::text),
-  payment_method text not null check (payment_method in ('card', 'mobile_money', 'cash_on_delivery')),
-  attribution jsonb default '{}'::jsonb not null check (jsonb_typeof(attribution) = 'object'::text),
-  cancel_reason text,
-  created_at timestamp with time zone default now() not null,
-  updated_at timestamp with time zone default now() not null
+  id              uuid primary key default gen_random_uuid(),
+  store_id        uuid not null references public.stores (id),
+  -- The signed-in buyer; null for a guest order, known by its email address only.
+  customer_id     uuid references auth.users (id),
+  customer_email  text not null check (customer_email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' and length(customer_email) <= 254),
+  order_number    text not null unique,
+  status          text not null default 'pending_payment'
+                  check (status in ('pending_payment', 'paid', 'delivered', 'completed', 'cancelled')),
+  total_minor     bigint not null check (total_minor >= 0),
+  currency        text not null check (currency ~ '^[A-Z]{3}$'),
+  payment_method  text not null check (payment_method in ('card', 'mobile_money', 'cash_on_delivery')),
+  -- Where the buyer came from (utm_*, referrer, ...): order.created carries it to
+  -- intelligence.attribute_conversion.
+  attribution     jsonb not null default '{}' check (jsonb_typeof(attribution) = 'object'),
+  cancel_reason   text,
+  created_at      timestamptz not null default now(),
+  updated_at      timestamptz not null default now()
 );
 alter table public.orders enable row level security;
 revoke all on table public.orders from anon, authenticated;
 grant select on table public.orders to authenticated;
 
--- [20261123100001]
 create index orders_store_created_idx on public.orders (store_id, created_at desc);
-
--- [20261123100001]
-create index orders_customer_idx on public.orders (customer_id) where (customer_id is not null);
-
--- [20261123100001]
+create index orders_customer_idx on public.orders (customer_id) where customer_id is not null;
 
 create table public.order_items (
-  id uuid default gen_random_uuid() primary key,
-  order_id uuid not null references public.orders(id) on delete cascade,
-  product_id uuid not null references public.products(id),
-  quantity integer not null check ((quantity >= 1) and (quantity <= 1000)),
-  unit_price_minor bigint not null check (unit_price_minor >= 0),
-  constraint order_items_order_id_product_id_key unique (order_id, product_id)
+  id                uuid primary key default gen_random_uuid(),
+  order_id          uuid not null references public.orders (id) on delete cascade,
+  product_id        uuid not null references public.products (id),
+  quantity          int not null check (quantity between 1 and 1000),
+  unit_price_minor  bigint not null check (unit_price_minor >= 0),
+  unique (order_id, product_id)
 );
 alter table public.order_items enable row level security;
 revoke all on table public.order_items from anon, authenticated;
 grant select on table public.order_items to authenticated;
 
--- [20261123100001]
 -- Stock taken for an order, one row per order line: the decrement happens once, however
--- often the handler runs, because this row can be written once.
+-- often the handler runs, because this row can be written once. Server only.
 create table public.stock_movements (
-  order_id uuid not null references public.orders(id) on delete cascade,
-  product_id uuid not null references public.products(id),
-  quantity integer not null,
-  created_at timestamp with time zone default now() not null,
-  constraint stock_movements_pkey primary key (order_id, product_id)
+  order_id    uuid not null references public.orders (id) on delete cascade,
+  product_id  uuid not null references public.products (id),
+  quantity    int not null,
+  created_at  timestamptz not null default now(),
+  primary key (order_id, product_id)
 );
 alter table public.stock_movements enable row level security;
 revoke all on table public.stock_movements from anon, authenticated;
 
--- [20261123100001]
 -- The payload of an order's order.created, from the order as stored: what checkout emits,
 -- and what process-event rebuilds when a buyer asks for their order's event
--- (src/engines/authorize.ts), so the two cannot drift apart.
+-- (src/marketplace/engines/authorize.ts), so the two cannot drift apart.
 create or replace function public.order_created_payload(p_order_id uuid)
 returns jsonb
 language sql stable
@@ -92,14 +104,20 @@ as $$
   from orders o where o.id = p_order_id
 $$;
 comment on function public.order_created_payload(uuid) is 'The order.created payload of an order, from the stored order and its items (checkout and process-event both use it).';
-revoke all on function public.order_created_payload(uuid) from anon, authenticated, public;
+revoke all on function public.order_created_payload(uuid) from public, anon, authenticated;
 
--- [20261123100001]
 -- Checkout: the order, its items, its pending payment and delivery, and order.created,
 -- in one transaction. Prices come from the products table, never from the client.
 -- p_items: [{product_id, quantity}]. Returns the order and its event.
-create or replace function public.checkout(p_store_id uuid, p_customer_email text, p_items jsonb, p_payment_method text, p_attribution jsonb default '{}'::jsonb, p_customer_id uuid default null)
-returns table(order_id uuid, order_number text, event_id uuid, total_minor bigint, currency text)
+-- Not callable through the Data API: it trusts its p_customer_id, so an API role calling
+-- it could order in anyone's name. Buyers check out through the checkout HTTP function
+-- (src/marketplace/functions/checkout.ts), which runs as the server and takes the customer
+-- from the verified token, never from the request body.
+create or replace function public.checkout(
+  p_store_id uuid, p_customer_email text, p_items jsonb, p_payment_method text,
+  p_attribution jsonb default '{}', p_customer_id uuid default null
+)
+returns table (order_id uuid, order_number text, event_id uuid, total_minor bigint, currency text)
 language plpgsql security definer
 set search_path = public, feyxa, pg_catalog
 as $$
@@ -174,10 +192,10 @@ begin
 end;
 $$;
 comment on function public.checkout(uuid,text,jsonb,text,jsonb,uuid) is 'Places an order: order, items (priced from products), pending payment and delivery, and the order.created event, in one transaction.';
-revoke all on function public.checkout(uuid,text,jsonb,text,jsonb,uuid) from anon, authenticated, public;
+revoke all on function public.checkout(uuid,text,jsonb,text,jsonb,uuid) from public, anon, authenticated;
 
--- [20261123100003]
--- Takes the order's stock, once (stock_movements is written once per order line).
+-- commerce.decrement_stock (through src/marketplace/engines/reserve-stock.ts): takes the
+-- order's stock, once (stock_movements is written once per order line).
 -- When a product is short and may not be back-ordered, nothing is taken and the order
 -- is compensated instead, in the same transaction: cancelled with the reason, its escrow
 -- (if fintech.create_escrow already ran) refunded, and order.cancelled emitted.
@@ -235,9 +253,8 @@ begin
 end;
 $$;
 comment on function public.reserve_stock_for_order(uuid) is 'commerce.decrement_stock: takes the order''s stock once; when short, cancels the order, refunds its escrow and emits order.cancelled instead.';
-revoke all on function public.reserve_stock_for_order(uuid) from anon, authenticated, public;
+revoke all on function public.reserve_stock_for_order(uuid) from public, anon, authenticated;
 
--- [20261123100003]
 -- Moves an order forward (paid, delivered), never backward and never out of cancelled.
 -- Returns true when it moved.
 create or replace function public.advance_order_status(p_order_id uuid, p_status text)
@@ -258,4 +275,4 @@ begin
 end;
 $$;
 comment on function public.advance_order_status(uuid,text) is 'Moves an order forward along pending_payment -> paid -> delivered -> completed; never backward, never out of cancelled.';
-revoke all on function public.advance_order_status(uuid,text) from anon, authenticated, public;
+revoke all on function public.advance_order_status(uuid,text) from public, anon, authenticated;
