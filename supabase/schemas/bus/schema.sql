@@ -1,3 +1,31 @@
+-- The bus's schema, `feyxa`: every table, type and function of the bus lives here, as
+-- pgmq's live in `pgmq` and graphile-worker's in `graphile_worker`. Supabase's Data API
+-- serves only the schemas config.toml's [api] lists (`public`, `graphql_public`), so
+-- nothing here is reachable through REST or GraphQL whatever a grant says; applications
+-- call the bus's functions through a database connection, and SQL and code name its
+-- objects qualified (feyxa.events_log). `public` is the application's.
+--
+-- Vocabulary (README.md): an EVENT (events_log) is a fact that happened to an aggregate;
+-- a SUBSCRIPTION (event_subscriptions) routes event types to named HANDLERS; each time a
+-- worker takes an event it starts an ATTEMPT, and every handler run of an attempt leaves a
+-- row in event_handlers_log; while a worker holds an event it holds a LEASE that it
+-- renews; an event whose retries are spent, or that a handler refused for good, is a DEAD
+-- LETTER (status 'dead'): kept, visible, never retried by itself.
+--
+-- Conventions of the bus's functions (supabase/schemas/bus/):
+--   * a search_path pinned on the function (`feyxa, pg_catalog`; with `extensions` where
+--     it signs with pgcrypto; `pg_catalog` alone where it reads no table), so that no
+--     caller's search_path changes what a body resolves, and security definer where it
+--     reads or writes the bus's tables. The two functions that must be inlined into a
+--     caller's statement carry no search_path: event_type_is_valid (events.sql) qualifies
+--     every name instead, handler_runs (completion.sql) reads nothing but its argument.
+--   * execute revoked from public and granted to service_role, the server's role; a
+--     signed-in user (authenticated) gets only the operator's transitions, which check
+--     who calls them (operator.sql), and the reads, under row-level security (reads.sql).
+--   * bad input raises invalid_parameter_value (22023), its message for people and its
+--     DETAIL naming the field (`events[3].payload`), which the TypeScript side reports.
+--   * settings a function's speed depends on (`jit = off`, `plan_cache_mode`) are set on
+--     the function, with the reason beside it.
 create schema if not exists feyxa;
 comment on schema feyxa is
   'Feyxa Engine, the event bus: its tables, types and functions. Not exposed by the Data API; applications call its functions.';
@@ -7,53 +35,3 @@ grant usage on schema feyxa to service_role, authenticated;
 -- pgcrypto (gen_random_uuid is core; digest and hmac sign webhooks) lives in `extensions`
 -- on every Supabase project.
 create extension if not exists pgcrypto with schema extensions;
-
--- [20261123000001]
--- Event types look like `order.created`: lowercase dot-separated words.
--- No `set search_path` here, unlike every other function of the bus: a function with one
--- is never inlined, and this one checks every event stored (the domain below), where a
--- real call costs several microseconds. Every name in it is schema-qualified instead, so
--- no search_path can change what it calls.
-create or replace function feyxa.event_type_is_valid(p_event_type text)
-returns boolean
-language sql immutable parallel safe
-as $$
-  select p_event_type operator(pg_catalog.~) '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$'
-         and pg_catalog.length(p_event_type) operator(pg_catalog.<=) 100
-$$;
-comment on function feyxa.event_type_is_valid(text) is 'True when the text is a well-formed event type such as order.created (lowercase words joined by dots, at most 100 characters).';
-revoke all on function feyxa.event_type_is_valid(text) from public;
-grant execute on function feyxa.event_type_is_valid(text) to service_role;
-
--- [20261123000001]
--- What an event is born with and never changes is checked by domains, not by CHECKs of
--- the table: PostgreSQL evaluates a table's CHECK constraints on every update of a row,
--- whatever columns the update changes, and every event is updated twice (its claim and
--- its completion); a domain's check runs only when a value is stored in the column
--- (npm run bench: the drain from 46,500 to 50,900 handler runs a second without the
--- re-checks).
-create domain feyxa.event_type_name as text constraint event_type_name_check check (feyxa.event_type_is_valid(value));
-
--- [20261123000001]
-create domain feyxa.aggregate_type_name as text constraint aggregate_type_name_check check ((value ~ '^[a-z][a-z0-9_]{0,62}$'::text));
-
--- [20261123000001]
-create domain feyxa.event_payload as jsonb constraint event_payload_check check ((jsonb_typeof(value) = 'object'::text));
-
--- [20261123000003]
--- What a worker gets for each event it claims.
-create type feyxa.claimed_event as (
-  id uuid,
-  event_type text,
-  aggregate_type text,
-  aggregate_id uuid,
-  tenant_id uuid,
-  payload jsonb,
-  idempotency_key text,
-  attempt integer,
-  retry_count integer,
-  max_retries integer,
-  created_at timestamp with time zone,
-  succeeded_handlers text[],
-  trace_parent text
-);

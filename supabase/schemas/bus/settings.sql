@@ -1,62 +1,51 @@
--- [20261123000001]
--- Settings of the bus, one row. Read by the SQL functions below; change them with UPDATE.
+-- The bus's settings: one row of event_bus_settings, read by the SQL functions that need
+-- them (a subquery or a join, never cached), changed by UPDATE or by the functions named
+-- below. Grouped by what reads them:
+--
+--   retries      retry_base, retry_factor, retry_jitter: the delay before retry n + 1 is
+--                retry_base * retry_factor^n, stretched by up to retry_jitter at random
+--                (5, 15, 45 minutes by default; retry_delay, completion.sql). A route may
+--                carry a policy of its own (event_subscriptions, routes.sql).
+--                default_max_retries: an event's max_retries when emitted.
+--   keys         once_per_aggregate: the event types whose default idempotency key is
+--                `event_type:aggregate_id` (default_idempotency_key, emit.sql).
+--   wake-ups     functions_url: where the Edge Functions live, for the HTTP calls pg_net and
+--                pg_cron send (wake.sql); null: none. process_event_url is read by nothing:
+--                the wake-ups build their URL from functions_url.
+--   retention    retention: completed events older than it are purged (retention.sql).
+--                idempotency_horizon: how long a purged event's idempotency key is still
+--                remembered (purged_event_keys), counted from the event's creation, where a
+--                producer's retries count from; a re-emit within it is a duplicate of the
+--                original event, a fact re-emitted after it runs again. 90 days is three
+--                times the 30-day retention and longer than any producer's retry we know
+--                of: the dispatcher's own end within hours, a webhook sender's within days
+--                (Stripe: 3), the storefront re-asks while its checkout page is open
+--                (docs/reliability.md, "Idempotency keys and retention").
+--   outbound     outbound_allow: exceptions to the refusal of non-public URLs (outbound.sql,
+--                src/bus/outbound.ts).
+--   fairness     tenant_fairness, tenant_max_in_flight: the fair claim and its default
+--                in-flight cap per tenant (claims.sql, flow-control.sql), set together by
+--                configure_tenant_fairness.
 create table feyxa.event_bus_settings (
-  id boolean default true primary key check (id),
-  retry_base interval default '00:05:00'::interval not null,
-  retry_factor numeric default 3 not null check (retry_factor >= (1)::numeric),
-  -- Each delay is stretched by up to this fraction at random, so that events that
-  -- failed together (an outage) do not all come back in the same second.
-  retry_jitter numeric default 0.1 not null check ((retry_jitter >= (0)::numeric) and (retry_jitter <= (1)::numeric)),
-  default_max_retries integer default 3 not null check ((default_max_retries >= 0) and (default_max_retries <= 100)),
-  -- Event types emitted at most once per aggregate when the caller gives no key:
-  -- their default idempotency key is `event_type:aggregate_id`. Others get a fresh key,
-  -- so that a second payment.failed for the same order is not silently dropped.
-  once_per_aggregate text[] default '{}'::text[] not null,
-  -- Where pg_net is installed: the process-event URL that emit_event wakes. Null: no wake-up by HTTP.
-  process_event_url text,
-  updated_at timestamp with time zone default now() not null,
-  -- [20261123000002]
-  -- Where the Edge Functions live, for the HTTP wake-ups that pg_net and pg_cron send
-  -- (e.g. https://<ref>.supabase.co/functions/v1). Null: no HTTP calls from the database.
-  functions_url text,
-  -- [20261123400000]
-  -- Retention: completed events (and their handler rows) older than the
-  -- retention age are purged in small batches. Failed and dead events are never purged
-  -- automatically: they are work or evidence an operator still needs.
-  retention interval default '30 days'::interval not null,
-  -- [20261127100000]
-  -- Idempotency keys outlive their events: the retention purge (20261123400000) deletes
-  -- completed events, and with them the unique idempotency_key that made a re-emit of the
-  -- same fact a duplicate; a buyer's re-asked order.created (key order.created:<order id>)
-  -- then ran again and mailed a second confirmation. The purge now moves each key into
-  -- purged_event_keys, in the same statement as the delete, and the emit functions answer a
-  -- remembered key as a duplicate of the original event.
-  --
-  -- How long: a key is remembered until event_bus_settings.idempotency_horizon after its
-  -- event was created (90 days by default), then forgotten by the purge itself, in bounded
-  -- batches. The horizon counts from the first emit because that is where a producer's
-  -- retries count from. 90 days is three times the 30-day retention and longer than any
-  -- producer's retry we know of: the dispatcher's own retries end within hours, a webhook
-  -- sender's within days (Stripe: 3), the storefront re-asks while its checkout page is
-  -- open. A fact re-emitted after the horizon, once its event is purged, runs again
-  -- (docs/reliability.md, "Idempotency keys and retention"). Incoming webhooks keep their
-  -- provider ids forever in processed_webhooks; this is the emitters' counterpart.
-  idempotency_horizon interval default '90 days'::interval not null check (idempotency_horizon >= '00:00:00'::interval),
-  -- [20261127200000]
-  -- Outbound URLs (issue 12, finding 9: server-side request forgery). A URL the dispatcher
-  -- will call for a store owner or operator (a webhook reaction, a poll trigger, a remote
-  -- handler's url target) is refused when it is saved if its host is literally not public:
-  -- an IP literal in a loopback, private, link-local, CGNAT, multicast or reserved range
-  -- (in any spelling the URL parser accepts: 2130706433, 0x7f.1, 0177.0.0.1), `localhost`
-  -- or `*.localhost`; and plain http is refused unless allow-listed. Host names are checked
-  -- where they are resolved, at each request (src/core/outbound.ts): the database cannot
-  -- know what a name will resolve to. event_bus_settings.outbound_allow lists exceptions
-  -- (development and tests), in FEYXA_OUTBOUND_ALLOW's syntax: host, host:port or CIDR.
-  outbound_allow text[] default '{}'::text[] not null,
-  -- [20261128000000]
+  id boolean default true primary key check (id),  -- the one row
+  retry_base interval default '5 minutes' not null,
+  retry_factor numeric default 3 not null check (retry_factor >= 1),
+  -- Events that failed together (an outage) do not all come back in the same second.
+  retry_jitter numeric default 0.1 not null check (retry_jitter between 0 and 1),
+  default_max_retries int default 3 not null check (default_max_retries between 0 and 100),
+  -- Others get a fresh key, so that a second payment.failed for one order is not
+  -- silently dropped as a duplicate.
+  once_per_aggregate text[] default '{}' not null,
+  process_event_url text,  -- unused (see above)
+  updated_at timestamptz default now() not null,
+  functions_url text,  -- e.g. https://<ref>.supabase.co/functions/v1
+  -- Failed and dead events are never purged by age: they are work or evidence an
+  -- operator still needs.
+  retention interval default '30 days' not null,
+  idempotency_horizon interval default '90 days' not null check (idempotency_horizon >= '0 seconds'),
+  outbound_allow text[] default '{}' not null,
   tenant_fairness boolean default false not null,
-  -- [20261128000000]
-  tenant_max_in_flight integer check (tenant_max_in_flight > 0)
+  tenant_max_in_flight int check (tenant_max_in_flight > 0)
 );
 alter table feyxa.event_bus_settings enable row level security;
 comment on table feyxa.event_bus_settings is 'The bus settings (one row): retry backoff, default max retries, once-per-aggregate event types, the process-event URL for pg_net wake-ups.';
