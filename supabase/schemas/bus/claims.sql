@@ -1,4 +1,40 @@
--- [20261123000003]
+-- Claims: taking events and holding them, the first half of an event's state machine
+-- (events.sql; completion.sql is the second). Every client (the Node dispatcher, the
+-- process-event and retry-failed-events Edge Functions; src/bus/bus-sql.ts) moves events
+-- only through these functions and complete_attempts, which keep event_queue in step with
+-- events_log.
+--
+-- A claim takes due rows of event_queue with FOR UPDATE SKIP LOCKED, so any number of
+-- workers claim side by side without waiting on, or taking, each other's rows; due means
+-- unleased, due_at come, and, for a prioritised event, its real due time (not_before) come
+-- too. Held and dead events wait at 'infinity', out of every claim's range. lease_events
+-- then starts the next attempt of each: the one place an event enters 'processing'.
+--
+-- A worker holds what it claimed under a lease (events_log.locked_by and locked_until; the
+-- queue row's due_at is its end), renews it while its handlers run and gives back what it
+-- still holds when it shuts down. A lease that runs out is taken back by the next claim.
+--
+-- A claim in a transaction of its own (how workers claim) commits without waiting for its
+-- WAL to reach the disk. Nothing is lost if the server crashes before it does: the lease
+-- was never durable, so the event is simply due again, and at-least-once delivery is what
+-- the bus promises anyway. The completion that follows does wait: a handler's success row
+-- is durable before the event counts as completed.
+--
+-- With tenant fairness on (flow-control.sql), claim_events serves the tenants' lanes in
+-- turn (fair_claimable), and a claim by id respects a capped lane's room.
+--
+-- jit = off on the claims, as on the emit (emit.sql): on a table not analyzed yet (a new
+-- project) the planner's guesses can make a server built with LLVM (Debian's PostgreSQL
+-- 15) JIT-compile a claim; the setting costs a few microseconds a call.
+
+-- What a worker gets for each event it claims.
+create type feyxa.claimed_event as (
+  id uuid, event_type text, aggregate_type text, aggregate_id uuid, tenant_id uuid, payload jsonb,
+  idempotency_key text, attempt int, retry_count int, max_retries int, created_at timestamptz,
+  succeeded_handlers text[],  -- what an earlier attempt already ran: this one skips them
+  trace_parent text           -- the emitter's span, which the attempt continues
+);
+
 create or replace function feyxa.assert_claim_input(p_worker text, p_lease interval)
 returns void
 language plpgsql immutable
@@ -17,15 +53,11 @@ comment on function feyxa.assert_claim_input(text,interval) is 'Validates a work
 revoke all on function feyxa.assert_claim_input(text,interval) from public;
 grant execute on function feyxa.assert_claim_input(text,interval) to service_role;
 
--- [first 20261123000003]
--- Events whose worker stopped renewing its lease (crashed, killed, partitioned) come
--- back: the lost attempt counts as a failure, due at once, or dead when it was the last.
--- Counting it matters: an event that kills its worker every time must end, not loop.
--- [20261128000003]
--- As in 20261123000003, a prioritised event taken back keeps its head start (20261128000001),
--- and one that dies there may let its line go.
-create or replace function feyxa.reap_expired_leases(p_limit integer default 1000)
-returns integer
+-- Takes back events whose worker stopped renewing its lease: the lost attempt counts as a
+-- failure, due at once (a prioritised one keeps its head start), or dead when it was the
+-- last, which may let its ordering line go (skip_dead_heads).
+create or replace function feyxa.reap_expired_leases(p_limit int default 1000)
+returns int
 language plpgsql security definer
 set search_path = feyxa, pg_catalog
 as $$
@@ -67,19 +99,17 @@ comment on function feyxa.reap_expired_leases(integer) is 'Takes back events who
 revoke all on function feyxa.reap_expired_leases(integer) from public;
 grant execute on function feyxa.reap_expired_leases(integer) to service_role;
 
--- [first 20261123000003]
 -- Puts the given events (their event_queue rows already locked by the caller) under
 -- p_worker's lease and starts their next attempt. The one place an event enters
--- 'processing'. Only pending and failed events start; the caller tidies the rest.
--- [20261129300000]
--- As in 20261127930000, returning trace_parent as well, and in PL/pgSQL: PostgreSQL (up to
--- 17) parses and plans the statements of a SQL function it cannot inline (this one is
--- security definer, with its own search_path) on every call; with
--- pg_stat_statements.track_planning on, 50 claims made 50 plans of this update, about 0.4 ms
--- a claim (issue 17). As PL/pgSQL its statement is planned once per session and kept;
--- generic, since nothing in its plan depends on the ids given (looked up by primary key).
--- diagnose-flow: 68.5 against 70.0 µs of server CPU per drained event; more for a trickle,
--- whose claims carry a few events each.
+-- 'processing'. Only pending and failed events start; the caller tidies the rest
+-- (tidy_event_queue, completion.sql).
+-- PL/pgSQL, not SQL, and plan_cache_mode = force_generic_plan: PostgreSQL (up to 17)
+-- parses and plans every call of a SQL function it cannot inline (this one is security
+-- definer, with its own search_path); with pg_stat_statements.track_planning on, 50 claims
+-- made 50 plans of this update, about 0.4 ms a claim. A PL/pgSQL statement is planned once
+-- per session and kept, and the generic plan is right since nothing in it depends on the
+-- ids given (looked up by primary key). diagnose-flow: 68.5 against 70.0 µs of server CPU
+-- per drained event; more for a trickle, whose claims carry a few events each.
 create or replace function feyxa.lease_events(p_event_ids uuid[], p_worker text, p_lease interval)
 returns setof feyxa.claimed_event
 language plpgsql security definer
@@ -114,7 +144,6 @@ comment on function feyxa.lease_events(uuid[],text,interval) is 'Internal to the
 revoke all on function feyxa.lease_events(uuid[],text,interval) from public;
 grant execute on function feyxa.lease_events(uuid[],text,interval) to service_role;
 
--- [20261128000003]
 -- The fair claim's choice: up to p_limit due events, row-locked, served lane by lane, in
 -- three statements whatever the number of lanes (npm run bench: a statement per lane cost
 -- the drain two fifths of its speed):
@@ -127,7 +156,10 @@ grant execute on function feyxa.lease_events(uuid[],text,interval) to service_ro
 --      every claim that held the lane's lock before us;
 --   3. what is left of the batch goes in due order, to lanes without a cap of their own
 --      (none when the bus sets a default cap).
-create or replace function feyxa.fair_claimable(p_limit integer)
+-- jit = off: the planner overestimates its recursive skip scans and unnests (a
+-- set-returning function counts 100 rows) enough to JIT-compile statements that run on a
+-- handful of rows; none runs long enough for JIT to pay off.
+create or replace function feyxa.fair_claimable(p_limit int)
 returns uuid[]
 language plpgsql security definer
 set search_path = feyxa, pg_catalog
@@ -214,17 +246,11 @@ comment on function feyxa.fair_claimable(integer) is 'Internal to claim_events w
 revoke all on function feyxa.fair_claimable(integer) from public;
 grant execute on function feyxa.fair_claimable(integer) to service_role;
 
--- [first 20261123000003]
 -- Takes up to p_limit due events for worker p_worker, under a lease of p_lease that the
--- worker renews while it works. Due: pending events and failed ones whose retry time has
--- come (which includes what reap_expired_leases just gave back), in the order they
--- became due.
--- SKIP LOCKED lets any number of workers claim side by side without waiting on, or
--- taking, each other's rows.
--- [20261128000003]
--- The claims respect a prioritised event's real due time (not_before). As in
--- 20261123000003 otherwise: held events wait at 'infinity', out of the claim's range.
-create or replace function feyxa.claim_events(p_worker text, p_limit integer default 50, p_lease interval default '00:00:30'::interval)
+-- worker renews while it works: expired leases reaped first (their events due at once),
+-- then pending and failed events in the order they became due (a prioritised one its
+-- priority earlier, never before its real due time), or lane by lane when fairness is on.
+create or replace function feyxa.claim_events(p_worker text, p_limit int default 50, p_lease interval default '30 seconds')
 returns setof feyxa.claimed_event
 language plpgsql security definer
 set search_path = feyxa, pg_catalog
@@ -266,13 +292,11 @@ comment on function feyxa.claim_events(text,integer,interval) is 'Claims up to p
 revoke all on function feyxa.claim_events(text,integer,interval) from public;
 grant execute on function feyxa.claim_events(text,integer,interval) to service_role;
 
--- [first 20261123000003]
--- Claims one given event if it is due (pending, or failed with its retry time come).
--- Returns no row when it is not: someone else holds it, it is finished, or not yet due.
--- [20261128000003]
--- As in 20261123000003, not before its real due time; with fairness on, a capped lane's event is claimed by id only
--- while its lane has room (counted under the lane's lock, as the fair claim does).
-create or replace function feyxa.claim_event(p_event_id uuid, p_worker text, p_lease interval default '00:00:30'::interval)
+-- Claims one given event if it is due (pending, or failed with its retry time come; not
+-- before its real due time). Returns no row when it is not: someone else holds it, it is
+-- finished, held, or not yet due. With fairness on, a capped lane's event is claimed only
+-- while its lane has room, counted under the lane's lock as the fair claim does.
+create or replace function feyxa.claim_event(p_event_id uuid, p_worker text, p_lease interval default '30 seconds')
 returns setof feyxa.claimed_event
 language plpgsql security definer
 set search_path = feyxa, pg_catalog
@@ -307,10 +331,9 @@ comment on function feyxa.claim_event(uuid,text,interval) is 'Claims one event b
 revoke all on function feyxa.claim_event(uuid,text,interval) from public;
 grant execute on function feyxa.claim_event(uuid,text,interval) to service_role;
 
--- [20261123000003]
 -- Extends the leases a live worker still holds. Returns the ids it still holds: an id
 -- missing from the answer was taken back (the worker was too slow) and must not be finished.
-create or replace function feyxa.renew_leases(p_worker text, p_event_ids uuid[], p_lease interval default '00:00:30'::interval)
+create or replace function feyxa.renew_leases(p_worker text, p_event_ids uuid[], p_lease interval default '30 seconds')
 returns setof uuid
 language sql security definer
 set search_path = feyxa, pg_catalog
@@ -329,14 +352,12 @@ comment on function feyxa.renew_leases(text,uuid[],interval) is 'Heartbeat: exte
 revoke all on function feyxa.renew_leases(text,uuid[],interval) from public;
 grant execute on function feyxa.renew_leases(text,uuid[],interval) to service_role;
 
--- [first 20261123000003]
 -- Gives events back (a worker shutting down before their handlers finished): pending
--- again, not counted as a failure. The attempt number stays, so that rows a late
--- handler still writes for that attempt never collide with the next one's.
--- [20261128000003]
--- As in 20261123000003, a prioritised event given back keeps its head start.
+-- again, not counted as a failure; a prioritised one keeps its head start. The attempt
+-- number stays, so that rows a late handler still writes for that attempt never collide
+-- with the next one's.
 create or replace function feyxa.release_events(p_worker text, p_event_ids uuid[])
-returns integer
+returns int
 language plpgsql security definer
 set search_path = feyxa, pg_catalog
 as $$

@@ -1,7 +1,39 @@
--- [20261123000004]
--- The delay before retry number p_retry_count + 1: base × factor^retry_count, stretched
--- by up to retry_jitter at random (5, 15, 45 minutes by default).
-create or replace function feyxa.retry_delay(p_retry_count integer)
+-- Completion: recording what an attempt did, the second half of an event's state machine
+-- (events.sql; claims.sql is the first). One call of complete_attempts per batch of
+-- attempts writes every handler run and moves each event on: completed (out of the
+-- queue), failed (due again after a backoff), dead (parked for an operator), or pending
+-- again after a rate limit's wait. The dispatcher's CompletionBatcher
+-- (src/bus/completion-batcher.ts) hands it everything that finished while the previous
+-- call was on its way, so under load one statement records a whole batch.
+--
+-- Handler rows are always written: the runs happened. The event moves only if the worker
+-- still holds its lease for that attempt; otherwise the answer says where the event stands
+-- (another worker took it back) and the worker leaves it alone.
+--
+-- Retries. An event a handler failed, with retries left, is failed and due again after
+-- the bus's backoff, retry_base * retry_factor^retry_count stretched by up to retry_jitter
+-- (settings.sql; 5, 15, 45 minutes by default), or at the handlers' own retry_at when every
+-- failure gave one (RetryAfterError). It is dead when its retries are spent (retry_count =
+-- max_retries) or a handler refused it for good (NonRetriableError, retriable = false).
+-- A route may carry its own policy (event_subscriptions' max_attempts and retry_*,
+-- routes.sql): its handler then counts its own failures of the event and waits its own
+-- backoff, and the event is dead when a handler it owes has spent its attempts (the
+-- operator's retry_event then runs the handlers that did not succeed, that one included).
+--
+-- Rate limits (rate-limits.sql). A handler whose bucket is empty does not run: its run is
+-- recorded 'deferred' with the wait, and an attempt whose only setbacks were such waits
+-- goes back to pending, due when the wait ends, without spending a retry.
+--
+-- The queue follows each event, and ordering lines move on (flow-control.sql): a completed
+-- event leaves the queue and lets the next of its line go; a dead head of a line whose type
+-- says skip lets it go too.
+--
+-- Also here: enqueue_events, which puts events back on the queue for the operator's
+-- transitions (operator.sql), and tidy_event_queue, which the claims call for queue rows
+-- they took but could not start.
+
+-- The delay before retry number p_retry_count + 1 (see above).
+create or replace function feyxa.retry_delay(p_retry_count int)
 returns interval
 language sql
 set search_path = feyxa, pg_catalog
@@ -13,7 +45,6 @@ comment on function feyxa.retry_delay(integer) is 'Backoff before the next attem
 revoke all on function feyxa.retry_delay(integer) from public;
 grant execute on function feyxa.retry_delay(integer) to service_role;
 
--- [20261123000004]
 -- The handler runs of complete_attempts' results, as rows of event_handlers_log. No
 -- `set search_path`, so that it is inlined into complete_attempts' insert, where the
 -- caller's pinned search_path applies; it reads no table, only its argument.
@@ -29,23 +60,29 @@ comment on function feyxa.handler_runs(jsonb) is 'Internal to complete_attempts:
 revoke all on function feyxa.handler_runs(jsonb) from public;
 grant execute on function feyxa.handler_runs(jsonb) to service_role;
 
--- [first 20261123000004]
 -- Records the outcome of attempts, a whole batch in one call. p_results is a JSON array of
---   {event_id, attempt, handlers: [{handler_name, status: success|failed|skipped,
---     duration_ms, error_message?, retriable?: boolean (default true), retry_at?: timestamptz}]}
--- Handler rows are always written (the runs happened). The event moves only if this worker
--- still holds it for that attempt:
---   all handlers success/skipped           -> completed
---   a failure with retriable = false       -> dead, with that reason
---   otherwise a failure, retries left      -> failed, next_retry_at = backoff, or the
---                                             handler's retry_at if all failures gave one
---   a failure with no retries left         -> dead
--- How much one call costs matters (every batch ends with it): the events are found by
--- primary key, one probe per attempt, whatever the planner believes about how many rows
--- are 'processing', and the answer comes from the UPDATE's own RETURNING (events whose
--- lease was lost, rare, are looked up separately), never an n x n join of the batch.
--- [20261128000004]
--- complete_attempts, as in 20261123000004, with per-route policies and deferrals.
+--   {event_id, attempt, handlers: [{handler_name, status: success|failed|skipped|deferred|
+--     waiting|blocked, duration_ms, error_message?, retriable?: boolean (default true),
+--     retry_at?: timestamptz}]}
+-- and each event the worker still holds for that attempt becomes:
+--   every handler success or skipped    -> completed
+--   a failure with retriable = false    -> dead, with that reason
+--   a failure by a handler that has
+--   spent its attempts (its route's
+--   max_attempts, else max_retries)     -> dead
+--   any other failure                   -> failed, due after the backoff (the route's own
+--                                          where it has one), or at the handlers' retry_at
+--                                          if all failures gave one
+--   no failure, a rate limit's wait     -> pending, due at the wait's end
+-- How much one call costs matters (every batch ends with it): the outcomes are read from
+-- the JSON once and joined as arrays, each event found by primary key, one probe per
+-- attempt, whatever the planner believes about how many rows are 'processing'; the answer
+-- comes from the UPDATE's own RETURNING (events whose lease was lost, rare, are looked up
+-- separately), never an n x n join of the batch; the route policies are read only when
+-- something failed.
+-- jit = off: the planner counts 100 rows for each set-returning function over the JSON
+-- argument and may judge a statement worth JIT-compiling (on a server built with LLVM, as
+-- Debian's PostgreSQL 15, jit is on by default); none runs long enough for JIT to pay off.
 create or replace function feyxa.complete_attempts(p_worker text, p_results jsonb)
 returns table(event_id uuid, status text, lease_held boolean)
 language plpgsql security definer
@@ -224,13 +261,11 @@ comment on function feyxa.complete_attempts(text,jsonb) is 'Writes the handler r
 revoke all on function feyxa.complete_attempts(text,jsonb) from public;
 grant execute on function feyxa.complete_attempts(text,jsonb) to service_role;
 
--- [first 20261123000003]
 -- Puts events back on the queue, due at p_due_at and held by no one: an event an operator
--- retries, re-drives or reopens. Its events_log row is the caller's to update.
--- [20261128000003]
--- As in 20261123000003, and a replayed event (a new queue row) keeps its priority (due
--- that much earlier: 20261128000001) and, when fairness is on, joins its lane.
-create or replace function feyxa.enqueue_events(p_event_ids uuid[], p_due_at timestamp with time zone default now())
+-- retries, re-drives, reopens or replays. Its events_log row is the caller's to update. A
+-- new queue row (a replayed event) takes the event's priority (due that much earlier) and,
+-- when fairness is on, its lane.
+create or replace function feyxa.enqueue_events(p_event_ids uuid[], p_due_at timestamptz default now())
 returns void
 language sql security definer
 set search_path = feyxa, pg_catalog
@@ -246,13 +281,11 @@ comment on function feyxa.enqueue_events(uuid[],timestamp with time zone) is 'Ma
 revoke all on function feyxa.enqueue_events(uuid[],timestamp with time zone) from public;
 grant execute on function feyxa.enqueue_events(uuid[],timestamp with time zone) to service_role;
 
--- [first 20261123000003]
 -- Brings queue rows that a claim took but could not start back in line with their events:
--- an event that is completed or gone leaves the queue, a dead one waits at 'infinity'.
--- (Only a hand-edited events_log gets there: the state functions keep the two in step.)
--- [20261128000003]
--- The monitor's open statuses and the purge: cancelled is terminal like discarded. The
--- rows that go leave through dequeue_events, and a dead head may let its line go (20261128000001).
+-- an event that is completed, discarded, cancelled or gone leaves the queue (through
+-- dequeue_events, which lets its line go), a dead one waits at 'infinity' (and may let its
+-- line go), a processing one is handed to the reaper. Only a hand-edited events_log gets
+-- there: the state functions keep the two in step.
 create or replace function feyxa.tidy_event_queue(p_event_ids uuid[])
 returns void
 language plpgsql security definer

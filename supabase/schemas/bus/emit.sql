@@ -1,8 +1,40 @@
--- [20261123000002]
+-- Emitting: the one way into the bus. Business code calls emit_event (emit_events for a
+-- batch) in the same transaction as its write: a rolled-back write emits nothing, and a
+-- committed one has its event, stored with its event_queue row in one statement. The
+-- dispatchers are woken at commit (wake.sql). From TypeScript: Bus.emit (src/bus/bus.ts).
+--
+-- Idempotency. Every event has a unique idempotency key, and an emit whose key exists
+-- inserts nothing and answers with the existing event, a duplicate. Concurrent emits of one
+-- key are safe: the unique index makes the later ones wait for the first and then see its
+-- row. An emitter that gives no key gets `event_type:aggregate_id` for the types listed in
+-- event_bus_settings.once_per_aggregate (a second order.created for one order is a
+-- duplicate), else a fresh random key (a second payment.failed is a new fact). A key
+-- outlives its event: the retention purge keeps the key of each completed event it deletes
+-- in purged_event_keys until idempotency_horizon (retention.sql, settings.sql), and an emit
+-- of a kept key is a duplicate of the purged event; else a buyer's re-asked order.created
+-- (key order.created:<order id>) would run again and mail a second confirmation.
+--
+-- Flow control (docs/flow-control.md; the options are checked by assert_flow_input and
+-- assert_flow_element, flow-control.sql), all optional and free when unused:
+--   p_deliver_at    not before this time (null or past: at once)
+--   p_priority      0 to 1000 seconds of head start (null: the type's, else 0)
+--   p_ordering_key  the line to wait in (null: type:aggregate when the type is configured
+--                   ordered, else none). Naming a key orders the event whatever its type.
+-- An ordered event takes its place in its line under the key's row lock (ordering_keys),
+-- held until the emitter commits, so concurrent producers' events line up in the order of
+-- their commits; every event of a line but the first is held. With fairness on, the queue
+-- row carries its tenant's lane.
+--
+-- The tenant (p_tenant_id) is the application's partition key (the marketplace's store);
+-- emit_events reads it from an element's `tenant_id`, or from `store_id`, its name in
+-- 0.1.0, when tenant_id is absent.
+
 -- Checks one event's fields; raises invalid_parameter_value (22023) naming the field,
 -- or program_limit_exceeded (54000) for an oversized payload. p_where prefixes the
 -- field name, e.g. 'events[3].' in a batch.
-create or replace function feyxa.assert_event_input(p_event_type text, p_aggregate_type text, p_aggregate_id uuid, p_payload jsonb, p_idempotency_key text, p_where text default ''::text)
+create or replace function feyxa.assert_event_input(
+  p_event_type text, p_aggregate_type text, p_aggregate_id uuid, p_payload jsonb, p_idempotency_key text,
+  p_where text default '')
 returns void
 language plpgsql immutable
 set search_path = feyxa, pg_catalog
@@ -35,10 +67,8 @@ comment on function feyxa.assert_event_input(text,text,uuid,jsonb,text,text) is 
 revoke all on function feyxa.assert_event_input(text,text,uuid,jsonb,text,text) from public;
 grant execute on function feyxa.assert_event_input(text,text,uuid,jsonb,text,text) to service_role;
 
--- [20261123000002]
--- The key an event gets when its emitter gives none: `type:aggregate` for the types
--- declared once per aggregate (a second order.created for one order is a duplicate),
--- a fresh random key for everything else (a second payment.failed is a new fact).
+-- The key an event gets when its emitter gives none (see above), for emit_events;
+-- emit_event_report computes the same inline.
 create or replace function feyxa.default_idempotency_key(p_event_type text, p_aggregate_id uuid)
 returns text
 language sql stable
@@ -53,77 +83,33 @@ comment on function feyxa.default_idempotency_key(text,uuid) is 'Idempotency key
 revoke all on function feyxa.default_idempotency_key(text,uuid) from public;
 grant execute on function feyxa.default_idempotency_key(text,uuid) to service_role;
 
--- [20261128000002]
--- The flow-control options of an emit, checked; p_prefix names the element of a batch.
-create or replace function feyxa.assert_flow_input(p_deliver_at timestamp with time zone, p_priority integer, p_ordering_key text, p_prefix text)
-returns void
-language plpgsql immutable
-set search_path = feyxa, pg_catalog
-as $$
-begin
-  if p_deliver_at is not null and not isfinite(p_deliver_at) then
-    raise exception using errcode = '22023', message = p_prefix || 'deliver_at must be a finite time', detail = p_prefix || 'deliver_at';
-  end if;
-  if p_priority is not null and p_priority not between 0 and 1000 then
-    raise exception using errcode = '22023', message = p_prefix || 'priority must be between 0 and 1000', detail = p_prefix || 'priority';
-  end if;
-  if p_ordering_key is not null and length(p_ordering_key) not between 1 and 200 then
-    raise exception using errcode = '22023', message = p_prefix || 'ordering_key must be 1 to 200 characters', detail = p_prefix || 'ordering_key';
-  end if;
-end;
-$$;
-comment on function feyxa.assert_flow_input(timestamp with time zone,integer,text,text) is 'Validates an emit''s flow-control options (deliver_at, priority, ordering_key), naming the field.';
-revoke all on function feyxa.assert_flow_input(timestamp with time zone,integer,text,text) from public;
-grant execute on function feyxa.assert_flow_input(timestamp with time zone,integer,text,text) to service_role;
-
--- [20261128000002]
--- A batch element's flow-control options, checked: deliver_at a time, delay seconds (not
--- both), priority an integer, ordering_key a string.
-create or replace function feyxa.assert_flow_element(p_event jsonb, p_prefix text)
-returns void
-language plpgsql
-set search_path = feyxa, pg_catalog
-as $$
-declare
-  v_at timestamptz;
-begin
-  if p_event ? 'deliver_at' and p_event ? 'delay' then
-    raise exception using errcode = '22023', message = p_prefix || 'delay: give deliver_at or delay, not both', detail = p_prefix || 'delay';
-  end if;
-  if p_event ? 'deliver_at' then
-    begin
-      v_at := (p_event ->> 'deliver_at')::timestamptz;
-    exception when others then
-      raise exception using errcode = '22023', message = p_prefix || 'deliver_at must be a time (ISO 8601)', detail = p_prefix || 'deliver_at';
-    end;
-  end if;
-  if p_event ? 'delay' and (jsonb_typeof(p_event -> 'delay') <> 'number' or (p_event ->> 'delay')::numeric not between 0 and 31536000) then
-    raise exception using errcode = '22023', message = p_prefix || 'delay must be a number of seconds between 0 and 31536000', detail = p_prefix || 'delay';
-  end if;
-  if p_event ? 'priority' and (jsonb_typeof(p_event -> 'priority') <> 'number' or (p_event ->> 'priority') !~ '^\d{1,4}$') then
-    raise exception using errcode = '22023', message = p_prefix || 'priority must be an integer between 0 and 1000', detail = p_prefix || 'priority';
-  end if;
-  if p_event ? 'ordering_key' and jsonb_typeof(p_event -> 'ordering_key') <> 'string' then
-    raise exception using errcode = '22023', message = p_prefix || 'ordering_key must be a string', detail = p_prefix || 'ordering_key';
-  end if;
-  perform assert_flow_input(v_at, (p_event ->> 'priority')::int, p_event ->> 'ordering_key', p_prefix);
-end;
-$$;
-comment on function feyxa.assert_flow_element(jsonb,text) is 'Validates a batch element''s flow-control options (deliver_at, delay, priority, ordering_key), naming the field.';
-revoke all on function feyxa.assert_flow_element(jsonb,text) from public;
-grant execute on function feyxa.assert_flow_element(jsonb,text) to service_role;
-
--- [first 20261123000002]
--- Emits one event and says whether it was new. A duplicate idempotency key inserts
--- nothing and returns the existing event. Concurrent emits of one key are safe: the
--- unique index makes the later ones wait for the first and then see its row.
--- It is what producers pay on every business write, so it does little per call: valid
--- input (the usual case) is checked in one expression, and only input that fails it goes
--- through assert_event_input for the precise error; the settings, the insert and the queue
--- row are one statement; it returns one row, not a set; the NOTIFY comes from the trigger
--- above at commit, the pg_net wake-up from here, only where a URL is set.
--- [20261128000002]
-create or replace function feyxa.emit_event_report(p_event_type text, p_aggregate_type text, p_aggregate_id uuid, p_tenant_id uuid, p_payload jsonb, p_idempotency_key text default null, p_deliver_at timestamp with time zone default null, p_priority integer default null, p_ordering_key text default null, out event_id uuid, out inserted boolean)
+-- Emits one event and says whether it was new. It is what producers pay on every
+-- business write, so it does little per call: valid input (the usual case) is checked in
+-- one expression, and only input that fails it goes through assert_event_input for the
+-- precise error; the settings, the insert and the queue row are one statement; it returns
+-- one row, not a set; the NOTIFY comes from the trigger at commit, the pg_net wake-up from
+-- here, only where a URL is set, for an event due now and not held.
+-- A key it inserted that the purge had kept is taken back (the row never was visible to
+-- anyone else) and the purged event is the answer. A line it opened for an event that
+-- turns out a duplicate is forgotten again.
+--   plan_cache_mode = force_generic_plan: PL/pgSQL's plan cache tries five custom plans
+--     before a generic one and keeps planning a custom plan on every call while the
+--     generic plan's estimated cost is not lower, which for this insert (twenty arguments)
+--     it never is: with pg_stat_statements.track_planning on, 1,000 emits made 1,000 plans
+--     of it, 208 µs of planning each, a third of the emit's time on one idle connection
+--     (PostgreSQL 17). Nothing in the plan depends on the arguments (one row inserted,
+--     lookups by key). Measured: 578 -> 318 µs per emit.
+--   jit = off: on a table not analyzed yet (a new project) the planner's guesses for the
+--     ordering line's lookup made Debian's PostgreSQL 15, built with LLVM, JIT-compile
+--     this function's statements on every ordered emit (19 ms each, npm run bench's flow
+--     rows); the setting costs a few microseconds a call.
+create or replace function feyxa.emit_event_report(
+  p_event_type text, p_aggregate_type text, p_aggregate_id uuid, p_tenant_id uuid, p_payload jsonb,
+  p_idempotency_key text default null,
+  p_deliver_at timestamptz default null,
+  p_priority int default null,
+  p_ordering_key text default null,
+  out event_id uuid, out inserted boolean)
 returns record
 language plpgsql security definer
 set search_path = feyxa, pg_catalog
@@ -228,8 +214,13 @@ comment on function feyxa.emit_event_report(text,text,uuid,uuid,jsonb,text,times
 revoke all on function feyxa.emit_event_report(text,text,uuid,uuid,jsonb,text,timestamp with time zone,integer,text) from public;
 grant execute on function feyxa.emit_event_report(text,text,uuid,uuid,jsonb,text,timestamp with time zone,integer,text) to service_role;
 
--- [20261128000002]
-create or replace function feyxa.emit_event(p_event_type text, p_aggregate_type text, p_aggregate_id uuid, p_tenant_id uuid, p_payload jsonb, p_idempotency_key text default null, p_deliver_at timestamp with time zone default null, p_priority integer default null, p_ordering_key text default null)
+-- The entry point: emit_event_report's event id alone.
+create or replace function feyxa.emit_event(
+  p_event_type text, p_aggregate_type text, p_aggregate_id uuid, p_tenant_id uuid, p_payload jsonb,
+  p_idempotency_key text default null,
+  p_deliver_at timestamptz default null,
+  p_priority int default null,
+  p_ordering_key text default null)
 returns uuid
 language sql security definer
 set search_path = feyxa, pg_catalog
@@ -241,16 +232,19 @@ comment on function feyxa.emit_event(text,text,uuid,uuid,jsonb,text,timestamp wi
 revoke all on function feyxa.emit_event(text,text,uuid,uuid,jsonb,text,timestamp with time zone,integer,text) from public;
 grant execute on function feyxa.emit_event(text,text,uuid,uuid,jsonb,text,timestamp with time zone,integer,text) to service_role;
 
--- [first 20261123000002]
--- Emits many events in one statement, for bulk producers. p_events is a JSON array of
--- {event_type, aggregate_type, aggregate_id, store_id?, payload?, idempotency_key?}.
--- All or nothing: one invalid element rejects the batch, naming it (events[i].field).
--- One wake-up for the whole batch (the NOTIFY at commit, the pg_net wake-up here).
--- [20261128000002]
--- emit_events: the batch gains the same options per element: deliver_at (a time), delay
--- (seconds from now), priority, ordering_key. A batch with an ordered element is emitted
--- element by element, in array order, through emit_event_report (each line's lock and
--- place); otherwise as before, in one statement.
+-- Emits many events at once, for bulk producers. p_events is a JSON array of
+-- {event_type, aggregate_type, aggregate_id, tenant_id?, payload?, idempotency_key?,
+-- deliver_at? | delay? (seconds from now), priority?, ordering_key?}. All or nothing: one
+-- invalid element rejects the batch, naming it (events[i].field). A batch without
+-- flow-control options or ordered types is stored in one statement, its keys computed
+-- first (default keys may be random) so that the answer finds every event; one with them
+-- goes element by element, in array order, through emit_event_report (each line's lock and
+-- place). One wake-up for the whole batch (the NOTIFY at commit, the pg_net wake-up here).
+-- Its statements settle on their generic plans after the first five calls by themselves.
+--   jit = off: the planner counts 100 rows for each set-returning function over the JSON
+--     argument and may judge a statement worth JIT-compiling (on a server built with LLVM,
+--     as Debian's PostgreSQL 15, jit is on by default); no batch runs long enough for JIT
+--     to pay off.
 create or replace function feyxa.emit_events(p_events jsonb)
 returns table(idx integer, event_id uuid, inserted boolean)
 language plpgsql security definer

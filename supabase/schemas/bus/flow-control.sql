@@ -1,43 +1,82 @@
--- [20261128000000]
+-- Flow control: what decides when an event runs, beyond "as soon as it is due, oldest
+-- first" (docs/flow-control.md). It lives in the queue's SQL, so the Node dispatcher and
+-- the Edge Functions behave the same, and with none of it in use an event is queued,
+-- claimed and completed as if it did not exist: every step is skipped by a null or a zero.
+-- How each works, in event_queue (events.sql), one row per open event:
+--
+--   delivery time  due_at is the delivery time instead of now; pending until then.
+--   priority p     due_at is moved p seconds earlier (0 to 1000): the event goes ahead of
+--                  events that became due less than p seconds before it, and never further,
+--                  so nothing waits forever (ageing by construction). not_before keeps the
+--                  real due time, which the claims respect; every writer of an unleased
+--                  row's due_at applies the shift itself.
+--   order          the events of one ordering key (an emit's own, or type:aggregate for a
+--                  type configured `ordered`) form a line: the first is claimable, the
+--                  others are held (held, due at 'infinity') and released one at a time, in
+--                  emit order, when the one before leaves the queue (completed, discarded,
+--                  cancelled) or, with on_dead_head = 'skip', goes dead. With 'hold' (the
+--                  default) a dead head holds its line until an operator retries or
+--                  discards it. No trigger releases them (events.sql says why the queue has
+--                  none): every function that takes an ordered event off the queue or kills
+--                  it calls release_lines, dequeue_events or skip_dead_heads, below.
+--   fairness       when on (configure_tenant_fairness), every open queue row carries its
+--                  tenant's lane (event_queue.tenant_id; events without a tenant share one
+--                  lane, the nil uuid), and a claim serves the lanes that have due events in
+--                  turn, an equal share of the batch each, then the rest of the batch to
+--                  lanes without a cap of their own (fair_claimable, claims.sql). A capped
+--                  lane is served by one claim at a time (a transaction-scoped advisory
+--                  lock, tried, never waited for), which counts its leased events and takes
+--                  no more than its room: the cap holds across dispatchers. The lanes' index
+--                  holds only rows with a lane, so the bus pays for it only while on.
+--   cancel         a pending event (scheduled, held or due) may be cancelled: terminal,
+--                  audited, with its reason (cancel_event, operator.sql).
+--
+-- Here: the settings per event type and per tenant, the lines' keys, the functions that
+-- configure them, the checks of an emit's options, and the release of lines. The emit
+-- (emit.sql) and the claims (claims.sql) apply them. Retry policies per route and rate
+-- limits are in routes.sql and rate-limits.sql.
+
 -- Settings per event type. Exact types (one primary-key probe per emit); none: the defaults.
 create table feyxa.event_type_settings (
   event_type text primary key check (feyxa.event_type_is_valid(event_type)),
-  priority smallint check ((priority >= 0) and (priority <= 1000)),
-  ordered boolean default false not null,
+  priority smallint check (priority between 0 and 1000),  -- the default; an emit's own wins
+  ordered boolean default false not null,  -- a line per aggregate (type:aggregate_id)
   on_dead_head text default 'hold' not null check (on_dead_head in ('hold', 'skip')),
-  updated_at timestamp with time zone default now() not null
+  updated_at timestamptz default now() not null
 );
 alter table feyxa.event_type_settings enable row level security;
 comment on table feyxa.event_type_settings is 'Flow control per event type: default priority, order per aggregate, and what a dead head of a line does (hold its line, or skip). Written by configure_event_type.';
 grant all on table feyxa.event_type_settings to service_role;
 
--- [20261128000000]
 -- The last place handed out in each ordering key's line. Its row is the key's lock: an
 -- emitter holds it from its upsert to its commit, and so does whoever releases the next
--- event of the line, so a release never misses an event emitted at the same time.
+-- event of the line, so a release never misses an event emitted at the same time. A key's
+-- row exists exactly while its line has events in the queue, which is how an emit knows
+-- from its own upsert whether its event must wait.
 create table feyxa.ordering_keys (
   ordering_key text collate "C" primary key,
-  last_seq bigint not null
+  last_seq bigint not null  -- the ordering_seq of the line's latest event
 );
 alter table feyxa.ordering_keys enable row level security;
 comment on table feyxa.ordering_keys is 'Internal: the last ordering_seq of each ordering key with open events; its row serialises the key''s emitters and releases. Removed when the line empties.';
 grant all on table feyxa.ordering_keys to service_role;
 
--- [20261128000000]
 -- A capped lane's events in flight are counted among the leased rows (event_queue_lease_idx,
 -- as many as the dispatchers hold), not through an index of their own: one would cost every
 -- lease an index insert, caps or not.
 create table feyxa.tenant_limits (
   tenant_id uuid primary key,
-  max_in_flight integer not null check (max_in_flight > 0),
-  updated_at timestamp with time zone default now() not null
+  max_in_flight int not null check (max_in_flight > 0),
+  updated_at timestamptz default now() not null
 );
 alter table feyxa.tenant_limits enable row level security;
 comment on table feyxa.tenant_limits is 'Per-tenant caps on events in flight, overriding event_bus_settings.tenant_max_in_flight. Written by set_tenant_limit.';
 grant all on table feyxa.tenant_limits to service_role;
 
--- [20261128000000]
-create or replace function feyxa.configure_event_type(p_event_type text, p_priority integer default null, p_ordered boolean default false, p_on_dead_head text default 'hold'::text)
+-- The configuration verbs; from TypeScript configureEventType, configureTenantFairness and
+-- setTenantLimit (src/bus/flow.ts).
+create or replace function feyxa.configure_event_type(
+  p_event_type text, p_priority int default null, p_ordered boolean default false, p_on_dead_head text default 'hold')
 returns feyxa.event_type_settings
 language plpgsql security definer
 set search_path = feyxa, pg_catalog
@@ -66,8 +105,7 @@ comment on function feyxa.configure_event_type(text,integer,boolean,text) is 'Se
 revoke all on function feyxa.configure_event_type(text,integer,boolean,text) from public;
 grant execute on function feyxa.configure_event_type(text,integer,boolean,text) to service_role;
 
--- [20261128000000]
-create or replace function feyxa.configure_tenant_fairness(p_enabled boolean, p_max_in_flight integer default null)
+create or replace function feyxa.configure_tenant_fairness(p_enabled boolean, p_max_in_flight int default null)
 returns void
 language plpgsql security definer
 set search_path = feyxa, pg_catalog
@@ -94,8 +132,7 @@ comment on function feyxa.configure_tenant_fairness(boolean,integer) is 'Turns t
 revoke all on function feyxa.configure_tenant_fairness(boolean,integer) from public;
 grant execute on function feyxa.configure_tenant_fairness(boolean,integer) to service_role;
 
--- [20261128000000]
-create or replace function feyxa.set_tenant_limit(p_tenant_id uuid, p_max_in_flight integer)
+create or replace function feyxa.set_tenant_limit(p_tenant_id uuid, p_max_in_flight int)
 returns void
 language plpgsql security definer
 set search_path = feyxa, pg_catalog
@@ -118,14 +155,70 @@ comment on function feyxa.set_tenant_limit(uuid,integer) is 'Caps one tenant''s 
 revoke all on function feyxa.set_tenant_limit(uuid,integer) from public;
 grant execute on function feyxa.set_tenant_limit(uuid,integer) to service_role;
 
--- [20261128000001]
+-- The flow-control options of an emit, checked; p_prefix names the element of a batch.
+create or replace function feyxa.assert_flow_input(p_deliver_at timestamptz, p_priority int, p_ordering_key text, p_prefix text)
+returns void
+language plpgsql immutable
+set search_path = feyxa, pg_catalog
+as $$
+begin
+  if p_deliver_at is not null and not isfinite(p_deliver_at) then
+    raise exception using errcode = '22023', message = p_prefix || 'deliver_at must be a finite time', detail = p_prefix || 'deliver_at';
+  end if;
+  if p_priority is not null and p_priority not between 0 and 1000 then
+    raise exception using errcode = '22023', message = p_prefix || 'priority must be between 0 and 1000', detail = p_prefix || 'priority';
+  end if;
+  if p_ordering_key is not null and length(p_ordering_key) not between 1 and 200 then
+    raise exception using errcode = '22023', message = p_prefix || 'ordering_key must be 1 to 200 characters', detail = p_prefix || 'ordering_key';
+  end if;
+end;
+$$;
+comment on function feyxa.assert_flow_input(timestamp with time zone,integer,text,text) is 'Validates an emit''s flow-control options (deliver_at, priority, ordering_key), naming the field.';
+revoke all on function feyxa.assert_flow_input(timestamp with time zone,integer,text,text) from public;
+grant execute on function feyxa.assert_flow_input(timestamp with time zone,integer,text,text) to service_role;
+
+-- A batch element's flow-control options, checked: deliver_at a time, delay seconds (not
+-- both), priority an integer, ordering_key a string.
+create or replace function feyxa.assert_flow_element(p_event jsonb, p_prefix text)
+returns void
+language plpgsql
+set search_path = feyxa, pg_catalog
+as $$
+declare
+  v_at timestamptz;
+begin
+  if p_event ? 'deliver_at' and p_event ? 'delay' then
+    raise exception using errcode = '22023', message = p_prefix || 'delay: give deliver_at or delay, not both', detail = p_prefix || 'delay';
+  end if;
+  if p_event ? 'deliver_at' then
+    begin
+      v_at := (p_event ->> 'deliver_at')::timestamptz;
+    exception when others then
+      raise exception using errcode = '22023', message = p_prefix || 'deliver_at must be a time (ISO 8601)', detail = p_prefix || 'deliver_at';
+    end;
+  end if;
+  if p_event ? 'delay' and (jsonb_typeof(p_event -> 'delay') <> 'number' or (p_event ->> 'delay')::numeric not between 0 and 31536000) then
+    raise exception using errcode = '22023', message = p_prefix || 'delay must be a number of seconds between 0 and 31536000', detail = p_prefix || 'delay';
+  end if;
+  if p_event ? 'priority' and (jsonb_typeof(p_event -> 'priority') <> 'number' or (p_event ->> 'priority') !~ '^\d{1,4}$') then
+    raise exception using errcode = '22023', message = p_prefix || 'priority must be an integer between 0 and 1000', detail = p_prefix || 'priority';
+  end if;
+  if p_event ? 'ordering_key' and jsonb_typeof(p_event -> 'ordering_key') <> 'string' then
+    raise exception using errcode = '22023', message = p_prefix || 'ordering_key must be a string', detail = p_prefix || 'ordering_key';
+  end if;
+  perform assert_flow_input(v_at, (p_event ->> 'priority')::int, p_event ->> 'ordering_key', p_prefix);
+end;
+$$;
+comment on function feyxa.assert_flow_element(jsonb,text) is 'Validates a batch element''s flow-control options (deliver_at, delay, priority, ordering_key), naming the field.';
+revoke all on function feyxa.assert_flow_element(jsonb,text) from public;
+grant execute on function feyxa.assert_flow_element(jsonb,text) to service_role;
+
 -- Lets the next event of each line go: called with the lines whose head (the one unheld
 -- event of a line) just left the queue or stopped blocking. Takes the keys' locks first,
 -- in one order (an emitter holds its key's from its upsert to its commit), then, in a new
 -- statement that sees what those emitters committed, releases the earliest held event of
 -- each line, due at its delivery time (kept in not_before while held) less its priority;
--- a line with nothing left forgets its key, so that a key's row exists exactly while its
--- line has events in the queue (which is how an emit knows it must wait: 20261128000002).
+-- a line with nothing left forgets its key.
 -- Set-based: complete_attempts releases a whole batch's lines in one call (npm run bench:
 -- a statement per line cost the ordered drain a third of its speed).
 create or replace function feyxa.release_lines(p_keys text[])
@@ -155,7 +248,6 @@ comment on function feyxa.release_lines(text[]) is 'Internal: the head of each o
 revoke all on function feyxa.release_lines(text[]) from public;
 grant execute on function feyxa.release_lines(text[]) to service_role;
 
--- [20261128000001]
 -- Takes events off the queue for good (cancelled, discarded, or a stale row), releasing
 -- the lines they were at the head of (a held event leaving changes nothing ahead of it).
 create or replace function feyxa.dequeue_events(p_event_ids uuid[])
@@ -179,7 +271,6 @@ comment on function feyxa.dequeue_events(uuid[]) is 'Internal: deletes the event
 revoke all on function feyxa.dequeue_events(uuid[]) from public;
 grant execute on function feyxa.dequeue_events(uuid[]) to service_role;
 
--- [20261128000001]
 -- A dead head (its queue row parked at infinity, unheld) stops blocking its line when its
 -- type says skip; with hold (the default) it blocks until an operator retries or discards it.
 create or replace function feyxa.skip_dead_heads(p_event_ids uuid[])

@@ -1,18 +1,28 @@
--- [20261128000004]
-
+-- Rate limits: a token bucket per key, shared by every dispatcher (docs/flow-control.md,
+-- "Rate limits"). A bucket fills at per_second tokens a second up to burst; a handler that
+-- names a key (Handler.rateLimit, or its own name when a limit of that name exists; a
+-- remote route by its handler name) takes a token before each run (src/bus/run-attempt.ts).
+-- When the bucket is empty the handler does not run: its run is recorded 'deferred' with
+-- the wait, and an attempt whose only setbacks were such waits goes back to pending, due
+-- when a token is there, without spending a retry (complete_attempts, completion.sql).
+--
+-- The dispatchers read the keys with the routes (src/bus/router.ts), so a handler without
+-- a limit asks the database nothing. A bucket is refilled lazily, by whoever takes from it
+-- next, under its row lock: no timer, and the wall clock (clock_timestamp), not the
+-- transaction's start, measures what has accrued.
 create table feyxa.rate_limits (
-  key text primary key check ((length(key) >= 1) and (length(key) <= 200)),
-  per_second double precision not null check (per_second > (0)::double precision),
-  burst integer not null check (burst >= 1),
-  tokens double precision not null,
-  refilled_at timestamp with time zone default clock_timestamp() not null
+  key text primary key check (length(key) between 1 and 200),
+  per_second float8 not null check (per_second > 0),
+  burst int not null check (burst >= 1),
+  tokens float8 not null,  -- at refilled_at
+  refilled_at timestamptz default clock_timestamp() not null
 );
 alter table feyxa.rate_limits enable row level security;
 comment on table feyxa.rate_limits is 'Token buckets shared by every dispatcher: per_second tokens a second, at most burst at once. Written by configure_rate_limit and take_rate_token.';
 grant all on table feyxa.rate_limits to service_role;
 
--- [20261128000004]
-create or replace function feyxa.configure_rate_limit(p_key text, p_per_second double precision, p_burst integer default null)
+-- Creates, changes (tokens kept, within the new burst) or, with a null rate, removes a limit.
+create or replace function feyxa.configure_rate_limit(p_key text, p_per_second float8, p_burst int default null)
 returns void
 language plpgsql security definer
 set search_path = feyxa, pg_catalog
@@ -41,7 +51,6 @@ comment on function feyxa.configure_rate_limit(text,double precision,integer) is
 revoke all on function feyxa.configure_rate_limit(text,double precision,integer) from public;
 grant execute on function feyxa.configure_rate_limit(text,double precision,integer) to service_role;
 
--- [20261128000004]
 -- Takes one token of a bucket: 0 when taken, else the milliseconds until one is there
 -- (nothing is taken then). Under the bucket's row lock: every dispatcher shares it. An
 -- unknown key has no limit (0).
