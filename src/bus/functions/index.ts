@@ -28,5 +28,6 @@ export { createProcessEvent, processEventFunction, type ProcessEventOptions, typ
 export { DRAIN_DEFAULTS, type DrainSummary } from "./drain.ts";
 export { createRetryFailedEvents, retryFailedEvents, type RetryFailedEventsOptions } from "./retry-failed-events.ts";
 export { createEventMonitor, eventMonitor, type EventMonitorOptions } from "./event-monitor.ts";
+export { type MonitorAnswers, monitorAnswers, type Wire } from "./monitor/answers.ts";
 export { createWebhooks, webhooks, type WebhooksOptions } from "./webhooks.ts";
 export { metrics } from "./metrics.ts";

@@ -12,6 +12,7 @@ import { ALERT_KINDS, ROUTE_ALERT_KINDS } from "../../vocabulary.ts";
 import { json, type RequestContext, route } from "../pipeline.ts";
 import { userOf } from "../caller.ts";
 import { asCaller, type CallerSql } from "../as-caller.ts";
+import type { alertChange, alertsAnswer, Built } from "./answers.ts";
 
 const EVENT_TYPE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 const HANDLER = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/;
@@ -41,20 +42,24 @@ export const alertInput = z.discriminatedUnion("op", [
 });
 export type AlertInput = z.infer<typeof alertInput>;
 
-async function listAlerts(tx: CallerSql) {
-  const rules = await tx`
+type Alerts = Built<typeof alertsAnswer>;
+
+async function listAlerts(tx: CallerSql): Promise<Alerts> {
+  const rules = await tx<Alerts["rules"]>`
     select r.id, r.name, r.kind, r.tenant_id, r.event_type, r.handler_name, r.threshold,
            (extract(epoch from r.window_length) / 60)::float8 as window_minutes, (extract(epoch from r.repeat_interval) / 60)::float8 as repeat_minutes,
            r.is_active, r.created_at, coalesce(s.firing, false) as firing, s.value, s.since, s.notified_at, s.resolved_at
     from feyxa.alert_rules r left join feyxa.alert_states s on s.rule_id = r.id order by r.created_at`;
-  const notices = await tx`
+  const notices = await tx<Alerts["notices"]>`
     select id, rule_id, tenant_id, kind, value, message, created_at from feyxa.alert_notices order by created_at desc, id desc limit 50`;
   return { rules, notices };
 }
 
-async function changeAlerts(tx: CallerSql, input: AlertInput) {
+type AlertChange = Built<typeof alertChange>;
+
+async function changeAlerts(tx: CallerSql, input: AlertInput): Promise<AlertChange> {
   if (input.op === "create") {
-    const [rule] = await tx`
+    const [rule] = await tx<AlertChange["rule"][]>`
       insert into feyxa.alert_rules (name, kind, threshold, event_type, handler_name, tenant_id, window_length, repeat_interval)
       values (${input.name}, ${input.kind}, ${input.threshold}, ${input.event_type ?? null}, ${input.handler_name ?? null},
               ${input.tenant_id ?? null}::uuid, make_interval(mins => ${input.window_minutes ?? 15}),
@@ -63,8 +68,8 @@ async function changeAlerts(tx: CallerSql, input: AlertInput) {
     return { rule };
   }
   const rows = input.op === "delete"
-    ? await tx`delete from feyxa.alert_rules where id = ${input.rule_id}::uuid returning id, name, kind, is_active`
-    : await tx`update feyxa.alert_rules set is_active = ${input.op === "resume"} where id = ${input.rule_id}::uuid returning id, name, kind, is_active`;
+    ? await tx<AlertChange["rule"][]>`delete from feyxa.alert_rules where id = ${input.rule_id}::uuid returning id, name, kind, is_active`
+    : await tx<AlertChange["rule"][]>`update feyxa.alert_rules set is_active = ${input.op === "resume"} where id = ${input.rule_id}::uuid returning id, name, kind, is_active`;
   // Not there, or not the caller's to see (RLS): the same answer.
   if (rows.length === 0) throw new HttpError(404, "not_found", `no alert rule ${input.rule_id}`, "rule_id");
   return { rule: rows[0] };

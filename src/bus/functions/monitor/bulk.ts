@@ -6,7 +6,9 @@
  * audits the batch. The preview counts what the first call would start on.
  */
 import { HttpError } from "../../errors.ts";
+import type { EventStatus } from "../../vocabulary.ts";
 import type { CallerSql } from "../as-caller.ts";
+import type { Built, bulkPreviewAnswer, bulkResult } from "./answers.ts";
 import { decodeCursor, encodeCursor, listWhere } from "./filters.ts";
 import { BULK_KINDS, type BulkFilter, type BulkInput, type BulkKind, type BulkPreviewQuery } from "./schemas.ts";
 
@@ -16,13 +18,13 @@ export const BULK_BATCH = 200;
 const PREVIEW_CAP = 100_000;
 
 /** The filter narrowed to the statuses the action applies to; null when none is left. */
-function eligible(filter: BulkFilter, kind: BulkKind): (BulkFilter & { limit: number }) | null {
-  const allowed: readonly string[] = BULK_KINDS[kind];
+function eligible(filter: BulkFilter, kind: BulkKind): (BulkFilter & { status: EventStatus[]; limit: number }) | null {
+  const allowed: readonly EventStatus[] = BULK_KINDS[kind];
   const status = filter.status?.length ? filter.status.filter((s) => allowed.includes(s)) : [...allowed];
-  return status.length ? { ...filter, status: status as BulkFilter["status"], limit: BULK_BATCH } : null;
+  return status.length ? { ...filter, status, limit: BULK_BATCH } : null;
 }
 
-export async function previewBulk(tx: CallerSql, query: BulkPreviewQuery) {
+export async function previewBulk(tx: CallerSql, query: BulkPreviewQuery): Promise<Built<typeof bulkPreviewAnswer>> {
   const { kind, ...filter } = query;
   const scope = eligible(filter, kind);
   if (!scope) return { kind, count: 0, capped: false, statuses: [] };
@@ -33,7 +35,9 @@ export async function previewBulk(tx: CallerSql, query: BulkPreviewQuery) {
   return { kind, count, capped: count >= PREVIEW_CAP, statuses: scope.status, batch: BULK_BATCH };
 }
 
-export async function runBulk(tx: CallerSql, input: BulkInput) {
+type BulkResult = Built<typeof bulkResult>;
+
+export async function runBulk(tx: CallerSql, input: BulkInput): Promise<BulkResult> {
   const cursor = input.cursor ? decodeCursor(input.cursor) : undefined;
   if (input.cursor && !cursor) throw new HttpError(400, "invalid_request", "cursor: not a cursor this function made", "cursor");
   // Refused before anything is read: an operator who sees nothing matching, and someone
@@ -41,7 +45,7 @@ export async function runBulk(tx: CallerSql, input: BulkInput) {
   const [{ operator }] = await tx<{ operator: boolean }[]>`select feyxa.reader_is_operator() as operator`;
   if (!operator) throw new HttpError(403, "forbidden", "only operators can act on events");
   const scope = eligible(input.filter, input.kind);
-  const nothing = { action_id: input.action_id, kind: `bulk_${input.kind}`, changed: false, duplicate: false, moved: 0, unchanged: 0, skipped: 0, next_cursor: null };
+  const nothing: BulkResult = { action_id: input.action_id, kind: `bulk_${input.kind}`, changed: false, duplicate: false, moved: 0, unchanged: 0, skipped: 0, next_cursor: null };
   if (!scope) return nothing;
   await tx`set local enable_seqscan = off`;
   const rows = await tx<{ id: string; at: string }[]>`
@@ -50,7 +54,7 @@ export async function runBulk(tx: CallerSql, input: BulkInput) {
     order by created_at desc, id desc limit ${BULK_BATCH}`;
   if (rows.length === 0) {
     // Nothing left to pick: a request sent again after it acted still answers what it did.
-    const [done] = await tx<{ result: Record<string, unknown> }[]>`
+    const [done] = await tx<{ result: BulkResult }[]>`
       select result || '{"duplicate": true}' as result from feyxa.monitor_actions where id = ${input.action_id}::uuid and result is not null`;
     return done?.result ?? nothing;
   }
@@ -64,5 +68,5 @@ export async function runBulk(tx: CallerSql, input: BulkInput) {
     : input.kind === "redrive"
     ? await tx`select feyxa.bulk_redrive(${input.action_id}::uuid, ${tx.json(filter)}, ${ids}::uuid[], ${input.cursor ?? null}, ${next}) as result`
     : await tx`select feyxa.bulk_retry(${input.action_id}::uuid, ${tx.json(filter)}, ${ids}::uuid[], ${input.cursor ?? null}, ${next}) as result`;
-  return result as Record<string, unknown>;
+  return result as BulkResult;
 }

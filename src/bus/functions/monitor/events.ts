@@ -1,10 +1,12 @@
 /** The monitor's event reads: a keyset-paginated list, and one event in full. */
 import { HttpError } from "../../errors.ts";
+import type { EventStatus, HandlerRunStatus } from "../../vocabulary.ts";
 import type { CallerSql } from "../as-caller.ts";
+import type { Built, eventDetail as detailAnswer, eventPage } from "./answers.ts";
 import { decodeCursor, encodeCursor, listWhere } from "./filters.ts";
 import type { ListQuery } from "./schemas.ts";
 
-export async function listEvents(tx: CallerSql, query: ListQuery) {
+export async function listEvents(tx: CallerSql, query: ListQuery): Promise<Built<typeof eventPage>> {
   const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
   if (query.cursor && !cursor) throw new HttpError(400, "invalid_request", "cursor: not a cursor this function made", "cursor");
   // A page is the newest few rows that match: walking an index newest-first always beats
@@ -34,7 +36,7 @@ interface EventListRow {
   aggregate_type: string;
   aggregate_id: string;
   tenant_id: string | null;
-  status: string;
+  status: EventStatus;
   attempt: number;
   retry_count: number;
   max_retries: number;
@@ -48,19 +50,25 @@ interface EventListRow {
 interface HandlerRunRow {
   attempt: number;
   handler_name: string;
-  status: string;
+  status: HandlerRunStatus;
   duration_ms: number;
   error_message: string | null;
   created_at: Date;
 }
 
 /** One event the caller may see, with every attempt's handler runs; 404 when there is none (or it is not theirs). */
-export async function eventDetail(tx: CallerSql, eventId: string) {
-  const [event] = await tx<(EventListRow & FlowColumns & { payload: unknown; first_claimed_at: Date | null; tenant_name: string | null })[]>`
-    select e.*, feyxa.tenant_label(e.tenant_id) as tenant_name
+export async function eventDetail(tx: CallerSql, eventId: string): Promise<Built<typeof detailAnswer>> {
+  // The list's columns, the payload and the first claim: what the answer shows of the row;
+  // its flow control's columns are read for `flow` (the lease and trace columns are not shown).
+  const [row] = await tx<(EventListRow & FlowColumns & { payload: unknown; first_claimed_at: Date | null; tenant_name: string | null })[]>`
+    select e.id, e.event_type, e.aggregate_type, e.aggregate_id, e.tenant_id, e.status, e.attempt, e.retry_count,
+           e.max_retries, e.next_retry_at, e.error_message, e.idempotency_key, e.created_at, e.processed_at,
+           e.payload, e.first_claimed_at, e.deliver_at, e.priority, e.ordering_key, e.ordering_seq,
+           feyxa.tenant_label(e.tenant_id) as tenant_name
     from feyxa.events_log e
     where e.id = ${eventId}::uuid`;
-  if (!event) throw new HttpError(404, "not_found", `no event with id ${eventId} that you may see`, "event_id");
+  if (!row) throw new HttpError(404, "not_found", `no event with id ${eventId} that you may see`, "event_id");
+  const { deliver_at: _, priority: __, ordering_key: ___, ordering_seq: ____, ...event } = row;
   const runs = await tx<HandlerRunRow[]>`
     select attempt, handler_name, status, duration_ms, error_message, created_at
     from feyxa.event_handlers_log where event_id = ${eventId}::uuid
@@ -70,7 +78,7 @@ export async function eventDetail(tx: CallerSql, eventId: string) {
            feyxa.monitor_owed_handlers(${eventId}::uuid, ${event.event_type}) as owed,
            feyxa.monitor_route_steps(${event.event_type}) as steps`;
   // An event-sourced aggregate's timeline: its stream, in version order (empty for the others).
-  const timeline = await tx<{ version: number; event_id: string; event_type: string; status: string; created_at: Date }[]>`
+  const timeline = await tx<{ version: number; event_id: string; event_type: string; status: EventStatus; created_at: Date }[]>`
     select s.version, s.event_id, e.event_type, e.status, e.created_at
     from feyxa.aggregate_stream_events s join feyxa.events_log e on e.id = s.event_id
     where s.aggregate_type = ${event.aggregate_type} and s.aggregate_id = ${event.aggregate_id}::uuid
@@ -80,11 +88,11 @@ export async function eventDetail(tx: CallerSql, eventId: string) {
     select handler_name, attempt, status_code, response_excerpt, duration_ms, created_at
     from feyxa.webhook_deliveries where event_id = ${eventId}::uuid order by attempt, handler_name`;
   // The aggregate's other events, whatever their kind (newest first, from the aggregate index).
-  const related = await tx<{ id: string; event_type: string; status: string; created_at: Date }[]>`
+  const related = await tx<{ id: string; event_type: string; status: EventStatus; created_at: Date }[]>`
     select id, event_type, status, created_at from feyxa.events_log
     where aggregate_id = ${event.aggregate_id}::uuid and id <> ${eventId}::uuid
     order by created_at desc limit 50`;
-  const flow = await flowOf(tx, eventId, event);
+  const flow = await flowOf(tx, eventId, row);
   const attempts = new Map<number, HandlerRunRow[]>();
   for (const run of runs) attempts.set(run.attempt, [...(attempts.get(run.attempt) ?? []), run]);
   const ms = (from: Date | null, to: Date | null) => (from && to ? to.getTime() - from.getTime() : null);

@@ -6,22 +6,14 @@
  */
 import { FAILING_STATUSES } from "../../vocabulary.ts";
 import type { CallerSql } from "../as-caller.ts";
+import type { Built, failuresAnswer } from "./answers.ts";
 import { scopeWhere } from "./filters.ts";
 import type { Scope } from "./schemas.ts";
 
-export interface FailureGroup {
-  fingerprint: string;
-  event_types: string[];
-  failed: number;
-  dead: number;
-  first_at: Date;
-  last_at: Date;
-  sample_error: string | null;
-  sample_event_id: string;
-}
+type Failures = Built<typeof failuresAnswer>;
 
-export async function failureGroups(tx: CallerSql, scope: Scope): Promise<{ groups: FailureGroup[] }> {
-  const groups = await tx<FailureGroup[]>`
+export async function failureGroups(tx: CallerSql, scope: Scope): Promise<Failures> {
+  const groups = await tx<Failures["groups"]>`
     select feyxa.error_fingerprint(e.error_message) as fingerprint,
            array_agg(distinct e.event_type order by e.event_type) as event_types,
            count(*) filter (where e.status = 'failed')::int as failed,

@@ -5,10 +5,11 @@
  */
 import { IDLE_RUN_STATUSES, IN_FLIGHT_STATUSES } from "../../vocabulary.ts";
 import type { CallerSql } from "../as-caller.ts";
+import type { Built, statsAnswer } from "./answers.ts";
 import { scopeWhere } from "./filters.ts";
 import { type StatsQuery, WINDOWS } from "./schemas.ts";
 
-export async function stats(tx: CallerSql, query: StatsQuery) {
+export async function stats(tx: CallerSql, query: StatsQuery): Promise<Built<typeof statsAnswer>> {
   const { interval, bucketSeconds } = WINDOWS[query.window];
   const scope = scopeWhere(tx, query, "e");
   const since = tx`now() - ${interval}::interval`;
