@@ -1,6 +1,6 @@
 /** Calls to the event-monitor function, with the operator's token; errors carry the server's message. */
 import { accessToken } from "./auth.ts";
-import type { ActionResult, Alerts, BulkPreview, BulkResult, Detail, EventPage, Failures, Me, RouteRow, Stats } from "./types.ts";
+import type { MonitorAnswers } from "./types.ts";
 
 const base = import.meta.env.VITE_SUPABASE_URL
   ? `${import.meta.env.VITE_SUPABASE_URL.replace(/\/$/, "")}/functions/v1/event-monitor`
@@ -29,29 +29,19 @@ const query = (params: Record<string, string | undefined>) => {
   return q.size ? `?${q}` : "";
 };
 
+/** Each call, typed by the answer the function gives it (./types.ts: the API's own schemas). */
 export const api = {
-  me: () => call<Me>("/me"),
-  events: (params: Record<string, string | undefined>) => call<EventPage>(`/events${query(params)}`),
-  event: (id: string) => call<Detail>(`/events/${id}`),
-  stats: (params: Record<string, string | undefined>) => call<Stats>(`/stats${query(params)}`),
-  failures: (params: Record<string, string | undefined>) => call<Failures>(`/failures${query(params)}`),
-  bulkPreview: (params: Record<string, string | undefined>) => call<BulkPreview>(`/bulk${query(params)}`),
-  bulk: (body: Record<string, unknown>) => call<BulkResult>("/bulk", { method: "POST", body: JSON.stringify(body) }),
-  routes: (window: string) => call<{ window: string; routes: RouteRow[] }>(`/routes${query({ window })}`),
-  setRoute: (body: Record<string, unknown>) => call<ActionResult>("/routes", { method: "POST", body: JSON.stringify(body) }),
-  actions: () => call<{ actions: AuditRow[] }>("/actions"),
-  act: (action: Record<string, unknown>) => call<ActionResult>("/actions", { method: "POST", body: JSON.stringify(action) }),
-  alerts: () => call<Alerts>("/alerts"),
-  changeAlert: (body: Record<string, unknown>) => call<{ rule: { id: string; name: string } }>("/alerts", { method: "POST", body: JSON.stringify(body) }),
+  me: () => call<MonitorAnswers["me"]>("/me"),
+  events: (params: Record<string, string | undefined>) => call<MonitorAnswers["events"]>(`/events${query(params)}`),
+  event: (id: string) => call<MonitorAnswers["event"]>(`/events/${id}`),
+  stats: (params: Record<string, string | undefined>) => call<MonitorAnswers["stats"]>(`/stats${query(params)}`),
+  failures: (params: Record<string, string | undefined>) => call<MonitorAnswers["failures"]>(`/failures${query(params)}`),
+  bulkPreview: (params: Record<string, string | undefined>) => call<MonitorAnswers["bulkPreview"]>(`/bulk${query(params)}`),
+  bulk: (body: Record<string, unknown>) => call<MonitorAnswers["bulk"]>("/bulk", { method: "POST", body: JSON.stringify(body) }),
+  routes: (window: string) => call<MonitorAnswers["routes"]>(`/routes${query({ window })}`),
+  setRoute: (body: Record<string, unknown>) => call<MonitorAnswers["setRoute"]>("/routes", { method: "POST", body: JSON.stringify(body) }),
+  actions: () => call<MonitorAnswers["actions"]>("/actions"),
+  act: (action: Record<string, unknown>) => call<MonitorAnswers["act"]>("/actions", { method: "POST", body: JSON.stringify(action) }),
+  alerts: () => call<MonitorAnswers["alerts"]>("/alerts"),
+  changeAlert: (body: Record<string, unknown>) => call<MonitorAnswers["changeAlert"]>("/alerts", { method: "POST", body: JSON.stringify(body) }),
 };
-
-export interface AuditRow {
-  id: string;
-  actor_email: string | null;
-  kind: string;
-  target: Record<string, unknown>;
-  result: Record<string, unknown> | null;
-  created_at: string;
-  /** For a bulk action's batch: how many events it acted on. */
-  events: number;
-}

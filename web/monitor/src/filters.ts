@@ -1,6 +1,10 @@
 /** The filters as the URL holds them, and as the API takes them. */
-export const STATUSES = ["pending", "processing", "completed", "failed", "dead", "discarded", "cancelled"] as const;
-export const WINDOWS = ["15m", "1h", "6h", "24h", "7d"] as const;
+import { EVENT_STATUSES } from "../../../src/bus/vocabulary.ts";
+import type { Stats } from "./types.ts";
+
+/** The statuses to filter by: the bus's own list (loaded from its vocabulary, which imports nothing). */
+export const STATUSES = EVENT_STATUSES;
+export const WINDOWS = ["15m", "1h", "6h", "24h", "7d"] as const satisfies readonly Stats["window"][];
 
 export interface Filters {
   type?: string;

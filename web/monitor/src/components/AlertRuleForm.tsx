@@ -7,10 +7,10 @@
 import { type FormEvent, useId, useState } from "react";
 import { api, ApiError } from "../api.ts";
 import { useI18n } from "../i18n.tsx";
+import { ALERT_KINDS as KINDS, ROUTE_ALERT_KINDS } from "../../../../src/bus/vocabulary.ts";
 import type { AlertKind, Me } from "../types.ts";
 
-const KINDS: AlertKind[] = ["dead_letters", "lag", "failure_rate", "endpoint_failing"];
-const PER_ROUTE: readonly AlertKind[] = ["failure_rate", "endpoint_failing"];
+const PER_ROUTE: readonly AlertKind[] = ROUTE_ALERT_KINDS;
 const WINDOWED: readonly AlertKind[] = ["dead_letters", "failure_rate"];
 
 type Draft = { name: string; kind: AlertKind; threshold: string; event_type: string; tenant_id: string; handler_name: string; window_minutes: string; repeat_minutes: string };
@@ -95,7 +95,7 @@ export function AlertRuleForm({ me, onCreated }: { me: Me; onCreated: () => void
             {t("alertStore")}
             <select name="tenant_id" value={draft.tenant_id} onChange={(e) => setDraft({ ...draft, tenant_id: e.target.value })}>
               <option value="">{t("alertWholeBus")}</option>
-              {me.tenants.map((s) => <option key={s.id} value={s.id}>{s.name}</option>)}
+              {me.tenants.map((s) => <option key={s.id} value={s.id}>{s.name ?? s.id}</option>)}
             </select>
           </label>
         )}

@@ -4,6 +4,7 @@
  * phone it replaces the list; its Back button returns there.
  */
 import { useState } from "react";
+import { actsOn } from "../../../../src/bus/vocabulary.ts";
 import { api } from "../api.ts";
 import { dateTime, formatDuration, shortId } from "../format.ts";
 import { useI18n } from "../i18n.tsx";
@@ -45,7 +46,7 @@ function DetailBody({ detail, onAct }: { detail: Detail; onAct?: Props["onAct"] 
   const { t, lang } = useI18n();
   const { event, timings } = detail;
   const [handler, setHandler] = useState("");
-  const canReplay = event.status === "completed" && detail.owed_handlers.length > 0;
+  const canReplay = actsOn("replay", event.status) && detail.owed_handlers.length > 0;
   const flow = flowSentences(detail, t, lang);
   return (
     <>
@@ -54,12 +55,12 @@ function DetailBody({ detail, onAct }: { detail: Detail; onAct?: Props["onAct"] 
       {event.error_message && <p className="error" data-testid="detail-error">{event.error_message}</p>}
       {onAct && (
         <div className="actions">
-          {(event.status === "failed" || event.status === "dead") && (
+          {actsOn("retry", event.status) && (
             <button type="button" className="primary" data-testid="retry" onClick={() => onAct({ kind: "retry", event_id: event.id, attempt: event.attempt })}>
               {t("retryNow")}
             </button>
           )}
-          {["pending", "failed", "dead"].includes(event.status) && (
+          {actsOn("discard", event.status) && (
             <button type="button" data-testid="discard" onClick={() => onAct({ kind: "discard", event_id: event.id })}>{t("discard")}</button>
           )}
           {canReplay && (

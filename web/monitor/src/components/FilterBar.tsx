@@ -78,7 +78,7 @@ export function FilterBar({ me, filters }: { me: Me; filters: Filters }) {
             {t("store")}
             <select name="tenant" value={filters.tenant ?? ""} onChange={(e) => apply({ tenant: e.target.value })}>
               <option value="">{t("allStores")}</option>
-              {me.tenants.map((s) => <option key={s.id} value={s.id}>{s.name}</option>)}
+              {me.tenants.map((s) => <option key={s.id} value={s.id}>{s.name ?? s.id}</option>)}
             </select>
           </label>
         </div>

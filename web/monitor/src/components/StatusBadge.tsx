@@ -1,7 +1,8 @@
+import { EVENT_STATUSES, HANDLER_RUN_STATUSES } from "../../../../src/bus/vocabulary.ts";
 import { useI18n } from "../i18n.tsx";
 import type { StringKey } from "../strings.ts";
 
-const KNOWN = new Set(["pending", "processing", "completed", "failed", "dead", "discarded", "cancelled", "success", "skipped", "waiting", "blocked", "deferred"]);
+const KNOWN = new Set<string>([...EVENT_STATUSES, ...HANDLER_RUN_STATUSES]);
 
 /** A status word in its colour: event statuses and handler run statuses alike. */
 export function StatusBadge({ status }: { status: string }) {

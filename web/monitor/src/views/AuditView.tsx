@@ -1,7 +1,8 @@
 /** The audit trail in words: who did what to which events, when, and what came of it (admins only). */
-import { api, type AuditRow } from "../api.ts";
+import { api } from "../api.ts";
 import { dateTime, shortId } from "../format.ts";
 import { useI18n } from "../i18n.tsx";
+import type { AuditRow } from "../types.ts";
 import { REFRESH_MS, usePolling } from "../use-polling.ts";
 
 type T = ReturnType<typeof useI18n>["t"];
