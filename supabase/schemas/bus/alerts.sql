@@ -1,24 +1,30 @@
--- [20261129300002]
--- Alerts (issue 16), first part: rules kept in the database, evaluated by the scheduler
--- (pg_cron every minute on Supabase; src/local/start.ts locally), each firing once, then
--- again only after its repeat interval while it lasts, and once when it resolves. Each notice
--- is a row (the banner the monitor reads) and an event of the bus, `alert.firing`,
--- `alert.repeat` or `alert.resolved`: the channels are subscriptions to `alert.*`, so a remote
--- subscription is a signed Standard Webhooks delivery with the bus's retries (operational
--- webhooks), and an application's handler may mail it through its outbox. The management
--- API and the email handler are not built yet (docs/observability.md).
+-- Alerts: rules kept in the database, evaluated every minute by the scheduler (pg_cron on
+-- Supabase, cron.sql; npm start's scheduler locally, src/local/start.ts). A rule fires once,
+-- then again only after its repeat interval while it lasts, and once when it resolves. Each
+-- notice is a row (alert_notices, the monitor's banner) and an event of the bus,
+-- `alert.firing`, `alert.repeat` or `alert.resolved` (payloads: src/bus/bus-events.ts): the
+-- channels are subscriptions to `alert.*`, so a remote subscription is a signed Standard
+-- Webhooks delivery with the bus's retries (operational webhooks), and an application's
+-- handler may mail it (the marketplace's operations.send_alert_email). Operators manage the
+-- rules from the monitor (src/bus/functions/monitor/alerts.ts), as themselves under the
+-- policies of reads.sql; a tenant's readers read its rules. docs/observability.md.
 --
 -- Rule kinds, each over its window, per tenant where the data has one:
---   dead_letters  events of a type (or any) gone dead within the window, over N
---   lag           the oldest due, unclaimed event of a type (or any) due for more than T seconds
---   failure_rate  a route's (handler's) failed runs over P % of those that ran in the window
---                 (the handler log has no tenant: per route only)
+--   dead_letters      events of a type (or any) gone dead within the window, over N
+--   lag               the oldest due, unclaimed event of a type (or any) due for more than T seconds
+--   failure_rate      a route's (handler's) failed runs over P % of those that ran in the window
+--                     (the handler log has no tenant: per route only)
 --   endpoint_failing  a remote route's deliveries all failing for more than D hours since its
---                 last success: the route is then deactivated, as Svix disables an endpoint,
---                 with a `disabled` notice of its own; an operator turns it on again
+--                     last success: the route is then deactivated, as Svix disables an endpoint,
+--                     with a `disabled` notice (and `alert.disabled`) of its own; an operator
+--                     turns it on again, and its first success resolves the rule
+--
+-- A rule's value is read from the queue (open events only), a window of the handler log
+-- (its BRIN index) or the endpoint's deliveries (an index of their own), never from a scan.
+
 create table feyxa.alert_rules (
   id uuid default gen_random_uuid() primary key,
-  name text not null check ((length(name) >= 1) and (length(name) <= 200)),
+  name text not null check (length(name) between 1 and 200),
   -- null: the whole bus
   tenant_id uuid,
   kind text not null check (kind in ('dead_letters', 'lag', 'failure_rate', 'endpoint_failing')),
@@ -27,55 +33,62 @@ create table feyxa.alert_rules (
   -- failure_rate, endpoint_failing: the route's handler name
   handler_name text,
   -- N dead letters, T seconds of lag, P percent, D hours
-  threshold double precision not null check (threshold >= (0)::double precision),
-  window_length interval default '00:15:00'::interval not null check (window_length > '00:00:00'::interval),
-  repeat_interval interval default '04:00:00'::interval not null check (repeat_interval >= '00:00:00'::interval),
+  threshold double precision not null check (threshold >= 0),
+  window_length interval default interval '15 minutes' not null check (window_length > interval '0'),
+  repeat_interval interval default interval '4 hours' not null check (repeat_interval >= interval '0'),
   is_active boolean default true not null,
-  created_at timestamp with time zone default now() not null,
+  created_at timestamptz default now() not null,
+  -- a route's kinds name a handler, and only they do; they watch no event type nor tenant
   constraint alert_rules_check check ((kind in ('failure_rate', 'endpoint_failing')) = (handler_name is not null)),
-  constraint alert_rules_check1 check ((kind <> all (array['failure_rate'::text, 'endpoint_failing'::text])) or ((event_type is null) and (tenant_id is null))),
-  constraint alert_rules_check2 check ((kind <> 'failure_rate'::text) or (threshold <= (100)::double precision))
+  constraint alert_rules_check1 check (kind not in ('failure_rate', 'endpoint_failing') or (event_type is null and tenant_id is null)),
+  -- a failure rate is a percentage
+  constraint alert_rules_check2 check (kind <> 'failure_rate' or threshold <= 100)
 );
 alter table feyxa.alert_rules enable row level security;
 comment on table feyxa.alert_rules is 'Alert rules: dead letters of a type over N in a window, lag over T seconds, a route''s failure rate over P %. Evaluated by evaluate_alerts.';
 grant all on table feyxa.alert_rules to service_role;
 grant insert, select, update, delete on table feyxa.alert_rules to authenticated;
 
--- [20261129300002]
 -- Each rule's state: whether it fires, since when, when it last notified.
 create table feyxa.alert_states (
   rule_id uuid primary key references feyxa.alert_rules(id) on delete cascade,
   firing boolean default false not null,
   value double precision,
-  since timestamp with time zone,
-  notified_at timestamp with time zone,
-  resolved_at timestamp with time zone
+  since timestamptz,
+  notified_at timestamptz,
+  resolved_at timestamptz
 );
 alter table feyxa.alert_states enable row level security;
 comment on table feyxa.alert_states is 'The state of each alert rule: firing or not, its last value, when it last notified.';
 grant all on table feyxa.alert_states to service_role;
 grant select on table feyxa.alert_states to authenticated;
 
--- [20261129300002]
--- What the monitor shows as a banner (and, later, what the other channels deliver).
+-- What the monitor shows as a banner; each notice is also emitted as alert.<kind>.
 create table feyxa.alert_notices (
   id bigint generated always as identity primary key,
   rule_id uuid not null references feyxa.alert_rules(id) on delete cascade,
+  -- the rule's tenant (null on a disabled notice: an endpoint has none)
   tenant_id uuid,
   kind text not null check (kind in ('firing', 'repeat', 'resolved', 'disabled')),
   value double precision,
   message text not null,
-  created_at timestamp with time zone default now() not null
+  created_at timestamptz default now() not null
 );
 alter table feyxa.alert_notices enable row level security;
 comment on table feyxa.alert_notices is 'Notices of alert rules (firing, still firing after the repeat interval, resolved): the monitor''s banner.';
 grant all on table feyxa.alert_notices to service_role;
 grant select on table feyxa.alert_notices to authenticated;
 
--- [20261129300002]
 create index alert_notices_created_idx on feyxa.alert_notices (created_at desc);
 
--- [20261129300007]
+-- An endpoint_failing rule's value: the hours since the first failed delivery after the
+-- endpoint's last success, however long ago. It keeps growing while the endpoint is off (the
+-- firing rule deactivated its routes, so no delivery follows), and only a success, once an
+-- operator turns the route on again, resolves the rule. A value read from a window of recent
+-- deliveries would go null once the failures left the window, and resolve the rule about an
+-- endpoint still off that never answered. Both ends come from webhook_deliveries_handler_idx
+-- (webhooks.sql): the last success walking back from the newest delivery, the first failure
+-- after it one step forward.
 create or replace function feyxa.endpoint_failing_hours(p_handler_name text)
 returns double precision
 language sql stable
@@ -94,11 +107,9 @@ comment on function feyxa.endpoint_failing_hours(text) is 'Internal to alert_val
 revoke all on function feyxa.endpoint_failing_hours(text) from public;
 grant execute on function feyxa.endpoint_failing_hours(text) to service_role;
 
--- [first 20261129300002]
--- A rule's current value: read from the queue (open events only) or a window of the handler
--- log (its BRIN index), never from a scan of the log.
--- [20261129300007]
--- alert_value as in 20261129300002, but for endpoint_failing, which now asks endpoint_failing_hours.
+-- A rule's current value: read from the queue (open events only), a window of the handler
+-- log (its BRIN index) or, for endpoint_failing, endpoint_failing_hours; never from a scan
+-- of the log.
 create or replace function feyxa.alert_value(p_rule feyxa.alert_rules)
 returns double precision
 language sql stable
@@ -128,7 +139,6 @@ comment on function feyxa.alert_value(feyxa.alert_rules) is 'Internal to evaluat
 revoke all on function feyxa.alert_value(feyxa.alert_rules) from public;
 grant execute on function feyxa.alert_value(feyxa.alert_rules) to service_role;
 
--- [20261129300002]
 -- An endpoint failing for D hours: its remote route is deactivated (the dispatcher stops
 -- running it; its events complete without it), with a notice of its own.
 create or replace function feyxa.disable_failing_endpoint(p_rule feyxa.alert_rules)
@@ -157,7 +167,8 @@ comment on function feyxa.disable_failing_endpoint(feyxa.alert_rules) is 'Intern
 revoke all on function feyxa.disable_failing_endpoint(feyxa.alert_rules) from public;
 grant execute on function feyxa.disable_failing_endpoint(feyxa.alert_rules) to service_role;
 
--- [20261129300002]
+-- One evaluation of every active rule, each under its state's row lock: the notice it is due
+-- (firing, repeat, resolved), written and emitted in the same transaction.
 create or replace function feyxa.evaluate_alerts()
 returns integer
 language plpgsql

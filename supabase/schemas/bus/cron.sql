@@ -1,6 +1,18 @@
--- On Supabase, pg_cron runs the bus's schedules, calling the Edge Functions through pg_net.
--- Where pg_cron or pg_net is not available (a plain PostgreSQL), nothing is scheduled:
--- locally `npm start` runs the same jobs on timers.
+-- The bus's schedules. On Supabase, pg_cron runs them, and pg_net carries the one that
+-- calls an Edge Function:
+--
+--   feyxa-retry-failed-events     every minute: the retry-failed-events function
+--                                 (src/bus/functions/retry-failed-events.ts) retries the
+--                                 failed events whose time has come, takes back events whose
+--                                 worker vanished, and drains pending events whose wake-up
+--                                 was lost
+--   feyxa-purge-completed-events  every 10 minutes: one batch of the retention purge
+--                                 (retention.sql)
+--   feyxa-evaluate-alerts         every minute: the alert rules (alerts.sql)
+--
+-- Where pg_cron or pg_net is not available (a plain PostgreSQL), nothing is scheduled and
+-- the block still succeeds: locally `npm start` runs the same jobs on timers
+-- (src/local/start.ts). The marketplace's own jobs are in marketplace/cron.sql.
 do $outer$
 begin
   if not exists (select 1 from pg_available_extensions where name = 'pg_cron')

@@ -1,7 +1,6 @@
--- [20261129300001]
--- Metrics (issue 16): what the `metrics` function and the local gateway's /metrics serve in
--- Prometheus' text format (src/bus/telemetry/metrics.ts), read in one call, without a scan of
--- the log however long it grows:
+-- Metrics: what the `metrics` function and the local gateway's /metrics serve in Prometheus'
+-- text format (src/bus/telemetry/metrics.ts, docs/observability.md), read in one call,
+-- read_metrics, without a scan of the log however long it grows:
 --
 -- * gauges of what is open now come from event_queue, which holds only open events (pending,
 --   processing, failed, dead), each joined to its events_log row by primary key;
@@ -13,9 +12,11 @@
 --
 -- Rows are counted once their transaction is surely committed: up to p_settle before now (a
 -- row's created_at is its transaction's start, so a row committed later than that could be
--- missed; emits and completions are short transactions). Counting starts with this migration;
--- one read folds at most an hour of the log, so a first scrape after a long while costs a
--- bounded range, and the next ones catch up (feyxa_metrics_counted_to_timestamp_seconds).
+-- missed; emits and completions are short transactions). Counting starts when metric_cursor's
+-- row is written, with the schema; one read folds at most an hour of the log, so a first
+-- scrape after a long while costs a bounded range, and the next ones catch up
+-- (feyxa_metrics_counted_to_timestamp_seconds).
+
 create table feyxa.metric_counters (
   metric text not null check (metric in ('events_emitted', 'handler_runs', 'handler_duration_bucket', 'handler_duration_sum', 'webhook_deliveries')),
   -- the event type or the handler name
@@ -29,18 +30,16 @@ alter table feyxa.metric_counters enable row level security;
 comment on table feyxa.metric_counters is 'Cumulative counters of the bus (Prometheus counters), folded in from the log by read_metrics since the first read.';
 grant all on table feyxa.metric_counters to service_role;
 
--- [20261129300001]
-
+-- One row (its key can only be true).
 create table feyxa.metric_cursor (
   id boolean default true primary key check (id),
-  counted_to timestamp with time zone not null
+  counted_to timestamptz not null
 );
 alter table feyxa.metric_cursor enable row level security;
 comment on table feyxa.metric_cursor is 'One row: rows of the log created before counted_to are in metric_counters.';
 insert into feyxa.metric_cursor (counted_to) values (now());
 grant all on table feyxa.metric_cursor to service_role;
 
--- [20261129300001]
 -- Folds the rows created in [p_from, p_to) into metric_counters. The handler log, the
 -- largest range (a row per run), is read once: runs are grouped by handler, outcome and
 -- duration bucket, and the three handler metrics are sums over those groups (npm run bench
@@ -83,7 +82,6 @@ comment on function feyxa.count_metrics_between(timestamp with time zone,timesta
 revoke all on function feyxa.count_metrics_between(timestamp with time zone,timestamp with time zone) from public;
 grant execute on function feyxa.count_metrics_between(timestamp with time zone,timestamp with time zone) to service_role;
 
--- [20261129300001]
 -- What is open now, by event type: one pass over event_queue, each row's event by primary key.
 create or replace function feyxa.open_event_gauges()
 returns table(event_type text, status text, open bigint, due bigint, oldest_due_at timestamp with time zone)
@@ -100,8 +98,10 @@ comment on function feyxa.open_event_gauges() is 'Internal to read_metrics: the 
 revoke all on function feyxa.open_event_gauges() from public;
 grant execute on function feyxa.open_event_gauges() to service_role;
 
--- [20261129300001]
-create or replace function feyxa.read_metrics(p_settle interval default '00:00:15'::interval)
+-- The one call: folds what settled since the last read (one reader at a time, under the
+-- cursor's row lock), then answers the counters, the cursor and the gauges as rows of
+-- (metric, name, label, value).
+create or replace function feyxa.read_metrics(p_settle interval default interval '15 seconds')
 returns table(metric text, name text, label text, value double precision)
 language plpgsql
 set search_path = feyxa, pg_catalog

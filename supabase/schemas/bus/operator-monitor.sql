@@ -1,7 +1,21 @@
--- [first 20261123200001]
--- Refuses callers who are not marketplace admins (auth.uid() from the request's claims).
--- [20261127900001]
--- The monitor's two checks of the caller, through the hooks.
+-- The monitor's side of the operator's verbs (operator.sql): who may act, what an event
+-- still owes, the single-event actions under their first names, and the bulk actions.
+--
+-- An API caller may act when the application calls them an operator (reader_is_operator(),
+-- the read-policy hook of reads.sql): monitor_assert_admin is that check, made by every
+-- transition through assert_event_operator. monitor_owed_handlers tells what an event's
+-- next attempt would run: replay_event asks it, the monitor's event detail shows it.
+--
+-- Bulk actions (bulk_retry, bulk_redrive, bulk_discard): an operator action over the events
+-- a filter of the monitor matches, one bounded batch per call. The monitor picks each batch
+-- with its list's own filter, as the caller under RLS, and calls again with the next cursor
+-- (src/bus/functions/monitor/bulk.ts, docs/monitor.md). Each event goes through its
+-- single-event transition (retry_event, discard_event): no state change is restated here.
+-- Each event's action is audited as when done alone, under an action id derived from the
+-- batch's, and tied to the batch's audit row by monitor_actions.parent_id. The monitor
+-- groups failures by error_fingerprint, so re-driving "this failure" means all its events.
+
+-- Refuses callers who are not operators; the user is auth.uid(), from the request's claims.
 create or replace function feyxa.monitor_assert_admin()
 returns void
 language plpgsql stable security definer
@@ -17,7 +31,6 @@ comment on function feyxa.monitor_assert_admin() is 'Raises insufficient_privile
 revoke all on function feyxa.monitor_assert_admin() from public;
 grant execute on function feyxa.monitor_assert_admin() to service_role;
 
--- [20261123200001]
 -- The routed handlers that have no success row for the event: what its next attempt runs.
 -- Security invoker: called by an operator it reads the handler rows their policy shows.
 create or replace function feyxa.monitor_owed_handlers(p_event_id uuid, p_event_type text)
@@ -34,10 +47,8 @@ comment on function feyxa.monitor_owed_handlers(uuid,text) is 'The handlers rout
 revoke all on function feyxa.monitor_owed_handlers(uuid,text) from public;
 grant execute on function feyxa.monitor_owed_handlers(uuid,text) to authenticated, service_role;
 
--- [first 20261123200001]
--- Retry one failed or dead event now.
--- [20261127500001]
--- The monitor's SQL actions (released in 20261123200001) stay, as callers of the transitions.
+-- The monitor's actions of the first release, under their first names, for SQL callers:
+-- each is the transition of operator.sql it calls (retry_event, redrive_dead, replay_event).
 create or replace function feyxa.monitor_retry_event(p_action_id uuid, p_event_id uuid)
 returns jsonb
 language sql security definer
@@ -47,11 +58,6 @@ comment on function feyxa.monitor_retry_event(uuid,uuid) is 'Monitor action: ret
 revoke all on function feyxa.monitor_retry_event(uuid,uuid) from public;
 grant execute on function feyxa.monitor_retry_event(uuid,uuid) to authenticated, service_role;
 
--- [first 20261123200001]
--- Re-drive the dead events of one type (and, if given, one exact error), at most p_limit
--- per call so that one click never holds millions of row locks; the answer says how
--- many are left.
--- [20261127500001]
 create or replace function feyxa.monitor_redrive_dead(p_action_id uuid, p_event_type text, p_error text default null, p_limit integer default 10000)
 returns jsonb
 language sql security definer
@@ -61,14 +67,6 @@ comment on function feyxa.monitor_redrive_dead(uuid,text,text,integer) is 'Monit
 revoke all on function feyxa.monitor_redrive_dead(uuid,text,text,integer) from public;
 grant execute on function feyxa.monitor_redrive_dead(uuid,text,text,integer) to authenticated, service_role;
 
--- [first 20261123200001]
--- Replay a completed event to a handler it never ran (a handler subscribed after it
--- completed). The event is reopened rather than copied: the next attempt skips every
--- handler with a success row, so the rule "a handler that succeeded never runs again"
--- holds, and the handler gets the original event (id, idempotency keys) rather than a
--- look-alike. The attempt runs every handler the event still owes; when that is more
--- than the chosen one, the operator must say so (p_include_owed), or it is refused.
--- [20261127500001]
 create or replace function feyxa.monitor_replay_event(p_action_id uuid, p_event_id uuid, p_handler text, p_include_owed boolean default false)
 returns jsonb
 language sql security definer
@@ -78,20 +76,10 @@ comment on function feyxa.monitor_replay_event(uuid,uuid,text,boolean) is 'Monit
 revoke all on function feyxa.monitor_replay_event(uuid,uuid,text,boolean) from public;
 grant execute on function feyxa.monitor_replay_event(uuid,uuid,text,boolean) to authenticated, service_role;
 
--- [20261129100000]
--- The monitor's error fingerprints and its bulk actions (issue 15).
---
--- error_fingerprint: the shape of an error message without what makes each occurrence
--- unique (ids, numbers, quoted values), so that ten payout refusals for ten payouts are one
--- group and re-driving "this failure" means all of them. Immutable: the database groups by
--- it, and the list can filter by it.
---
--- bulk_retry, bulk_redrive, bulk_discard: an operator action over the events a filter of
--- the monitor matches, one bounded batch per call (the monitor picks the batch with the
--- list's own filter, under the caller's RLS, and calls again with the next cursor). Each
--- event goes through the single-event transition (retry_event, discard_event): no state
--- change is restated here. Each event's action is audited as when done alone, with an
--- action id derived from the batch's, and tied to the batch's audit row by parent_id.
+-- The shape of an error message without what makes each occurrence unique (ids, numbers,
+-- quoted values), so that ten payout refusals for ten payouts are one group. Unquoted words
+-- stay: "out of stock: Scarf" and "out of stock: Hat" are two groups. Immutable, parallel
+-- safe: the monitor groups the open failures by it and filters its list by it.
 create or replace function feyxa.error_fingerprint(p_error text)
 returns text
 language sql immutable parallel safe
@@ -109,12 +97,14 @@ comment on function feyxa.error_fingerprint(text) is 'The shape of an error mess
 revoke all on function feyxa.error_fingerprint(text) from public;
 grant execute on function feyxa.error_fingerprint(text) to authenticated, service_role;
 
--- [20261129100000]
--- One batch of a bulk action. p_cursor is where the batch starts in the filter's list (its
--- caller's keyset cursor, null for the first) and names the batch in the audit row, so the
--- same request sent again is the same action; p_next_cursor is stored in the result so a
--- duplicate answers the same next batch.
-create or replace function feyxa.operator_bulk(p_action_id uuid, p_kind text, p_filter jsonb, p_event_ids uuid[], p_cursor text, p_next_cursor text, p_reason text)
+-- One batch of a bulk action: at most 500 events (the monitor sends 200). p_cursor is where
+-- the batch starts in the filter's list (its caller's keyset cursor, null for the first) and
+-- names the batch in the audit row, so the same request sent again is the same action;
+-- p_next_cursor is stored in the result so a duplicate answers the same next batch. Each
+-- event's action id is md5(batch id:event id), so a batch sent again finds each event's
+-- action done. An event that moved on since the batch was picked is skipped, not refused.
+create or replace function feyxa.operator_bulk(
+  p_action_id uuid, p_kind text, p_filter jsonb, p_event_ids uuid[], p_cursor text, p_next_cursor text, p_reason text)
 returns jsonb
 language plpgsql security definer
 set search_path = feyxa, pg_catalog
@@ -169,7 +159,8 @@ $$;
 comment on function feyxa.operator_bulk(uuid,text,jsonb,uuid[],text,text,text) is 'Internal to bulk_retry, bulk_redrive and bulk_discard: one audited batch, each event through its single-event transition (own audit row, parent_id = the batch). Security definer, as the transitions: it writes the audit trail, which API roles cannot; operator_begin_action checks the caller first.';
 revoke all on function feyxa.operator_bulk(uuid,text,jsonb,uuid[],text,text,text) from public;
 
--- [20261129100000]
+-- The three bulk actions, each one batch of operator_bulk. Re-drive is a retry of the dead
+-- events only; discard takes the reason every event's audit row and error_message keep.
 create or replace function feyxa.bulk_retry(p_action_id uuid, p_filter jsonb, p_event_ids uuid[], p_cursor text, p_next_cursor text)
 returns jsonb
 language sql security definer
@@ -179,7 +170,6 @@ comment on function feyxa.bulk_retry(uuid,jsonb,uuid[],text,text) is 'Operator b
 revoke all on function feyxa.bulk_retry(uuid,jsonb,uuid[],text,text) from public;
 grant execute on function feyxa.bulk_retry(uuid,jsonb,uuid[],text,text) to authenticated, service_role;
 
--- [20261129100000]
 create or replace function feyxa.bulk_redrive(p_action_id uuid, p_filter jsonb, p_event_ids uuid[], p_cursor text, p_next_cursor text)
 returns jsonb
 language sql security definer
@@ -189,7 +179,6 @@ comment on function feyxa.bulk_redrive(uuid,jsonb,uuid[],text,text) is 'Operator
 revoke all on function feyxa.bulk_redrive(uuid,jsonb,uuid[],text,text) from public;
 grant execute on function feyxa.bulk_redrive(uuid,jsonb,uuid[],text,text) to authenticated, service_role;
 
--- [20261129100000]
 create or replace function feyxa.bulk_discard(p_action_id uuid, p_filter jsonb, p_event_ids uuid[], p_cursor text, p_next_cursor text, p_reason text)
 returns jsonb
 language sql security definer

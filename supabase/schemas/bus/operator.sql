@@ -1,17 +1,42 @@
--- [20261123200000]
--- Every action an operator took: who, when, what, and what came of it. The id is chosen
--- by the page for each confirmed action, so sending the same action twice (a double
--- click, a retried request) does it once and answers the first result again.
+-- The operator's verbs: what an operator may do to an event, and the audit trail of it.
+--
+--   retry_event    failed | dead -> failed, due now   (one more attempt; what succeeded is skipped)
+--   redrive_dead   the dead events of a type (optionally one exact error) -> failed, due now
+--   replay_event   completed -> pending               (runs the handlers it still owes, no other)
+--   discard_event  pending | failed | dead -> discarded  (terminal: off the queue, never runs)
+--   cancel_event   pending -> cancelled                (terminal, as discard)
+--
+-- With emit (emit.sql), the claims (claims.sql), complete_attempts (completion.sql), the
+-- ordering lines' moves (flow-control.sql) and the purge (retention.sql), these are the only
+-- functions that write events_log or event_queue, each moving the queue with the log
+-- (tests/bus/state-machine.test.ts fails on any other). src/bus/operator.ts offers them as
+-- library calls; the monitor's HTTP actions are those calls made as the signed-in operator.
+--
+-- Each takes the id of the action, chosen by its caller (the monitor's page: one per
+-- confirmed click): the same id again changes nothing and answers the first result. Each
+-- writes its audit row (monitor_actions: who, what, the result) in the transaction that
+-- moves the event. Called by the server (no request claims, or service_role) it acts;
+-- called as an API user it refuses anyone the application does not call an operator
+-- (reader_is_operator(), reads.sql). They are security definer: API roles can neither
+-- write events nor the audit trail. pause_route and resume_route (routes.sql) and the
+-- bulk actions (operator-monitor.sql) are audited the same way.
+--
+-- Errors: 42501 not an operator, P0002 no such event (answered 404), 55000 not possible in
+-- the event's state, 22023 bad input (detail names the field).
+
+-- Every action an operator took: who, when, what, and what came of it. The id is chosen by
+-- the caller for each action, so sending the same action twice (a double click, a retried
+-- request) does it once and answers the first result again.
 create table feyxa.monitor_actions (
   id uuid primary key,
+  -- from the request's claims; null when the server acted
   actor_id uuid,
   actor_email text,
   kind text not null check (kind in ('retry', 'redrive', 'replay', 'discard', 'cancel', 'bulk_retry', 'bulk_redrive', 'bulk_discard', 'pause_route', 'resume_route')),
-  target jsonb not null check (jsonb_typeof(target) = 'object'::text),
-  result jsonb default '{}'::jsonb not null check (jsonb_typeof(result) = 'object'::text),
-  created_at timestamp with time zone default now() not null,
-  -- [20261129100000]
-  -- The batches' audit rows, and the single-event rows each batch made.
+  target jsonb not null check (jsonb_typeof(target) = 'object'),
+  result jsonb default '{}' not null check (jsonb_typeof(result) = 'object'),
+  created_at timestamptz default now() not null,
+  -- a bulk action's single-event rows point at the batch's row
   parent_id uuid references feyxa.monitor_actions(id)
 );
 alter table feyxa.monitor_actions enable row level security;
@@ -20,15 +45,11 @@ comment on column feyxa.monitor_actions.parent_id is 'For the action on one even
 grant all on table feyxa.monitor_actions to service_role;
 grant select on table feyxa.monitor_actions to authenticated;
 
--- [20261129100000]
-create index monitor_actions_parent_idx on feyxa.monitor_actions (parent_id) where (parent_id is not null);
-
--- [20261123200000]
 create index monitor_actions_created_idx on feyxa.monitor_actions (created_at desc);
+create index monitor_actions_parent_idx on feyxa.monitor_actions (parent_id) where parent_id is not null;
 
--- [20261127500000]
 -- API users (role anon or authenticated, by the role in force or the request's claims)
--- must be marketplace admins; the server is trusted.
+-- must be operators (monitor_assert_admin, operator-monitor.sql); the server is trusted.
 create or replace function feyxa.assert_event_operator()
 returns void
 language plpgsql stable security definer
@@ -45,16 +66,14 @@ comment on function feyxa.assert_event_operator() is 'Raises 42501 when an API u
 revoke all on function feyxa.assert_event_operator() from public;
 grant execute on function feyxa.assert_event_operator() to service_role;
 
--- [first 20261127500000]
 -- Records the start of an action, or finds it already done: null for a new action (the
 -- caller then does it and calls operator_finish_action), else the earlier result with
 -- duplicate = true. A concurrent duplicate waits on the primary key until the first commits.
--- [20261127920003]
--- An operator transition called by the server on a pooled connection that earlier served a
--- signed-in user failed: after that transaction's set_config('request.jwt.claims', …, true)
--- the setting reads '' rather than null, and auth.uid() casts it to jsonb ('invalid input
--- syntax for type json'; Supabase's auth.uid() does the same). The actor is now read from
--- the claims with '' taken as none, so the server acts whatever the connection served before.
+-- The same id for another action is refused.
+-- The actor comes from the request's claims, read with '' taken as none rather than through
+-- auth.uid(): on a pooled connection that earlier served a signed-in user, the setting reads
+-- '' after that transaction's set_config('request.jwt.claims', ..., true), which auth.uid()
+-- (Supabase's too) fails to cast to jsonb. So the server acts whatever the connection served.
 create or replace function feyxa.operator_begin_action(p_action_id uuid, p_kind text, p_target jsonb)
 returns jsonb
 language plpgsql security definer
@@ -86,7 +105,7 @@ comment on function feyxa.operator_begin_action(uuid,text,jsonb) is 'Internal to
 revoke all on function feyxa.operator_begin_action(uuid,text,jsonb) from public;
 grant execute on function feyxa.operator_begin_action(uuid,text,jsonb) to service_role;
 
--- [20261127500000]
+-- Stores an action's result, with its id and kind, in its audit row.
 create or replace function feyxa.operator_finish_action(p_action_id uuid, p_result jsonb)
 returns jsonb
 language sql security definer
@@ -100,7 +119,6 @@ comment on function feyxa.operator_finish_action(uuid,jsonb) is 'Internal to the
 revoke all on function feyxa.operator_finish_action(uuid,jsonb) from public;
 grant execute on function feyxa.operator_finish_action(uuid,jsonb) to service_role;
 
--- [20261127500000]
 -- Locks the event an action is about, its queue row first (the order every writer of the
 -- queue takes, so that a claim racing the action waits rather than deadlocks), or raises
 -- no_data_found (P0002, answered 404).
@@ -124,9 +142,8 @@ comment on function feyxa.lock_event_for_operator(uuid) is 'Internal to the oper
 revoke all on function feyxa.lock_event_for_operator(uuid) from public;
 grant execute on function feyxa.lock_event_for_operator(uuid) to service_role;
 
--- [20261127500000]
--- Retry one failed or dead event now. It stays 'failed' (due now): its retry_count is
--- kept, so a dead event whose retries were spent is dead again if this attempt fails.
+-- Retry one failed or dead event now: it becomes failed, due now, with its retry_count kept,
+-- so a dead event whose retries were spent is dead again if this attempt fails.
 create or replace function feyxa.retry_event(p_action_id uuid, p_event_id uuid)
 returns jsonb
 language plpgsql security definer
@@ -155,7 +172,6 @@ comment on function feyxa.retry_event(uuid,uuid) is 'Operator transition: a fail
 revoke all on function feyxa.retry_event(uuid,uuid) from public;
 grant execute on function feyxa.retry_event(uuid,uuid) to authenticated, service_role;
 
--- [20261127500001]
 -- Re-drive the dead events of one type (and, if given, one exact error), at most p_limit
 -- per call so that one call never holds millions of row locks; the answer says how many
 -- are left.
@@ -205,7 +221,6 @@ comment on function feyxa.redrive_dead(uuid,text,text,integer) is 'Operator tran
 revoke all on function feyxa.redrive_dead(uuid,text,text,integer) from public;
 grant execute on function feyxa.redrive_dead(uuid,text,text,integer) to authenticated, service_role;
 
--- [20261127500001]
 -- Replay a completed event to a handler it never ran (one subscribed after it completed).
 -- The event is reopened rather than copied: the next attempt skips every handler with a
 -- success row, so "a handler that succeeded never runs again" holds, and the handler
@@ -255,7 +270,6 @@ comment on function feyxa.replay_event(uuid,uuid,text,boolean) is 'Operator tran
 revoke all on function feyxa.replay_event(uuid,uuid,text,boolean) from public;
 grant execute on function feyxa.replay_event(uuid,uuid,text,boolean) to authenticated, service_role;
 
--- [20261128000003]
 -- Cancel and discard end an event that must never run, with the reason: one transition,
 -- close_event, for both. Cancel: a pending event (scheduled, held in its line, or due but
 -- not yet taken). Discard: a pending, failed or dead one. Not a running one (its worker
@@ -300,11 +314,9 @@ comment on function feyxa.close_event(uuid,uuid,text,text) is 'Internal to cance
 revoke all on function feyxa.close_event(uuid,uuid,text,text) from public;
 grant execute on function feyxa.close_event(uuid,uuid,text,text) to service_role;
 
--- [first 20261127500001]
--- Discard an event that must never run. Not a running one (its worker would finish it
--- regardless: wait, or discard after), not a completed one (it already ran).
--- [20261128000003]
--- As in 20261127500001, through close_event: the event leaves its ordering line, letting the next one go.
+-- Discard an event that must never run (a poison message, a test event sent to production),
+-- through close_event: the event leaves the queue and its ordering line, letting the next
+-- one go. Kept, like a dead event, with the reason.
 create or replace function feyxa.discard_event(p_action_id uuid, p_event_id uuid, p_reason text)
 returns jsonb
 language sql security definer
@@ -316,7 +328,8 @@ comment on function feyxa.discard_event(uuid,uuid,text) is 'Operator transition:
 revoke all on function feyxa.discard_event(uuid,uuid,text) from public;
 grant execute on function feyxa.discard_event(uuid,uuid,text) to authenticated, service_role;
 
--- [20261128000003]
+-- Cancel a pending event (scheduled, held in its line, or due but not yet taken), through
+-- close_event.
 create or replace function feyxa.cancel_event(p_action_id uuid, p_event_id uuid, p_reason text)
 returns jsonb
 language sql security definer

@@ -1,4 +1,19 @@
--- [20261127200000]
+-- Outbound URLs: the database's half of the guard against server-side request forgery.
+--
+-- A URL the dispatcher will call for a store owner or an operator (a remote handler's url
+-- target, an automation's webhook reaction or poll trigger) is refused when it is saved if
+-- its host is literally not public: an IP literal in a loopback, private, link-local, CGNAT,
+-- multicast or reserved range, in any spelling the URL parser accepts (2130706433, 0x7f.1,
+-- 0177.0.0.1), or `localhost` and `*.localhost`; so are plain http and a host name not in
+-- ASCII (punycode is). The refusal is a 22023 naming the field, answered 400. A host name is
+-- checked where it is resolved, at each request (src/bus/outbound.ts, with the same ranges
+-- in src/bus/outbound-addresses.ts): the database cannot know what a name will resolve to.
+--
+-- event_bus_settings.outbound_allow lists the exceptions (development and tests), in
+-- FEYXA_OUTBOUND_ALLOW's syntax: host, host:port or CIDR; what it allows may be plain http.
+-- Saving is checked by triggers: the one below on event_subscriptions, and the
+-- marketplace's on its automations (refuse_non_public_url). docs/security.md.
+
 -- The WHATWG URL parser reads a host whose last label is a number as IPv4, inet_aton style:
 -- 1 to 4 parts, each decimal, 0x hex or 0-octal, the last filling the remaining bytes.
 create or replace function feyxa.outbound_ipv4(p_host text)
@@ -37,7 +52,8 @@ comment on function feyxa.outbound_ipv4(text) is 'The IPv4 address a URL host sp
 revoke all on function feyxa.outbound_ipv4(text) from public;
 grant execute on function feyxa.outbound_ipv4(text) to service_role;
 
--- [20261127200000]
+-- The special-purpose ranges (RFC 6890 and its updates), as src/bus/outbound-addresses.ts
+-- lists them; for IPv6, anything outside global unicast (2000::/3) too.
 create or replace function feyxa.outbound_non_public_range(p_address inet)
 returns text
 language sql immutable strict
@@ -61,7 +77,6 @@ comment on function feyxa.outbound_non_public_range(inet) is 'The special-purpos
 revoke all on function feyxa.outbound_non_public_range(inet) from public;
 grant execute on function feyxa.outbound_non_public_range(inet) to service_role;
 
--- [20261127200000]
 create or replace function feyxa.outbound_host_inet(p_host text)
 returns inet
 language plpgsql immutable strict
@@ -77,8 +92,10 @@ comment on function feyxa.outbound_host_inet(text) is 'The address a URL host or
 revoke all on function feyxa.outbound_host_inet(text) from public;
 grant execute on function feyxa.outbound_host_inet(text) to service_role;
 
--- [20261127200000]
--- Why a URL may not be saved as an outbound target, or null when it may. p_allow: event_bus_settings.outbound_allow.
+-- Why a URL may not be saved as an outbound target, or null when it may. The host is read
+-- as the URL parser reads it (the userinfo ends at the last @, a trailing dot is dropped);
+-- an entry of p_allow (event_bus_settings.outbound_allow) lifts every refusal but those of a
+-- malformed URL (its scheme, its characters, its host's syntax).
 create or replace function feyxa.outbound_url_refusal(p_url text, p_allow text[])
 returns text
 language plpgsql immutable
@@ -130,8 +147,7 @@ comment on function feyxa.outbound_url_refusal(text,text[]) is 'Why a URL may no
 revoke all on function feyxa.outbound_url_refusal(text,text[]) from public;
 grant execute on function feyxa.outbound_url_refusal(text,text[]) to service_role;
 
--- [20261127200000]
--- Raises the 400 of a refused URL, naming its field.
+-- Raises the 400 of a refused URL, naming its field: what the saving triggers call.
 create or replace function feyxa.refuse_non_public_url(p_url text, p_field text)
 returns void
 language plpgsql stable security definer
@@ -149,7 +165,6 @@ comment on function feyxa.refuse_non_public_url(text,text) is 'Raises 22023 nami
 revoke all on function feyxa.refuse_non_public_url(text,text) from public;
 grant execute on function feyxa.refuse_non_public_url(text,text) to service_role;
 
--- [20261127200000]
 create or replace function feyxa.check_subscription_url()
 returns trigger
 language plpgsql security definer
@@ -164,5 +179,5 @@ comment on function feyxa.check_subscription_url() is 'Trigger: a remote handler
 revoke all on function feyxa.check_subscription_url() from public;
 grant execute on function feyxa.check_subscription_url() to service_role;
 
--- [20261127200000]
-create trigger event_subscriptions_outbound_url before insert or update of target, target_kind on feyxa.event_subscriptions for each row execute function feyxa.check_subscription_url();
+create trigger event_subscriptions_outbound_url before insert or update of target, target_kind on feyxa.event_subscriptions
+  for each row execute function feyxa.check_subscription_url();

@@ -1,10 +1,29 @@
--- HOOK (bus default) [20261127900001]
--- The read-policy hooks: who reads which events. The bus asks, the application answers by
--- replacing these two bodies (same signatures) in its own migration. Until then they
--- deny: a bus without an application shows its events to the server roles only.
--- Both are called once per query, never per row: the policies wrap them in a scalar
--- sub-select, which the planner runs once as an initplan (the monitor reads millions of
--- rows through these policies), and a tenant list then meets the store index as = any().
+-- Who reads what: the bus's read-policy hooks and the row-level security of every bus table.
+--
+-- The bus does not know who its readers are. It asks four hook functions, and the
+-- application answers by replacing their bodies (create or replace, same signatures) in a
+-- schema file applied after this one; the marketplace's answers are in
+-- supabase/schemas/marketplace/bus-hooks.sql (admins operate the whole bus, store members
+-- read their stores' events). The bodies here are the bus's own: they deny, so a bus
+-- without an application shows its events to the server roles only.
+--
+--   reader_is_operator()    the caller operates the whole bus: reads every event, acts on them
+--   reader_tenants()        the tenant keys (events_log.tenant_id) whose events the caller reads
+--   reader_tenant_labels()  the tenants the caller may filter the monitor by, with a label
+--   tenant_label(tenant)    the name the monitor shows for one tenant key
+--
+-- The policies call the first two once per query, never per row: each is wrapped in a
+-- scalar sub-select, which the planner runs once as an initplan (the monitor reads millions
+-- of rows through these policies), and the tenant list then meets the tenant index
+-- (events_log_tenant_created_idx) as = any(). events_log decides: the rows of the other
+-- tables about an event (its handler runs, its queue row, its stream entry, its webhook
+-- deliveries) are visible exactly when the event is. Only the server roles write; the
+-- policies are for reading, but for the alert rules, which operators manage.
+--
+-- Last, the monitor's reads of the routing, which API roles cannot read themselves.
+
+-- Read-policy hook: whether the caller operates the whole bus. The application replaces
+-- this body; the bus's denies.
 create or replace function feyxa.reader_is_operator()
 returns boolean
 language sql stable
@@ -13,7 +32,8 @@ as $$ select false $$;
 comment on function feyxa.reader_is_operator() is
   'Read-policy hook: true when the current request''s user operates the whole bus (reads every event, acts on events in the monitor). The bus''s own body denies; the application replaces it.';
 
--- HOOK (bus default) [20261127900001]
+-- Read-policy hook: the tenant keys whose events the caller reads. The application replaces
+-- this body; the bus's returns none.
 create or replace function feyxa.reader_tenants()
 returns uuid[]
 language sql stable
@@ -24,11 +44,10 @@ comment on function feyxa.reader_tenants() is
 revoke all on function feyxa.reader_is_operator(), feyxa.reader_tenants() from public, anon, authenticated;
 grant execute on function feyxa.reader_is_operator(), feyxa.reader_tenants() to authenticated, service_role;
 
--- HOOK (bus default) [20261127920000]
--- The monitor names tenants without knowing what a tenant is. Two more read hooks, in the
--- manner of reader_is_operator and reader_tenants (…900001): the tenants the caller may
--- filter by, with a label, and one tenant's label. The bus's bodies give the caller's
--- tenant keys unlabelled; the application replaces them (the marketplace: its stores).
+-- Read hooks of the monitor, which names tenants without knowing what a tenant is: the
+-- tenants the caller may filter by, with a name and a slug, and one tenant's name. The
+-- application replaces these bodies (the marketplace: its stores); the bus's give the
+-- caller's tenant keys unlabelled.
 create or replace function feyxa.reader_tenant_labels()
 returns table (id uuid, name text, slug text)
 language sql stable
@@ -39,7 +58,6 @@ $$;
 comment on function feyxa.reader_tenant_labels() is
   'Read hook: the tenants the current request''s caller may filter the monitor by, with a name and a slug to show. The bus''s body lists reader_tenants() unlabelled; the application replaces it (same signature).';
 
--- HOOK (bus default) [20261127920000]
 create or replace function feyxa.tenant_label(p_tenant uuid)
 returns text
 language sql stable
@@ -52,90 +70,61 @@ comment on function feyxa.tenant_label(uuid) is
 revoke all on function feyxa.reader_tenant_labels(), feyxa.tenant_label(uuid) from public, anon, authenticated;
 grant execute on function feyxa.reader_tenant_labels(), feyxa.tenant_label(uuid) to authenticated, service_role;
 
--- [20261123100000]
-create policy event_handlers_log_read on feyxa.event_handlers_log
-  for select to authenticated
-  using ((exists ( select 1
-   from feyxa.events_log e
-  where (e.id = event_handlers_log.event_id))));
+-- Events: an operator reads every one, anyone else those of the tenants they read.
+create policy events_log_read on feyxa.events_log for select to authenticated
+  using ((select feyxa.reader_is_operator()) or tenant_id = any ((select feyxa.reader_tenants())::uuid[]));
 
--- [20261123100000]
-create policy event_queue_read on feyxa.event_queue
-  for select to authenticated
-  using ((exists ( select 1
-   from feyxa.events_log e
-  where (e.id = event_queue.event_id))));
+-- What belongs to an event is visible exactly when the event is (events_log's policy).
+create policy event_handlers_log_read on feyxa.event_handlers_log for select to authenticated
+  using (exists (select 1 from feyxa.events_log e where e.id = event_handlers_log.event_id));
 
--- [20261123300001]
-create policy aggregate_stream_events_read on feyxa.aggregate_stream_events
-  for select to authenticated
-  using ((exists ( select 1
-   from feyxa.events_log e
-  where (e.id = aggregate_stream_events.event_id))));
+create policy event_queue_read on feyxa.event_queue for select to authenticated
+  using (exists (select 1 from feyxa.events_log e where e.id = event_queue.event_id));
 
--- [20261129300005]
-create policy alert_rules_read on feyxa.alert_rules
-  for select to authenticated
-  using ((( select feyxa.reader_is_operator() as reader_is_operator) or (tenant_id = any (( select feyxa.reader_tenants() as reader_tenants)::uuid[]))));
+-- An aggregate's stream, the monitor's timeline of it.
+create policy aggregate_stream_events_read on feyxa.aggregate_stream_events for select to authenticated
+  using (exists (select 1 from feyxa.events_log e where e.id = aggregate_stream_events.event_id));
 
--- [20261129300005]
-create policy alert_rules_insert on feyxa.alert_rules
-  for insert to authenticated
-  with check (( select feyxa.reader_is_operator() as reader_is_operator));
-
--- [20261127900001]
-create policy events_log_read on feyxa.events_log
-  for select to authenticated
-  using ((( select feyxa.reader_is_operator() as reader_is_operator) or (tenant_id = any (( select feyxa.reader_tenants() as reader_tenants)::uuid[]))));
-
--- [20261127900001]
-create policy monitor_actions_read on feyxa.monitor_actions
-  for select to authenticated
-  using (( select feyxa.reader_is_operator() as reader_is_operator));
-
--- [20261129100002]
-create policy webhook_deliveries_read on feyxa.webhook_deliveries
-  for select to authenticated
-  using ((exists ( select 1
-   from feyxa.events_log e
-  where (e.id = webhook_deliveries.event_id))));
+-- A remote handler run's HTTP status and the start of the answer, in the event's detail.
+create policy webhook_deliveries_read on feyxa.webhook_deliveries for select to authenticated
+  using (exists (select 1 from feyxa.events_log e where e.id = webhook_deliveries.event_id));
 comment on policy webhook_deliveries_read on feyxa.webhook_deliveries is 'A signed-in user reads the deliveries of the events they may read (the events_log policy), as event_handlers_log.';
 
--- [20261129300005]
-create policy alert_rules_update on feyxa.alert_rules
-  for update to authenticated
-  using (( select feyxa.reader_is_operator() as reader_is_operator))
-  with check (( select feyxa.reader_is_operator() as reader_is_operator));
+-- The audit trail of operator actions: operators only.
+create policy monitor_actions_read on feyxa.monitor_actions for select to authenticated
+  using ((select feyxa.reader_is_operator()));
 
--- [20261129300005]
-create policy alert_rules_delete on feyxa.alert_rules
-  for delete to authenticated
-  using (( select feyxa.reader_is_operator() as reader_is_operator));
+-- Alerts: a tenant's readers read its rules, their states and their notices; operators read
+-- everything. Managing rules stays with operators (the monitor): reading a store's events
+-- does not make one who may silence its alerts; an application that wants its store owners
+-- to manage their rules adds a policy naming its owner role. One policy per table and
+-- action, the operators' case folded into each, so that a row is checked once, not once per
+-- permissive policy.
+create policy alert_rules_read on feyxa.alert_rules for select to authenticated
+  using ((select feyxa.reader_is_operator()) or tenant_id = any ((select feyxa.reader_tenants())::uuid[]));
+create policy alert_rules_insert on feyxa.alert_rules for insert to authenticated
+  with check ((select feyxa.reader_is_operator()));
+create policy alert_rules_update on feyxa.alert_rules for update to authenticated
+  using ((select feyxa.reader_is_operator()))
+  with check ((select feyxa.reader_is_operator()));
+create policy alert_rules_delete on feyxa.alert_rules for delete to authenticated
+  using ((select feyxa.reader_is_operator()));
 
--- [20261129300005]
-create policy alert_notices_read on feyxa.alert_notices
-  for select to authenticated
-  using ((( select feyxa.reader_is_operator() as reader_is_operator) or (tenant_id = any (( select feyxa.reader_tenants() as reader_tenants)::uuid[]))));
+create policy alert_states_read on feyxa.alert_states for select to authenticated
+  using ((select feyxa.reader_is_operator())
+         or exists (select from feyxa.alert_rules r
+                    where r.id = alert_states.rule_id and r.tenant_id = any ((select feyxa.reader_tenants())::uuid[])));
 
--- [20261129300005]
-create policy alert_states_read on feyxa.alert_states
-  for select to authenticated
-  using ((( select feyxa.reader_is_operator() as reader_is_operator) or (exists ( select
-   from feyxa.alert_rules r
-  where ((r.id = alert_states.rule_id) and (r.tenant_id = any (( select feyxa.reader_tenants() as reader_tenants)::uuid[])))))));
+create policy alert_notices_read on feyxa.alert_notices for select to authenticated
+  using ((select feyxa.reader_is_operator()) or tenant_id = any ((select feyxa.reader_tenants())::uuid[]));
 
--- [first 20261123200000]
--- The handlers an event type is routed to now. Mirrors patternMatches in
--- src/core/router.ts: `*` matches every type, `order.*` every type under `order.`,
--- anything else only itself. SECURITY DEFINER: operators may see routing, not edit it.
--- Operators are the monitor's users: marketplace admins, and store staff (who see their
--- stores' events and what each is owed). Any other signed-in user, a buyer, gets nothing.
--- The server (service_role, or postgres with no request claims) gets the routing; the
--- claims are read without auth.role(), which fails on the empty setting a pooled
--- connection keeps after a request's `set local`.
--- [20261127900001]
--- Mirrors patternMatches in src/bus/router.ts. A signed-in user who is neither an operator
--- nor reads any tenant gets nothing; the server (no request claims) gets the routing.
+-- The handlers an event type is routed to, by the active routes. Mirrors patternMatches in
+-- src/bus/router.ts: `*` matches every type, `order.*` every type under `order.`, anything
+-- else only itself. Security definer: operators may see the routing, not edit it, and API
+-- roles cannot read event_subscriptions. A signed-in user who is neither an operator nor
+-- reads any tenant (a buyer) gets nothing; the server (service_role, or postgres with no
+-- request claims) gets the routing. The claims are read without auth.role(), which fails on
+-- the empty setting a pooled connection keeps after a request's `set local`.
 create or replace function feyxa.monitor_routed_handlers(p_event_type text)
 returns text[]
 language plpgsql stable security definer
@@ -160,12 +149,14 @@ comment on function feyxa.monitor_routed_handlers(text) is 'The active handler n
 revoke all on function feyxa.monitor_routed_handlers(text) from public;
 grant execute on function feyxa.monitor_routed_handlers(text) to authenticated, service_role;
 
--- [20261129100001]
 -- Every route with its handler's numbers over the window: runs, failures, p50/p95 of the
 -- runs that did something, the last error. Operators only (others get no rows): the
 -- routing table is not readable by API roles, hence security definer.
 create or replace function feyxa.monitor_routes(p_window_seconds integer)
-returns table(event_pattern text, handler_name text, target_kind text, target text, managed_by text, is_active boolean, paused_at timestamp with time zone, retired_at timestamp with time zone, runs integer, failures integer, deferred integer, p50_ms integer, p95_ms integer, last_error text, last_error_at timestamp with time zone)
+returns table(
+  event_pattern text, handler_name text, target_kind text, target text, managed_by text,
+  is_active boolean, paused_at timestamptz, retired_at timestamptz,
+  runs int, failures int, deferred int, p50_ms int, p95_ms int, last_error text, last_error_at timestamptz)
 language plpgsql stable security definer
 set search_path = feyxa, pg_catalog
 as $$
@@ -206,7 +197,6 @@ comment on function feyxa.monitor_routes(integer) is 'The monitor''s routes view
 revoke all on function feyxa.monitor_routes(integer) from public;
 grant execute on function feyxa.monitor_routes(integer) to authenticated, service_role;
 
--- [20261128100000]
 -- The monitor's event detail shows what each routed handler waits for: handler -> its
 -- routed prerequisites (those not routed to the type are ignored, as by the attempt). Who
 -- may see it is who may see the routing: it reads through monitor_routed_handlers, which

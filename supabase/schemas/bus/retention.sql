@@ -1,4 +1,18 @@
--- [20261127100000]
+-- Retention: completed events, with their handler rows, older than
+-- event_bus_settings.retention (30 days by default) are purged in small batches, by the
+-- scheduler every 10 minutes (cron.sql; npm start's scheduler locally). Failed and dead
+-- events are never purged automatically: they are work or evidence an operator still needs.
+-- Events of an event-sourced stream (streams.sql) are history and stay.
+--
+-- An emit's idempotency key outlives its event: the purge moves each key into
+-- purged_event_keys, in the statement that deletes the event, and the emit functions answer
+-- a remembered key as a duplicate of the original event (emit.sql). Without it, a fact
+-- re-emitted after the purge (a buyer's re-asked order.created) would run again. A key is
+-- remembered until event_bus_settings.idempotency_horizon after its event was created (90
+-- days by default: settings.sql says why), then forgotten by the purge itself, in bounded
+-- batches. Incoming webhooks keep their provider ids for good in processed_webhooks
+-- (webhooks.sql); this is the emitters' counterpart. docs/reliability.md.
+
 -- The key text itself, not a hash of it: exact (no collision to argue about), and at
 -- the ~50 bytes of a typical key (order.created:<uuid>) a 16-byte digest would save
 -- little (about 70 of the 260 bytes a key takes with its indexes, measured over 500,000
@@ -9,27 +23,27 @@ create table feyxa.purged_event_keys (
   event_id uuid not null,
   event_type text not null,
   -- the event's; the horizon counts from it
-  created_at timestamp with time zone not null,
-  purged_at timestamp with time zone default now() not null
+  created_at timestamptz not null,
+  purged_at timestamptz default now() not null
 );
 alter table feyxa.purged_event_keys enable row level security;
 comment on table feyxa.purged_event_keys is 'Idempotency keys of completed events the retention purge deleted, kept until idempotency_horizon after their event''s creation: a re-emit of one is a duplicate of event_id.';
 grant all on table feyxa.purged_event_keys to service_role;
 
--- [20261127100000]
 -- What the purge forgets, oldest first, a bounded batch at a time.
 create index purged_event_keys_created_idx on feyxa.purged_event_keys (created_at);
 
--- [first 20261123400000]
--- Deletes up to p_batch completed events processed before now() - retention. Rows are
--- taken with SKIP LOCKED, so the purge never waits on (or blocks) a worker; each call is
--- one short transaction. Returns how many events were purged: call again while it
--- returns p_batch. Events of an event-sourced stream (20261123300000) are history and stay.
--- [20261127100000]
--- Purges one bounded batch of old completed events, as before, and now also: keeps the
--- keys of those still within the horizon (same statement, so no moment exists where a
--- key is in neither table), and forgets up to p_batch keys past the horizon. Returns the
--- larger of the two counts, so "call again while it returns p_batch" drains both.
+-- One bounded batch: deletes up to p_batch completed events processed before now() -
+-- retention, keeps the keys of those still within the horizon (in the same statement, so no
+-- moment exists where a key is in neither table), and forgets up to p_batch keys past the
+-- horizon. Rows are taken with SKIP LOCKED, so the purge never waits on (or blocks) a
+-- worker; each call is one short transaction. Returns the larger of the two counts: call
+-- again while it returns p_batch, and both drain.
+-- The events are found oldest first by creation, through events_log_created_idx: an event
+-- completes after it is created, so every event to purge lies below the same bound on
+-- created_at. (No index on status or processed_at: it would cost every claim and completion
+-- its HOT update.) Failed and dead events that old are stepped over; there are few of them.
+-- Their handler runs go with them (event_handlers_log has no foreign key to cascade).
 create or replace function feyxa.purge_completed_events(p_batch integer default 5000)
 returns integer
 language plpgsql security definer

@@ -1,86 +1,84 @@
--- [20261123000001]
+-- Routes: which handlers an event is handed to, and how each of them runs.
+--
+-- A route is a row of event_subscriptions: an event whose type matches event_pattern is
+-- handed to handler_name while is_active. The dispatchers cache the table (the Router,
+-- src/bus/router.ts) and reload it when a statement trigger NOTIFYs feyxa_subscriptions.
+--
+-- Routes are written once, in code: a handler declares the event patterns it reacts to and
+-- the handlers it runs after (`on`, `after`: src/bus/define-handler.ts), and sync_routes
+-- writes them here under a source name (managed_by), at start and on a function's first
+-- call (src/bus/route-sync.ts, docs/deploy.md). The table keeps what only the database can
+-- hold: the operators' switches and their own rows (managed_by null: remote handlers, local
+-- routes they add), which no sync touches. A managed route its source no longer declares is
+-- retired (inactive, retired_at set), not deleted: the monitor and an operator still see
+-- what it was and when it stopped; declared again, it comes back active (docs/design.md).
+--
+-- Remote handlers: a route may deliver to another Edge Function (target_kind 'function') or
+-- to any HTTPS URL ('url') instead of running code in the dispatcher. The handler name stays
+-- the run's identity in event_handlers_log; the delivery is a Standard Webhooks request with
+-- the same timeout, retry, log and skip-on-retry rules as a local handler
+-- (src/bus/webhooks/remote-handler.ts). Its signing secrets never leave the database
+-- (webhooks.sql), and a url target is checked when it is saved (outbound.sql).
+--
+-- Retry policy: a route may carry its own, how many times its handler may fail one event
+-- (max_attempts) and its backoff (base, factor, cap, jitter); unset, the bus's settings
+-- apply (the event's max_retries, retry_delay()). With a policy, dead-lettering is per
+-- handler: each counts its own failures of an event, and the event is dead when a handler it
+-- owes has spent its attempts (complete_attempts; retry_event then runs the handlers that did
+-- not succeed, that one included). Rate limits are per handler, not per route: rate-limits.sql.
+--
+-- Steps: after_handlers names the handlers of the same event that must have succeeded before
+-- this route's handler runs; the attempt ignores those not routed to the event at hand
+-- (src/bus/steps.ts).
+--
+-- Pausing: an operator may stop one route's handler for a while without losing its events
+-- (pause_route). Unlike is_active = false, which takes the route out of the routing (its
+-- events then complete without that handler, as a retired route's do), a paused route stays
+-- routed: the attempt does not run its handler and logs the run 'deferred'
+-- (src/bus/run-attempt.ts), which complete_attempts treats as a wait: the event goes back to
+-- pending, due a little later, no retry spent, its other handlers' successes kept. Resumed,
+-- the next attempt runs the handler. The monitor's routes view (monitor_routes, reads.sql)
+-- shows every route with its numbers and pauses and resumes it, audited as the other
+-- operator actions (docs/monitor.md).
 
 create table feyxa.event_subscriptions (
   id uuid default gen_random_uuid() primary key,
-  -- `order.created`, `order.*` (any type under order.) or `*` (every event).
-  event_pattern text not null check ((event_pattern = '*'::text) or (event_pattern ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?$'::text)),
-  handler_name text not null check (handler_name ~ '^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$'::text),
+  -- `order.created`, `order.*` (any type under order.) or `*` (every event)
+  event_pattern text not null
+    check (event_pattern = '*' or event_pattern ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?$'),
+  -- engine.handler
+  handler_name text not null check (handler_name ~ '^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$'),
   is_active boolean default true not null,
-  created_at timestamp with time zone default now() not null,
-  updated_at timestamp with time zone default now() not null,
-  -- [20261123600000]
-  -- Remote handlers: a subscription may route to another Edge Function (seed 003's
-  -- handler_function) or to any HTTPS URL (seed 002's n8n webhook) instead of code in the
-  -- dispatcher. The handler name stays the run's identity in event_handlers_log; the
-  -- dispatcher delivers the event as a Standard Webhooks request (src/core/remote/), with
-  -- the same timeout, retry, log and skip-on-retry rules as a local handler.
-  --
-  -- Signing secrets never leave the database: the dispatcher sends the message to sign and
-  -- gets the signatures back (webhook_delivery_plan). They live in Supabase Vault where it
-  -- is installed, else in webhook_secrets, a table no API role can read.
+  created_at timestamptz default now() not null,
+  updated_at timestamptz default now() not null,
+  -- where the handler runs: 'local' (code), 'function' or 'url' (remote), and its address
   target_kind text default 'local' not null,
-  -- [20261123600000]
   target text,
-  -- [20261123600000]
-  secret_name text check ((secret_name is null) or (secret_name ~ '^[a-z0-9][a-z0-9_.-]{0,62}$'::text)),
-  -- [20261127400000]
-  -- Routes written once, in code: a handler declares the event patterns it reacts to
-  -- (Handler.on, src/bus/define-handler.ts) and sync_routes writes them here, at start and
-  -- on a function's first call (docs/deploy.md). event_subscriptions keeps what only the
-  -- database can hold: the operators' toggles and rows (remote handlers, local routes they add).
-  --
-  -- managed_by names who owns a row: a source that sync_routes keeps (the marketplace's code,
-  -- the automations table), or null for an operator's row, which no sync ever touches.
-  -- A managed route its source no longer declares is RETIRED (inactive, retired_at set), not
-  -- deleted: the monitor and an operator still see what it was and when it stopped; declared
-  -- again, it comes back active.
-  managed_by text check (managed_by ~ '^[a-z][a-z0-9_]*$'::text),
-  -- [20261127400000]
-  retired_at timestamp with time zone,
-  -- [20261128000004]
-  -- Retry policies per route and rate limits (issue 14, items 6 and 7).
-  --
-  -- A route (a row of event_subscriptions) may carry its own retry policy: how many times
-  -- its handler may fail one event (max_attempts), and its backoff (base, factor, cap,
-  -- jitter). Unset, the bus's settings apply as before: the event's max_retries and
-  -- retry_delay(). Dead-lettering is then per handler: each counts its own failures of an
-  -- event, and the event is dead when a handler it owes has spent its attempts (the
-  -- operator's retry_event runs the handlers that did not succeed, that one included).
-  --
-  -- A rate limit is a token bucket shared by every dispatcher (rate_limits: a rate per
-  -- second and a burst). A handler that names one takes a token before it runs
-  -- (take_rate_token); when the bucket is empty it does not run: its run is recorded as
-  -- 'deferred', with the wait, and an attempt whose only setback was such a wait goes back
-  -- to pending, due when the wait ends, without spending a retry.
-  max_attempts integer check ((max_attempts >= 1) and (max_attempts <= 101)),
-  -- [20261128000004]
-  retry_base interval check (retry_base >= '00:00:00'::interval),
-  -- [20261128000004]
-  retry_factor numeric check (retry_factor >= (1)::numeric),
-  -- [20261128000004]
-  retry_cap interval check (retry_cap >= '00:00:00'::interval),
-  -- [20261128000004]
-  retry_jitter numeric check ((retry_jitter >= (0)::numeric) and (retry_jitter <= (1)::numeric)),
-  -- [20261128100000]
-  -- What a route waits for: handler names, which the attempt ignores when they are not
-  -- routed to the event at hand. Never the route's own handler.
-  after_handlers text[] default '{}'::text[] not null,
-  -- [20261129100001]
-  -- Pausing a route (issue 15): an operator stops one handler from running for a while
-  -- without losing its events. Distinct from is_active = false, which takes the route out of
-  -- the routing (events then complete without that handler: what a retired route does).
-  -- A paused route stays routed; the attempt does not run its handler and logs the run
-  -- 'deferred' (src/bus/run-attempt.ts), which complete_attempts already treats as a wait:
-  -- the event goes back to pending, due again a little later, no retry spent, its other
-  -- handlers' successes kept. Resumed, the next attempt runs the handler.
-  --
-  -- The monitor's routes view reads every route with its numbers over a window
-  -- (monitor_routes), and pauses and resumes through pause_route / resume_route, audited
-  -- as the other operator actions.
-  paused_at timestamp with time zone,
-  constraint event_subscriptions_after_handlers_check check ((array_position(after_handlers, null::text) is null) and (array_position(after_handlers, handler_name) is null) and ((cardinality(after_handlers) = 0) or (array_to_string(after_handlers, ','::text) ~ '^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*(,[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*)*$'::text))),
+  secret_name text check (secret_name is null or secret_name ~ '^[a-z0-9][a-z0-9_.-]{0,62}$'),
+  -- the source whose sync keeps the row; null: an operator's
+  managed_by text check (managed_by ~ '^[a-z][a-z0-9_]*$'),
+  retired_at timestamptz,
+  -- the route's retry policy; each null: the bus's setting
+  max_attempts int check (max_attempts between 1 and 101),
+  retry_base interval check (retry_base >= interval '0'),
+  retry_factor numeric check (retry_factor >= 1),
+  retry_cap interval check (retry_cap >= interval '0'),
+  retry_jitter numeric check (retry_jitter between 0 and 1),
+  -- handler names it waits for; never the route's own handler
+  after_handlers text[] default '{}' not null,
+  paused_at timestamptz,
+  constraint event_subscriptions_after_handlers_check check (
+    array_position(after_handlers, null) is null
+    and array_position(after_handlers, handler_name) is null
+    and (cardinality(after_handlers) = 0
+         or array_to_string(after_handlers, ',') ~ '^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*(,[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*)*$')),
   constraint event_subscriptions_event_pattern_handler_name_key unique (event_pattern, handler_name),
-  constraint event_subscriptions_target_check check (((target_kind = 'local'::text) and (target is null) and (secret_name is null)) or ((target_kind = 'function'::text) and (target ~ '^[a-z0-9][a-z0-9_-]{0,62}$'::text)) or ((target_kind = 'url'::text) and (length(target) <= 2000) and (target ~ '^https?://[^[:space:]/?#@]+(/[^[:space:]]*)?$'::text)))
+  -- a remote target: an Edge Function's name, or an http(s) URL with a host and no userinfo
+  -- (whether the URL may be called is outbound.sql's check, on save)
+  constraint event_subscriptions_target_check check (
+    (target_kind = 'local' and target is null and secret_name is null)
+    or (target_kind = 'function' and target ~ '^[a-z0-9][a-z0-9_-]{0,62}$')
+    or (target_kind = 'url' and length(target) <= 2000 and target ~ '^https?://[^[:space:]/?#@]+(/[^[:space:]]*)?$'))
 );
 alter table feyxa.event_subscriptions enable row level security;
 comment on table feyxa.event_subscriptions is 'Routing: an event whose type matches event_pattern is handed to handler_name (engine.handler), while is_active.';
@@ -94,8 +92,7 @@ comment on column feyxa.event_subscriptions.after_handlers is 'Handlers of the s
 comment on column feyxa.event_subscriptions.paused_at is 'Set while an operator has paused the route: its handler does not run, its events wait (runs logged deferred) until resumed. Null: running. Not written by sync_routes.';
 grant all on table feyxa.event_subscriptions to service_role;
 
--- [20261123000005]
--- Dispatchers cache the subscriptions; tell them when they change.
+-- Dispatchers cache the routes; a statement trigger tells them when the table changes.
 create or replace function feyxa.notify_subscriptions_changed()
 returns trigger
 language plpgsql
@@ -110,13 +107,17 @@ comment on function feyxa.notify_subscriptions_changed() is 'Trigger: NOTIFY fey
 revoke all on function feyxa.notify_subscriptions_changed() from public;
 grant execute on function feyxa.notify_subscriptions_changed() to service_role;
 
--- [20261123000005]
-create trigger event_subscriptions_changed after insert or delete or update or truncate on feyxa.event_subscriptions for each statement execute function feyxa.notify_subscriptions_changed();
+create trigger event_subscriptions_changed after insert or delete or update or truncate on feyxa.event_subscriptions
+  for each statement execute function feyxa.notify_subscriptions_changed();
 
--- [20261128100000]
--- As in 20261127400000, and each route may carry `after` (a JSON array of handler names):
--- a managed route's after_handlers become what its source declares, on every sync. A
--- declared set whose `after` forms a cycle is refused whole.
+-- Writes the routes a source declares (src/bus/route-sync.ts). Each may carry `after`, a
+-- JSON array of handler names, which becomes the managed route's after_handlers on every
+-- sync; a declared set whose `after` forms a cycle is refused whole. One sync of a source
+-- runs at a time (an advisory lock held to its commit), and a source is one application's
+-- whole list: every process of it syncs the same routes.
+-- jit off: the planner counts 100 rows for each set-returning function over the JSON
+-- argument and millions for the recursive cycle walk, and on a server built with LLVM
+-- (jit on by default) compiled that walk for 400 ms on every sync, over a handful of routes.
 create or replace function feyxa.sync_routes(p_source text, p_routes jsonb)
 returns jsonb
 language plpgsql
@@ -207,9 +208,12 @@ comment on function feyxa.sync_routes(text,jsonb) is 'Makes the routes p_source 
 revoke all on function feyxa.sync_routes(text,jsonb) from public;
 grant execute on function feyxa.sync_routes(text,jsonb) to service_role;
 
--- [20261128000004]
-create or replace function feyxa.set_route_policy(p_handler_name text, p_max_attempts integer default null, p_retry_base interval default null, p_retry_factor numeric default null, p_retry_cap interval default null, p_retry_jitter numeric default null, p_event_pattern text default null)
-returns integer
+-- Sets the retry policy of a handler's routes (an operator's call; a sync never touches it),
+-- checking the values as the table's constraints do, with a message naming the field.
+create or replace function feyxa.set_route_policy(
+  p_handler_name text, p_max_attempts int default null, p_retry_base interval default null, p_retry_factor numeric default null,
+  p_retry_cap interval default null, p_retry_jitter numeric default null, p_event_pattern text default null)
+returns int
 language plpgsql security definer
 set search_path = feyxa, pg_catalog
 as $$
@@ -242,9 +246,9 @@ comment on function feyxa.set_route_policy(text,integer,interval,numeric,interva
 revoke all on function feyxa.set_route_policy(text,integer,interval,numeric,interval,numeric,text) from public;
 grant execute on function feyxa.set_route_policy(text,integer,interval,numeric,interval,numeric,text) to service_role;
 
--- [20261129100001]
--- Pause or resume one route (pattern, handler). Audited, idempotent per action id; no
--- change when it already is so. The trigger on event_subscriptions tells the dispatchers.
+-- Pause or resume one route (pattern, handler): the operator actions' shape
+-- (operator_begin_action / operator_finish_action, operator.sql), audited, idempotent per
+-- action id; no change when it already is so. The trigger above tells the dispatchers.
 create or replace function feyxa.set_route_paused(p_action_id uuid, p_event_pattern text, p_handler_name text, p_paused boolean)
 returns jsonb
 language plpgsql security definer
@@ -275,7 +279,6 @@ $$;
 comment on function feyxa.set_route_paused(uuid,text,text,boolean) is 'Internal to pause_route and resume_route: sets or clears event_subscriptions.paused_at of one route, audited (monitor_actions), idempotent per action id. Security definer: API roles cannot write event_subscriptions nor the audit trail; operator_begin_action checks the caller first.';
 revoke all on function feyxa.set_route_paused(uuid,text,text,boolean) from public;
 
--- [20261129100001]
 create or replace function feyxa.pause_route(p_action_id uuid, p_event_pattern text, p_handler_name text)
 returns jsonb
 language sql security definer
@@ -285,7 +288,6 @@ comment on function feyxa.pause_route(uuid,text,text) is 'Operator action: the r
 revoke all on function feyxa.pause_route(uuid,text,text) from public;
 grant execute on function feyxa.pause_route(uuid,text,text) to authenticated, service_role;
 
--- [20261129100001]
 create or replace function feyxa.resume_route(p_action_id uuid, p_event_pattern text, p_handler_name text)
 returns jsonb
 language sql security definer

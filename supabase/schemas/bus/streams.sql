@@ -1,29 +1,30 @@
--- [20261123300000]
--- Event-sourced history (seed 001), for aggregates that opt in: a per-aggregate stream
--- with a version, so that two writers cannot both append after the same version; a
--- checksum of each stored payload, so tampering is found; snapshots, so that rebuilding a
--- long history stays fast. The events themselves stay in events_log (emitted through
--- emit_event, routed and retried like any other); the stream orders and guards them.
+-- Event-sourced history, for aggregates that opt in: a per-aggregate stream with a version,
+-- so that two writers cannot both append after the same version; a checksum of each stored
+-- payload, so tampering is found; snapshots, so that rebuilding a long history stays fast.
+-- The events themselves stay in events_log (emitted through emit_event_report, routed and
+-- retried like any other); the stream orders and guards them, and the retention purge
+-- leaves a stream's events alone: they are history (retention.sql). The TypeScript side is
+-- src/bus/history/ (appendToStream, readStream, rebuild).
+
 create table feyxa.aggregate_streams (
   aggregate_type text not null,
   aggregate_id uuid not null,
-  version integer default 0 not null check (version >= 0),
-  updated_at timestamp with time zone default now() not null,
+  version int default 0 not null check (version >= 0),
+  updated_at timestamptz default now() not null,
   constraint aggregate_streams_pkey primary key (aggregate_type, aggregate_id)
 );
 alter table feyxa.aggregate_streams enable row level security;
 comment on table feyxa.aggregate_streams is 'The current version of each event-sourced aggregate.';
 grant all on table feyxa.aggregate_streams to service_role;
 
--- [20261123300000]
-
 create table feyxa.aggregate_stream_events (
   aggregate_type text not null,
   aggregate_id uuid not null,
-  version integer not null check (version >= 1),
+  version int not null check (version >= 1),
   event_id uuid not null references feyxa.events_log(id) unique,
+  -- payload_checksum() of the payload as appended
   checksum text not null,
-  created_at timestamp with time zone default now() not null,
+  created_at timestamptz default now() not null,
   constraint aggregate_stream_events_pkey primary key (aggregate_type, aggregate_id, version)
 );
 alter table feyxa.aggregate_stream_events enable row level security;
@@ -31,21 +32,20 @@ comment on table feyxa.aggregate_stream_events is 'Each event of a stream, by ve
 grant all on table feyxa.aggregate_stream_events to service_role;
 grant select on table feyxa.aggregate_stream_events to authenticated;
 
--- [20261123300000]
-
 create table feyxa.aggregate_snapshots (
   aggregate_type text not null,
   aggregate_id uuid not null,
-  version integer not null,
+  version int not null,
   state jsonb not null,
-  created_at timestamp with time zone default now() not null,
+  created_at timestamptz default now() not null,
   constraint aggregate_snapshots_pkey primary key (aggregate_type, aggregate_id, version)
 );
 alter table feyxa.aggregate_snapshots enable row level security;
 comment on table feyxa.aggregate_snapshots is 'The state of an aggregate as of a version, so that a rebuild reads only the events after it.';
 grant all on table feyxa.aggregate_snapshots to service_role;
 
--- [20261123300000]
+-- Over jsonb's text form, which is canonical (one spelling per value: keys in jsonb's order,
+-- no duplicate keys, fixed blanks), so equal payloads have equal checksums however written.
 create or replace function feyxa.payload_checksum(p_payload jsonb)
 returns text
 language sql immutable parallel safe
@@ -57,15 +57,16 @@ comment on function feyxa.payload_checksum(jsonb) is 'SHA-256 (hex) of a payload
 revoke all on function feyxa.payload_checksum(jsonb) from public;
 grant execute on function feyxa.payload_checksum(jsonb) to service_role;
 
--- [first 20261123300000]
 -- Appends an event to an aggregate's stream. With p_expected_version, the append succeeds
 -- only if the stream is at that version (optimistic concurrency): the loser of two
 -- concurrent writers gets 55000 "expected version …", answered 409 over HTTP. A repeated
--- idempotency key returns the event already appended, at its version.
--- [20261127930000]
--- As in 20261123300000.
-create or replace function feyxa.append_to_stream(p_event_type text, p_aggregate_type text, p_aggregate_id uuid, p_tenant_id uuid, p_payload jsonb, p_expected_version integer default null, p_idempotency_key text default null)
-returns table(event_id uuid, version integer, inserted boolean)
+-- idempotency key returns the event already appended, at its version; a key already used
+-- by an event outside the stream is refused. Without a key, the event's is
+-- <aggregate_type>:<aggregate_id>:v<version>.
+create or replace function feyxa.append_to_stream(
+  p_event_type text, p_aggregate_type text, p_aggregate_id uuid, p_tenant_id uuid, p_payload jsonb,
+  p_expected_version int default null, p_idempotency_key text default null)
+returns table(event_id uuid, version int, inserted boolean)
 language plpgsql security definer
 set search_path = feyxa, pg_catalog
 as $$
@@ -113,7 +114,6 @@ comment on function feyxa.append_to_stream(text,text,uuid,uuid,jsonb,integer,tex
 revoke all on function feyxa.append_to_stream(text,text,uuid,uuid,jsonb,integer,text) from public;
 grant execute on function feyxa.append_to_stream(text,text,uuid,uuid,jsonb,integer,text) to service_role;
 
--- [20261123300000]
 -- Every stream event whose stored payload no longer matches the checksum taken when it was appended.
 create or replace function feyxa.verify_stream_checksums(p_aggregate_type text default null)
 returns table(event_id uuid, aggregate_type text, aggregate_id uuid, version integer, expected text, actual text)

@@ -1,32 +1,53 @@
--- [20261123600000]
+-- Webhooks, both ways: remote handlers' deliveries out, provider events in.
+--
+-- Out. A route may deliver its events to an Edge Function or an HTTPS URL (routes.sql);
+-- each delivery is a Standard Webhooks request made by the dispatcher
+-- (src/bus/webhooks/remote-handler.ts), and its signature is made here. Signing secrets
+-- never leave the database: the dispatcher sends the message to sign
+-- ("<webhook-id>.<webhook-timestamp>.<body>") and gets back where to deliver and the
+-- webhook-signature header (webhook_delivery_plan). The secrets live in Supabase Vault
+-- where it is installed, else in webhook_secrets, a table no API role can read; a name may
+-- hold several during a rotation, and a delivery is then signed by each, so a receiver
+-- holding either accepts it. Every delivery's answer is recorded (webhook_deliveries); a 410
+-- Gone switches the handler's remote routes off.
+--
+-- In. A provider retries an event until it gets a 2xx, sometimes days later, and may resend
+-- it by hand weeks later, after the retention purge has deleted the bus event:
+-- processed_webhooks remembers every provider event id for good, so the same event never
+-- acts twice. receive_webhook does everything in one transaction: the receipt, the bus event
+-- (webhook.received, keyed by the provider's event id) and the business write the provider
+-- event stands for, which is the application's (the hook webhook_effect: the marketplace's
+-- pays the order of a Stripe payment_intent.succeeded). The webhooks function
+-- (src/bus/functions/webhooks.ts) checks the signature first and answers once all of it is
+-- durable. docs/webhooks.md.
 
 create table feyxa.webhook_secrets (
   id uuid default gen_random_uuid() primary key,
-  name text not null check (name ~ '^[a-z0-9][a-z0-9_.-]{0,62}$'::text),
-  -- Exactly one of these: the Vault secret's id where Vault is installed, else the value.
+  name text not null check (name ~ '^[a-z0-9][a-z0-9_.-]{0,62}$'),
+  -- exactly one of these: the Vault secret's id where Vault is installed, else the value
   vault_secret_id uuid,
-  secret text check (secret ~ '^whsec_[A-Za-z0-9+/]{32,}={0,2}$'::text),
-  -- Null: signs every delivery. During a rotation the old secret keeps signing until then.
-  retire_at timestamp with time zone,
-  created_at timestamp with time zone default now() not null,
+  secret text check (secret ~ '^whsec_[A-Za-z0-9+/]{32,}={0,2}$'),
+  -- null: signs every delivery; during a rotation the old secret keeps signing until then
+  retire_at timestamptz,
+  created_at timestamptz default now() not null,
   constraint webhook_secrets_check check ((vault_secret_id is null) <> (secret is null))
 );
 alter table feyxa.webhook_secrets enable row level security;
 comment on table feyxa.webhook_secrets is 'Signing secrets of outgoing webhooks, by name; several active ones during a rotation. Readable by no API role.';
 
--- [20261123600000]
 create index webhook_secrets_name_idx on feyxa.webhook_secrets (name, created_at desc);
 
--- [20261123600000]
--- What each delivery answered, success or not (seed 003's module_event_logs.response).
+-- What each delivery answered, success or not.
 create table feyxa.webhook_deliveries (
   event_id uuid not null,
   handler_name text not null,
-  attempt integer not null,
-  status_code integer,
+  attempt int not null,
+  -- null when no answer came
+  status_code int,
+  -- the first 200 characters of the answer
   response_excerpt text,
-  duration_ms integer default 0 not null,
-  created_at timestamp with time zone default now() not null,
+  duration_ms int default 0 not null,
+  created_at timestamptz default now() not null,
   constraint webhook_deliveries_pkey primary key (event_id, handler_name, attempt)
 );
 alter table feyxa.webhook_deliveries enable row level security;
@@ -34,56 +55,19 @@ comment on table feyxa.webhook_deliveries is 'One row per remote handler run: th
 grant all on table feyxa.webhook_deliveries to service_role;
 grant select on table feyxa.webhook_deliveries to authenticated;
 
--- [20261129300001]
--- The deliveries' time range, as the handler log's (20261123200000): appended in time order, a
+-- The deliveries' time range, as the handler log's (events.sql): appended in time order, a
 -- BRIN index costs almost nothing to keep. A BRIN range filled since the last summary is read
 -- whole by every range scan, until VACUUM summarizes it; autosummarize has autovacuum do it as
--- soon as a range fills, so the fold reads only the recent tail. The handler log's gets it too.
+-- soon as a range fills, so the metrics' fold (metrics.sql) reads only the recent tail.
 create index webhook_deliveries_created_brin on feyxa.webhook_deliveries using brin (created_at) with (autosummarize='on');
 
--- [20261129300007]
--- An endpoint_failing alert now lasts until the endpoint answers again.
---
--- Its value was read from the deliveries of the last 2 x D hours. Once the rule fired, it
--- deactivated the endpoint's routes, so no delivery followed; 2 x D hours later the failures
--- had left that window, the value became null, and the rule sent a `resolved` notice about an
--- endpoint that was still off and had never answered. The value is now the hours since the
--- first failed delivery after the endpoint's last success, however long ago: it keeps growing
--- while the endpoint is off, and only a success (once an operator turns the route on again)
--- resolves the rule.
---
--- Both ends are read from a new index on (handler_name, created_at): the last success walking
--- back from the newest delivery (past the failures since, at most one outage's worth), the
--- first failure after it one step forward. Built without CONCURRENTLY, as a migration runs in
--- a transaction: it holds deliveries' inserts for as long as the build takes.
+-- A handler's deliveries by time, with their status: endpoint_failing_hours (alerts.sql) reads
+-- an endpoint's last success walking back from its newest delivery, past the failures since
+-- (at most one outage's worth), and the first failure after it one step forward.
 create index webhook_deliveries_handler_idx on feyxa.webhook_deliveries (handler_name, created_at) include (status_code);
 
--- [20261123600001]
--- Incoming webhooks, processed once (seed 002's ProcessedEvent). A provider retries an
--- event until it gets a 2xx, sometimes days later, and may resend it by hand weeks later,
--- after the retention purge has deleted the bus event: processed_webhooks remembers every
--- provider event id for good, so the same event never acts twice.
---
--- receive_webhook does everything in one transaction: the receipt, the bus event
--- (webhook.received, keyed by the provider's event id) and the business write the
--- provider event stands for (a Stripe payment_intent.succeeded pays the order's payment,
--- whose trigger emits payment.paid). The function answers only once all of it is durable.
-create table feyxa.processed_webhooks (
-  source text not null check (source ~ '^[a-z][a-z0-9_-]{0,39}$'::text),
-  provider_event_id text not null check ((length(provider_event_id) >= 1) and (length(provider_event_id) <= 200)),
-  provider_type text not null check ((length(provider_type) >= 1) and (length(provider_type) <= 200)),
-  event_id uuid,
-  -- What the business write did: paid, already_paid, no_order, amount_mismatch, ... or none.
-  effect text default 'none' not null,
-  received_at timestamp with time zone default now() not null,
-  constraint processed_webhooks_pkey primary key (source, provider_event_id)
-);
-alter table feyxa.processed_webhooks enable row level security;
-comment on table feyxa.processed_webhooks is 'Every provider event accepted by the webhooks function, kept for good (never purged), so a provider retrying it changes nothing.';
-grant all on table feyxa.processed_webhooks to service_role;
-
--- [20261123600000]
-create or replace function feyxa.add_webhook_secret(p_name text, p_secret text, p_overlap interval default '00:00:00'::interval)
+-- Adds a signing secret under a name; the name's older secrets keep signing for p_overlap.
+create or replace function feyxa.add_webhook_secret(p_name text, p_secret text, p_overlap interval default interval '0')
 returns uuid
 language plpgsql security definer
 set search_path = feyxa, pg_catalog
@@ -117,7 +101,6 @@ comment on function feyxa.add_webhook_secret(text,text,interval) is 'Adds a sign
 revoke all on function feyxa.add_webhook_secret(text,text,interval) from public;
 grant execute on function feyxa.add_webhook_secret(text,text,interval) to service_role;
 
--- [20261123600000]
 -- Base64 HMAC-SHA256 of a message under one whsec_ secret (the key is the base64 after the prefix).
 create or replace function feyxa.webhook_sign(p_secret text, p_message text)
 returns text
@@ -130,7 +113,6 @@ comment on function feyxa.webhook_sign(text,text) is 'One Standard Webhooks sign
 revoke all on function feyxa.webhook_sign(text,text) from public;
 grant execute on function feyxa.webhook_sign(text,text) to service_role;
 
--- [20261123600000]
 -- The webhook-signature header for one message under every active secret of a name,
 -- newest first, space-separated (both secrets of a rotation); null when the name has none.
 create or replace function feyxa.webhook_signatures(p_secret_name text, p_message text)
@@ -161,10 +143,8 @@ comment on function feyxa.webhook_signatures(text,text) is 'The webhook-signatur
 revoke all on function feyxa.webhook_signatures(text,text) from public;
 grant execute on function feyxa.webhook_signatures(text,text) to service_role;
 
--- [20261123600000]
--- Where a remote handler delivers and the webhook-signature header for one message
--- ("<webhook-id>.<webhook-timestamp>.<body>"): one signature per active secret, newest
--- first, space-separated, so receivers holding either secret of a rotation accept it.
+-- Where a remote handler delivers (a function target is functions_url/<name>) and the
+-- webhook-signature header for one message: what the dispatcher asks before each delivery.
 create or replace function feyxa.webhook_delivery_plan(p_handler_name text, p_message text)
 returns table(target_kind text, url text, signature text)
 language plpgsql security definer
@@ -188,10 +168,10 @@ comment on function feyxa.webhook_delivery_plan(text,text) is 'For a remote hand
 revoke all on function feyxa.webhook_delivery_plan(text,text) from public;
 grant execute on function feyxa.webhook_delivery_plan(text,text) to service_role;
 
--- [20261123600000]
--- Records one delivery; a 410 Gone also deactivates the handler's remote subscriptions
--- (the trigger on event_subscriptions tells the dispatchers to reload their routing).
-create or replace function feyxa.record_webhook_delivery(p_event_id uuid, p_handler_name text, p_attempt integer, p_status_code integer, p_excerpt text, p_duration_ms integer)
+-- Records one delivery; a 410 Gone also deactivates the handler's remote routes (the trigger
+-- on event_subscriptions tells the dispatchers to reload their routing).
+create or replace function feyxa.record_webhook_delivery(
+  p_event_id uuid, p_handler_name text, p_attempt int, p_status_code int, p_excerpt text, p_duration_ms int)
 returns boolean
 language plpgsql security definer
 set search_path = feyxa, pg_catalog
@@ -213,12 +193,25 @@ comment on function feyxa.record_webhook_delivery(uuid,text,integer,integer,text
 revoke all on function feyxa.record_webhook_delivery(uuid,text,integer,integer,text,integer) from public;
 grant execute on function feyxa.record_webhook_delivery(uuid,text,integer,integer,text,integer) to service_role;
 
--- HOOK (bus default) [20261127910000]
--- The bus's webhook inbox knows no provider's business. receive_webhook records a verified
--- provider event once and emits webhook.received; what the event does besides, in the same
--- transaction (a Stripe payment marking an order paid), is the application's answer to
--- feyxa.webhook_effect, a hook in the manner of the read-policy hooks (…900001): the bus
--- defines it to do nothing, and the application replaces its body in a migration of its own.
+-- Every provider event accepted, kept for good (never purged).
+create table feyxa.processed_webhooks (
+  source text not null check (source ~ '^[a-z][a-z0-9_-]{0,39}$'),
+  provider_event_id text not null check (length(provider_event_id) between 1 and 200),
+  provider_type text not null check (length(provider_type) between 1 and 200),
+  event_id uuid,
+  -- what the business write did: paid, already_paid, no_order, amount_mismatch, ... or none
+  effect text default 'none' not null,
+  received_at timestamptz default now() not null,
+  constraint processed_webhooks_pkey primary key (source, provider_event_id)
+);
+alter table feyxa.processed_webhooks enable row level security;
+comment on table feyxa.processed_webhooks is 'Every provider event accepted by the webhooks function, kept for good (never purged), so a provider retrying it changes nothing.';
+grant all on table feyxa.processed_webhooks to service_role;
+
+-- Hook: the business write a received provider event stands for, run by receive_webhook in
+-- its transaction. The bus knows no provider's business: its body does nothing, and the
+-- application replaces it (create or replace, same signature; the marketplace's is in
+-- supabase/schemas/marketplace/bus-hooks.sql).
 create or replace function feyxa.webhook_effect(p_source text, p_provider_type text, p_data jsonb)
 returns text
 language plpgsql
@@ -232,7 +225,9 @@ comment on function feyxa.webhook_effect(text, text, jsonb) is
   'Hook: the business write of a received provider event, run by receive_webhook in its transaction; returns a short word naming what it did (none, paid, …). The bus''s body does nothing; the application replaces it (create or replace, same signature).';
 revoke all on function feyxa.webhook_effect(text, text, jsonb) from public, anon, authenticated;
 
--- [20261127910000]
+-- Accepts a verified provider event once. A concurrent delivery of the same event waits on
+-- the primary key for the first to commit, then finds its row: a duplicate, answered with
+-- the first event id and effect.
 create or replace function feyxa.receive_webhook(p_source text, p_provider_event_id text, p_provider_type text, p_data jsonb)
 returns table(event_id uuid, duplicate boolean, effect text)
 language plpgsql security definer
