@@ -22,6 +22,8 @@ export const IN_FLIGHT_STATUSES = Object.freeze(["pending", "processing"] as con
 export const FAILING_STATUSES = Object.freeze(["failed", "dead"] as const satisfies readonly EventStatus[]);
 /** The statuses whose events have left event_queue for good (every other status is in it). */
 export const OFF_QUEUE_STATUSES = Object.freeze(["completed", "discarded", "cancelled"] as const satisfies readonly EventStatus[]);
+/** Where an event stays unless an operator moves it: no attempt comes by itself (dead waits in the queue, parked). */
+export const SETTLED_STATUSES = Object.freeze([...OFF_QUEUE_STATUSES, "dead"] as const satisfies readonly EventStatus[]);
 
 /**
  * What each operator verb (src/bus/operator.ts) may move an event from: its transition

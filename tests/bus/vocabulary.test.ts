@@ -14,6 +14,7 @@ import {
   IDLE_RUN_STATUSES,
   IN_FLIGHT_STATUSES,
   OFF_QUEUE_STATUSES,
+  SETTLED_STATUSES,
 } from "../../src/bus/vocabulary.ts";
 import { useDatabase } from "../support/database.ts";
 
@@ -65,11 +66,11 @@ describe("the statuses, in TypeScript and in the database", () => {
   });
 
   it("the named subsets are made of the lists' own words, frozen", () => {
-    for (const subset of [IN_FLIGHT_STATUSES, FAILING_STATUSES, OFF_QUEUE_STATUSES]) {
+    for (const subset of [IN_FLIGHT_STATUSES, FAILING_STATUSES, OFF_QUEUE_STATUSES, SETTLED_STATUSES]) {
       expect(subset.every((s) => (EVENT_STATUSES as readonly string[]).includes(s))).toBe(true);
     }
     expect(IDLE_RUN_STATUSES.every((s) => (HANDLER_RUN_STATUSES as readonly string[]).includes(s))).toBe(true);
-    for (const list of [EVENT_STATUSES, HANDLER_RUN_STATUSES, IN_FLIGHT_STATUSES, FAILING_STATUSES, OFF_QUEUE_STATUSES, IDLE_RUN_STATUSES]) {
+    for (const list of [EVENT_STATUSES, HANDLER_RUN_STATUSES, IN_FLIGHT_STATUSES, FAILING_STATUSES, OFF_QUEUE_STATUSES, SETTLED_STATUSES, IDLE_RUN_STATUSES]) {
       expect(Object.isFrozen(list)).toBe(true);
     }
   });

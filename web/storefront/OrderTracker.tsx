@@ -5,6 +5,7 @@
  * view when it opens (on a phone it is below the cart) and tells the page what it learns.
  */
 import { useEffect, useRef, useState } from "react";
+import { SETTLED_STATUSES } from "../../src/bus/vocabulary.ts";
 import { FunctionError } from "../shared/supabase.ts";
 import { api, type BusEventView, type OrderView } from "./api.ts";
 import { useI18n } from "./i18n.tsx";
@@ -126,7 +127,7 @@ export function OrderTracker({ orderId, email, onOrder, onClose }: Props) {
 }
 
 const SETTLED_POLLS = 5;
-const FINAL = ["completed", "dead", "discarded", "cancelled"];
+const FINAL: readonly string[] = SETTLED_STATUSES;
 /** A completed or cancelled order whose every event is finished: polling it can stop. */
 const settled = (order: OrderView, events: BusEventView[]) =>
   (order.status === "completed" || order.status === "cancelled") && events.every((e) => FINAL.includes(e.status));

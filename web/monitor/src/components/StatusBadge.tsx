@@ -2,7 +2,9 @@ import { EVENT_STATUSES, HANDLER_RUN_STATUSES } from "../../../../src/bus/vocabu
 import { useI18n } from "../i18n.tsx";
 import type { StringKey } from "../strings.ts";
 
-const KNOWN = new Set<string>([...EVENT_STATUSES, ...HANDLER_RUN_STATUSES]);
+/** Every status of the vocabulary, each a key of strings.ts: a status without its words fails the type check. */
+const LABELLED: readonly StringKey[] = [...EVENT_STATUSES, ...HANDLER_RUN_STATUSES];
+const KNOWN = new Set<string>(LABELLED);
 
 /** A status word in its colour: event statuses and handler run statuses alike. */
 export function StatusBadge({ status }: { status: string }) {
