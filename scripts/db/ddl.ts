@@ -209,6 +209,12 @@ export interface TableDdl {
   columns: { name: string; line: string }[];
   constraints: { name: string; line: string; inline?: string }[];
   after: string[];
+  name: string;
+  comment: string | null;
+  columnComments: Map<string, string | null>;
+  acl: string[];
+  owner: string;
+  allPrivileges: string;
 }
 
 /** Every table of `schemas`, restated: `table <name>` → its DDL. */
@@ -278,6 +284,12 @@ export async function tableDdls(sql: TransactionSql, schemas: string[]): Promise
       columns: columnLines,
       constraints: constraintLines,
       after,
+      name: t.name,
+      comment: t.comment,
+      columnComments: new Map(columns.map((c) => [c.name as string, c.comment as string | null])),
+      acl: t.acl,
+      owner: t.owner,
+      allPrivileges: t.all_privileges,
     });
   }
   return ddls;
@@ -331,4 +343,20 @@ export async function attachedDdls(sql: TransactionSql, schemas: string[]): Prom
     ].join("\n"));
   }
   return ddls;
+}
+
+/**
+ * What restates a table's comments and privileges from `was` to `is`: the part of a
+ * table's change that holds no data. Columns and constraints are the author's.
+ */
+export function restateTableAnnotations(was: TableDdl, is: TableDdl): string[] {
+  const statements: string[] = [];
+  if (was.comment !== is.comment) statements.push(`comment on table ${is.name} is ${is.comment === null ? "null" : literal(is.comment)};`);
+  for (const [column, comment] of is.columnComments) {
+    if (was.columnComments.has(column) && was.columnComments.get(column) !== comment) {
+      statements.push(`comment on column ${is.name}.${column} is ${comment === null ? "null" : literal(comment)};`);
+    }
+  }
+  statements.push(...grantStatements(`table ${is.name}`, was.acl, is.acl, is.owner, is.allPrivileges));
+  return statements;
 }

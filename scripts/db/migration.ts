@@ -6,7 +6,7 @@
  * from the schema files, compares them object by object (scripts/db/catalog.ts), and
  * restates in supabase/migrations/<timestamp>_<name>.sql every object that differs and
  * that can be restated whole: functions with their settings, comments and grants; views;
- * policies; triggers; indexes; a new table; comments and grants of tables. It then applies
+ * policies; triggers; indexes; a new table; the comments and grants of a table. It then applies
  * that migration to the first database and compares again: what still differs holds data
  * (a column, a constraint, seeded rows...) and is listed, for the author to write by hand
  * under the generated part. tests/local/schema-equality.test.ts then holds the two equal.
@@ -21,15 +21,16 @@ import { migrate, MIGRATIONS_DIR } from "../../src/local/migrate.ts";
 import { applySchemas } from "../../src/local/schemas.ts";
 import { emptyProjectDatabase, startServer } from "../../tests/support/test-postgres.ts";
 import { type CatalogDifference, compareCatalogs, describeDifference, readCatalog } from "./catalog.ts";
-import { attachedDdls, functionDdls, qualified, restateFunction, tableDdls } from "./ddl.ts";
+import { attachedDdls, functionDdls, qualified, restateFunction, restateTableAnnotations, tableDdls } from "./ddl.ts";
 
 const SCHEMAS = ["feyxa", "public"];
 
 /** The SQL that takes the database `before` connects to towards the one `after` connects to. */
 async function restatements(before: Sql, after: Sql, differences: CatalogDifference[]): Promise<string[]> {
-  const [oldFunctions, newFunctions, newTables, oldAttached, newAttached] = await Promise.all([
+  const [oldFunctions, newFunctions, oldTables, newTables, oldAttached, newAttached] = await Promise.all([
     qualified(before, (tx) => functionDdls(tx, SCHEMAS)),
     qualified(after, (tx) => functionDdls(tx, SCHEMAS)),
+    qualified(before, (tx) => tableDdls(tx, SCHEMAS)),
     qualified(after, (tx) => tableDdls(tx, SCHEMAS)),
     qualified(before, (tx) => attachedDdls(tx, SCHEMAS)),
     qualified(after, (tx) => attachedDdls(tx, SCHEMAS)),
@@ -53,6 +54,9 @@ async function restatements(before: Sql, after: Sql, differences: CatalogDiffere
       if (is) creates.push(is);
     } else if (kind === "table" && d.change === "only in second") {
       creates.push(newTables.get(`table ${name}`)!.create);
+    } else if (kind === "table" && d.change === "differs") {
+      const annotations = restateTableAnnotations(oldTables.get(`table ${name}`)!, newTables.get(`table ${name}`)!);
+      if (annotations.length) creates.push(annotations.join("\n"));
     }
   }
   return [...drops, ...creates];

@@ -45,7 +45,7 @@ create table feyxa.alert_rules (
   constraint alert_rules_check2 check (kind <> 'failure_rate' or threshold <= 100)
 );
 alter table feyxa.alert_rules enable row level security;
-comment on table feyxa.alert_rules is 'Alert rules: dead letters of a type over N in a window, lag over T seconds, a route''s failure rate over P %. Evaluated by evaluate_alerts.';
+comment on table feyxa.alert_rules is 'Alert rules: dead letters of a type over N in a window, lag over T seconds, a route''s failure rate over P %, a remote route failing for D hours. Evaluated by evaluate_alerts.';
 grant all on table feyxa.alert_rules to service_role;
 grant insert, select, update, delete on table feyxa.alert_rules to authenticated;
 

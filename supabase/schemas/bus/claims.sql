@@ -264,7 +264,7 @@ begin
   if p_limit is null or p_limit not between 1 and 10000 then
     raise exception using errcode = '22023', message = 'limit must be between 1 and 10000', detail = 'limit';
   end if;
-  -- As in 20261123000003: a claim's own transaction does not wait for its WAL.
+  -- A claim's own transaction does not wait for its WAL (the header says why).
   if txid_current_if_assigned() is null then
     perform set_config('synchronous_commit', 'off', true);
   end if;

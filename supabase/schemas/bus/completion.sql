@@ -198,7 +198,7 @@ begin
   -- The outcomes are joined as arrays (unnest), each event found by primary key. Nothing
   -- here filters on status or lease columns: the planner's guess of how many rows are
   -- 'processing' is near zero, and it would then rescan the outcomes once per event.
-  -- As in 20261123000004, with the policies above (exhausted, policy_at: null when nothing
+  -- Each event's move, with the policies above (exhausted, policy_at: null when nothing
   -- failed) and deferrals: an attempt whose only setbacks were rate-limit waits goes back
   -- to pending, due at the wait's end, its retries untouched.
   with moved as (
@@ -225,7 +225,7 @@ begin
     returning e.id, e.status, e.next_retry_at
   ),
   -- The queue follows: a completed event leaves it, a failed one waits for its retry
-  -- (a prioritised one its priority less: 20261128000001), a dead one waits for an
+  -- (a prioritised one its priority less: flow-control.sql), a dead one waits for an
   -- operator. A completed event of an ordering line lets the next one go: the batch's
   -- lines are released below, in one call.
   dequeued as (

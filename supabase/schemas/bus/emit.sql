@@ -150,7 +150,7 @@ begin
     v_held := v_seq > 1;
   end if;
 
-  -- As in 20261127930000, the event and its queue row in one statement; the row carries its tenant's lane when fairness is on.
+  -- The event and its queue row in one statement; the row carries its tenant's lane when fairness is on.
   with settings as (
     select default_max_retries, once_per_aggregate, functions_url, tenant_fairness,
            coalesce(p_idempotency_key, case when p_event_type = any (once_per_aggregate) then p_event_type || ':' || p_aggregate_id end) as checked_key
@@ -166,7 +166,7 @@ begin
     returning id, created_at
   ), queued as (
     -- A prioritised event is due its priority earlier, its real due time kept in not_before
-    -- (20261128000001); a held one waits at infinity for its release, its delivery time kept
+    -- (flow-control.sql); a held one waits at infinity for its release, its delivery time kept
     -- in not_before for then.
     insert into event_queue as q (event_id, due_at, not_before, priority, held, ordering_key, ordering_seq, tenant_id)
     select ins.id,
@@ -360,7 +360,7 @@ begin
     perform wake_dispatchers_by_http(v_new_ids[1]);
   end if;
 
-  -- As in 20261127100000: each element's event and whether it is new.
+  -- Each element's event and whether it is new.
   return query
   select (k.ord - 1)::int, x.id,
          n.id is not null and row_number() over (partition by k.key order by k.ord) = 1

@@ -105,7 +105,7 @@ create table feyxa.events_log (
   check (status <> 'failed' or next_retry_at is not null)
 ) with (fillfactor = 50);
 alter table feyxa.events_log enable row level security;
-comment on table feyxa.events_log is 'Every event of the bus. pending -> processing -> completed, or -> failed (retried at next_retry_at) -> ... -> dead; an operator may retry, re-drive, replay or discard (see 20261127500000).';
+comment on table feyxa.events_log is 'Every event of the bus. pending -> processing -> completed, or -> failed (retried at next_retry_at) -> ... -> dead; an operator may retry, re-drive, replay, discard or cancel (operator.sql).';
 comment on column feyxa.events_log.tenant_id is 'Optional tenant (partition) key chosen by the application; the read-policy hooks reader_tenants and tenant_label interpret it.';
 comment on column feyxa.events_log.deliver_at is 'When the emitter asked the event to be delivered (null: at once). Pending before then: scheduled.';
 comment on column feyxa.events_log.priority is 'Head start in the claim, in seconds (0 to 1000; 0: none).';

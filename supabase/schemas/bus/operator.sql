@@ -19,7 +19,7 @@
 -- called as an API user it refuses anyone the application does not call an operator
 -- (reader_is_operator(), reads.sql). They are security definer: API roles can neither
 -- write events nor the audit trail. pause_route and resume_route (routes.sql) and the
--- bulk actions (operator-monitor.sql) are audited the same way.
+-- bulk actions (operator-bulk.sql) are audited the same way.
 --
 -- Errors: 42501 not an operator, P0002 no such event (answered 404), 55000 not possible in
 -- the event's state, 22023 bad input (detail names the field).
@@ -40,7 +40,7 @@ create table feyxa.monitor_actions (
   parent_id uuid references feyxa.monitor_actions(id)
 );
 alter table feyxa.monitor_actions enable row level security;
-comment on table feyxa.monitor_actions is 'Audit trail of operator actions (retry, redrive, replay, discard): actor (null when the server acted), target and result. Written only by the operator transition functions.';
+comment on table feyxa.monitor_actions is 'Audit trail of operator actions (retry, redrive, replay, discard, cancel, the bulk actions, pausing and resuming a route): actor (null when the server acted), target and result. Written only by the operator transition functions.';
 comment on column feyxa.monitor_actions.parent_id is 'For the action on one event made by a bulk action (bulk_retry, bulk_redrive, bulk_discard): that batch''s audit row.';
 grant all on table feyxa.monitor_actions to service_role;
 grant select on table feyxa.monitor_actions to authenticated;
@@ -49,7 +49,7 @@ create index monitor_actions_created_idx on feyxa.monitor_actions (created_at de
 create index monitor_actions_parent_idx on feyxa.monitor_actions (parent_id) where parent_id is not null;
 
 -- API users (role anon or authenticated, by the role in force or the request's claims)
--- must be operators (monitor_assert_admin, operator-monitor.sql); the server is trusted.
+-- must be operators (monitor_assert_admin, operator-bulk.sql); the server is trusted.
 create or replace function feyxa.assert_event_operator()
 returns void
 language plpgsql stable security definer

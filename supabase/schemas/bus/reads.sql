@@ -3,7 +3,7 @@
 -- The bus does not know who its readers are. It asks four hook functions, and the
 -- application answers by replacing their bodies (create or replace, same signatures) in a
 -- schema file applied after this one; the marketplace's answers are in
--- supabase/schemas/marketplace/bus-hooks.sql (admins operate the whole bus, store members
+-- supabase/schemas/marketplace/bus-config.sql (admins operate the whole bus, store members
 -- read their stores' events). The bodies here are the bus's own: they deny, so a bus
 -- without an application shows its events to the server roles only.
 --
@@ -40,7 +40,7 @@ language sql stable
 set search_path = feyxa, pg_catalog
 as $$ select '{}'::uuid[] $$;
 comment on function feyxa.reader_tenants() is
-  'Read-policy hook: the tenant keys (events_log.store_id) whose events the current request''s user may read. The bus''s own body returns none; the application replaces it.';
+  'Read-policy hook: the tenant keys (events_log.tenant_id) whose events the current request''s user may read. The bus''s own body returns none; the application replaces it.';
 revoke all on function feyxa.reader_is_operator(), feyxa.reader_tenants() from public, anon, authenticated;
 grant execute on function feyxa.reader_is_operator(), feyxa.reader_tenants() to authenticated, service_role;
 
@@ -66,7 +66,7 @@ as $$
   select null::text
 $$;
 comment on function feyxa.tenant_label(uuid) is
-  'Read hook: the name the monitor shows for a tenant key (an event''s store_id). The bus''s body has none (null); the application replaces it (same signature).';
+  'Read hook: the name the monitor shows for a tenant key (an event''s tenant_id). The bus''s body has none (null); the application replaces it (same signature).';
 revoke all on function feyxa.reader_tenant_labels(), feyxa.tenant_label(uuid) from public, anon, authenticated;
 grant execute on function feyxa.reader_tenant_labels(), feyxa.tenant_label(uuid) to authenticated, service_role;
 

@@ -57,7 +57,7 @@ begin
   if p_batch is null or p_batch not between 1 and 100000 then
     raise exception using errcode = '22023', message = 'batch must be between 1 and 100000', detail = 'batch';
   end if;
-  -- The selection is 20261123400000's (see there why it reads events_log_created_idx).
+  -- The oldest completed events first, through events_log_created_idx (the comment above says why).
   with old as (
     select id from events_log e
     where e.created_at < now() - (select retention from event_bus_settings)

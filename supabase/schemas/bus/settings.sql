@@ -48,7 +48,7 @@ create table feyxa.event_bus_settings (
   tenant_max_in_flight int check (tenant_max_in_flight > 0)
 );
 alter table feyxa.event_bus_settings enable row level security;
-comment on table feyxa.event_bus_settings is 'The bus settings (one row): retry backoff, default max retries, once-per-aggregate event types, the process-event URL for pg_net wake-ups.';
+comment on table feyxa.event_bus_settings is 'The bus settings (one row): retry backoff, default max retries, once-per-aggregate event types, the functions URL for pg_net wake-ups and pg_cron calls, retention, outbound allow-list, fairness.';
 comment on column feyxa.event_bus_settings.outbound_allow is 'Hosts (host, host:port) and CIDR ranges that saved outbound URLs may name although not public, plain http included; empty: none (development and tests only).';
 comment on column feyxa.event_bus_settings.tenant_fairness is 'Claims serve tenants in turn (configure_tenant_fairness).';
 comment on column feyxa.event_bus_settings.tenant_max_in_flight is 'Default cap on one tenant''s events in flight across all dispatchers (null: none); tenant_limits overrides it.';

@@ -211,7 +211,7 @@ grant all on table feyxa.processed_webhooks to service_role;
 -- Hook: the business write a received provider event stands for, run by receive_webhook in
 -- its transaction. The bus knows no provider's business: its body does nothing, and the
 -- application replaces it (create or replace, same signature; the marketplace's is in
--- supabase/schemas/marketplace/bus-hooks.sql).
+-- supabase/schemas/marketplace/bus-config.sql).
 create or replace function feyxa.webhook_effect(p_source text, p_provider_type text, p_data jsonb)
 returns text
 language plpgsql

@@ -2,7 +2,7 @@
 -- its payouts.
 --
 -- checkout() creates an order's payment, pending. A provider's webhook (Stripe, through
--- apply_stripe_payment_succeeded: bus-hooks.sql routes it) or, locally, demo-pay marks it
+-- apply_stripe_payment_succeeded: bus-config.sql routes it) or, locally, demo-pay marks it
 -- paid, and its trigger (triggers.sql) emits payment.paid. On order.created,
 -- fintech.create_escrow holds the order's total in escrow; the escrow is funded when the
 -- payment is paid, whichever of the two is handled first. On delivery the escrow is
@@ -243,7 +243,7 @@ revoke all on function public.process_payout(uuid) from public, anon, authentica
 -- Stripe's payment_intent.succeeded: the order named by metadata.order_id is paid, if the
 -- amount and currency are the order's. The payment row is locked, so two deliveries of
 -- two different Stripe events for one intent still pay it once. Called by the
--- marketplace's feyxa.webhook_effect (bus-hooks.sql), in the transaction in which the
+-- marketplace's feyxa.webhook_effect (bus-config.sql), in the transaction in which the
 -- bus's receive_webhook records the provider event.
 create or replace function public.apply_stripe_payment_succeeded(p_intent jsonb)
 returns text

@@ -4,7 +4,7 @@
 -- and staff (store_members) act for it; marketplace admins operate the whole marketplace.
 -- Membership is what every read rule asks: the policies of access.sql (an admin reads
 -- every row, a store's owner and staff their store's rows) and the bus's read-policy hooks
--- (bus-hooks.sql: the same people read the store's events, the store being the tenant).
+-- (bus-config.sql: the same people read the store's events, the store being the tenant).
 --
 -- The three tables are written by the server only. Like every marketplace table, each
 -- starts with no right for anon and authenticated and gets back only the reads its

@@ -11,7 +11,7 @@
 --
 -- order.created and order.cancelled are emitted by the functions that write them
 -- (checkout, reserve_stock_for_order). Each of these types happens once to its aggregate,
--- so the bus keys it type:aggregate_id (the once-per-aggregate list in bus-hooks.sql): a
+-- so the bus keys it type:aggregate_id (the once-per-aggregate list in bus-config.sql): a
 -- second emit of the same fact returns the first event.
 -- The trigger functions are SECURITY DEFINER: the writer needs no right on the bus. They
 -- are the server's only (revoked from public, anon and authenticated).
