@@ -63,6 +63,7 @@ describe("the tree's layers", () => {
 
   it("a page takes only types from the bus, and its vocabulary: nothing of the server is bundled", () => {
     const vocabulary = join("src/bus", BUS_EXPORTS["./vocabulary"]);
+    expect(specifiers(vocabulary), `${vocabulary} is loaded by pages: it imports nothing`).toEqual([]);
     const loaded = outsiders.filter((f) => f.startsWith("web/")).flatMap((f) => {
       const text = readFileSync(join(root, f), "utf8");
       return [...text.matchAll(/(?:^|[\s;])(import|export)(\s+type)?\s[^;]*?\sfrom\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/gm)]
