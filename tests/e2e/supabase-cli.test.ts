@@ -41,16 +41,16 @@ describe.skipIf(!inTier)("the Supabase CLI on PostgreSQL 15 with pg_net and pg_c
   });
 
   it("schedules, through the migrations, exactly the pg_cron jobs supabase/schemas/ declares", async () => {
-    const jobs = (sql: typeof project.sql) =>
-      sql<{ jobname: string; schedule: string; command: string; username: string }[]>`
+    type Job = { jobname: string; schedule: string; command: string; username: string };
+    const jobs = async (sql: typeof project.sql): Promise<Job[]> => [...await sql<Job[]>`
         select jobname, schedule, regexp_replace(trim(command), '\\s+', ' ', 'g') as command, username
-        from cron.job where jobname like 'feyxa-%' order by jobname`;
+        from cron.job where jobname like 'feyxa-%' order by jobname`];
     const migrated = await jobs(project.sql);
     expect(migrated.length).toBeGreaterThanOrEqual(4);
     // The schema files' scheduling, run again where the migrations' jobs are gone, and rolled back.
     const cronFiles = (await schemaFiles()).filter((f) => f.endsWith("/cron.sql"));
     const rollback = new Error("rollback");
-    let declared: typeof migrated = [];
+    let declared: Job[] = [];
     await project.sql.begin(async (tx) => {
       await tx`select cron.unschedule(jobname) from cron.job where jobname like 'feyxa-%'`;
       for (const file of cronFiles) await tx.unsafe(await readFile(file, "utf8"));
