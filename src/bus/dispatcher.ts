@@ -172,7 +172,7 @@ export class Dispatcher {
         this.#lastShortClaimAt = events.length < limit ? performance.now() : -Infinity;
         // Only an empty claim puts the dispatcher to sleep: one that found events is followed
         // by another (wakeCoalesceMs later under a trickle), which picks up events whose
-        // commits coalesced their wake-up into the one that woke us (see 20261123000002_event_bus_emit.sql).
+        // commits coalesced their wake-up into the one that woke us (see supabase/schemas/bus/wake.sql).
         if (events.length === 0 && wakeCount === this.#wakeCount) this.#maybeDue = false;
         if (events.length > 0) this.#runBatch(events.length, this.#bus.processEach(events, startedAt));
       },

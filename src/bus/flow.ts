@@ -1,5 +1,5 @@
 /**
- * Flow control per event type (supabase/migrations/20261128000000_flow_control_tables.sql … 000003_flow_control_claims.sql):
+ * Flow control per event type (supabase/schemas/bus/flow-control.sql, claims.sql):
  * a default priority, order per aggregate, and what a line does when its head dies. Per
  * emit, the same options travel with the event (NewEvent: deliver_at, delay, priority,
  * ordering_key). docs/flow-control.md shows each with an example.

@@ -1,7 +1,7 @@
 /**
  * The operator's verbs as library calls: retry, re-drive, replay, discard, cancel. Each is one
  * call of the bus's transition function of the same name
- * (supabase/migrations/20261127500000_operator_transitions.sql and …500001), which moves
+ * (supabase/schemas/bus/operator.sql), which moves
  * events_log and event_queue together and writes the audit row, in one transaction.
  *
  * Every verb takes an action id: the same id again changes nothing and answers the first

@@ -2,7 +2,7 @@
  * Routes are written once, in code: each handler declares the event patterns it reacts to
  * (`on`, src/bus/define-handler.ts) and the handlers it runs after (`after`), and syncRoutes
  * writes them into event_subscriptions
- * through sync_routes (supabase/migrations/…_route_sync.sql) under a source name: missing
+ * through sync_routes (supabase/schemas/bus/routes.sql) under a source name: missing
  * routes added, routes no longer declared retired, an operator's toggle and rows left alone.
  * The Router keeps reading event_subscriptions, which still holds what only the database
  * can: those toggles, remote handlers, automations' triggers.

@@ -82,7 +82,7 @@ describe("emit_event", () => {
     await listener.unlisten();
   });
 
-  // The wake-up contract (20261123000002_event_bus_emit.sql): one NOTIFY per
+  // The wake-up contract (supabase/schemas/bus/wake.sql): one NOTIFY per
   // committing transaction, with its first new event's id; none while another notifying
   // commit holds the wake key (coalesced: that one's wake-up makes the dispatchers claim).
   it("wakes once per transaction, at commit, and coalesces wake-ups under contention", async () => {

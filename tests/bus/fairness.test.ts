@@ -1,5 +1,5 @@
 /**
- * Fairness between tenants (supabase/migrations/20261128000000_flow_control_tables.sql and 000003_flow_control_claims.sql): with
+ * Fairness between tenants (supabase/schemas/bus/flow-control.sql and claims.sql): with
  * it on, a claim serves every tenant with due events, however large another's backlog; a
  * tenant's cap on events in flight holds across dispatchers and for claims by id; turning
  * it on or off strands nothing.

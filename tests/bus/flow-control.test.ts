@@ -1,5 +1,5 @@
 /**
- * Flow control in the queue (supabase/migrations/20261128000000_flow_control_tables.sql … 000003_flow_control_claims.sql):
+ * Flow control in the queue (supabase/schemas/bus/flow-control.sql, emit.sql, claims.sql):
  * delivery times and delays, priorities with a bounded head start, order per aggregate
  * (across dispatchers, under concurrent producers, with a dead head held or skipped),
  * and cancelling a pending event.

@@ -1,6 +1,6 @@
 /**
  * Retry policies per route, and the rate limits' token buckets
- * (supabase/migrations/20261128000004_route_policies_and_rate_limits.sql): a route's own
+ * (supabase/schemas/bus/routes.sql, completion.sql, rate-limits.sql): a route's own
  * attempts and backoff override the bus's; a handler that spends its attempts makes the
  * event dead while another keeps the event's count; a bucket hands out its burst, then
  * says how long to wait, across connections.

@@ -64,7 +64,7 @@ describe("the state machine", () => {
 
   it("the queue has no row trigger: its writers move ordering lines and priorities themselves", async () => {
     // Any row trigger on event_queue, even one whose WHEN is false, makes every update and
-    // delete of the queue fetch its old row again (20261128000001): the drain's hot path.
+    // delete of the queue fetch its old row again (supabase/schemas/bus/flow-control.sql): the drain's hot path.
     const triggers = await sql`select tgname from pg_trigger where tgrelid = 'feyxa.event_queue'::regclass and not tgisinternal`;
     expect(triggers).toEqual([]);
   });

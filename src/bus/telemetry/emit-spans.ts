@@ -1,7 +1,7 @@
 /**
  * Emits from TypeScript, traced: a PRODUCER span per emit call, whose context the emitting
  * transaction hands to the database (set_config('feyxa.traceparent', …, true)) so that
- * events_log.trace_parent stores it (migration 20261129300000). Called only when tracingOn().
+ * events_log.trace_parent stores it (supabase/schemas/bus/events.sql). Called only when tracingOn().
  */
 import { SpanKind } from "@opentelemetry/api";
 import type { NewEvent, Queryable, Sql } from "../types.ts";

@@ -11,7 +11,7 @@
  *
  * Context crosses the database as a W3C traceparent: a transaction that emits sets
  * `feyxa.traceparent` (set_config, local to it), and the column events_log.trace_parent takes
- * it by default (migration 20261129300000), so SQL that emits, triggers included, needs no
+ * it by default (supabase/schemas/bus/events.sql), so SQL that emits, triggers included, needs no
  * change; claims hand it back. An event emitted outside such a transaction (a trigger fired by
  * the Data API) starts its own trace at its first attempt.
  *

@@ -37,7 +37,7 @@ await sql`
     from generate_series(1, 1000) i returning id, next_retry_at)
   insert into feyxa.event_queue (event_id, due_at) select id, coalesce(next_retry_at, now() - interval '1 minute') from open`;
 await sql`update feyxa.metric_cursor set counted_to = now() - interval '10 minutes'`;
-// What autovacuum (and autosummarize, migration 20261129300001) does to a log that grew: the
+// What autovacuum (and autosummarize, supabase/schemas/bus/events.sql) does to a log that grew: the
 // BRIN ranges filled since the last summary are summarized, else a range scan reads them all.
 await sql`select brin_summarize_new_values('feyxa.event_handlers_log_created_brin'), brin_summarize_new_values('feyxa.webhook_deliveries_created_brin')`;
 await sql`analyze feyxa.events_log; analyze feyxa.event_handlers_log; analyze feyxa.webhook_deliveries; analyze feyxa.event_queue`.simple();

@@ -1,6 +1,6 @@
 /**
  * The alert rules from the monitor (docs/observability.md#alerts-first-part), as the signed-in
- * operator (RLS: migration 20261129300003; others see nothing and may change nothing):
+ * operator (RLS: supabase/schemas/bus/reads.sql; others see nothing and may change nothing):
  *
  *   GET  /event-monitor/alerts   the rules with their state (firing, value, since), the 50 latest notices
  *   POST /event-monitor/alerts   {op: "create", name, kind, threshold, event_type?, handler_name?, tenant_id?,
