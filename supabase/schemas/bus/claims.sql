@@ -312,8 +312,12 @@ begin
   if v_lane is not null then
     v_cap := coalesce((select t.max_in_flight from tenant_limits t where t.tenant_id = v_lane),
                       (select s.tenant_max_in_flight from event_bus_settings s));
-    if v_cap is not null and (not pg_try_advisory_xact_lock(hashtextextended('feyxa.lane:' || v_lane, 0))
-                              or (select count(*) from event_queue q where q.tenant_id = v_lane and q.locked_by is not null) >= v_cap) then
+    -- The lane's lock first, in a statement of its own: the count below then runs on a
+    -- snapshot taken after the lock, and sees the leases of the claim that held it.
+    if v_cap is not null and not pg_try_advisory_xact_lock(hashtextextended('feyxa.lane:' || v_lane, 0)) then
+      return;
+    end if;
+    if v_cap is not null and (select count(*) from event_queue q where q.tenant_id = v_lane and q.locked_by is not null) >= v_cap then
       return;
     end if;
   end if;
