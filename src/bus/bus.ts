@@ -10,6 +10,7 @@ import { type RoutedHandlers, Router } from "./router.ts";
 import { CompletionBatcher, type Moved } from "./completion-batcher.ts";
 import { type AttemptOptions, runAttempt } from "./run-attempt.ts";
 import { withRetries } from "./database-retries.ts";
+import { BUS_SETTINGS } from "./settings.ts";
 import { checkSteps } from "./steps.ts";
 import { type AttemptSpan, inAttemptScope } from "./telemetry/attempt-spans.ts";
 import { carryingTrace, tracedEmit } from "./telemetry/emit-spans.ts";
@@ -63,9 +64,9 @@ export class Bus {
 
   constructor(options: BusOptions) {
     this.sql = options.sql;
-    this.leaseMs = options.leaseMs ?? 30_000;
+    this.leaseMs = options.leaseMs ?? BUS_SETTINGS.FEYXA_LEASE_MS.default;
     this.#leaseSql = options.leaseSql ?? options.sql;
-    this.handlerTimeoutMs = options.handlerTimeoutMs ?? 10_000;
+    this.handlerTimeoutMs = options.handlerTimeoutMs ?? BUS_SETTINGS.FEYXA_HANDLER_TIMEOUT_MS.default;
     this.router = new Router(options.sql, options.subscriptionTtlMs);
     this.workerId = `${options.workerName ?? "worker"}:${crypto.randomUUID()}`;
     this.#onError = options.onError ?? ((error) => console.error("feyxa:", error));

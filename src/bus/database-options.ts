@@ -2,14 +2,13 @@
  * How every pool of the bus connects, and how long anything may wait on the database:
  * the one place for the postgres() options of npm start, npm run dispatcher and the Edge
  * Functions (runtime-agnostic: no Node or Deno module). docs/reliability.md, "A database
- * outage", says why each bound is what it is.
- *
- * Settings (environment, milliseconds): FEYXA_DB_CONNECT_TIMEOUT_MS (5,000),
- * FEYXA_DB_STATEMENT_TIMEOUT_MS (10,000; a pool that runs handlers takes at least the
- * handler timeout), FEYXA_DB_LOCK_TIMEOUT_MS (5,000), FEYXA_DB_QUEUE_TIMEOUT_MS (5,000).
+ * outage", says why each bound is what it is; the FEYXA_DB_* settings that set them, with
+ * their defaults and ranges, are in settings.ts.
  */
 import postgres, { type Options, type PostgresType } from "postgres";
 import { boundWaits, type WaitBounds } from "./bounded-sql.ts";
+import { type Env, parseSettings } from "./define-settings.ts";
+import { BUS_SETTINGS, type BusSettings } from "./settings.ts";
 import type { Sql } from "./types.ts";
 
 export interface DatabaseBounds extends WaitBounds {
@@ -21,32 +20,31 @@ export interface DatabaseBounds extends WaitBounds {
   lockMs: number;
 }
 
-const DEFAULTS = { connectMs: 5_000, statementMs: 10_000, lockMs: 5_000, queueMs: 5_000 };
-
 /** How long the client waits past the statement timeout before it calls a silent connection dead. */
 const ANSWER_GRACE_MS = 2_000;
 
-function millis(env: Record<string, string | undefined>, name: string, fallback: number): number {
-  const value = env[name];
-  if (value === undefined || value === "") return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive whole number of milliseconds (got ${value})`);
-  return n;
-}
+const { FEYXA_DB_CONNECT_TIMEOUT_MS, FEYXA_DB_STATEMENT_TIMEOUT_MS, FEYXA_DB_LOCK_TIMEOUT_MS, FEYXA_DB_QUEUE_TIMEOUT_MS } = BUS_SETTINGS;
+const DB_SETTINGS = { FEYXA_DB_CONNECT_TIMEOUT_MS, FEYXA_DB_STATEMENT_TIMEOUT_MS, FEYXA_DB_LOCK_TIMEOUT_MS, FEYXA_DB_QUEUE_TIMEOUT_MS };
+type DbSettings = Pick<BusSettings, keyof typeof DB_SETTINGS>;
 
 /**
- * The bounds from the environment. `handlerTimeoutMs`: the pool also runs handlers (the
- * dispatcher, npm start), whose statements may take as long as a handler may.
+ * The bounds the settings give. `handlerTimeoutMs`: the pool also runs handlers (the
+ * dispatcher, npm start, process-event), whose statements may take as long as a handler may.
  */
-export function databaseBounds(env: Record<string, string | undefined>, { handlerTimeoutMs = 0 } = {}): DatabaseBounds {
-  const statementMs = Math.max(millis(env, "FEYXA_DB_STATEMENT_TIMEOUT_MS", DEFAULTS.statementMs), handlerTimeoutMs);
+export function databaseBoundsOf(settings: DbSettings, { handlerTimeoutMs = 0 } = {}): DatabaseBounds {
+  const statementMs = Math.max(settings.FEYXA_DB_STATEMENT_TIMEOUT_MS, handlerTimeoutMs);
   return {
-    connectMs: millis(env, "FEYXA_DB_CONNECT_TIMEOUT_MS", DEFAULTS.connectMs),
+    connectMs: settings.FEYXA_DB_CONNECT_TIMEOUT_MS,
     statementMs,
-    lockMs: millis(env, "FEYXA_DB_LOCK_TIMEOUT_MS", DEFAULTS.lockMs),
-    queueMs: millis(env, "FEYXA_DB_QUEUE_TIMEOUT_MS", DEFAULTS.queueMs),
+    lockMs: settings.FEYXA_DB_LOCK_TIMEOUT_MS,
+    queueMs: settings.FEYXA_DB_QUEUE_TIMEOUT_MS,
     answerMs: statementMs + ANSWER_GRACE_MS,
   };
+}
+
+/** The bounds from an environment's FEYXA_DB_* (a value out of range is refused, naming it). */
+export function databaseBounds(env: Env, options: { handlerTimeoutMs?: number } = {}): DatabaseBounds {
+  return databaseBoundsOf(parseSettings(DB_SETTINGS, env), options);
 }
 
 export interface PoolShape {

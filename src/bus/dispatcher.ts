@@ -6,6 +6,7 @@
  * that drops LISTEN) delays an event by at most one poll interval, and never strands it.
  */
 import type { Bus } from "./bus.ts";
+import { BUS_SETTINGS } from "./settings.ts";
 import { Signal } from "./signal.ts";
 import type { AttemptOutcome } from "./types.ts";
 
@@ -56,9 +57,9 @@ export class Dispatcher {
   constructor(bus: Bus, options: DispatcherOptions = {}) {
     this.#bus = bus;
     this.#options = {
-      batchSize: 50,
-      concurrency: 2,
-      pollIntervalMs: 2_000,
+      batchSize: BUS_SETTINGS.FEYXA_BATCH_SIZE.default,
+      concurrency: BUS_SETTINGS.FEYXA_CONCURRENCY.default,
+      pollIntervalMs: BUS_SETTINGS.FEYXA_POLL_MS.default,
       wakeCoalesceMs: 5,
       listen: true,
       shutdownGraceMs: 15_000,

@@ -39,7 +39,14 @@ export {
 export { remoteDelivery, type RemoteDeliveryOptions } from "./webhooks/remote-handler.ts";
 export { type Appended, appendToStream, readStream, type StreamEvent } from "./history/stream.ts";
 export { rebuild, type Rebuilt, type Reducer } from "./history/rebuild.ts";
-export { type DatabaseBounds, databaseBounds, openPool, type PoolShape } from "./database-options.ts";
+export { type DatabaseBounds, databaseBounds, databaseBoundsOf, openPool, type PoolShape } from "./database-options.ts";
+export {
+  checked, type Declarations, defineSettings, type Env, EVERYWHERE, type IgnoredSetting, ignoredSettings, isSet, type Kind, millis, oneOf, onOff, parseSettings,
+  type Place, PLACES, port, readSetting, type Setting, type Settings, SettingsError, text, url, whole,
+} from "./define-settings.ts";
+export { BUS_SETTINGS, busSetting, type BusSettingName, type BusSettings, busSettings } from "./settings.ts";
+export { BUS_SCHEDULES, cronSchedule, type Schedule } from "./schedules.ts";
+export { type BusRuntime, dispatcherSettings, type OpenedBus, openBus } from "./open-bus.ts";
 export { errorField, jsonLogger, type Logger, type LogLevel, logLevelFrom } from "./telemetry/logger.ts";
 export { type BusObserver, loggingObserver } from "./telemetry/observer.ts";
 export { databaseFamilies, readMetricRows } from "./telemetry/metrics.ts";

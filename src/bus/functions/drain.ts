@@ -36,8 +36,9 @@
  */
 import type { Bus } from "../bus.ts";
 import { nextDueEvent, wakeByHttp } from "../bus-sql.ts";
-import { HttpError } from "../errors.ts";
-import { DRAIN_CAPS, drainLimitsInput } from "../schemas.ts";
+import { type Env, isSet } from "../define-settings.ts";
+import type { drainLimitsInput } from "../schemas.ts";
+import { BUS_SETTINGS, busSetting } from "../settings.ts";
 import type { AttemptOutcome, EventStatus } from "../types.ts";
 
 export interface DrainLimits {
@@ -50,7 +51,12 @@ export interface DrainLimits {
 }
 
 /** No count cap by default (the largest a request may set): the second of claiming bounds an invocation. */
-export const DRAIN_DEFAULTS = { ...DRAIN_CAPS, batchSize: 50, budgetMs: 1_000 } as const;
+export const DRAIN_DEFAULTS = {
+  maxEvents: BUS_SETTINGS.FEYXA_DRAIN_MAX_EVENTS.default,
+  maxHandlerRuns: BUS_SETTINGS.FEYXA_DRAIN_MAX_HANDLER_RUNS.default,
+  batchSize: BUS_SETTINGS.FEYXA_DRAIN_BATCH_SIZE.default,
+  budgetMs: BUS_SETTINGS.FEYXA_DRAIN_BUDGET_MS.default,
+} as const;
 
 /** Why the invocation stopped claiming: nothing was due, or which bound it reached. */
 export type StopReason = "empty" | "max_events" | "max_handler_runs" | "budget_ms";
@@ -122,34 +128,21 @@ function nextBatch(limits: DrainLimits, events: number, runs: number, runsPerEve
   return limit >= 1 ? limit : "max_handler_runs";
 }
 
-type Env = Record<string, string | undefined>;
 type LimitsInput = { [K in keyof typeof drainLimitsInput]?: number };
+type BudgetSetting = "FEYXA_DRAIN_BUDGET_MS" | "FEYXA_RETRY_BUDGET_MS";
 
 /**
  * The limits of one invocation: the request's fields, else the environment's FEYXA_DRAIN_*
- * (FEYXA_DRAIN_MAX_EVENTS, FEYXA_DRAIN_MAX_HANDLER_RUNS, FEYXA_DRAIN_BATCH_SIZE,
- * FEYXA_DRAIN_REWAKE=off, and the wall-clock backstop under `budget.env`), else the
- * defaults. A setting out of range is a 500 naming it: a misconfiguration, not the caller's fault.
+ * (and the wall-clock backstop `budget`, FEYXA_DRAIN_BUDGET_MS or FEYXA_RETRY_BUDGET_MS,
+ * else `defaultBudgetMs`), else their defaults (src/bus/settings.ts). A setting out of range
+ * is a 500 naming it: a misconfiguration, not the caller's fault.
  */
-export function drainLimits(input: LimitsInput, env: Env, budget: { env: string; defaultMs: number }): DrainLimits {
-  const fromEnv = (name: string, field: keyof typeof drainLimitsInput): number | undefined => {
-    const raw = env[name]?.trim();
-    if (!raw) return undefined;
-    const parsed = drainLimitsInput[field].safeParse(Number(raw));
-    if (!parsed.success || parsed.data === undefined) {
-      throw new HttpError(500, "misconfigured", `${name} must be an integer in the range of ${field}: ${parsed.error?.issues[0]?.message ?? "a number"}`);
-    }
-    return parsed.data;
-  };
-  const rewake = env.FEYXA_DRAIN_REWAKE?.trim().toLowerCase();
-  if (rewake && !["on", "off", "true", "false", "1", "0"].includes(rewake)) {
-    throw new HttpError(500, "misconfigured", "FEYXA_DRAIN_REWAKE must be on or off");
-  }
+export function drainLimits(input: LimitsInput, env: Env, budget: BudgetSetting, defaultBudgetMs: number = BUS_SETTINGS[budget].default): DrainLimits {
   return {
-    maxEvents: input.max_events ?? fromEnv("FEYXA_DRAIN_MAX_EVENTS", "max_events") ?? DRAIN_DEFAULTS.maxEvents,
-    maxHandlerRuns: input.max_handler_runs ?? fromEnv("FEYXA_DRAIN_MAX_HANDLER_RUNS", "max_handler_runs") ?? DRAIN_DEFAULTS.maxHandlerRuns,
-    batchSize: input.batch_size ?? fromEnv("FEYXA_DRAIN_BATCH_SIZE", "batch_size") ?? DRAIN_DEFAULTS.batchSize,
-    budgetMs: input.budget_ms ?? fromEnv(budget.env, "budget_ms") ?? budget.defaultMs,
-    rewake: !rewake || ["on", "true", "1"].includes(rewake),
+    maxEvents: input.max_events ?? busSetting(env, "FEYXA_DRAIN_MAX_EVENTS"),
+    maxHandlerRuns: input.max_handler_runs ?? busSetting(env, "FEYXA_DRAIN_MAX_HANDLER_RUNS"),
+    batchSize: input.batch_size ?? busSetting(env, "FEYXA_DRAIN_BATCH_SIZE"),
+    budgetMs: input.budget_ms ?? (isSet(env, budget) ? busSetting(env, budget) : defaultBudgetMs),
+    rewake: busSetting(env, "FEYXA_DRAIN_REWAKE"),
   };
 }

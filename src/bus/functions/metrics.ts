@@ -4,23 +4,18 @@
  * Locally also at /metrics on the gateway. What each metric is: docs/observability.md.
  *
  * Read from the database in one call (feyxa.read_metrics: no scan of the log), cached for
- * FEYXA_METRICS_CACHE_MS (default 5 s); counters include rows created up to
- * FEYXA_METRICS_SETTLE_MS ago (default 15 s). A process that claims (the local gateway's,
- * beside its dispatcher) adds its own in-flight count and claim latency.
+ * FEYXA_METRICS_CACHE_MS; counters include rows created up to FEYXA_METRICS_SETTLE_MS ago
+ * (5 s and 15 s by default: src/bus/settings.ts). A process that claims (the local
+ * gateway's, beside its dispatcher) adds its own in-flight count and claim latency.
  */
 import { z } from "zod";
 import type { Bus } from "../bus.ts";
 import { BriefCache, databaseFamilies, readMetricRows } from "../telemetry/metrics.ts";
 import { type MetricFamily, prometheusResponse } from "../telemetry/prometheus.ts";
-import { defineFunction, type Env, route } from "./pipeline.ts";
+import { busSetting } from "../settings.ts";
+import { defineFunction, route } from "./pipeline.ts";
 
 const caches = new WeakMap<Bus, BriefCache<MetricFamily[]>>();
-
-/** A duration setting in milliseconds: a whole number from 0 to an hour, else the default. */
-function millis(env: Env, name: string, fallback: number): number {
-  const value = Number(env[name]);
-  return env[name] !== undefined && env[name] !== "" && Number.isInteger(value) && value >= 0 && value <= 3_600_000 ? value : fallback;
-}
 
 export const metrics = defineFunction({
   name: "metrics",
@@ -31,8 +26,8 @@ export const metrics = defineFunction({
     handle: async ({ bus, env }) => {
       const settings = env();
       const cache = caches.get(bus) ?? caches.set(bus, new BriefCache()).get(bus)!;
-      const families = await cache.get(millis(settings, "FEYXA_METRICS_CACHE_MS", 5_000),
-        async () => databaseFamilies(await readMetricRows(bus.sql, millis(settings, "FEYXA_METRICS_SETTLE_MS", 15_000))));
+      const families = await cache.get(busSetting(settings, "FEYXA_METRICS_CACHE_MS"),
+        async () => databaseFamilies(await readMetricRows(bus.sql, busSetting(settings, "FEYXA_METRICS_SETTLE_MS"))));
       const own = bus.processMetrics.claims > 0 ? bus.processMetrics.families(bus.workerId, bus.inFlight.size) : [];
       return prometheusResponse([...families, ...own]);
     },

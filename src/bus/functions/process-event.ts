@@ -20,7 +20,7 @@ import { z } from "zod";
 import type { AttemptOutcome, ClaimedEvent, NewEvent, Queryable } from "../types.ts";
 import type { AuthSource } from "./caller.ts";
 import { appendToStream } from "../history/stream.ts";
-import { DRAIN_DEFAULTS, drainLimits, drainWithin } from "./drain.ts";
+import { drainLimits, drainWithin } from "./drain.ts";
 import { defineFunction, type Env, type FunctionDefinition, json, route, serveFunction } from "./pipeline.ts";
 
 export interface ProcessEventRules {
@@ -60,7 +60,7 @@ export function processEventFunction(options: ProcessEventRules = {}): FunctionD
           if (caller.kind !== "server") await authorizeAsk(bus, input, options.clientEmittable ?? new Set());
           const startedAt = performance.now();
           const limits = input.drain
-            ? drainLimits(input, env(), { env: "FEYXA_DRAIN_BUDGET_MS", defaultMs: options.drainBudgetMs ?? DRAIN_DEFAULTS.budgetMs })
+            ? drainLimits(input, env(), "FEYXA_DRAIN_BUDGET_MS", options.drainBudgetMs)
             : undefined;
           const claimed = await bus.claimOne(input.event_id);
           // Its attempt's span starts where the invocation's bounds do, just before the claim.

@@ -10,7 +10,7 @@ import type { Bus } from "../bus.ts";
 import type { FetchHandler } from "../http.ts";
 import { retryInput } from "../schemas.ts";
 import type { AuthSource } from "./caller.ts";
-import { DRAIN_DEFAULTS, drainLimits, drainWithin } from "./drain.ts";
+import { drainLimits, drainWithin } from "./drain.ts";
 import { defineFunction, type Env, json, route, serveFunction } from "./pipeline.ts";
 
 export const retryFailedEvents = defineFunction({
@@ -19,7 +19,7 @@ export const retryFailedEvents = defineFunction({
   routes: [route("POST", {
     body: retryInput, maxBytes: 4096, emptyBody: true,
     handle: async ({ bus, body, env }) =>
-      json(await drainWithin(bus, drainLimits(body, env(), { env: "FEYXA_RETRY_BUDGET_MS", defaultMs: DRAIN_DEFAULTS.budgetMs }))),
+      json(await drainWithin(bus, drainLimits(body, env(), "FEYXA_RETRY_BUDGET_MS"))),
   })],
 });
 

@@ -6,7 +6,8 @@
  * (src/bus/route-sync.ts) writes its routes into event_subscriptions at start.
  */
 import { runAutomations } from "../automations/run.ts";
-import { type Handler, outboundPolicy, remoteDelivery, type Resolver } from "../../bus/index.ts";
+import { type Env, type Handler, outboundPolicy, remoteDelivery, type Resolver } from "../../bus/index.ts";
+import { marketplaceSetting } from "../settings.ts";
 import { createResendProvider } from "../services/email/resend.ts";
 import * as commerce from "./commerce.ts";
 import type { EngineDependencies, EngineExport } from "./define.ts";
@@ -30,15 +31,17 @@ export function engineHandlers(deps: EngineDependencies = {}): Handler[] {
 }
 
 /**
- * The engines as configured by the environment: RESEND_API_KEY (+ EMAIL_FROM, RESEND_BASE_URL)
- * enables real email. Plus the remote deliveries (subscriptions to an Edge Function or a URL),
- * which call Edge Functions with SUPABASE_SERVICE_ROLE_KEY where it is set. Outbound requests
- * follow FEYXA_OUTBOUND_ALLOW and resolve host names with the runtime's `resolve`.
+ * The engines as configured by the environment (src/marketplace/settings.ts): RESEND_API_KEY
+ * (+ EMAIL_FROM, RESEND_BASE_URL) enables real email. Plus the remote deliveries
+ * (subscriptions to an Edge Function or a URL), which call Edge Functions with
+ * SUPABASE_SERVICE_ROLE_KEY where it is set. Outbound requests follow FEYXA_OUTBOUND_ALLOW
+ * and resolve host names with the runtime's `resolve`.
  */
-export function engineHandlersFromEnv(env: Record<string, string | undefined>, resolve?: Resolver): Handler[] {
-  const email = env.RESEND_API_KEY
-    ? createResendProvider({ apiKey: env.RESEND_API_KEY, from: env.EMAIL_FROM ?? "Feyxa <orders@feyxa.local>", baseUrl: env.RESEND_BASE_URL })
-    : undefined;
+export function engineHandlersFromEnv(env: Env, resolve?: Resolver): Handler[] {
+  const apiKey = marketplaceSetting(env, "RESEND_API_KEY");
+  const from = marketplaceSetting(env, "EMAIL_FROM");
+  const email = apiKey ? createResendProvider({ apiKey, from, baseUrl: marketplaceSetting(env, "RESEND_BASE_URL") }) : undefined;
   const outbound = outboundPolicy(env, resolve);
-  return [...engineHandlers({ email, outbound }), remoteDelivery({ functionKey: () => env.SUPABASE_SERVICE_ROLE_KEY, outbound })];
+  const functionKey = marketplaceSetting(env, "SUPABASE_SERVICE_ROLE_KEY");
+  return [...engineHandlers({ email, outbound }), remoteDelivery({ functionKey: () => functionKey, outbound })];
 }
