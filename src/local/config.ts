@@ -1,33 +1,21 @@
-/** Local settings, from the environment, with defaults that match Supabase's local ports. */
-import { resolve } from "node:path";
+/**
+ * The settings of a local process (npm start, npm run dispatcher): the bus's list
+ * (src/bus/settings.ts) and the marketplace's (src/marketplace/settings.ts), parsed from the
+ * environment once, at start. A bad value stops the process with a message naming each one
+ * and its range; a variable set here that does not apply here is named in a warning line.
+ */
+import { BUS_SETTINGS, ignoredSettings, parseSettings, type Settings } from "../bus/index.ts";
+import { MARKETPLACE_SETTINGS } from "../marketplace/settings.ts";
+import { processLogger } from "./log.ts";
 
-export interface LocalConfig {
-  /** An existing database; unset: the embedded PostgreSQL. */
-  databaseUrl?: string;
-  pgPort: number;
-  dataDir: string;
-  gatewayPort: number;
-  retryIntervalMs: number;
-  leaseMs: number;
-  handlerTimeoutMs: number;
+/** Every setting a local process may read (one list: their names never clash, tests/bus/settings.test.ts). */
+export const LOCAL_SETTINGS = { ...BUS_SETTINGS, ...MARKETPLACE_SETTINGS };
+export type LocalSettings = Settings<typeof LOCAL_SETTINGS>;
+
+export function localSettings(place: "start" | "dispatcher", env: Record<string, string | undefined> = process.env): LocalSettings {
+  const settings = parseSettings(LOCAL_SETTINGS, env, place);
+  const logger = processLogger();
+  for (const ignored of ignoredSettings([LOCAL_SETTINGS], env, place)) logger.warn("setting ignored", { ...ignored });
+  return settings;
 }
 
-/** A positive whole number from the environment, or the fallback when unset. */
-export function positiveInt(value: string | undefined, fallback: number, name: string): number {
-  if (value === undefined || value === "") return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive whole number (got ${value})`);
-  return n;
-}
-
-export function readConfig(env: Record<string, string | undefined> = process.env): LocalConfig {
-  return {
-    databaseUrl: env.DATABASE_URL || undefined,
-    pgPort: positiveInt(env.FEYXA_PG_PORT, 54322, "FEYXA_PG_PORT"),
-    dataDir: resolve(env.FEYXA_DATA_DIR ?? ".data/postgres-17"),
-    gatewayPort: positiveInt(env.FEYXA_GATEWAY_PORT, 54321, "FEYXA_GATEWAY_PORT"),
-    retryIntervalMs: positiveInt(env.FEYXA_RETRY_INTERVAL_MS, 30_000, "FEYXA_RETRY_INTERVAL_MS"),
-    leaseMs: positiveInt(env.FEYXA_LEASE_MS, 30_000, "FEYXA_LEASE_MS"),
-    handlerTimeoutMs: positiveInt(env.FEYXA_HANDLER_TIMEOUT_MS, 10_000, "FEYXA_HANDLER_TIMEOUT_MS"),
-  };
-}

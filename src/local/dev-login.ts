@@ -11,14 +11,14 @@ export const LOCAL_ADMIN = { id: "00000000-0000-4000-8000-00000000ad01", email: 
 /** A buyer of no store: the storefront's "My orders" and checkouts in their name. */
 export const LOCAL_BUYER = { id: "00000000-0000-4000-8000-00000000b001", email: "buyer@feyxa.local" } as const;
 
-/** FEYXA_JWT_SECRET when set (so links survive restarts), else a fresh random secret per start. */
-export function localJwtSecret(env: Record<string, string | undefined> = process.env): string {
-  return env.FEYXA_JWT_SECRET || Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
+/** The configured JWT secret (FEYXA_JWT_SECRET: links survive restarts), else a fresh random secret per start. */
+export function localJwtSecret(configured: string | undefined): string {
+  return configured || Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
 }
 
-/** FEYXA_SECRET_KEY when set, else a fresh sb_secret_ key per start: the local server's key (like Supabase's secret key). */
-export function localSecretKey(env: Record<string, string | undefined> = process.env): string {
-  return env.FEYXA_SECRET_KEY || `sb_secret_local_${crypto.randomUUID().replaceAll("-", "")}`;
+/** The configured key (FEYXA_SECRET_KEY), else a fresh sb_secret_ key per start: the local server's key (like Supabase's secret key). */
+export function localSecretKey(configured: string | undefined): string {
+  return configured || `sb_secret_local_${crypto.randomUUID().replaceAll("-", "")}`;
 }
 
 /** The local admin: a user in auth.users and a row in marketplace_admins. */

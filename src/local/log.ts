@@ -4,7 +4,7 @@
  * reconnects, errors) are JSON lines (src/bus/telemetry/logger.ts) at FEYXA_LOG_LEVEL
  * (debug, info, warn, error; default info), any credential blanked out.
  */
-import { errorField, jsonLogger, type Logger, logLevelFrom } from "../bus/index.ts";
+import { busSetting, errorField, jsonLogger, type Logger } from "../bus/index.ts";
 
 export const log = (message: string) => console.log(`feyxa  ${message}`);
 
@@ -12,7 +12,7 @@ let current: Logger | undefined;
 
 /** The process's JSON logger, made at the first call from FEYXA_LOG_LEVEL (an unknown level throws, naming it). */
 export function processLogger(): Logger {
-  current ??= jsonLogger({ level: logLevelFrom(process.env.FEYXA_LOG_LEVEL), base: { pid: process.pid } });
+  current ??= jsonLogger({ level: busSetting(process.env, "FEYXA_LOG_LEVEL"), base: { pid: process.pid } });
   return current;
 }
 

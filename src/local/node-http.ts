@@ -10,7 +10,8 @@
  * A client that trickles its headers or body (slowloris) is cut off: the functions answer
  * 408 when a body has not arrived whole within BODY_DEADLINE_MS (src/bus/http.ts), and the
  * server itself closes a connection whose request (headers, then body) is not complete by
- * FEYXA_BODY_DEADLINE_MS (10 s by default), with a bare 408, whatever the handler does.
+ * its deadline (FEYXA_BODY_DEADLINE_MS in npm start and the dispatcher; 10 s by default),
+ * with a bare 408, whatever the handler does.
  * A request node:http parses but a web Request cannot hold (TRACE, a malformed Host) is a
  * JSON 405 or 400, never a 500.
  */
@@ -100,12 +101,12 @@ function discardRest(req: IncomingMessage): Promise<boolean> {
 }
 
 export interface ServeOptions {
-  /** The whole request (headers, then body) must have arrived by then; default FEYXA_BODY_DEADLINE_MS, else 10 s. */
+  /** The whole request (headers, then body) must have arrived by then; default BODY_DEADLINE_MS (10 s). */
   requestDeadlineMs?: number;
 }
 
 export async function serveNode(handler: FetchHandler, port: number, host = "127.0.0.1", options: ServeOptions = {}): Promise<Server> {
-  const deadline = options.requestDeadlineMs ?? (Number(process.env.FEYXA_BODY_DEADLINE_MS) || BODY_DEADLINE_MS);
+  const deadline = options.requestDeadlineMs ?? BODY_DEADLINE_MS;
   const server = createServer({
     headersTimeout: deadline,
     // A little past the functions' own body deadline, so that their JSON 408 is what a client normally sees.

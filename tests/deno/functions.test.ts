@@ -174,6 +174,25 @@ Deno.test({
 });
 
 Deno.test({
+  name: "process-event (Deno) refuses a bad setting with a 500 naming it, and names a setting set where it does not apply",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const post = (url: string) => fetch(url, { method: "POST", headers: { "content-type": "application/json", apikey: SECRET_KEY }, body: "{}" });
+    await withFunction("process-event", async (url) => {
+      const res = await post(url);
+      const body = await res.json();
+      assert(res.status === 500 && body.error === "misconfigured", `expected a 500 misconfigured, got ${res.status} ${JSON.stringify(body)}`);
+      assert(body.message.startsWith("FEYXA_LEASE_MS must be a whole number from 1,000"), `the message names neither the setting nor its range: ${body.message}`);
+    }, { FEYXA_LEASE_MS: "soon" });
+    const printed: string[] = [];
+    await withFunction("process-event", async (url) => void await (await post(url)).body?.cancel(), { FEYXA_POLL_MS: "100" }, printed);
+    const ignored = printed.map((line) => JSON.parse(line) as Record<string, unknown>).find((l) => l.msg === "setting ignored" && l.setting === "FEYXA_POLL_MS");
+    assert(ignored?.level === "warn" && ignored.reason === "applies to npm start, npm run dispatcher, not to Edge Functions", `no warning naming FEYXA_POLL_MS: ${printed.join("\n")}`);
+  },
+});
+
+Deno.test({
   name: "process-event (Deno) writes the deployed code's routes on its first call",
   sanitizeResources: false,
   sanitizeOps: false,

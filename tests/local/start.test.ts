@@ -1,6 +1,8 @@
 /**
  * `npm start` for real: a child process boots the embedded PostgreSQL, migrates, serves
- * the gateway, and on SIGINT shuts down cleanly; a second start keeps the events.
+ * the gateway, and on SIGINT shuts down cleanly; a second start keeps the events. Its
+ * settings (src/bus/settings.ts) apply, a bad one stops it, and one that does not apply
+ * to it is named.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
@@ -48,6 +50,8 @@ describe("npm start", () => {
       FEYXA_PG_PORT: String(await freePort()),
       FEYXA_GATEWAY_PORT: String(await freePort()),
       FEYXA_SECRET_KEY: "sb_secret_start_test_key",
+      // The dispatcher's claiming applies to npm start's dispatcher too; the metrics' host is npm run dispatcher's only.
+      FEYXA_POLL_MS: "500", FEYXA_BATCH_SIZE: "10", FEYXA_CONCURRENCY: "3", FEYXA_METRICS_HOST: "0.0.0.0",
     };
     const url = `http://localhost:${env.FEYXA_GATEWAY_PORT}/functions/v1/process-event`;
 
@@ -74,6 +78,11 @@ describe("npm start", () => {
     expect(logLines.map((l) => l.msg)).toEqual(expect.arrayContaining(["start", "stop", "stopped"]));
     expect(logLines.find((l) => l.msg === "start")).toMatchObject({ level: "info", process: "local", worker: expect.any(String), pid: first.child.pid });
     expect(logLines.find((l) => l.msg === "stop")).toMatchObject({ level: "info", signal: "SIGINT" }); // stop() sends what Ctrl-C does
+    expect(first.output()).toContain("polling every 0.5 s, claiming 10 × 3");
+    expect(first.output()).toContain("retry-failed-events every 30 s; automation polls every 1 min; alert rules every 1 min; retention purge every 10 min");
+    const ignored = logLines.filter((l) => l.msg === "setting ignored");
+    expect(ignored).toContainEqual(expect.objectContaining({ level: "warn", setting: "FEYXA_METRICS_HOST", reason: "applies to npm run dispatcher, not to npm start" }));
+    expect(ignored.map((l) => l.setting)).not.toContain("FEYXA_POLL_MS");
 
     const second = await start(env);
     expect(second.output()).toContain("migrations   up to date");
@@ -85,4 +94,9 @@ describe("npm start", () => {
     expect(await again.json()).toMatchObject({ event_id: created.event_id, duplicate: true });
     expect(await stop(second.child)).toBe(0);
   }, 120_000);
+
+  it("refuses a bad setting before it starts anything, naming it and its range", async () => {
+    await expect(start({ FEYXA_LEASE_MS: "soon", FEYXA_GATEWAY_PORT: "0" })).rejects.toThrow(
+      /exited 1:[\s\S]*FEYXA_LEASE_MS must be a whole number from 1,000 to 3,600,000 \(ms\) \(got \\"soon\\"\); FEYXA_GATEWAY_PORT must be a whole number from 1 to 65,535/);
+  });
 });

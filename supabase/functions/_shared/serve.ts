@@ -4,20 +4,29 @@
  * serves the function's definition through the one pipeline (src/bus/functions/pipeline.ts)
  * with Deno.serve.
  *
+ * The bus is built as npm start and the dispatcher build theirs (openBus), from the settings
+ * (src/bus/settings.ts and the app's), parsed from the function's environment then: a value
+ * out of range is refused, each request answering a 500 that names it until it is fixed; a
+ * variable set (a secret) that does not apply to Edge Functions is named in a warning line.
+ *
  * Supabase's transaction pooler (SUPABASE_DB_URL) does not keep prepared statements,
  * hence `pooler: true` (no prepare, no session settings: src/bus/database-options.ts);
  * and it drops LISTEN, which is why nothing here relies on it.
  */
 import {
-  Bus,
-  databaseBounds,
+  BUS_SETTINGS,
+  busSetting,
+  busSettings,
+  type Declarations,
   errorField,
   type Handler,
+  ignoredSettings,
   jsonLogger,
   type Logger,
   loggingObserver,
-  logLevelFrom,
-  openPool,
+  openBus,
+  parseSettings,
+  SettingsError,
   syncRoutesOnce,
 } from "../../../src/bus/index.ts";
 import {
@@ -25,11 +34,11 @@ import {
   authConfigFromEnv,
   type FetchHandler,
   type FunctionDefinition,
-  json,
   serveFunction,
   withCors,
 } from "../../../src/bus/functions/index.ts";
 import { engineHandlersFromEnv, ROUTE_SOURCE } from "../../../src/marketplace/engines/index.ts";
+import { MARKETPLACE_SETTINGS } from "../../../src/marketplace/settings.ts";
 // DNS for the outbound guard: node:dns, which Deno provides as Node does.
 import { resolveHost } from "../../../src/local/dns.ts";
 
@@ -48,31 +57,21 @@ export const authFromEnv = (): AuthConfig | undefined => authConfigFromEnv(Deno.
 export const envFromDeno = (): Record<string, string | undefined> => Deno.env.toObject();
 
 
-/**
- * The isolate's JSON log lines (src/bus/telemetry/logger.ts), each naming the function, at
- * FEYXA_LOG_LEVEL: what the hosted project's function logs show, one parseable line per
- * notable event. An unknown level is named in a warning and info is used: a typo in a
- * secret must not turn every request into a 500.
- */
-function edgeLogger(name: string): Logger {
-  const base = { function: name };
-  try {
-    return jsonLogger({ level: logLevelFrom(Deno.env.get("FEYXA_LOG_LEVEL")), base });
-  } catch (error) {
-    const logger = jsonLogger({ base });
-    logger.warn("FEYXA_LOG_LEVEL ignored, info used", { error: errorField(error) });
-    return logger;
-  }
-}
-
-/** The app a function runs the handlers of: its handlers, and the source their routes are synced under. */
+/** The app a function runs the handlers of: its handlers, the source their routes are synced under, its own settings. */
 export interface EdgeApp {
   routeSource: string;
   handlers(env: Record<string, string | undefined>): Handler[];
+  /** Declared as the bus's are (src/bus/define-settings.ts): parsed with them, named when set where they do not apply. */
+  settings?: Declarations;
 }
 
 /** The marketplace (src/marketplace/engines): the app every function of supabase/functions/ serves. */
-const marketplace: EdgeApp = { routeSource: ROUTE_SOURCE, handlers: (env) => engineHandlersFromEnv(env, resolveHost) };
+const marketplace: EdgeApp = { routeSource: ROUTE_SOURCE, handlers: (env) => engineHandlersFromEnv(env, resolveHost), settings: MARKETPLACE_SETTINGS };
+
+interface Built {
+  handler: FetchHandler;
+  syncRoutes?: () => Promise<void>;
+}
 
 /**
  * Serves one function of the app's list (src/marketplace/functions/index.ts) with
@@ -81,28 +80,38 @@ const marketplace: EdgeApp = { routeSource: ROUTE_SOURCE, handlers: (env) => eng
  */
 export function serveDefinition(definition: FunctionDefinition, app: EdgeApp = marketplace): void {
   const { name } = definition;
-  let handler: FetchHandler | undefined;
-  let syncRoutes: (() => Promise<void>) | undefined;
-  const logger = edgeLogger(name);
+  let built: Built | undefined;
+  // The isolate's JSON log lines (src/bus/telemetry/logger.ts), each naming the function: at
+  // info until the settings are read, then at FEYXA_LOG_LEVEL.
+  let logger: Logger = jsonLogger({ base: { function: name } });
   // The pipeline answers preflights and labels answers; this outer net labels the adapter's own 500 too.
   const serve = withCors(async (request: Request): Promise<Response> => {
-    if (!handler) {
-      const url = Deno.env.get("SUPABASE_DB_URL");
-      if (!url) return json({ error: "misconfigured", message: "SUPABASE_DB_URL is not set for this function" }, 500);
-      const sql = openPool(url, databaseBounds(Deno.env.toObject()), { max: 4, pooler: true });
-      const handlers = app.handlers(Deno.env.toObject());
-      const bus = new Bus({ sql, handlers, workerName: name, observer: loggingObserver(logger) });
-      logger.info("start", { process: "edge", worker: bus.workerId, handlers: handlers.length });
-      if (ROUTING_FUNCTIONS.has(name)) syncRoutes = syncRoutesOnce(sql, app.routeSource, handlers, onError);
-      handler = serveFunction(definition, { bus, auth: authFromEnv, env: envFromDeno, resolve: resolveHost, onError });
-    }
-    await syncRoutes?.();
-    return await handler(request);
+    built ??= build(Deno.env.toObject());
+    await built.syncRoutes?.();
+    return await built.handler(request);
   }, onError);
+
+  /** The bus and the function, from the settings; throws SettingsError (a 500 naming each bad value), and builds again at the next request. */
+  function build(env: Record<string, string | undefined>): Built {
+    const settings = busSettings(env, "edge");
+    if (app.settings) parseSettings(app.settings, env, "edge"); // the app's values are refused here too
+    logger = jsonLogger({ level: settings.FEYXA_LOG_LEVEL, base: { function: name } });
+    if (!settings.SUPABASE_DB_URL) throw new SettingsError(["SUPABASE_DB_URL is not set for this function"]);
+    for (const ignored of ignoredSettings([BUS_SETTINGS, app.settings ?? {}], env, "edge")) logger.warn("setting ignored", { ...ignored });
+    const handlers = app.handlers(env);
+    const { bus, sql } = openBus(settings, {
+      place: "edge", url: settings.SUPABASE_DB_URL, pooler: true, handlers, workerName: name, onError, observer: loggingObserver(logger),
+    });
+    logger.info("start", { process: "edge", worker: bus.workerId, handlers: handlers.length });
+    return {
+      handler: serveFunction(definition, { bus, auth: authFromEnv, env: envFromDeno, resolve: resolveHost, onError }),
+      syncRoutes: ROUTING_FUNCTIONS.has(name) ? syncRoutesOnce(sql, app.routeSource, handlers, onError) : undefined,
+    };
+  }
   function onError(error: unknown): void {
     logger.error("error", { error: errorField(error) });
   }
-  const port = Deno.env.get("PORT");
-  if (port) Deno.serve({ port: Number(port), onListen: () => logger.debug("listening", { port: Number(port) }) }, serve);
+  const port = busSetting(Deno.env.toObject(), "PORT");
+  if (port) Deno.serve({ port, onListen: () => logger.debug("listening", { port }) }, serve);
   else Deno.serve(serve);
 }
