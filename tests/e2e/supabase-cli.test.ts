@@ -4,13 +4,17 @@
  * every migration as the non-superuser postgres, `supabase db lint` (plpgsql_check, which
  * Supabase ships) finds nothing in the bus or the application, and the pg_cron jobs the
  * migrations scheduled are the ones supabase/schemas/ declares (the catalogs' comparison,
- * tests/local/schema-equality.test.ts, runs where pg_cron is absent).
+ * tests/local/schema-equality.test.ts, runs where pg_cron is absent), each at the one period
+ * the code declares for it (src/bus/schedules.ts, src/marketplace/settings.ts), which npm
+ * start's scheduler follows too.
  *
  * Runs in the PostgreSQL 15 tier (`npm run test:pg15`); skipped elsewhere.
  */
 import { readdir, readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BUS_SCHEDULES, cronSchedule } from "../../src/bus/index.ts";
 import { MIGRATIONS_DIR } from "../../src/local/migrate.ts";
+import { MARKETPLACE_SCHEDULES } from "../../src/marketplace/settings.ts";
 import { schemaFiles } from "../../src/local/schemas.ts";
 import { dbLint } from "../support/supabase-cli.ts";
 import { type HostedProject, startHostedProject, whyNotRunnable } from "./hosted-project.ts";
@@ -60,5 +64,15 @@ describe.skipIf(!inTier)("the Supabase CLI on PostgreSQL 15 with pg_net and pg_c
       if (error !== rollback) throw error;
     });
     expect(declared).toEqual(migrated);
+  });
+
+  it("runs each pg_cron job at the one period the code declares for it, npm start's scheduler's too", async () => {
+    type Row = { jobname: string; schedule: string };
+    const byName = (a: Row, b: Row) => a.jobname.localeCompare(b.jobname);
+    const declared = [...Object.values(BUS_SCHEDULES), ...Object.values(MARKETPLACE_SCHEDULES)]
+      .map((s) => ({ jobname: s.job, schedule: cronSchedule(s.everyMs) })).sort(byName);
+    const scheduled = await project.sql<Row[]>`select jobname, schedule from cron.job where jobname like 'feyxa-%'`;
+    expect([...scheduled].sort(byName)).toEqual(declared);
+    expect(declared.find((s) => s.jobname === "feyxa-retry-failed-events")?.schedule).toBe("30 seconds");
   });
 });

@@ -1,7 +1,8 @@
--- The bus's schedules. On Supabase, pg_cron runs them, and pg_net carries the one that
--- calls an Edge Function:
+-- The bus's schedules, each at the one period src/bus/schedules.ts defines (npm start's
+-- scheduler runs them at the same periods; the PostgreSQL 15 tier checks these against it).
+-- On Supabase, pg_cron runs them, and pg_net carries the one that calls an Edge Function:
 --
---   feyxa-retry-failed-events     every minute: the retry-failed-events function
+--   feyxa-retry-failed-events     every 30 s: the retry-failed-events function
 --                                 (src/bus/functions/retry-failed-events.ts) retries the
 --                                 failed events whose time has come, takes back events whose
 --                                 worker vanished, and drains pending events whose wake-up
@@ -12,7 +13,8 @@
 --
 -- Where pg_cron or pg_net is not available (a plain PostgreSQL), nothing is scheduled and
 -- the block still succeeds: locally `npm start` runs the same jobs on timers
--- (src/local/start.ts). The marketplace's own jobs are in marketplace/cron.sql.
+-- (src/local/start.ts). The marketplace's own jobs are in marketplace/cron.sql. A period
+-- under a minute ('30 seconds') needs pg_cron 1.5 or later (Supabase runs 1.6).
 do $outer$
 begin
   if not exists (select 1 from pg_available_extensions where name = 'pg_cron')
@@ -23,7 +25,7 @@ begin
   begin
     create extension if not exists pg_net;
     create extension if not exists pg_cron;
-    perform cron.schedule('feyxa-retry-failed-events', '* * * * *',
+    perform cron.schedule('feyxa-retry-failed-events', '30 seconds',
       $job$ select feyxa.call_edge_function('retry-failed-events', '{}'::jsonb) $job$);
     perform cron.schedule('feyxa-purge-completed-events', '*/10 * * * *', $job$ select feyxa.purge_completed_events(10000) $job$);
     perform cron.schedule('feyxa-evaluate-alerts', '* * * * *', $job$ select feyxa.evaluate_alerts() $job$);

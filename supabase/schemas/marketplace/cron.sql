@@ -1,8 +1,8 @@
 -- The marketplace's schedule. On Supabase, pg_cron runs the automations poller (the
 -- automations-poll Edge Function, src/marketplace/functions/automations-poll.ts) every
--- minute, through the bus's call_edge_function (pg_net). The bus's own jobs, and the
--- extensions where they are available, are in bus/cron.sql; under `npm start` the local
--- scheduler polls every 15 s instead.
+-- minute, through the bus's call_edge_function (pg_net); `npm start`'s scheduler polls at
+-- the same period, defined once in src/marketplace/settings.ts (MARKETPLACE_SCHEDULES). The
+-- bus's own jobs, and the extensions where they are available, are in bus/cron.sql.
 -- Where pg_cron is not installed (a plain PostgreSQL) nothing is scheduled here, and a
 -- failure to schedule is a notice, never a failed deployment: docs/deploy.md shows the job
 -- to schedule by hand.
