@@ -11,6 +11,7 @@
  */
 import { createServer } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BUS_SCHEDULES, cronSchedule } from "../../src/bus/index.ts";
 import { checkout, openShop } from "../support/marketplace.ts";
 import { type HostedProject, startHostedProject, whyNotRunnable } from "./hosted-project.ts";
 
@@ -58,7 +59,7 @@ describe.skipIf(!inTier)("the wake-up path on PostgreSQL 15 with pg_net and pg_c
   it("the migrations found both extensions and scheduled retry-failed-events as postgres", async () => {
     const extensions = await project.sql`select extname from pg_extension where extname in ('pg_net', 'pg_cron') order by 1`;
     expect(extensions.map((e) => e.extname)).toEqual(["pg_cron", "pg_net"]);
-    expect(await cronJob()).toMatchObject({ schedule: "* * * * *", username: "postgres", active: true });
+    expect(await cronJob()).toMatchObject({ schedule: cronSchedule(BUS_SCHEDULES.retryFailedEvents.everyMs), username: "postgres", active: true });
     // Until the last test the wake-ups are pg_net's alone.
     await project.sql`select cron.alter_job(${(await cronJob()).jobid}, active := false)`;
   });
