@@ -41,14 +41,14 @@ async function main(): Promise<void> {
   const dispatcher = new Dispatcher(bus, { ...dispatcherSettings(settings), onError: logError });
   const metrics = await serveMetrics(bus, settings);
   await dispatcher.start();
-  log(`dispatcher ready: ${bus.workerId}, pid ${process.pid}`); // the line scripts wait for (tests/faults, the bench)
-  logger.info("start", { process: "dispatcher", worker: bus.workerId, ...(metrics ? { metrics: metrics.url } : {}) });
-
+  // Stopped gracefully from before it says it is ready: a signal sent on that line finds the handler.
   stopOnSignals(async () => {
     metrics?.server.close();
     await dispatcher.stop();
     await close();
   });
+  log(`dispatcher ready: ${bus.workerId}, pid ${process.pid}`); // the line scripts wait for (tests/faults, the bench)
+  logger.info("start", { process: "dispatcher", worker: bus.workerId, ...(metrics ? { metrics: metrics.url } : {}) });
 }
 
 /** The process's metrics endpoint, when FEYXA_METRICS_PORT asks for one; it needs the server key it answers to. */

@@ -96,9 +96,7 @@ async function main(): Promise<void> {
   const period = (ms: number) => (ms < 60_000 ? `${ms / 1000} s` : `${ms / 60_000} min`);
   log(`scheduler    retry-failed-events every ${period(retryFailedEvents.everyMs)}; automation polls every ${period(automationsPoll.everyMs)}; ` +
     `alert rules every ${period(evaluateAlerts.everyMs)}; retention purge every ${period(purgeCompletedEvents.everyMs)}`);
-  log("ready. Ctrl-C to stop.");
-  logger.info("start", { process: "local", worker: bus.workerId, gateway: base });
-
+  // Stopped gracefully from before it says it is ready: a signal sent on that line finds the handler.
   stopOnSignals(async () => {
     stopping = true;
     await Promise.all(scheduled.map((job) => job.stop()));
@@ -107,6 +105,8 @@ async function main(): Promise<void> {
     await close();
     await database.stop();
   });
+  log("ready. Ctrl-C to stop.");
+  logger.info("start", { process: "local", worker: bus.workerId, gateway: base });
 }
 
 runMain(main);
