@@ -30,7 +30,7 @@ interface Outcome { name: string; code: number; seconds: number }
 function runPart(part: Part): Promise<Outcome> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(part.command, part.args, { env: { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? "0" }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(part.command, part.args, { stdio: ["ignore", "pipe", "pipe"] });
     const output: Buffer[] = [];
     child.stdout.on("data", (chunk: Buffer) => output.push(chunk));
     child.stderr.on("data", (chunk: Buffer) => output.push(chunk));

@@ -1,6 +1,6 @@
 -- Waking the dispatchers when events are emitted. Two channels, both hints: a worker that
 -- misses one still finds its events by its poll (the Node dispatcher every 2 s) or by the
--- retry-failed-events sweep (pg_cron, every minute), so a lost wake-up delays an event and
+-- retry-failed-events sweep (every 30 s, cron.sql), so a lost wake-up delays an event and
 -- never loses it; and a wake-up never fails an emit.
 --
 -- NOTIFY feyxa_events, for dispatchers that LISTEN (src/bus/dispatcher.ts). PostgreSQL
