@@ -16,6 +16,7 @@ import { takeRateToken } from "./bus-sql.ts";
 import type { RoutedHandlers } from "./router.ts";
 import { type Context, inHandlerSpan } from "./telemetry/attempt-spans.ts";
 import { planSteps, type AttemptPlan } from "./steps.ts";
+import { storySql } from "./story-sql.ts";
 import type { AttemptFailed, AttemptResult, BusEvent, ClaimedEvent, Handler, HandlerContext, HandlerRun, RunEnded, Sql } from "./types.ts";
 
 /**
@@ -139,8 +140,14 @@ function runHandler(event: BusEvent, name: string, options: AttemptOptions, rate
 class RunContext implements HandlerContext {
   #controller: AbortController | undefined;
   #timeoutError: HandlerTimeoutError | undefined;
+  #sql: Sql | undefined;
 
-  constructor(readonly sql: Sql, readonly handlerName: string, readonly idempotencyKey: string) {}
+  constructor(readonly pool: Sql, readonly event: BusEvent, readonly handlerName: string, readonly idempotencyKey: string) {}
+
+  /** The pool in this event's story (src/bus/story-sql.ts), made when first read: most runs of a no-op handler never read it. */
+  get sql(): Sql {
+    return this.#sql ??= storySql(this.pool, { causationId: this.event.id, correlationId: this.event.correlationId });
+  }
 
   /**
    * Made when first read (creating an AbortController costs more than a no-op handler's whole
@@ -164,7 +171,7 @@ class RunContext implements HandlerContext {
 /** Runs the handler until it settles or its timeout (a shared Deadline) passes, whichever is first; tells `ended` once. */
 function runWithinTimeout(event: BusEvent, name: string, handler: Handler, options: AttemptOptions, ended: RunEnded): void {
   const timeoutMs = handler.timeoutMs ?? options.defaultTimeoutMs;
-  const ctx = new RunContext(options.sql, name, `${event.id}:${name}`);
+  const ctx = new RunContext(options.sql, event, name, `${event.id}:${name}`);
   const startedAt = performance.now();
   let settled = false;
   const settle = (failed: boolean, thrown?: unknown) => {
