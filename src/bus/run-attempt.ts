@@ -7,8 +7,9 @@
  * it is 'blocked', and it does not run. A handler whose rate limit (Handler.rateLimit, or
  * its own name) exists takes a token first; with none left it does not run either: its run
  * is 'deferred', due again when a token is there (not a failure: no retry is spent). A
- * handler whose route an operator paused is 'deferred' the same way, looked at again after
- * PAUSED_RECHECK_MS, until the route is resumed.
+ * handler whose route an operator paused is 'deferred' the same way, without a time: the
+ * event is parked (due at infinity) until resume_route lets it go (unpark_events,
+ * supabase/schemas/bus/flow-control.sql), so a paused route costs no attempt while it lasts.
  */
 import { coerceError, redactSecrets, HandlerTimeoutError, NonRetriableError, RetryAfterError } from "./errors.ts";
 import { joinDeadline } from "./deadlines.ts";
@@ -30,8 +31,8 @@ export const FALLBACK_HANDLER = "*";
 export const noHandlerMessage = (name: string) =>
   `no handler named "${name}" is registered in this dispatcher; deploy its code or deactivate its subscription`;
 
-/** How long an event waits before it looks again whether its paused route was resumed. */
-export const PAUSED_RECHECK_MS = 30_000;
+/** When an event owing a paused route is due again: when the route is resumed, not before. */
+const UNTIL_RESUMED = "infinity";
 
 export interface AttemptOptions {
   sql: Sql;
@@ -55,7 +56,7 @@ export function runAttempt(event: ClaimedEvent, route: RoutedHandlers, options: 
   const start = (name: string, ended: RunEnded, failed: AttemptFailed): void => {
     if (succeeded.includes(name)) return ended({ handler_name: name, status: "skipped", duration_ms: 0 });
     if (route.paused.has(name)) {
-      return ended({ handler_name: name, status: "deferred", duration_ms: 0, retry_at: new Date(Date.now() + PAUSED_RECHECK_MS).toISOString(),
+      return ended({ handler_name: name, status: "deferred", duration_ms: 0, retry_at: UNTIL_RESUMED,
         error_message: "paused by an operator: waits until its route is resumed" });
     }
     if (traced) return inHandlerSpan(traced, busEvent, name, (inSpan, failedInSpan) => runHandler(busEvent, name, options, route.rateLimits, inSpan, failedInSpan), ended, failed);
@@ -146,7 +147,7 @@ class RunContext implements HandlerContext {
 
   /** The pool in this event's story (src/bus/story-sql.ts), made when first read: most runs of a no-op handler never read it. */
   get sql(): Sql {
-    return this.#sql ??= storySql(this.pool, { causationId: this.event.id, correlationId: this.event.correlationId });
+    return this.#sql ??= storySql(this.pool, { causationId: this.event.id, handlerName: this.handlerName, correlationId: this.event.correlationId });
   }
 
   /**

@@ -5,8 +5,9 @@
  * supabase/schemas/bus/events.sql). The columns take them from two settings local to the
  * emitting transaction, as trace_parent takes feyxa.traceparent:
  *
- *   feyxa.causation_id    the event whose handler runs
- *   feyxa.correlation_id  the first event of its story (its correlation, or itself for a root)
+ *   feyxa.causation_id       the event whose handler runs
+ *   feyxa.causation_handler  that handler
+ *   feyxa.correlation_id     the first event of its story (its correlation, or itself for a root)
  *
  * storySql(pool, story) is the pool with every statement in such a transaction: a
  * transaction it begins sets both first; a single statement runs inside one begun for it,
@@ -21,13 +22,16 @@ import type { Queryable, Sql, TransactionSql } from "./types.ts";
 export interface Story {
   /** The event whose handler runs. */
   causationId: string;
+  /** That handler. */
+  handlerName: string;
   /** Its story's first event. */
   correlationId: string;
 }
 
 /** Sets the story's two settings in a transaction (local to it). */
 export const setStory = (tx: Queryable, story: Story) =>
-  tx`select set_config('feyxa.causation_id', ${story.causationId}, true), set_config('feyxa.correlation_id', ${story.correlationId}, true)`;
+  tx`select set_config('feyxa.causation_id', ${story.causationId}, true), set_config('feyxa.causation_handler', ${story.handlerName}, true),
+            set_config('feyxa.correlation_id', ${story.correlationId}, true)`;
 
 /** What postgres.js' Query carries that this needs: its text, its values, and how it is run. */
 interface PendingStatement {

@@ -78,6 +78,8 @@ describe("an event's story", () => {
     const [grandchild] = await idsOf("story.grandchild");
     expect(await storyOf(child)).toEqual({ causation_id: root, correlation_id: root });
     expect(await storyOf(grandchild)).toEqual({ causation_id: child, correlation_id: root });
+    const runs = await sql`select id, causation_handler from feyxa.events_log where id in ${sql([child, grandchild])} order by created_at`;
+    expect(runs.map((r) => r.causation_handler)).toEqual(["story.sql_emit", "story.grandchild"]);
   });
 
   it("goes to what a trigger emits from a handler's write, and through a transaction the handler begins", async () => {

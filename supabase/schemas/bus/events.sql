@@ -24,8 +24,8 @@
 -- domains instead of table CHECKs, and indexed; what changes is never indexed, so the
 -- updates are HOT (below).
 --
--- An event also keeps its story: causation_id, the event whose handler emitted it, and
--- correlation_id, the first event of the chain (both null for a root). The bus sets them
+-- An event also keeps its story: causation_id and causation_handler, the handler run that
+-- emitted it, and correlation_id, the first event of the chain (all null for a root). The bus sets them
 -- for its handlers: what a handler writes through ctx.sql, and the events triggers emit
 -- from those writes, carry them (src/bus/story-sql.ts); HTTP emits may pass them. An
 -- order's story in the monitor reads every event of a correlation by its index.
@@ -109,10 +109,11 @@ create table feyxa.events_log (
   trace_parent text default substring(current_setting('feyxa.traceparent', true), '^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$'),
   -- The event's story, taken like trace_parent from the emitting transaction's settings
   -- (feyxa.causation_id, feyxa.correlation_id; a malformed one is null): the event whose
-  -- handler emitted this one, and the first event of the story. Both null for an event
-  -- emitted outside a handler: it is its own story's root.
+  -- handler emitted this one, that handler, and the first event of the story. All null for
+  -- an event emitted outside a handler: it is its own story's root.
   causation_id uuid default (case when current_setting('feyxa.causation_id', true) ~ '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$'
                                   then current_setting('feyxa.causation_id', true)::uuid end),
+  causation_handler text default substring(current_setting('feyxa.causation_handler', true), '^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$'),
   correlation_id uuid default (case when current_setting('feyxa.correlation_id', true) ~ '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$'
                                     then current_setting('feyxa.correlation_id', true)::uuid end),
   check ((status = 'processing') = (locked_by is not null and locked_until is not null)),
@@ -126,6 +127,7 @@ comment on column feyxa.events_log.priority is 'Head start in the claim, in seco
 comment on column feyxa.events_log.ordering_key is 'The line the event waits in: events of one key are handled one at a time, in ordering_seq order. Null: unordered.';
 comment on column feyxa.events_log.ordering_seq is 'The event''s place in its ordering key''s line, assigned at emit under the key''s lock.';
 comment on column feyxa.events_log.causation_id is 'The event whose handler emitted this one (set_config(''feyxa.causation_id'', ..., true) in the emitting transaction, as the bus does for its handlers); null when it was emitted outside a handler.';
+comment on column feyxa.events_log.causation_handler is 'The handler whose run emitted this event (with causation_id, the run); null when none.';
 comment on column feyxa.events_log.correlation_id is 'The first event of this event''s story (its causation''s correlation, or the causation itself when that was a root); null for a root, which is its own story.';
 comment on column feyxa.events_log.trace_parent is 'The W3C traceparent of the span that emitted the event (set_config(''feyxa.traceparent'', ..., true) in the emitting transaction); null when none.';
 grant all on table feyxa.events_log to service_role;
