@@ -1,10 +1,12 @@
 /** Every label of the page, in English and French (the plans are French). */
 import { alertsEn, alertsFr } from "./alert-strings.ts";
 import { operatorEn, operatorFr } from "./operator-strings.ts";
+import { storyEn, storyFr } from "./story-strings.ts";
 
 const en = {
   ...alertsEn,
   ...operatorEn,
+  ...storyEn,
   title: "Event monitor",
   signedInAs: "Signed in as",
   admin: "admin",
@@ -147,6 +149,7 @@ export type StringKey = keyof Strings;
 const fr: Strings = {
   ...alertsFr,
   ...operatorFr,
+  ...storyFr,
   title: "Moniteur d'événements",
   signedInAs: "Connecté en tant que",
   admin: "admin",
