@@ -3,7 +3,8 @@
  * who writes URLs: remote handlers' url targets, automations' webhook reactions and poll
  * triggers aimed at loopback (in every spelling), cloud metadata, private and link-local
  * ranges, IPv6 forms, names that resolve there (an injected resolver stub), and a redirect
- * from an allowed receiver. Each is refused when saved (when the URL says so literally)
+ * from an allowed receiver, and URLs carrying credentials (`user:pass@`). Each is refused
+ * when saved (when the URL says so literally)
  * and again at the request, where the run goes to the dead letters naming the address;
  * and the forbidden receiver, on loopback but not on the allow-list, receives nothing.
  */
@@ -110,6 +111,7 @@ describe("saving a URL that is literally not public is a 400 naming the field", 
       "http://127.1/", "http://0x7f000001/", "http://0x7F.0.0.1/", "http://017700000001/", "http://127.0.0.1./", "https://%31%32%37.0.0.1/", "https://0x7f.1:443/",
       "https://example.com@127.0.0.1/", "http://[::ffff:7f00:1]/", "http://[0:0:0:0:0:0:0:1]/", "http://[::]/", "https://[2606:4700::1111]/",
       "http://LOCALHOST/", "http://a.b.localhost./", "https://169.254.169.254./", "https://0/", "https://1.1.1.1/", "http://1.1.1.1/",
+      "https://user@example.com/", "https://:pw@example.com/", "https://@example.com/", "https://a%40b:c@example.com/x@y",
     ];
     for (const url of urls) {
       const [{ refusal }] = await sql`select feyxa.outbound_url_refusal(${url}, '{}') as refusal`;
@@ -118,6 +120,29 @@ describe("saving a URL that is literally not public is a 400 naming the field", 
       if (request?.includes("no DNS resolver")) expect(refusal, url).toBeNull();
       else expect(refusal === null, `${url}: database ${refusal}, request ${request}`).toBe(request === null);
     }
+  });
+
+  it("a URL with credentials in it is refused wherever it is saved, allow-listed host or not, by the route table's rule", async () => {
+    const withCredentials = [`${allowed.base.replace("://", "://user:pass@")}/hook`, "https://user:pass@example.com/hook",
+      "https://token@example.com/hook", "https://@example.com/hook"];
+    for (const url of withCredentials) {
+      const reason = /must not carry credentials/;
+      const hook = await save({ store_id: shop.storeId, name: "creds", trigger_pattern: "ssrf.saved", reactions: [{ type: "webhook", url }] });
+      expect(hook.status, url).toBe(400);
+      expect(await hook.json()).toMatchObject({ error: "invalid_request", field: "reactions.0.url", message: expect.stringMatching(reason) });
+      const poll = await save({ store_id: shop.storeId, name: "creds poll", trigger_kind: "poll", poll: { url }, reactions: [{ type: "notify", title: "x" }] });
+      expect(await poll.json()).toMatchObject({ field: "poll.url", message: expect.stringMatching(reason) });
+      const rest = await asApiRole(sql, "authenticated", owner, (tx) => tx`
+        insert into automations (store_id, name, trigger_pattern, reactions)
+        values (${shop.storeId}::uuid, 'rest', 'ssrf.saved', ${tx.json([{ type: "webhook", url }])})`);
+      expect(rest).toBe("denied:22023");
+      // The route table: the same refusal (its CHECK constraint says the same: no userinfo).
+      await expect(sql`insert into feyxa.event_subscriptions (event_pattern, handler_name, target_kind, target)
+                       values ('ssrf.saved', 'ssrf.creds', 'url', ${url})`).rejects.toMatchObject({ detail: "target", message: expect.stringMatching(reason) });
+      // And at the request, for a row saved before the rule.
+      await expect(checkOutbound(url, outbound)).rejects.toThrow(/carries credentials/);
+    }
+    expect(await sql`select 1 from automations where name like 'creds%' or name = 'rest'`).toHaveLength(0);
   });
 
   it("the allow-listed receiver itself can be saved, by host and port only", async () => {
