@@ -30,7 +30,7 @@ describe("the storefront on another origin than its functions", () => {
     expect(pageOrigin).not.toBe(new URL(functionsUrl).origin);
 
     await page.goto(pageUrl);
-    await page.getByRole("button", { name: "Atelier Dakar" }).waitFor({ timeout: 15_000 });
+    await page.getByLabel("Quantity of Woven basket").waitFor({ timeout: 15_000 });
     await page.getByLabel("Quantity of Woven basket").fill("1");
     await page.getByPlaceholder("you@example.com").fill("awa@example.com");
     await page.getByRole("button", { name: "Place order" }).click();

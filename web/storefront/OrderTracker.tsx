@@ -20,7 +20,7 @@ interface Props {
 }
 
 export function OrderTracker({ orderId, email, onOrder, onClose }: Props) {
-  const { t, money } = useI18n();
+  const { t, money, number } = useI18n();
   const [order, setOrder] = useState<OrderView>();
   const [events, setEvents] = useState<BusEventView[]>([]);
   const [problem, setProblem] = useState<StringKey>();
@@ -95,7 +95,7 @@ export function OrderTracker({ orderId, email, onOrder, onClose }: Props) {
         <Badge id="payment" label={t("paymentLabel")} value={order.payment_status} text={t(words.payment)} />
         <Badge id="delivery" label={t("deliveryLabel")} value={order.delivery_status} text={t(words.delivery)} />
         <Badge id="money" label={t("moneyLabel")} value={order.escrow_status ?? "none"} text={t(words.money)} />
-        <Badge id="emails" label={t("emailsLabel")} value={String(order.emails)} text={String(order.emails)} />
+        <Badge id="emails" label={t("emailsLabel")} value={String(order.emails)} text={number(order.emails)} />
       </dl>
       <div className="actions">
         {!cancelled && order.payment_status === "pending" && <button type="button" onClick={() => act(() => api.pay(orderId))}>{t("pay")}</button>}
