@@ -8,6 +8,7 @@ import { useEffect, useRef, useState } from "react";
 import { SETTLED_STATUSES } from "../../src/bus/vocabulary.ts";
 import { FunctionError } from "../shared/supabase.ts";
 import { api, type BusEventView, type OrderView } from "./api.ts";
+import { looksLikeEmail } from "./errors.ts";
 import { useI18n } from "./i18n.tsx";
 import { eventWord, orderWords, shortItems, stepStatusWord, stepWord } from "./order-words.ts";
 import type { StringKey } from "./strings.ts";
@@ -102,7 +103,7 @@ export function OrderTracker({ orderId, email, onOrder, onClose }: Props) {
         {order.payment_status === "paid" && order.delivery_status === "pending" && (
           <button type="button" onClick={() => act(() => api.deliver(orderId))}>{t("deliver")}</button>
         )}
-        {order.delivery_status === "delivered" && <button type="button" onClick={() => act(() => api.confirm(orderId, email))}>{t("confirm")}</button>}
+        {order.delivery_status === "delivered" && <button type="button" onClick={() => act(() => api.confirm(orderId, looksLikeEmail(email) ? email : undefined))}>{t("confirm")}</button>}
       </div>
       {problem && <p role="alert" className="field-error">{t(problem)}</p>}
       <details className="steps">
