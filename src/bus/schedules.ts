@@ -19,6 +19,7 @@ export const BUS_SCHEDULES = Object.freeze({
   },
   evaluateAlerts: { job: "feyxa-evaluate-alerts", everyMs: 60_000, does: "feyxa.evaluate_alerts(): the alert rules" },
   purgeCompletedEvents: { job: "feyxa-purge-completed-events", everyMs: 10 * 60_000, does: "feyxa.purge_completed_events(10000): one batch of the retention purge" },
+  foldStats: { job: "feyxa-fold-stats", everyMs: 60_000, does: "feyxa.fold_stats(): the log's newest rows folded into the monitor's rollups" },
   purgeIdempotencyKeys: {
     job: "feyxa-purge-idempotency-keys", everyMs: 10 * 60_000,
     does: "feyxa.purge_idempotency_keys(10000): one batch of the HTTP functions' idempotency keys first used over 24 hours ago",

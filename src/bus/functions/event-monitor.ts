@@ -52,7 +52,14 @@ export const eventMonitor = defineFunction({
         return json(await read(c, (tx) => eventDetail(tx, c.params.id)));
       },
     }),
-    route("GET /stats", { query: statsQuery, handle: async (c) => json(await read(c, (tx) => stats(tx, c.query))) }),
+    route("GET /stats", {
+      query: statsQuery,
+      handle: async (c) => {
+        // What settled since the rollups' last fold, first (by the server: the fold writes them).
+        await c.bus.sql`select feyxa.fold_stats(interval '10 minutes')`;
+        return json(await read(c, (tx) => stats(tx, c.query)));
+      },
+    }),
     route("GET /story", { query: storyQuery, handle: async (c) => json(await read(c, (tx) => story(tx, c.query.q))) }),
     route("GET /failures", { query: scopeQuery, handle: async (c) => json(await read(c, (tx) => failureGroups(tx, c.query))) }),
     route("GET /bulk", { query: bulkPreviewQuery, handle: async (c) => json(await read(c, (tx) => previewBulk(tx, c.query))) }),

@@ -10,6 +10,7 @@
 --   feyxa-purge-completed-events  every 10 minutes: one batch of the retention purge
 --                                 (retention.sql)
 --   feyxa-evaluate-alerts         every minute: the alert rules (alerts.sql)
+--   feyxa-fold-stats              every minute: the monitor's rollups (stats.sql)
 --   feyxa-purge-idempotency-keys  every 10 minutes: one batch of the HTTP functions'
 --                                 idempotency keys older than 24 hours (idempotency.sql)
 --
@@ -31,6 +32,7 @@ begin
       $job$ select feyxa.call_edge_function('retry-failed-events', '{}'::jsonb) $job$);
     perform cron.schedule('feyxa-purge-completed-events', '*/10 * * * *', $job$ select feyxa.purge_completed_events(10000) $job$);
     perform cron.schedule('feyxa-evaluate-alerts', '* * * * *', $job$ select feyxa.evaluate_alerts() $job$);
+    perform cron.schedule('feyxa-fold-stats', '* * * * *', $job$ select feyxa.fold_stats() $job$);
     perform cron.schedule('feyxa-purge-idempotency-keys', '*/10 * * * *', $job$ select feyxa.purge_idempotency_keys(10000) $job$);
   exception when others then
     raise notice 'feyxa: could not schedule the bus''s jobs (%); schedule them by hand', sqlerrm;

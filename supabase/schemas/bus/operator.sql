@@ -307,6 +307,9 @@ begin
                               else 'discarded: ' || btrim(p_reason) || coalesce(' (last error: ' || error_message || ')', '') end, 4000)
   where id = p_event_id;
   perform dequeue_events(array[p_event_id]);
+  -- Off the queue and not completed: the monitor's stats count it as closed (stats.sql).
+  insert into stats_closed as c (minute, event_type, closed) values (date_trunc('minute', v_event.created_at), v_event.event_type, 1)
+  on conflict (minute, event_type) do update set closed = c.closed + 1;
   return operator_finish_action(p_action_id, jsonb_build_object('changed', true, 'status', v_status, 'previous_status', v_event.status));
 end;
 $$;

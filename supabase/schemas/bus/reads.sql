@@ -298,3 +298,10 @@ $$;
 comment on function feyxa.monitor_waiting(uuid) is 'Why an event waits, where the routing says it: the paused routes it owes (who paused them, when, why) and its failed handlers'' failures against the attempts their policy allows. Null for an event the caller may not read.';
 revoke all on function feyxa.monitor_waiting(uuid) from public;
 grant execute on function feyxa.monitor_waiting(uuid) to authenticated, service_role;
+
+-- The monitor's rollups (stats.sql) cover the whole bus, every tenant at once: operators
+-- read them. A tenant's reader gets its stats from its events, through events_log's policy.
+create policy stats_minutes_read on feyxa.stats_minutes for select to authenticated using ((select feyxa.reader_is_operator()));
+create policy stats_closed_read on feyxa.stats_closed for select to authenticated using ((select feyxa.reader_is_operator()));
+create policy handler_minutes_read on feyxa.handler_minutes for select to authenticated using ((select feyxa.reader_is_operator()));
+create policy stats_cursor_read on feyxa.stats_cursor for select to authenticated using ((select feyxa.reader_is_operator()));

@@ -1,52 +1,60 @@
 /**
- * The monitor's numbers over a window, as the caller may see them (RLS applies):
- * success rate per type, throughput per time bucket by outcome, the retry queue, dead
- * letters grouped by type and error, and handler duration percentiles.
+ * The monitor's numbers over a window, as the caller may see them (RLS applies): success rate
+ * per type (the events emitted in the window and where they stand now), throughput per time
+ * bucket by outcome, the retry queue, dead letters grouped by type and error, and handler
+ * duration percentiles.
+ *
+ * Two sources, the same numbers. An operator's view of the whole bus reads the rollups
+ * (supabase/schemas/bus/stats.sql: emitted per minute, handler runs per minute with a
+ * duration histogram, closed events), the log only for what they do not hold yet (newer
+ * than their cursor, and the window's first partial minute), and where each event stands
+ * from event_queue (the open ones) and the closed count: the rest completed. At a million
+ * events that is thousands of rows, not a million (tests/bus/functions/event-monitor-volume.test.ts).
+ * A tenant's view (a store member's, or a tenant filter) counts its own events in the log,
+ * through the tenant index, exactly; its percentiles are exact too.
  */
-import { IDLE_RUN_STATUSES, IN_FLIGHT_STATUSES } from "../../vocabulary.ts";
+import { FAILING_STATUSES, IDLE_RUN_STATUSES, IN_FLIGHT_STATUSES } from "../../vocabulary.ts";
+import type { Fragment } from "postgres";
 import type { CallerSql } from "../as-caller.ts";
 import type { Built, statsAnswer } from "./answers.ts";
 import { scopeWhere } from "./filters.ts";
 import { type StatsQuery, WINDOWS } from "./schemas.ts";
 
-export async function stats(tx: CallerSql, query: StatsQuery): Promise<Built<typeof statsAnswer>> {
-  const { interval, bucketSeconds } = WINDOWS[query.window];
+type Answer = Built<typeof statsAnswer>;
+type Counts = { completed: number; failed: number; dead: number; in_flight: number };
+
+/** Where handler_minutes.durations' buckets end (ms, each bucket up to but not including its bound); the last holds the rest. */
+export const HANDLER_DURATION_BUCKETS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const;
+
+export async function stats(tx: CallerSql, query: StatsQuery): Promise<Answer> {
+  const [{ operator }] = await tx<{ operator: boolean }[]>`select feyxa.reader_is_operator() as operator`;
+  const fromRollups = operator && !query.tenant;
+  const { byType, throughput, handlers } = fromRollups ? await rollupFlows(tx, query) : await logFlows(tx, query);
+  return {
+    window: query.window,
+    bucket_seconds: WINDOWS[query.window].bucketSeconds,
+    success_rate: byType.map((t) => {
+      const finished = t.completed + t.failed + t.dead;
+      return { ...t, rate: finished ? t.completed / finished : null };
+    }),
+    throughput,
+    ...(await openEvents(tx, query)),
+    handlers,
+  };
+}
+
+interface Flows {
+  byType: (Counts & { event_type: string; total: number })[];
+  throughput: (Counts & { bucket: Date })[];
+  handlers: { handler_name: string; runs: number; failures: number; p50_ms: number; p95_ms: number }[];
+}
+
+/** What is open now (the queue): the retry queue's counts and next tries, the dead letters. Not windowed. */
+async function openEvents(tx: CallerSql, query: StatsQuery): Promise<Pick<Answer, "retry_queue" | "dead_letters">> {
   const scope = scopeWhere(tx, query, "e");
-  const since = tx`now() - ${interval}::interval`;
-  // Where the events stand now: the columns of the success rate and of the throughput chart.
-  const outcomes = tx`count(*) filter (where status = 'completed')::int as completed,
-    count(*) filter (where status = 'failed')::int as failed,
-    count(*) filter (where status = 'dead')::int as dead,
-    count(*) filter (where status in ${tx(IN_FLIGHT_STATUSES)})::int as in_flight`;
-
-  // Events emitted in the window, by type and where they stand now.
-  const byType = await tx<{ event_type: string; total: number; completed: number; failed: number; dead: number; in_flight: number }[]>`
-    select event_type, count(*)::int as total,
-           ${outcomes}
-    from feyxa.events_log e
-    where e.created_at >= ${since} and ${scope}
-    group by event_type order by total desc, event_type limit 100`;
-
-  // Emitted per bucket, by outcome; empty buckets included so the chart keeps its time axis.
-  const throughput = await tx<{ bucket: Date; completed: number; failed: number; dead: number; in_flight: number }[]>`
-    with buckets as (
-      select generate_series(to_timestamp(floor(extract(epoch from ${since}) / ${bucketSeconds}) * ${bucketSeconds}),
-                             now(), make_interval(secs => ${bucketSeconds})) as bucket
-    ), counted as (
-      select to_timestamp(floor(extract(epoch from e.created_at) / ${bucketSeconds}) * ${bucketSeconds}) as bucket,
-             ${outcomes}
-      from feyxa.events_log e
-      where e.created_at >= ${since} and ${scope}
-      group by 1
-    )
-    select b.bucket, coalesce(c.completed, 0) as completed, coalesce(c.failed, 0) as failed,
-           coalesce(c.dead, 0) as dead, coalesce(c.in_flight, 0) as in_flight
-    from buckets b left join counted c using (bucket) order by b.bucket`;
-
-  // What will run when: failed events by due time (not windowed: the queue is now). Open
-  // events are read through event_queue, which holds only them (events_log has no index
-  // on status: see its table).
-  const retryQueue = await tx<{ id: string; event_type: string; tenant_id: string | null; retry_count: number; max_retries: number; next_retry_at: Date; error_message: string | null }[]>`
+  // Open events are read through event_queue, which holds only them (events_log has no
+  // index on status: see its table).
+  const next = await tx<Answer["retry_queue"]["next"]>`
     select e.id, e.event_type, e.tenant_id, e.retry_count, e.max_retries, e.next_retry_at, e.error_message
     from feyxa.event_queue q join feyxa.events_log e on e.id = q.event_id
     where e.status = 'failed' and ${scope}
@@ -57,17 +65,45 @@ export async function stats(tx: CallerSql, query: StatsQuery): Promise<Built<typ
            count(*) filter (where e.status = 'processing')::int as processing,
            count(*) filter (where e.status = 'dead')::int as dead
     from feyxa.event_queue q join feyxa.events_log e on e.id = q.event_id where ${scope}`;
-
   // Dead letters, whenever they died: they wait for an operator.
-  const deadLetters = await tx<{ event_type: string; error: string | null; count: number; last_at: Date | null }[]>`
+  const deadLetters = await tx<Answer["dead_letters"]>`
     select e.event_type, e.error_message as error, count(*)::int as count, max(e.processed_at) as last_at
     from feyxa.event_queue q join feyxa.events_log e on e.id = q.event_id
     where q.due_at = 'infinity' and e.status = 'dead' and ${scope}
     group by event_type, error_message order by count desc, event_type limit 50`;
+  return { retry_queue: { ...queue, next }, dead_letters: deadLetters };
+}
 
-  // Durations of handler runs in the window (idle runs, skipped, waiting, blocked or
-  // deferred, did nothing and are left out).
-  const handlers = await tx<{ handler_name: string; runs: number; failures: number; p50_ms: number; p95_ms: number }[]>`
+/** A tenant's view, from its own events in the log (RLS and the tenant index keep it to them). */
+async function logFlows(tx: CallerSql, query: StatsQuery): Promise<Flows> {
+  const { interval, bucketSeconds } = WINDOWS[query.window];
+  const scope = scopeWhere(tx, query, "e");
+  const since = tx`now() - ${interval}::interval`;
+  const outcomes = tx`count(*) filter (where status = 'completed')::int as completed,
+    count(*) filter (where status = 'failed')::int as failed,
+    count(*) filter (where status = 'dead')::int as dead,
+    count(*) filter (where status in ${tx(IN_FLIGHT_STATUSES)})::int as in_flight`;
+  const byType = await tx<Flows["byType"]>`
+    select event_type, count(*)::int as total, ${outcomes}
+    from feyxa.events_log e
+    where e.created_at >= ${since} and ${scope}
+    group by event_type order by total desc, event_type limit 100`;
+  const throughput = await tx<Flows["throughput"]>`
+    with buckets as (
+      select generate_series(to_timestamp(floor(extract(epoch from ${since}) / ${bucketSeconds}) * ${bucketSeconds}),
+                             now(), make_interval(secs => ${bucketSeconds})) as bucket
+    ), counted as (
+      select to_timestamp(floor(extract(epoch from e.created_at) / ${bucketSeconds}) * ${bucketSeconds}) as bucket, ${outcomes}
+      from feyxa.events_log e
+      where e.created_at >= ${since} and ${scope}
+      group by 1
+    )
+    select b.bucket, coalesce(c.completed, 0) as completed, coalesce(c.failed, 0) as failed,
+           coalesce(c.dead, 0) as dead, coalesce(c.in_flight, 0) as in_flight
+    from buckets b left join counted c using (bucket) order by b.bucket`;
+  // Durations of the runs that did something in the window (not the idle ones: skipped,
+  // waiting, blocked, deferred), of the caller's events.
+  const handlers = await tx<Flows["handlers"]>`
     select h.handler_name, count(*)::int as runs, count(*) filter (where h.status = 'failed')::int as failures,
            round(percentile_cont(0.5) within group (order by h.duration_ms))::int as p50_ms,
            round(percentile_cont(0.95) within group (order by h.duration_ms))::int as p95_ms
@@ -75,17 +111,128 @@ export async function stats(tx: CallerSql, query: StatsQuery): Promise<Built<typ
     ${query.type || query.tenant ? tx`join feyxa.events_log e on e.id = h.event_id and ${scope}` : tx``}
     where h.created_at >= ${since} and h.status not in ${tx(IDLE_RUN_STATUSES)}
     group by h.handler_name order by h.handler_name`;
+  return { byType, throughput, handlers };
+}
 
-  return {
-    window: query.window,
-    bucket_seconds: bucketSeconds,
-    success_rate: byType.map((t) => {
-      const finished = t.completed + t.failed + t.dead;
-      return { ...t, rate: finished ? t.completed / finished : null };
-    }),
-    throughput,
-    retry_queue: { ...queue, next: retryQueue },
-    dead_letters: deadLetters,
-    handlers,
+/**
+ * The whole bus's view, from the rollups. The window is split where the rollups can count
+ * it exactly: whole minutes after the window's first, up to the rollups' cursor, from them;
+ * the first partial minute and what is newer than the cursor, from the log (short ranges of
+ * its created_at indexes). Where each emitted event stands: the open ones from the queue,
+ * the closed ones from stats_closed, the rest completed.
+ */
+async function rollupFlows(tx: CallerSql, query: StatsQuery): Promise<Flows> {
+  const { interval, bucketSeconds } = WINDOWS[query.window];
+  const type = query.type ? tx`like ${query.type.replace(/\*$/, "").replace(/[\\%_]/g, "\\$&") + "%"}` : tx`is not null`;
+  const bucketOf = (column: string) => tx.unsafe(`to_timestamp(floor(extract(epoch from ${column}) / ${bucketSeconds}) * ${bucketSeconds})`);
+  const [{ since, whole, cursor }] = await tx<{ since: Date; whole: Date; cursor: Date }[]>`
+    select now() - ${interval}::interval as since, date_trunc('minute', now() - ${interval}::interval) + interval '1 minute' as whole,
+           (select folded_to from feyxa.stats_cursor) as cursor`;
+  // Emitted, per bucket and type: the rollup's whole minutes, and the log's edges.
+  const emitted = await tx<{ bucket: Date; event_type: string; n: number }[]>`
+    select ${bucketOf("minute")} as bucket, event_type, sum(emitted)::int as n
+    from feyxa.stats_minutes where minute >= ${whole} and minute < ${cursor} and event_type ${type}
+    group by 1, 2
+    union all
+    select ${bucketOf("e.created_at")}, e.event_type, count(*)::int
+    from feyxa.events_log e
+    where ((e.created_at >= ${since} and e.created_at < least(${whole}::timestamptz, ${cursor}::timestamptz))
+           or e.created_at >= greatest(${cursor}::timestamptz, ${since}::timestamptz))
+      and e.event_type ${type}
+    group by 1, 2`;
+  // Where the window's events stand: open ones from the queue, closed ones counted apart.
+  const open = await tx<{ bucket: Date; event_type: string; status: string; n: number }[]>`
+    select ${bucketOf("e.created_at")} as bucket, e.event_type, e.status, count(*)::int as n
+    from feyxa.event_queue q join feyxa.events_log e on e.id = q.event_id
+    where e.created_at >= ${since} and e.event_type ${type}
+    group by 1, 2, 3`;
+  const closed = await tx<{ bucket: Date; event_type: string; n: number }[]>`
+    select ${bucketOf("minute")} as bucket, event_type, sum(closed)::int as n
+    from feyxa.stats_closed where minute >= date_trunc('minute', ${since}::timestamptz) and event_type ${type}
+    group by 1, 2`;
+  const flows = tallyFlows(emitted, open, closed);
+  const throughput = (await tx<{ bucket: Date }[]>`
+    select generate_series(to_timestamp(floor(extract(epoch from ${since}::timestamptz) / ${bucketSeconds}) * ${bucketSeconds}),
+                           now(), make_interval(secs => ${bucketSeconds})) as bucket`)
+    .map(({ bucket }) => ({ bucket, ...(flows.byBucket.get(bucket.getTime()) ?? { completed: 0, failed: 0, dead: 0, in_flight: 0 }) }));
+  return { byType: flows.byType, throughput, handlers: await rollupHandlers(tx, { since, whole, cursor, type }) };
+}
+
+/** Counts per type and per bucket from emitted, open and closed counts: completed is the rest. */
+function tallyFlows(
+  emitted: { bucket: Date; event_type: string; n: number }[],
+  open: { bucket: Date; event_type: string; status: string; n: number }[],
+  closed: { bucket: Date; event_type: string; n: number }[],
+) {
+  const types = new Map<string, Counts & { total: number; closed: number }>();
+  const buckets = new Map<number, Counts & { total: number; closed: number }>();
+  const entry = <K>(map: Map<K, Counts & { total: number; closed: number }>, key: K) => {
+    let e = map.get(key);
+    if (!e) map.set(key, (e = { total: 0, completed: 0, failed: 0, dead: 0, in_flight: 0, closed: 0 }));
+    return e;
   };
+  for (const r of emitted) for (const e of [entry(types, r.event_type), entry(buckets, r.bucket.getTime())]) e.total += r.n;
+  for (const r of open) {
+    for (const e of [entry(types, r.event_type), entry(buckets, r.bucket.getTime())]) {
+      if ((IN_FLIGHT_STATUSES as readonly string[]).includes(r.status)) e.in_flight += r.n;
+      else if ((FAILING_STATUSES as readonly string[]).includes(r.status)) e[r.status as "failed" | "dead"] += r.n;
+    }
+  }
+  for (const r of closed) for (const e of [entry(types, r.event_type), entry(buckets, r.bucket.getTime())]) e.closed += r.n;
+  const settle = ({ closed: done, ...e }: Counts & { total: number; closed: number }) =>
+    ({ ...e, completed: Math.max(0, e.total - e.in_flight - e.failed - e.dead - done) });
+  const byType = [...types].filter(([, e]) => e.total > 0).map(([event_type, e]) => {
+    const { total, ...counts } = settle(e);
+    return { event_type, total, ...counts };
+  }).sort((a, b) => b.total - a.total || a.event_type.localeCompare(b.event_type)).slice(0, 100);
+  const byBucket = new Map([...buckets].map(([at, e]) => {
+    const { total: _, ...counts } = settle(e);
+    return [at, counts] as const;
+  }));
+  return { byType, byBucket };
+}
+
+/**
+ * Handler runs over the window, from handler_minutes' histograms and the log's edges (whose
+ * durations go into the same buckets): runs, failures, and p50 / p95 read from the
+ * histogram (within its bucket, by linear interpolation: an estimate to a bucket's width).
+ */
+async function rollupHandlers(tx: CallerSql, at: { since: Date; whole: Date; cursor: Date; type: Fragment }): Promise<Flows["handlers"]> {
+  const bounds = tx.unsafe(`'{0,${HANDLER_DURATION_BUCKETS.join(",")}}'::int[]`);
+  const rows = await tx<{ handler_name: string; runs: number; failures: number; durations: number[] }[]>`
+    with parts as (
+      select handler_name, runs, failures, durations from feyxa.handler_minutes
+      where minute >= ${at.whole} and minute < ${at.cursor} and event_type ${at.type}
+      union all
+      select h.handler_name, 1, (h.status = 'failed')::int,
+             array(select (width_bucket(h.duration_ms, ${bounds}) = i)::int from generate_series(1, ${HANDLER_DURATION_BUCKETS.length + 1}) i)
+      from feyxa.event_handlers_log h join feyxa.events_log e on e.id = h.event_id
+      where ((h.created_at >= ${at.since} and h.created_at < least(${at.whole}::timestamptz, ${at.cursor}::timestamptz))
+             or h.created_at >= greatest(${at.cursor}::timestamptz, ${at.since}::timestamptz))
+        and h.status in ('success', 'failed') and e.event_type ${at.type}
+    ), totals as (
+      select handler_name, sum(runs)::int as runs, sum(failures)::int as failures from parts group by 1
+    ), histogram as (
+      select handler_name, i, sum(d)::int as n from parts, unnest(durations) with ordinality as u(d, i) group by 1, 2
+    )
+    select t.handler_name, t.runs, t.failures,
+           array(select h.n from histogram h where h.handler_name = t.handler_name order by h.i) as durations
+    from totals t order by t.handler_name`;
+  return rows.map(({ durations, ...r }) => ({ ...r, p50_ms: percentile(durations, 0.5), p95_ms: percentile(durations, 0.95) }));
+}
+
+/** The q-th percentile (ms) of a histogram over HANDLER_DURATION_BUCKETS, interpolated within its bucket. */
+export function percentile(counts: number[], q: number): number {
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (total === 0) return 0;
+  let rank = q * total;
+  for (let i = 0; i < counts.length; i++) {
+    if (rank <= counts[i] && counts[i] > 0) {
+      const low = i === 0 ? 0 : HANDLER_DURATION_BUCKETS[i - 1];
+      const high = HANDLER_DURATION_BUCKETS[i] ?? HANDLER_DURATION_BUCKETS.at(-1)! * 2;
+      return Math.round(low + (high - low) * (rank / counts[i]));
+    }
+    rank -= counts[i];
+  }
+  return HANDLER_DURATION_BUCKETS.at(-1)!;
 }
