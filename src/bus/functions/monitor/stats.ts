@@ -45,10 +45,14 @@ export async function stats(tx: CallerSql, query: StatsQuery): Promise<Built<typ
 
   // What will run when: failed events by due time (not windowed: the queue is now). Open
   // events are read through event_queue, which holds only them (events_log has no index
-  // on status: see its table).
-  const retryQueue = await tx<{ id: string; event_type: string; tenant_id: string | null; retry_count: number; max_retries: number; next_retry_at: Date; error_message: string | null }[]>`
-    select e.id, e.event_type, e.tenant_id, e.retry_count, e.max_retries, e.next_retry_at, e.error_message
+  // on status: see its table). Each with the retry budget of its real policy: the failing
+  // handler nearest its limit, by its route's max_attempts or the event's max_retries.
+  const retryQueue = await tx<Built<typeof statsAnswer>["retry_queue"]["next"]>`
+    select e.id, e.event_type, e.tenant_id, e.retry_count, e.max_retries, e.next_retry_at, e.error_message,
+           coalesce(b.attempts_used, e.retry_count) as attempts_used, coalesce(b.attempts_allowed, e.max_retries + 1) as attempts_allowed,
+           b.handler_name as policy_handler, b.event_pattern as policy_route
     from feyxa.event_queue q join feyxa.events_log e on e.id = q.event_id
+    left join lateral feyxa.monitor_retry_budget(e.id, e.event_type, e.retry_count, e.max_retries) b on true
     where e.status = 'failed' and ${scope}
     order by q.due_at limit 25`;
   const [queue] = await tx<{ failed: number; pending: number; processing: number; dead: number }[]>`
