@@ -27,7 +27,7 @@ type T = ReturnType<typeof useI18n>["t"];
 
 export function EventDetail({ id, live, version, onClose, onAct }: Props) {
   const { t } = useI18n();
-  const { data, error } = usePolling(() => api.event(id), `${id}|${version}`, REFRESH_MS, live);
+  const { data, error } = usePolling((signal) => api.event(id, signal), `${id}|${version}`, REFRESH_MS, live);
   return (
     <section className="card detail" data-testid="detail" aria-labelledby="detail-title">
       <div className="detail-head">
@@ -81,8 +81,8 @@ function DetailBody({ detail, onAct }: { detail: Detail; onAct?: Props["onAct"] 
         <dt>{t("timings")}</dt>
         <dd data-testid="timings">
           {t("createdAt", { at: dateTime(timings.created_at, lang) })}
-          {timings.wait_ms !== null && `; ${t("firstRunAfter", { d: formatDuration(timings.wait_ms) })}`}
-          {timings.total_ms !== null && `; ${t("finishedAfter", { d: formatDuration(timings.total_ms) })}`}
+          {timings.wait_ms !== null && `; ${t("firstRunAfter", { d: formatDuration(timings.wait_ms, lang) })}`}
+          {timings.total_ms !== null && `; ${t("finishedAfter", { d: formatDuration(timings.total_ms, lang) })}`}
         </dd>
         {event.next_retry_at && event.status === "failed" && (<><dt>{t("nextRetry")}</dt><dd>{dateTime(event.next_retry_at, lang)}</dd></>)}
         {flow.length > 0 && (<><dt>{t("flow")}</dt><dd data-testid="flow">{flow.map((s) => <div key={s}>{s}</div>)}</dd></>)}
