@@ -6,7 +6,7 @@
 import { useState } from "react";
 import { actsOn } from "../../../../src/bus/vocabulary.ts";
 import { api } from "../api.ts";
-import { dateTime, formatDuration, shortId } from "../format.ts";
+import { dateTime, formatDuration, formatNumber, shortId } from "../format.ts";
 import { useI18n } from "../i18n.tsx";
 import type { Detail } from "../types.ts";
 import { REFRESH_MS, usePolling } from "../use-polling.ts";
@@ -133,7 +133,7 @@ function flowSentences(detail: Detail, t: T, lang: Parameters<typeof dateTime>[1
     flow.priority > 0 ? t("flowPriority", { p: flow.priority }) : "",
     flow.held && flow.held_behind ? t("flowHeld", { id: shortId(flow.held_behind), key: flow.ordering_key ?? "" })
       : flow.ordering_key ? t("flowInLine", { key: flow.ordering_key, seq: flow.ordering_seq ?? "?" }) : "",
-    flow.waiting_behind > 0 ? t("flowWaitingBehind", { n: flow.waiting_behind }) : "",
+    flow.waiting_behind > 0 ? t("flowWaitingBehind", { n: formatNumber(flow.waiting_behind, lang) }) : "",
     ...Object.entries(detail.route_steps).map(([h, after]) => t("flowStep", { handler: h, after: after.join(", ") })),
   ].filter(Boolean);
 }
