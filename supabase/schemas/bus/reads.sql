@@ -152,23 +152,21 @@ grant execute on function feyxa.monitor_routed_handlers(text) to authenticated, 
 -- The retry policy a failing handler of an event answers to: the route the completion would
 -- take it from (complete_attempts, completion.sql: among the handler's active routes that
 -- match the type and carry a policy, the longest pattern), with its max_attempts; no row when
--- the bus's settings apply (the event's max_retries). Security definer and gated as
--- monitor_routed_handlers: API roles cannot read event_subscriptions.
+-- the bus's settings apply (the event's max_retries). Security definer (API roles cannot
+-- read event_subscriptions); who may see it is who may see the routing: it reads through
+-- monitor_routed_handlers (the handlers the active routes give the type), which answers
+-- nothing to a signed-in user who is neither an operator nor reads any tenant.
 create or replace function feyxa.monitor_route_policy(p_handler_name text, p_event_type text)
 returns table(event_pattern text, max_attempts int)
 language plpgsql stable security definer
 set search_path = feyxa, pg_catalog
 as $$
 begin
-  if (coalesce(nullif(current_setting('request.jwt.claims', true), ''), '{}')::jsonb ->> 'role') is not distinct from 'authenticated'
-     and not reader_is_operator()
-     and cardinality(reader_tenants()) = 0 then
-    return;
-  end if;
   return query
     select sub.event_pattern, sub.max_attempts
     from event_subscriptions sub
     where sub.handler_name = p_handler_name and sub.is_active
+      and p_handler_name = any (monitor_routed_handlers(p_event_type))
       and (sub.max_attempts is not null or sub.retry_base is not null or sub.retry_factor is not null
            or sub.retry_cap is not null or sub.retry_jitter is not null)
       and (sub.event_pattern = '*' or sub.event_pattern = p_event_type

@@ -41,15 +41,11 @@ language plpgsql stable security definer
 set search_path = feyxa, pg_catalog
 as $$
 begin
-  if (coalesce(nullif(current_setting('request.jwt.claims', true), ''), '{}')::jsonb ->> 'role') is not distinct from 'authenticated'
-     and not reader_is_operator()
-     and cardinality(reader_tenants()) = 0 then
-    return;
-  end if;
   return query
     select sub.event_pattern, sub.max_attempts
     from event_subscriptions sub
     where sub.handler_name = p_handler_name and sub.is_active
+      and p_handler_name = any (monitor_routed_handlers(p_event_type))
       and (sub.max_attempts is not null or sub.retry_base is not null or sub.retry_factor is not null
            or sub.retry_cap is not null or sub.retry_jitter is not null)
       and (sub.event_pattern = '*' or sub.event_pattern = p_event_type
