@@ -104,6 +104,25 @@ describe("the monitor's layout", () => {
     }, 60_000);
   }
 
+  for (const size of Object.keys(SIZES) as (keyof typeof SIZES)[]) {
+    it(`at ${size} size, the dialogs (a bulk action's, an event's discard): no sideways scroll, no serious accessibility violation`, async () => {
+      await openView("events", size);
+      await page.getByTestId("bulk-retry").click();
+      await page.getByTestId("bulk-preview").getByText(/This will touch|No event/).waitFor();
+      expect(await horizontalOverflow(page)).toBe(0);
+      expect(await seriousViolations(page), "bulk dialog").toEqual([]);
+      await page.keyboard.press("Escape");
+      await page.getByTestId("bulk-confirm").waitFor({ state: "detached" });
+      await page.getByTestId("event-row").filter({ hasText: "lay.order_shipped" }).getByTestId("event-link").click();
+      await page.getByTestId("discard").click();
+      await page.getByTestId("confirm").waitFor();
+      expect(await horizontalOverflow(page)).toBe(0);
+      expect(await seriousViolations(page), "discard dialog").toEqual([]);
+      await screenshot(page, `monitor-${size}-discard-dialog`);
+      await page.keyboard.press("Escape");
+    }, 60_000);
+  }
+
   it("has no sideways scroll at 360 and 1920 px either, in English or French", async () => {
     for (const width of [360, 1920]) {
       for (const lang of ["en", "fr"]) {
