@@ -101,7 +101,9 @@ describe("the bus schema", () => {
       // the alert rules: the operators' to manage from the monitor (20261129300003), under RLS
       ["aggregate_stream_events", "SELECT"], ["alert_notices", "SELECT"], ["alert_rules", "SELECT,INSERT,UPDATE,DELETE"], ["alert_states", "SELECT"],
       ["event_handlers_log", "SELECT"], ["event_queue", "SELECT"],
-      ["events_log", "SELECT"], ["monitor_actions", "SELECT"], ["webhook_deliveries", "SELECT"],
+      ["events_log", "SELECT"], ["handler_minutes", "SELECT"], ["monitor_actions", "SELECT"],
+      // the monitor's rollups (stats.sql): operators read them
+      ["stats_closed", "SELECT"], ["stats_cursor", "SELECT"], ["stats_minutes", "SELECT"], ["webhook_deliveries", "SELECT"],
     ]);
     expect(readable.filter((t) => !t.rls).map((t) => t.name)).toEqual([]);
     const functions = await db.sql`
@@ -110,9 +112,11 @@ describe("the bus schema", () => {
       order by 1`;
     expect(functions.filter((f) => f.anon)).toEqual([]);
     expect(functions.map((f) => f.name)).toEqual([
-      "bulk_discard", "bulk_redrive", "bulk_retry", "cancel_event", "discard_event", "error_fingerprint", "monitor_owed_handlers", "monitor_redrive_dead", "monitor_replay_event", "monitor_retry_event",
-      "monitor_route_steps", "monitor_routed_handlers", "monitor_routes", "monitor_waiting", "pause_route", "reader_is_operator", "reader_tenant_labels", "reader_tenants",
-      "redrive_dead", "replay_event", "resume_route", "retry_event", "story_seeds", "tenant_label", "waiting_reason",
+      "bulk_discard", "bulk_redrive", "bulk_retry", "cancel_event", "discard_event", "error_fingerprint", "monitor_owed_handlers",
+      "monitor_redrive_dead", "monitor_replay_event", "monitor_retry_budget", "monitor_retry_event", "monitor_route_policy", "monitor_route_steps",
+      "monitor_route_waiting", "monitor_routed_handlers", "monitor_routes", "monitor_waiting", "pause_route", "reader_is_operator",
+      "reader_tenant_labels", "reader_tenants", "redrive_dead", "replay_event", "resume_route", "retry_event", "story_seeds", "tenant_label",
+      "waiting_reason",
     ]);
   });
 

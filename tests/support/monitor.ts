@@ -61,6 +61,61 @@ export async function overflowing(page: import("playwright-core").Page): Promise
   });
 }
 
+/**
+ * What an operator cannot reach without scrolling sideways: boxes of the page's main part
+ * that scroll sideways (a table wider than its card), and controls (buttons, links, fields)
+ * that lie past the screen's edges.
+ */
+export async function controlsOutOfReach(page: import("playwright-core").Page): Promise<string[]> {
+  return await page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const scrolled = [...document.querySelectorAll<HTMLElement>("main .scroll")].filter((box) => box.scrollWidth > box.clientWidth + 1);
+    const controls = [...document.querySelectorAll<HTMLElement>("main button, main a, main input, main select")];
+    return [
+      ...scrolled.map((box) => `scrolls sideways: ${box.querySelector("table")?.getAttribute("data-testid") ?? box.className}`),
+      ...controls.filter((c) => {
+        const r = c.getBoundingClientRect();
+        return r.width > 0 && (r.left < -0.5 || r.right > width + 0.5);
+      }).map((c) => `off-screen: ${c.tagName.toLowerCase()} ${c.textContent?.trim().slice(0, 40)}`),
+    ];
+  });
+}
+
+/** Boxes that scroll (either way) and that the keyboard cannot reach: not in the Tab order, nothing focusable inside. */
+export async function unreachableScrollers(page: import("playwright-core").Page): Promise<string[]> {
+  return await page.evaluate(() =>
+    [...document.querySelectorAll<HTMLElement>("body *")].filter((el) => {
+      const style = getComputedStyle(el);
+      const scrolls = (/(auto|scroll)/.test(style.overflowX) && el.scrollWidth > el.clientWidth + 1)
+        || (/(auto|scroll)/.test(style.overflowY) && el.scrollHeight > el.clientHeight + 1);
+      return scrolls && el.tabIndex < 0 && !el.querySelector("a[href], button, input, select, textarea, [tabindex]");
+    }).map((el) => `${el.tagName.toLowerCase()}.${el.className}`));
+}
+
+/**
+ * English words left on a page shown in French: the visible text, without what is data
+ * rather than words of the page (event types, handler names, ids, error messages, payloads:
+ * monospaced or error text, charts' SVG), nor what is marked as another language (lang="en").
+ */
+export async function englishWords(page: import("playwright-core").Page): Promise<string[]> {
+  const text = await page.evaluate(() => {
+    const data = ".mono, .error-cell, .error-text, .error, .fingerprint, .payload, .notice-message, [lang]:not(html), svg, script, style, code, q, .sr-only:empty";
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const parts: string[] = [];
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const parent = node.parentElement;
+      if (parent && !parent.closest(data) && parent.closest("[hidden]") === null) parts.push(node.textContent ?? "");
+    }
+    // What a screen reader reads that is no text node: accessible names and placeholders.
+    for (const el of document.querySelectorAll<HTMLElement>("[aria-label], [placeholder], [title]")) {
+      if (!el.closest(data)) parts.push(el.getAttribute("aria-label") ?? "", el.getAttribute("placeholder") ?? "");
+    }
+    return parts.join(" ");
+  });
+  const ENGLISH = /\b(the|and|of|to|with|worker|workers|handler|handlers|admin|retry|retries|failed|dead|pending|events?|runs?|attempts?|queue|success|live|paused|window|search|state|error|errors|store|show|none|every|waiting|email|webhooks?|throughput|skip|content|sign|signed|language|views?|trail|rules?|notices?)\b/gi;
+  return [...new Set(text.match(ENGLISH) ?? [])];
+}
+
 /** axe-core's serious and critical violations on the page as it is now, as "rule: target" lines. */
 export async function seriousViolations(page: import("playwright-core").Page): Promise<string[]> {
   const { default: AxeBuilder } = await import("@axe-core/playwright");

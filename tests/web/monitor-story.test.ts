@@ -56,7 +56,7 @@ await bus.emit({ event_type: "wait.ordered", aggregate_type: "test", aggregate_i
 const { eventId: held } = await bus.emit({ event_type: "wait.ordered", aggregate_type: "test", aggregate_id: line });
 const { eventId: scheduled } = await bus.emit({ event_type: "wait.later", aggregate_type: "test", aggregate_id: uuid(), delay: 3600 });
 await subscribe(sql, "wait.paused", "wait.quiet");
-await client.post(admin, "/routes", { action_id: uuid(), action: "pause", event_pattern: "wait.paused", handler_name: "wait.quiet" });
+await client.post(admin, "/routes", { action_id: uuid(), action: "pause", event_pattern: "wait.paused", handler_name: "wait.quiet", reason: "provider maintenance" });
 const { eventId: paused } = await bus.emit({ event_type: "wait.paused", aggregate_type: "test", aggregate_id: uuid() });
 await sql`select feyxa.configure_rate_limit('wait.bucket', 0.001, 1)`;
 await subscribe(sql, "wait.limited", "wait.limited");

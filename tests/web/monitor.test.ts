@@ -188,6 +188,10 @@ describe("the monitor page", () => {
     await page.goto(`${base}/monitor/?view=routes`);
     const route = page.getByTestId("route-row").filter({ hasText: "web.paid → web.flaky" });
     await route.getByTestId("toggle-route").click();
+    await page.getByTestId("pause-reason").fill("provider outage");
+    await page.getByTestId("pause-confirm").click();
+    await page.getByTestId("pause-result").waitFor();
+    await page.keyboard.press("Escape");
     await route.locator('[data-state="paused"]').waitFor();
     await screenshot(page, "monitor-routes-paused");
     const id = await emit("web.paid", storeA);

@@ -13,8 +13,9 @@
  *   POST /event-monitor/actions       {action_id, kind: retry|redrive|replay|discard|cancel, ...} (admins)
  *   GET  /event-monitor/bulk          ?kind=retry|redrive|discard&<list filters>  how many events it would touch
  *   POST /event-monitor/bulk          {action_id, kind, filter, cursor?, reason?}  one batch (admins)
- *   GET  /event-monitor/routes        ?window=  every route with runs, failures, p50/p95, last error (admins)
- *   POST /event-monitor/routes        {action_id, action: pause|resume, event_pattern, handler_name} (admins)
+ *   GET  /event-monitor/routes        ?window=  every route with its own runs, failures, p50/p95, last error (admins)
+ *   GET  /event-monitor/routes/waiting ?event_pattern=&handler_name=  the open events pausing it would hold up (admins)
+ *   POST /event-monitor/routes        {action_id, action: pause|resume, event_pattern, handler_name, reason} (admins; pause needs a reason)
  */
 import type { Bus } from "../bus.ts";
 import { HttpError } from "../errors.ts";
@@ -26,8 +27,10 @@ import { asCaller } from "./as-caller.ts";
 import { previewBulk, runBulk } from "./monitor/bulk.ts";
 import { eventDetail, listEvents } from "./monitor/events.ts";
 import { failureGroups } from "./monitor/failures.ts";
-import { listRoutes, setRoutePaused } from "./monitor/routes.ts";
-import { actionInput, bulkInput, bulkPreviewQuery, listQuery, routeAction, routesQuery, scopeQuery, statsQuery, storyQuery } from "./monitor/schemas.ts";
+import { listRoutes, routeWaiting, setRoutePaused } from "./monitor/routes.ts";
+import {
+  actionInput, bulkInput, bulkPreviewQuery, listQuery, routeAction, routesQuery, routeWaitingQuery, scopeQuery, statsQuery, storyQuery,
+} from "./monitor/schemas.ts";
 import { story } from "./monitor/story.ts";
 import { stats } from "./monitor/stats.ts";
 import { defineFunction, json, type RequestContext, route, serveFunction } from "./pipeline.ts";
@@ -69,6 +72,7 @@ export const eventMonitor = defineFunction({
         json(await asCaller(bus.sql, userOf(caller), (tx) => runBulk(tx, body), { readOnly: false })),
     }),
     route("GET /routes", { query: routesQuery, handle: async (c) => json(await read(c, (tx) => listRoutes(tx, c.query))) }),
+    route("GET /routes/waiting", { query: routeWaitingQuery, handle: async (c) => json(await read(c, (tx) => routeWaiting(tx, c.query))) }),
     route("POST /routes", {
       body: routeAction, maxBytes: 4 * 1024,
       handle: async ({ bus, caller, body }) =>

@@ -246,21 +246,64 @@ comment on function feyxa.set_route_policy(text,integer,interval,numeric,interva
 revoke all on function feyxa.set_route_policy(text,integer,interval,numeric,interval,numeric,text) from public;
 grant execute on function feyxa.set_route_policy(text,integer,interval,numeric,interval,numeric,text) to service_role;
 
+-- What pausing a route holds up: the open events (pending, processing, failed) whose type
+-- its pattern matches and that still owe its handler (no success of it), counted up to
+-- 100,000 from event_queue (open events only) with each event read by primary key. The
+-- monitor asks it before an operator confirms a pause ("37 events will wait"), and the
+-- pause's audit row keeps the count. Operators only (42501 for any other API user).
+create or replace function feyxa.monitor_route_waiting(p_event_pattern text, p_handler_name text)
+returns jsonb
+language plpgsql stable security definer
+set search_path = feyxa, pg_catalog
+as $$
+declare
+  v_waiting int;
+begin
+  perform assert_event_operator();
+  if not exists (select 1 from event_subscriptions where event_pattern = p_event_pattern and handler_name = p_handler_name) then
+    raise exception using errcode = 'P0002', detail = 'handler_name',
+      message = format('no route %s -> %s', p_event_pattern, p_handler_name);
+  end if;
+  select count(*)::int into v_waiting from (
+    select 1 from event_queue q join events_log e on e.id = q.event_id
+    where e.status in ('pending', 'processing', 'failed')
+      and (p_event_pattern = '*' or e.event_type = p_event_pattern
+           or (right(p_event_pattern, 2) = '.*' and starts_with(e.event_type, left(p_event_pattern, -1))))
+      and not exists (select 1 from event_handlers_log h
+                      where h.event_id = e.id and h.handler_name = p_handler_name and h.status = 'success')
+    limit 100000) w;
+  return jsonb_build_object('waiting', v_waiting, 'capped', v_waiting >= 100000);
+end;
+$$;
+comment on function feyxa.monitor_route_waiting(text,text) is 'What pausing the route (pattern, handler) would hold up: {waiting, capped}, the open events (pending, processing, failed) its pattern matches that still owe its handler, counted up to 100,000. Operators only; P0002 naming handler_name for an unknown route.';
+revoke all on function feyxa.monitor_route_waiting(text,text) from public;
+grant execute on function feyxa.monitor_route_waiting(text,text) to authenticated, service_role;
+
 -- Pause or resume one route (pattern, handler): the operator actions' shape
 -- (operator_begin_action / operator_finish_action, operator.sql), audited, idempotent per
--- action id; no change when it already is so. The trigger above tells the dispatchers.
-create or replace function feyxa.set_route_paused(p_action_id uuid, p_event_pattern text, p_handler_name text, p_paused boolean)
+-- action id; no change when it already is so. A pause needs a reason, kept in the audit
+-- row's target with who paused it, and its result counts the events that then wait
+-- (monitor_route_waiting); a resume may give one. The trigger above tells the dispatchers.
+-- pause_route and resume_route are PL/pgSQL, so that a migration restating these functions
+-- in name order may create them before set_route_paused (a SQL body is checked at creation).
+create or replace function feyxa.set_route_paused(
+  p_action_id uuid, p_event_pattern text, p_handler_name text, p_paused boolean, p_reason text)
 returns jsonb
 language plpgsql security definer
 set search_path = feyxa, pg_catalog
 as $$
 declare
+  v_reason text := nullif(btrim(p_reason), '');
   v_previous jsonb := operator_begin_action(p_action_id, case when p_paused then 'pause_route' else 'resume_route' end,
-    jsonb_build_object('event_pattern', p_event_pattern, 'handler_name', p_handler_name));
+    jsonb_strip_nulls(jsonb_build_object('event_pattern', p_event_pattern, 'handler_name', p_handler_name, 'reason', v_reason)));
   v_route event_subscriptions;
 begin
   if v_previous is not null then
     return v_previous;
+  end if;
+  if p_paused and v_reason is null or length(v_reason) > 500 then
+    raise exception using errcode = '22023', detail = 'reason',
+      message = 'reason: say why the route is paused (1 to 500 characters), for the audit trail';
   end if;
   select * into v_route from event_subscriptions
   where event_pattern = p_event_pattern and handler_name = p_handler_name for update;
@@ -276,26 +319,28 @@ begin
   if not p_paused then
     perform unpark_events(p_handler_name);
   end if;
-  return operator_finish_action(p_action_id, jsonb_build_object('changed', true, 'paused', p_paused));
+  return operator_finish_action(p_action_id, jsonb_build_object('changed', true, 'paused', p_paused)
+    || case when p_paused then jsonb_build_object('waiting', (monitor_route_waiting(p_event_pattern, p_handler_name) ->> 'waiting')::int)
+            else '{}' end);
 end;
 $$;
-comment on function feyxa.set_route_paused(uuid,text,text,boolean) is 'Internal to pause_route and resume_route: sets or clears event_subscriptions.paused_at of one route, audited (monitor_actions), idempotent per action id. Security definer: API roles cannot write event_subscriptions nor the audit trail; operator_begin_action checks the caller first.';
-revoke all on function feyxa.set_route_paused(uuid,text,text,boolean) from public;
+comment on function feyxa.set_route_paused(uuid,text,text,boolean,text) is 'Internal to pause_route and resume_route: sets or clears event_subscriptions.paused_at of one route, audited (monitor_actions: the reason in its target, required to pause; the events left waiting in its result), idempotent per action id. Security definer: API roles cannot write event_subscriptions nor the audit trail; operator_begin_action checks the caller first.';
+revoke all on function feyxa.set_route_paused(uuid,text,text,boolean,text) from public;
 
-create or replace function feyxa.pause_route(p_action_id uuid, p_event_pattern text, p_handler_name text)
+create or replace function feyxa.pause_route(p_action_id uuid, p_event_pattern text, p_handler_name text, p_reason text)
 returns jsonb
-language sql security definer
+language plpgsql security definer
 set search_path = feyxa, pg_catalog
-as $$ select set_route_paused(p_action_id, p_event_pattern, p_handler_name, true) $$;
-comment on function feyxa.pause_route(uuid,text,text) is 'Operator action: the route''s handler stops running; its events wait, parked (no attempt, no retry spent), until resume_route. Audited, idempotent per action id. Security definer as set_route_paused.';
-revoke all on function feyxa.pause_route(uuid,text,text) from public;
-grant execute on function feyxa.pause_route(uuid,text,text) to authenticated, service_role;
+as $$ begin return set_route_paused(p_action_id, p_event_pattern, p_handler_name, true, p_reason); end $$;
+comment on function feyxa.pause_route(uuid,text,text,text) is 'Operator action: the route''s handler stops running; its events wait, parked (no attempt, no retry spent), until resume_route. p_reason is required and kept in the audit trail; the result counts the events left waiting. Audited, idempotent per action id. Security definer as set_route_paused.';
+revoke all on function feyxa.pause_route(uuid,text,text,text) from public;
+grant execute on function feyxa.pause_route(uuid,text,text,text) to authenticated, service_role;
 
-create or replace function feyxa.resume_route(p_action_id uuid, p_event_pattern text, p_handler_name text)
+create or replace function feyxa.resume_route(p_action_id uuid, p_event_pattern text, p_handler_name text, p_reason text default null)
 returns jsonb
-language sql security definer
+language plpgsql security definer
 set search_path = feyxa, pg_catalog
-as $$ select set_route_paused(p_action_id, p_event_pattern, p_handler_name, false) $$;
-comment on function feyxa.resume_route(uuid,text,text) is 'Operator action: a paused route''s handler runs again: the events parked for it are due at once. Audited, idempotent per action id. Security definer as set_route_paused.';
-revoke all on function feyxa.resume_route(uuid,text,text) from public;
-grant execute on function feyxa.resume_route(uuid,text,text) to authenticated, service_role;
+as $$ begin return set_route_paused(p_action_id, p_event_pattern, p_handler_name, false, p_reason); end $$;
+comment on function feyxa.resume_route(uuid,text,text,text) is 'Operator action: a paused route''s handler runs again: the events parked for it are due at once. p_reason, optional, is kept in the audit trail. Audited, idempotent per action id. Security definer as set_route_paused.';
+revoke all on function feyxa.resume_route(uuid,text,text,text) from public;
+grant execute on function feyxa.resume_route(uuid,text,text,text) to authenticated, service_role;

@@ -75,11 +75,14 @@ describe("event-monitor's answers, parsed by the schemas the page's types come f
     expect((await answer("event", client.get(admin, `/events/${ids.streamed}`))).timeline).toHaveLength(1);
   });
 
-  it("GET /stats, /failures (an error with no message has no fingerprint), /routes", async () => {
-    await answer("stats", client.get(admin, "/stats?window=1h"));
+  it("GET /stats (the retry queue by its real policy), /failures (an error with no message has no fingerprint), /routes", async () => {
+    const stats = await answer("stats", client.get(admin, "/stats?window=1h"));
+    expect(stats.retry_queue.next.find((e: { id: string }) => e.id === ids.failed))
+      .toMatchObject({ attempts_used: 1, attempts_allowed: 4, policy_handler: "ans.flaky", policy_route: null });
     const { groups } = await answer("failures", client.get(admin, "/failures"));
     expect(groups.some((g: { fingerprint: string | null }) => g.fingerprint === null)).toBe(true);
     await answer("routes", client.get(admin, "/routes?window=1h"));
+    await answer("routeWaiting", client.get(admin, "/routes/waiting?event_pattern=ans.paid&handler_name=ans.flaky"));
   });
 
   it("POST /actions, each verb; GET /actions, the trail", async () => {
@@ -103,7 +106,8 @@ describe("event-monitor's answers, parsed by the schemas the page's types come f
 
   it("POST /routes, pause and resume", async () => {
     const route = { event_pattern: "ans.placed", handler_name: "ans.ok" };
-    expect(await answer("setRoute", client.post(admin, "/routes", { action_id: uuid(), action: "pause", ...route }))).toMatchObject({ paused: true });
+    expect(await answer("setRoute", client.post(admin, "/routes", { action_id: uuid(), action: "pause", reason: "test", ...route })))
+      .toMatchObject({ paused: true, waiting: expect.any(Number) });
     await answer("setRoute", client.post(admin, "/routes", { action_id: uuid(), action: "resume", ...route }));
   });
 

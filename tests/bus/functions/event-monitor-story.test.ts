@@ -93,7 +93,7 @@ describe("why an event waits", () => {
     const { eventId: scheduled } = await bus.emit({ event_type: "wait.later", aggregate_type: "test", aggregate_id: uuid(), delay: 3600 });
     // paused: its route paused, with a reason
     await subscribe(sql, "wait.paused", "wait.quiet");
-    await client.post(admin, "/routes", { action_id: uuid(), action: "pause", event_pattern: "wait.paused", handler_name: "wait.quiet" });
+    await client.post(admin, "/routes", { action_id: uuid(), action: "pause", event_pattern: "wait.paused", handler_name: "wait.quiet", reason: "provider maintenance" });
     const { eventId: paused } = await bus.emit({ event_type: "wait.paused", aggregate_type: "test", aggregate_id: uuid() });
     // deferred: a rate limit with no token left
     await sql`select feyxa.configure_rate_limit('wait.quiet_limited', 0.001, 1)`;
@@ -118,7 +118,7 @@ describe("why an event waits", () => {
     expect(heldDetail).toMatchObject({ reason: "held", blocker: { id: head, status: "dead", error_message: "refused for good" } });
     expect((await get(`/events/${scheduled}`)).waiting).toMatchObject({ reason: "scheduled", until: expect.any(String) });
     expect((await get(`/events/${paused}`)).waiting).toMatchObject({
-      reason: "paused", paused_routes: [{ event_pattern: "wait.paused", handler_name: "wait.quiet", paused_by: "ops@example.com" }],
+      reason: "paused", paused_routes: [{ event_pattern: "wait.paused", handler_name: "wait.quiet", paused_by: "ops@example.com", reason: "provider maintenance" }],
     });
     expect((await get(`/events/${deferred}`)).waiting).toMatchObject({ reason: "deferred", deferred_by: [{ handler_name: "wait.limited" }] });
     expect((await get(`/events/${retrying}`)).waiting).toMatchObject({
@@ -129,7 +129,7 @@ describe("why an event waits", () => {
 
   it("parks a paused route's events: no attempt while it lasts, due at once when it is resumed", async () => {
     await subscribe(sql, "park.me", "wait.quiet");
-    await client.post(admin, "/routes", { action_id: uuid(), action: "pause", event_pattern: "park.me", handler_name: "wait.quiet" });
+    await client.post(admin, "/routes", { action_id: uuid(), action: "pause", event_pattern: "park.me", handler_name: "wait.quiet", reason: "provider maintenance" });
     const { eventId } = await bus.emit({ event_type: "park.me", aggregate_type: "test", aggregate_id: uuid() });
     await drain(bus);
     await drain(bus);

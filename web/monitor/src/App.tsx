@@ -18,7 +18,7 @@ import { ViewNav, type View, VIEWS } from "./components/ViewNav.tsx";
 import { readFilters } from "./filters.ts";
 import { useI18n } from "./i18n.tsx";
 import type { Me } from "./types.ts";
-import { REFRESH_MS, usePolling } from "./use-polling.ts";
+import { REFRESH_MS, refreshFor, usePolling } from "./use-polling.ts";
 import { useUrlParams } from "./url-state.ts";
 import { AlertsView } from "./views/AlertsView.tsx";
 import { AuditView } from "./views/AuditView.tsx";
@@ -50,11 +50,11 @@ export function App() {
   const win = params.get("window") || "1h";
   const view: View = VIEWS.includes(params.get("view") as View) ? (params.get("view") as View) : "events";
   const ready = Boolean(me);
-  const stats = usePolling(() => api.stats({ type: filters.type, tenant: filters.tenant, window: win }),
-    `${filters.type}|${filters.tenant}|${win}|${ready}|${actionsDone}`, REFRESH_MS, live && ready);
+  const stats = usePolling((signal) => api.stats({ type: filters.type, tenant: filters.tenant, window: win }, signal),
+    `${filters.type}|${filters.tenant}|${win}|${ready}|${actionsDone}`, refreshFor(win), live && ready);
   // The alert rules are the operators' (RLS): one poll for the banner and the Alerts view.
   const operator = Boolean(me?.is_admin);
-  const alerts = usePolling(() => (operator ? api.alerts() : Promise.resolve({ rules: [], notices: [] })), `alerts|${operator}`, REFRESH_MS, live && operator);
+  const alerts = usePolling((signal) => (operator ? api.alerts(signal) : Promise.resolve({ rules: [], notices: [] })), `alerts|${operator}`, REFRESH_MS, live && operator);
 
   if (authError?.status === 401 || authError?.status === 403) return <SignIn error={authError.message} onSignedIn={() => setSignedIn((n) => n + 1)} />;
   if (!me) return <p className="loading">{authError ? authError.message : t("loading")}</p>;
@@ -65,11 +65,12 @@ export function App() {
 
   return (
     <div className="page">
-      <Header me={me} live={live} onToggleLive={() => setLive(!live)} updatedAt={stats.updatedAt} />
+      <a className="skip-link" href="#main" onClick={(e) => (e.preventDefault(), document.getElementById("main")?.focus())}>{t("skipToContent")}</a>
+      <Header me={me} live={live} onToggleLive={() => setLive(!live)} updatedAt={stats.updatedAt} periodMs={stats.periodMs} askedMs={refreshFor(win)} />
       {me.is_admin && <AlertBanner alerts={alerts.data} />}
       <StatsBand stats={stats.data} error={stats.error} window={win} />
       <ViewNav view={view} isAdmin={me.is_admin} />
-      <main id="main" className="view">
+      <main id="main" className="view" tabIndex={-1}>
         {view === "events" && <EventsView me={me} live={live} version={actionsDone} onAct={act} onBulk={actBulk} />}
         {view === "story" && <StoryView live={live} />}
         {view === "failures" && <FailuresView live={live} version={actionsDone} onBulk={actBulk} />}

@@ -1,4 +1,8 @@
-/** Calls to the event-monitor function, with the operator's token; errors carry the server's message. */
+/**
+ * Calls to the event-monitor function, with the operator's token; errors carry the server's
+ * message. Reads take the poll's AbortSignal, so that a request made for inputs that changed
+ * since is cancelled rather than left to run beside the next.
+ */
 import { accessToken } from "./auth.ts";
 import type { MonitorAnswers } from "./types.ts";
 
@@ -28,21 +32,24 @@ const query = (params: Record<string, string | undefined>) => {
   const q = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => Boolean(e[1])));
   return q.size ? `?${q}` : "";
 };
+type Params = Record<string, string | undefined>;
+const post = (body: Record<string, unknown>): RequestInit => ({ method: "POST", body: JSON.stringify(body) });
 
 /** Each call, typed by the answer the function gives it (./types.ts: the API's own schemas). */
 export const api = {
   me: () => call<MonitorAnswers["me"]>("/me"),
-  events: (params: Record<string, string | undefined>) => call<MonitorAnswers["events"]>(`/events${query(params)}`),
-  event: (id: string) => call<MonitorAnswers["event"]>(`/events/${id}`),
-  story: (q: string) => call<MonitorAnswers["story"]>(`/story${query({ q })}`),
-  stats: (params: Record<string, string | undefined>) => call<MonitorAnswers["stats"]>(`/stats${query(params)}`),
-  failures: (params: Record<string, string | undefined>) => call<MonitorAnswers["failures"]>(`/failures${query(params)}`),
-  bulkPreview: (params: Record<string, string | undefined>) => call<MonitorAnswers["bulkPreview"]>(`/bulk${query(params)}`),
-  bulk: (body: Record<string, unknown>) => call<MonitorAnswers["bulk"]>("/bulk", { method: "POST", body: JSON.stringify(body) }),
-  routes: (window: string) => call<MonitorAnswers["routes"]>(`/routes${query({ window })}`),
-  setRoute: (body: Record<string, unknown>) => call<MonitorAnswers["setRoute"]>("/routes", { method: "POST", body: JSON.stringify(body) }),
-  actions: () => call<MonitorAnswers["actions"]>("/actions"),
-  act: (action: Record<string, unknown>) => call<MonitorAnswers["act"]>("/actions", { method: "POST", body: JSON.stringify(action) }),
-  alerts: () => call<MonitorAnswers["alerts"]>("/alerts"),
-  changeAlert: (body: Record<string, unknown>) => call<MonitorAnswers["changeAlert"]>("/alerts", { method: "POST", body: JSON.stringify(body) }),
+  events: (params: Params, signal?: AbortSignal) => call<MonitorAnswers["events"]>(`/events${query(params)}`, { signal }),
+  event: (id: string, signal?: AbortSignal) => call<MonitorAnswers["event"]>(`/events/${id}`, { signal }),
+  story: (q: string, signal?: AbortSignal) => call<MonitorAnswers["story"]>(`/story${query({ q })}`, { signal }),
+  stats: (params: Params, signal?: AbortSignal) => call<MonitorAnswers["stats"]>(`/stats${query(params)}`, { signal }),
+  failures: (params: Params, signal?: AbortSignal) => call<MonitorAnswers["failures"]>(`/failures${query(params)}`, { signal }),
+  bulkPreview: (params: Params) => call<MonitorAnswers["bulkPreview"]>(`/bulk${query(params)}`),
+  bulk: (body: Record<string, unknown>) => call<MonitorAnswers["bulk"]>("/bulk", post(body)),
+  routes: (window: string, signal?: AbortSignal) => call<MonitorAnswers["routes"]>(`/routes${query({ window })}`, { signal }),
+  routeWaiting: (params: { event_pattern: string; handler_name: string }) => call<MonitorAnswers["routeWaiting"]>(`/routes/waiting${query(params)}`),
+  setRoute: (body: Record<string, unknown>) => call<MonitorAnswers["setRoute"]>("/routes", post(body)),
+  actions: (signal?: AbortSignal) => call<MonitorAnswers["actions"]>("/actions", { signal }),
+  act: (action: Record<string, unknown>) => call<MonitorAnswers["act"]>("/actions", post(action)),
+  alerts: (signal?: AbortSignal) => call<MonitorAnswers["alerts"]>("/alerts", { signal }),
+  changeAlert: (body: Record<string, unknown>) => call<MonitorAnswers["changeAlert"]>("/alerts", post(body)),
 };

@@ -112,6 +112,10 @@ export const statsAnswer = z.strictObject({
     next: z.array(z.strictObject({
       id: uuid, event_type: z.string(), tenant_id: uuid.nullable(), retry_count: count, max_retries: count,
       next_retry_at: timestamp, error_message: z.string().nullable(),
+      /** Its real policy (feyxa.monitor_retry_budget): the failing handler nearest its limit, its attempts used and allowed. */
+      attempts_used: count, attempts_allowed: count,
+      /** That handler, and the route whose max_attempts applies (null: the bus's settings, the event's max_retries). */
+      policy_handler: z.string().nullable(), policy_route: z.string().nullable(),
     })),
   }),
   dead_letters: z.array(z.strictObject({ event_type: z.string(), error: z.string().nullable(), count, last_at: timestamp.nullable() })),
@@ -138,7 +142,10 @@ export const bulkResult = z.strictObject({
   changed: z.boolean(), duplicate: z.boolean(), moved: count, unchanged: count, skipped: count, next_cursor: z.string().nullable(),
 });
 
-/** GET /routes: every route with its handler's numbers over the window. */
+/**
+ * GET /routes: every route with its own numbers over the window: its handler's runs of the
+ * events whose type its pattern matches (a route that matched none has none).
+ */
 export const routesAnswer = z.strictObject({
   window: windowName,
   routes: z.array(z.strictObject({
@@ -146,13 +153,18 @@ export const routesAnswer = z.strictObject({
     managed_by: z.string().nullable(), is_active: z.boolean(), paused_at: timestamp.nullable(), retired_at: timestamp.nullable(),
     runs: count, failures: count, deferred: count, p50_ms: count.nullable(), p95_ms: count.nullable(),
     last_error: z.string().nullable(), last_error_at: timestamp.nullable(),
+    /** The handler's other routes whose patterns match a type this one matches: a run of such an event counts under each. */
+    shared_with: z.array(z.string()),
   })),
 });
 
-/** POST /routes: the route paused or resumed (changed false: it already was). */
+/** GET /routes/waiting: what pausing the route would hold up, its open events that still owe its handler (capped: at least). */
+export const routeWaitingAnswer = z.strictObject({ waiting: count, capped: z.boolean() });
+
+/** POST /routes: the route paused or resumed (changed false: it already was); a pause counts the events it left waiting. */
 export const routeActionResult = z.strictObject({
   action_id: uuid, kind: z.enum(AUDITED_ACTIONS).extract(["pause_route", "resume_route"]), changed: z.boolean(), duplicate: z.boolean(),
-  paused: z.boolean(),
+  paused: z.boolean(), waiting: count.optional(),
 });
 
 /** POST /actions: what an operator verb answers (src/bus/operator.ts's OperatorResult). */
@@ -238,6 +250,7 @@ export const monitorAnswers = {
   bulkPreview: bulkPreviewAnswer,
   bulk: bulkResult,
   routes: routesAnswer,
+  routeWaiting: routeWaitingAnswer,
   setRoute: routeActionResult,
   actions: actionsAnswer,
   act: actionResult,

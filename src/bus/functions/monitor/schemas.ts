@@ -131,11 +131,22 @@ export type BulkInput = z.infer<typeof bulkInput>;
 export const routesQuery = z.strictObject({ window: z.enum(Object.keys(WINDOWS) as [keyof typeof WINDOWS]).default("1h") });
 export type RoutesQuery = z.infer<typeof routesQuery>;
 
-/** POST /routes: pause or resume one route. */
+/** One route: its pattern and its handler. */
+const routeKey = {
+  event_pattern: z.string().max(200).regex(/^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$/, "must be a route's pattern, like order.created, order.* or *"),
+  handler_name: z.string().max(200).regex(/^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/, "must look like engine.handler"),
+};
+
+/** GET /routes/waiting: what pausing this route would hold up. */
+export const routeWaitingQuery = z.strictObject(routeKey);
+export type RouteWaitingQuery = z.infer<typeof routeWaitingQuery>;
+
+/** POST /routes: pause (with a reason, kept in the audit trail) or resume one route. */
 export const routeAction = z.strictObject({
   action_id: actionId,
   action: z.enum(["pause", "resume"]),
-  event_pattern: z.string().max(200).regex(/^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$/, "must be a route's pattern, like order.created, order.* or *"),
-  handler_name: z.string().max(200).regex(/^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/, "must look like engine.handler"),
-});
+  ...routeKey,
+  /** Why: required to pause, optional to resume. */
+  reason: z.string().trim().min(1).max(500).optional(),
+}).refine((input) => input.action !== "pause" || input.reason, { message: "reason: required to pause a route", path: ["reason"] });
 export type RouteAction = z.infer<typeof routeAction>;

@@ -53,10 +53,15 @@ interface Flows {
 async function openEvents(tx: CallerSql, query: StatsQuery): Promise<Pick<Answer, "retry_queue" | "dead_letters">> {
   const scope = scopeWhere(tx, query, "e");
   // Open events are read through event_queue, which holds only them (events_log has no
-  // index on status: see its table).
+  // index on status: see its table). Each failed one with the retry budget of its real
+  // policy: the failing handler nearest its limit, by its route's max_attempts or the
+  // event's max_retries.
   const next = await tx<Answer["retry_queue"]["next"]>`
-    select e.id, e.event_type, e.tenant_id, e.retry_count, e.max_retries, e.next_retry_at, e.error_message
+    select e.id, e.event_type, e.tenant_id, e.retry_count, e.max_retries, e.next_retry_at, e.error_message,
+           coalesce(b.attempts_used, e.retry_count) as attempts_used, coalesce(b.attempts_allowed, e.max_retries + 1) as attempts_allowed,
+           b.handler_name as policy_handler, b.event_pattern as policy_route
     from feyxa.event_queue q join feyxa.events_log e on e.id = q.event_id
+    left join lateral feyxa.monitor_retry_budget(e.id, e.event_type, e.retry_count, e.max_retries) b on true
     where e.status = 'failed' and ${scope}
     order by q.due_at limit 25`;
   const [queue] = await tx<{ failed: number; pending: number; processing: number; dead: number }[]>`

@@ -7,6 +7,7 @@
 import { dateTime, formatDuration, timeOf } from "../format.ts";
 import { useI18n } from "../i18n.tsx";
 import type { Detail } from "../types.ts";
+import { Scroll } from "./Scroll.tsx";
 import { StatusBadge } from "./StatusBadge.tsx";
 
 export function AttemptTimeline({ detail }: { detail: Detail }) {
@@ -31,12 +32,12 @@ export function AttemptTimeline({ detail }: { detail: Detail }) {
         previousEnd = end;
         return (
           <li key={a.attempt} data-testid="attempt">
-            {waited !== undefined && waited > 0 && <p className="muted wait">{t("waitedBefore", { d: formatDuration(waited) })}</p>}
+            {waited !== undefined && waited > 0 && <p className="muted wait">{t("waitedBefore", { d: formatDuration(waited, lang) })}</p>}
             <p className="attempt-head">
               <strong>{t("attemptN", { n: a.attempt })}</strong>{" "}
-              <span className="muted">{dateTime(new Date(start).toISOString(), lang)} · {formatDuration(end - start)}</span>
+              <span className="muted">{dateTime(new Date(start).toISOString(), lang)} · {formatDuration(end - start, lang)}</span>
             </p>
-            <div className="scroll">
+            <Scroll label={t("attemptN", { n: a.attempt })}>
               <table className="runs compact">
                 <thead><tr><th>{t("handler")}</th><th>{t("status")}</th><th>{t("ran")}</th><th>{t("outcomeDetail")}</th></tr></thead>
                 <tbody>
@@ -46,7 +47,7 @@ export function AttemptTimeline({ detail }: { detail: Detail }) {
                       <td><StatusBadge status={h.status} /></td>
                       <td className="nowrap">
                         {timeOf(new Date(new Date(h.created_at).getTime() - h.duration_ms).toISOString(), lang)} → {timeOf(h.created_at, lang)}
-                        {" "}({formatDuration(h.duration_ms)})
+                        {" "}({formatDuration(h.duration_ms, lang)})
                       </td>
                       <td className="error-text">
                         {h.error_message}
@@ -56,7 +57,7 @@ export function AttemptTimeline({ detail }: { detail: Detail }) {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </Scroll>
           </li>
         );
       })}

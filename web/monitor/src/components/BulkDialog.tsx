@@ -6,6 +6,7 @@
  */
 import { useEffect, useState } from "react";
 import { api } from "../api.ts";
+import { formatNumber } from "../format.ts";
 import type { Filters } from "../filters.ts";
 import { useI18n } from "../i18n.tsx";
 import type { BulkKind, BulkPreview } from "../types.ts";
@@ -22,7 +23,8 @@ const clean = (filter: PendingBulk["filter"]) =>
   Object.fromEntries(Object.entries(filter).filter((e): e is [string, string] => Boolean(e[1])));
 
 export function BulkDialog({ bulk, onClose, onDone }: { bulk: PendingBulk; onClose: () => void; onDone: () => void }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
+  const n = (v: number) => formatNumber(v, lang);
   const [preview, setPreview] = useState<BulkPreview | undefined>();
   const [reason, setReason] = useState("");
   const [running, setRunning] = useState(false);
@@ -65,7 +67,7 @@ export function BulkDialog({ bulk, onClose, onDone }: { bulk: PendingBulk; onClo
     <Dialog title={verb} onClose={onClose} testId="bulk-confirm">
       <p className="mono">{bulk.label}</p>
       <p data-testid="bulk-preview">
-        {!preview ? t("counting") : count === 0 ? t("bulkNone") : t(preview.capped ? "bulkTouchesAtLeast" : "bulkTouches", { n: count })}
+        {!preview ? t("counting") : count === 0 ? t("bulkNone") : t(preview.capped ? "bulkTouchesAtLeast" : "bulkTouches", { n: n(count) })}
         {preview && count > 0 && ` (${preview.statuses.map((s) => t(s)).join(", ")})`}
       </p>
       {bulk.kind === "discard" && !finished && (
@@ -79,7 +81,7 @@ export function BulkDialog({ bulk, onClose, onDone }: { bulk: PendingBulk; onClo
         {totals && (
           <p className={finished ? "ok" : undefined} data-testid="bulk-result">
             {finished ? "" : `${t("bulkRunning")} `}
-            {t("bulkTotals", { moved: totals.moved, unchanged: totals.unchanged, skipped: totals.skipped })}
+            {t("bulkTotals", { moved: n(totals.moved), unchanged: n(totals.unchanged), skipped: n(totals.skipped) })}
           </p>
         )}
       </div>
@@ -87,7 +89,7 @@ export function BulkDialog({ bulk, onClose, onDone }: { bulk: PendingBulk; onClo
         {!finished && (
           <button type="button" className="primary" data-testid="bulk-yes" data-autofocus={bulk.kind !== "discard" || undefined}
             disabled={running || !preview || count === 0 || (bulk.kind === "discard" && !reason.trim())} onClick={run}>
-            {t("bulkConfirm", { n: count })}
+            {t("bulkConfirm", { n: n(count) })}
           </button>
         )}
         <button type="button" onClick={onClose}>{finished ? t("close") : t("cancel")}</button>

@@ -6,7 +6,7 @@
 import { useState } from "react";
 import { actsOn } from "../../../../src/bus/vocabulary.ts";
 import { api } from "../api.ts";
-import { dateTime, formatDuration, shortId } from "../format.ts";
+import { dateTime, formatDuration, formatNumber, shortId } from "../format.ts";
 import { useI18n } from "../i18n.tsx";
 import type { Detail } from "../types.ts";
 import { REFRESH_MS, usePolling } from "../use-polling.ts";
@@ -28,7 +28,7 @@ type T = ReturnType<typeof useI18n>["t"];
 
 export function EventDetail({ id, live, version, onClose, onAct }: Props) {
   const { t } = useI18n();
-  const { data, error } = usePolling(() => api.event(id), `${id}|${version}`, REFRESH_MS, live);
+  const { data, error } = usePolling((signal) => api.event(id, signal), `${id}|${version}`, REFRESH_MS, live);
   return (
     <section className="card detail" data-testid="detail" aria-labelledby="detail-title">
       <div className="detail-head">
@@ -87,8 +87,8 @@ function DetailBody({ detail, onAct }: { detail: Detail; onAct?: Props["onAct"] 
         <dt>{t("timings")}</dt>
         <dd data-testid="timings">
           {t("createdAt", { at: dateTime(timings.created_at, lang) })}
-          {timings.wait_ms !== null && `; ${t("firstRunAfter", { d: formatDuration(timings.wait_ms) })}`}
-          {timings.total_ms !== null && `; ${t("finishedAfter", { d: formatDuration(timings.total_ms) })}`}
+          {timings.wait_ms !== null && `; ${t("firstRunAfter", { d: formatDuration(timings.wait_ms, lang) })}`}
+          {timings.total_ms !== null && `; ${t("finishedAfter", { d: formatDuration(timings.total_ms, lang) })}`}
         </dd>
         {event.next_retry_at && event.status === "failed" && (<><dt>{t("nextRetry")}</dt><dd>{dateTime(event.next_retry_at, lang)}</dd></>)}
         {flow.length > 0 && (<><dt>{t("flow")}</dt><dd data-testid="flow">{flow.map((s) => <div key={s}>{s}</div>)}</dd></>)}
@@ -139,7 +139,7 @@ function flowSentences(detail: Detail, t: T, lang: Parameters<typeof dateTime>[1
     flow.priority > 0 ? t("flowPriority", { p: flow.priority }) : "",
     flow.held && flow.held_behind ? t("flowHeld", { id: shortId(flow.held_behind), key: flow.ordering_key ?? "" })
       : flow.ordering_key ? t("flowInLine", { key: flow.ordering_key, seq: flow.ordering_seq ?? "?" }) : "",
-    flow.waiting_behind > 0 ? t("flowWaitingBehind", { n: flow.waiting_behind }) : "",
+    flow.waiting_behind > 0 ? t("flowWaitingBehind", { n: formatNumber(flow.waiting_behind, lang) }) : "",
     ...Object.entries(detail.route_steps).map(([h, after]) => t("flowStep", { handler: h, after: after.join(", ") })),
   ].filter(Boolean);
 }

@@ -1,13 +1,15 @@
 /**
  * Events newest first, a page at a time (keyset: the cursor is in the URL, the way back in
  * memory). Each row's event link opens it: reachable with Tab, opened with Enter; a click
- * anywhere on the row does the same. The table scrolls inside its card, never the page.
+ * anywhere on the row does the same. The table scrolls inside its card, never the page; on a
+ * phone each row is a card.
  */
 import { useEffect, useState } from "react";
 import { attemptSummary, dateTime, listTime, shortId } from "../format.ts";
 import { useI18n } from "../i18n.tsx";
 import type { EventPage } from "../types.ts";
 import { setUrlParams } from "../url-state.ts";
+import { Scroll } from "./Scroll.tsx";
 import { StatusBadge } from "./StatusBadge.tsx";
 import { WaitingBadge } from "./WaitingBadge.tsx";
 
@@ -37,8 +39,8 @@ export function EventTable({ page, error, cursor, selected, onSelect }: Props) {
     <section className="card events" aria-labelledby="events-title">
       <h2 id="events-title">{t("events")}</h2>
       {error && <p className="error">{error.message}</p>}
-      <div className="scroll">
-        <table data-testid="events">
+      <Scroll label={t("events")}>
+        <table data-testid="events" className="cards">
           <thead>
             <tr>
               <th>{t("created")}</th><th>{t("event")}</th><th>{t("status")}</th><th>{t("attempt")}</th>
@@ -48,23 +50,23 @@ export function EventTable({ page, error, cursor, selected, onSelect }: Props) {
           <tbody>
             {page?.events.map((e) => (
               <tr key={e.id} data-testid="event-row" data-id={e.id} className={e.id === selected ? "selected" : ""} onClick={() => onSelect(e.id)}>
-                <td className="nowrap" title={dateTime(e.created_at, lang)}>{listTime(e.created_at, lang)}</td>
-                <td className="mono">
+                <td className="nowrap" data-label={t("created")} title={dateTime(e.created_at, lang)}>{listTime(e.created_at, lang)}</td>
+                <td className="mono card-title">
                   <a href={`?event=${e.id}`} data-testid="event-link" aria-current={e.id === selected ? "true" : undefined}
                     onClick={(ev) => (ev.preventDefault(), ev.stopPropagation(), onSelect(e.id))}>
                     {e.event_type}
                   </a>
                   <span className="muted"> · {shortId(e.id)}</span>
                 </td>
-                <td><StatusBadge status={e.status} /> <WaitingBadge reason={e.waiting} /></td>
-                <td className="nowrap">{attemptSummary(e, t, lang)}</td>
+                <td data-label={t("status")}><StatusBadge status={e.status} /> <WaitingBadge reason={e.waiting} /></td>
+                <td className="nowrap" data-label={t("attempt")}>{attemptSummary(e, t, lang)}</td>
                 <td className="mono wide-only" title={e.aggregate_id}>{e.aggregate_type} {shortId(e.aggregate_id)}</td>
                 <td className="error-cell wide-only" title={e.error_message ?? ""}>{e.error_message}</td>
               </tr>
             ))}
           </tbody>
         </table>
-      </div>
+      </Scroll>
       {page && page.events.length === 0 && <p className="empty">{t("noEvents")}</p>}
       <div className="pager">
         <button type="button" disabled={!cursor} onClick={() => setUrlParams({ cursor: undefined })}>{t("firstPage")}</button>

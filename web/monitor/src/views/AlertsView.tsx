@@ -8,15 +8,17 @@ import { useState } from "react";
 import { api } from "../api.ts";
 import { AlertRuleForm } from "../components/AlertRuleForm.tsx";
 import { Dialog } from "../components/Dialog.tsx";
-import { dateTime, relativeTime } from "../format.ts";
+import { Scroll } from "../components/Scroll.tsx";
+import { dateTime, formatNumber, relativeTime } from "../format.ts";
 import { useI18n } from "../i18n.tsx";
 import type { AlertRule, Alerts, Me } from "../types.ts";
+import type { Lang } from "../strings.ts";
 import type { Polled } from "../use-polling.ts";
 
 type T = ReturnType<typeof useI18n>["t"];
 
 const stateOf = (r: AlertRule) => (!r.is_active ? "paused_rule" : r.firing ? "firing" : "ok");
-const round = (n: number | null) => (n === null ? "—" : String(Math.round(n * 100) / 100));
+const round = (n: number | null, lang: Lang) => (n === null ? "—" : formatNumber(Math.round(n * 100) / 100, lang));
 
 function watches(r: AlertRule, me: Me, t: T): string {
   if (r.handler_name) return r.handler_name;
@@ -53,8 +55,8 @@ export function AlertsView({ me, alerts }: { me: Me; alerts: Polled<Alerts> }) {
         <p className="hint">{t("alertsHint")}</p>
         {(error ?? loadError?.message) && <p className="error" role="alert">{error ?? loadError?.message}</p>}
         {!data ? <p>{t("loading")}</p> : data.rules.length === 0 ? <p className="empty">{t("alertNoRules")}</p> : (
-          <div className="scroll">
-            <table className="compact">
+          <Scroll label={t("alertsTitle")}>
+            <table className="compact cards">
               <thead>
                 <tr>
                   <th>{t("alertName")}</th><th className="wide-only">{t("alertKind")}</th><th>{t("alertWatches")}</th><th>{t("alertThreshold")}</th>
@@ -64,14 +66,14 @@ export function AlertsView({ me, alerts }: { me: Me; alerts: Polled<Alerts> }) {
               <tbody>
                 {data.rules.map((r) => (
                   <tr key={r.id} data-testid="alert-rule" data-rule={r.id}>
-                    <td className="wrap">{r.name}</td>
-                    <td className="wide-only">{t(`kind_${r.kind}`)}</td>
-                    <td className="mono wrap">{watches(r, me, t)}</td>
-                    <td className="nowrap">{t(`thresholdShort_${r.kind}`, { n: r.threshold })}</td>
-                    <td><span className={`badge badge-alert-${stateOf(r)}`} data-state={stateOf(r)}>{t(`alert_${stateOf(r)}`)}</span></td>
-                    <td>{round(r.value)}</td>
-                    <td className="nowrap wide-only">{r.firing && r.since ? relativeTime(r.since, lang) : "—"}</td>
-                    <td>
+                    <td className="wrap card-title">{r.name}</td>
+                    <td className="wide-only" data-label={t("alertKind")}>{t(`kind_${r.kind}`)}</td>
+                    <td className="mono wrap" data-label={t("alertWatches")}>{watches(r, me, t)}</td>
+                    <td className="nowrap" data-label={t("alertThreshold")}>{t(`thresholdShort_${r.kind}`, { n: formatNumber(r.threshold, lang) })}</td>
+                    <td data-label={t("alertState")}><span className={`badge badge-alert-${stateOf(r)}`} data-state={stateOf(r)}>{t(`alert_${stateOf(r)}`)}</span></td>
+                    <td data-label={t("alertValue")}>{round(r.value, lang)}</td>
+                    <td className="nowrap wide-only" data-label={t("alertSince")}>{r.firing && r.since ? relativeTime(r.since, lang) : "—"}</td>
+                    <td className="card-actions">
                       <div className="row-actions">
                         <button type="button" disabled={busy === r.id} data-testid="toggle-alert" onClick={() => change(r.is_active ? "pause" : "resume", r)}
                           aria-label={`${r.is_active ? t("alertPauseRule") : t("alertResumeRule")}: ${r.name}`}>
@@ -87,7 +89,7 @@ export function AlertsView({ me, alerts }: { me: Me; alerts: Polled<Alerts> }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </Scroll>
         )}
         <AlertRuleForm me={me} onCreated={reload} />
       </section>

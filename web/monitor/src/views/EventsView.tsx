@@ -28,7 +28,7 @@ export function EventsView({ me, live, version, onAct, onBulk }: Props) {
   const filters = readFilters(params);
   const cursor = params.get("cursor") || undefined;
   const selected = params.get("event") || undefined;
-  const events = usePolling(() => api.events({ ...filters, cursor }), `${filterKey(filters)}|${cursor}|${version}`, REFRESH_MS, live);
+  const events = usePolling((signal) => api.events({ ...filters, cursor }, signal), `${filterKey(filters)}|${cursor}|${version}`, REFRESH_MS, live);
   const bulk = (kind: BulkKind) => onBulk?.({ kind, filter: filters, label: filterLabel(filters, t) || t("everything") });
   const open = (id: string) => {
     setParams({ event: id });

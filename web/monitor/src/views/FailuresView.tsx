@@ -5,7 +5,8 @@
  */
 import { api } from "../api.ts";
 import type { PendingBulk } from "../components/BulkDialog.tsx";
-import { relativeTime, shortId } from "../format.ts";
+import { Scroll } from "../components/Scroll.tsx";
+import { formatNumber, relativeTime, shortId } from "../format.ts";
 import { readFilters } from "../filters.ts";
 import { useI18n } from "../i18n.tsx";
 import type { FailureGroup } from "../types.ts";
@@ -16,7 +17,7 @@ export function FailuresView({ live, version, onBulk }: { live: boolean; version
   const { t, lang } = useI18n();
   const [params] = useUrlParams();
   const { type, tenant } = readFilters(params);
-  const { data, error } = usePolling(() => api.failures({ type, tenant }), `${type}|${tenant}|${version}`, REFRESH_MS, live);
+  const { data, error } = usePolling((signal) => api.failures({ type, tenant }, signal), `${type}|${tenant}|${version}`, REFRESH_MS, live);
   const scope = { type, tenant };
   const bulk = (g: FailureGroup, kind: "redrive" | "retry") =>
     onBulk?.({ kind, filter: { ...scope, fp: g.fingerprint ?? undefined, status: kind === "retry" ? "failed" : undefined }, label: g.fingerprint ?? "" });
@@ -27,15 +28,15 @@ export function FailuresView({ live, version, onBulk }: { live: boolean; version
       {error && <p className="error">{error.message}</p>}
       {data && data.groups.length === 0 && <p className="empty">{t("nothing")}</p>}
       {data && data.groups.length > 0 && (
-        <div className="scroll">
-          <table className="compact failures">
+        <Scroll label={t("failuresTitle")}>
+          <table className="compact failures cards">
             <thead>
               <tr><th>{t("fingerprint")}</th><th>{t("dead")}</th><th>{t("failed")}</th><th>{t("seen")}</th><th><span className="sr-only">{t("actions")}</span></th></tr>
             </thead>
             <tbody>
               {data.groups.map((g) => (
                 <tr key={g.fingerprint ?? ""} data-testid="failure-group">
-                  <td>
+                  <td className="card-title">
                     <div className="mono fingerprint" id={`fp-${g.sample_event_id}`}>{g.fingerprint ?? t("noMessage")}</div>
                     <div className="muted">
                       {g.event_types.join(", ")} · {t("sample")}{" "}
@@ -43,21 +44,21 @@ export function FailuresView({ live, version, onBulk }: { live: boolean; version
                         onClick={(e) => (e.preventDefault(), setUrlParams({ event: g.sample_event_id, view: undefined }))}>{shortId(g.sample_event_id)}</a>
                     </div>
                   </td>
-                  <td>{g.dead}</td>
-                  <td>{g.failed}</td>
-                  <td>{t("firstLast", { first: relativeTime(g.first_at, lang), last: relativeTime(g.last_at, lang) })}</td>
-                  <td className="row-actions">
+                  <td data-label={t("dead")}>{formatNumber(g.dead, lang)}</td>
+                  <td data-label={t("failed")}>{formatNumber(g.failed, lang)}</td>
+                  <td data-label={t("seen")}>{t("firstLast", { first: relativeTime(g.first_at, lang), last: relativeTime(g.last_at, lang) })}</td>
+                  <td className="row-actions card-actions">
                     <a href="?" onClick={(e) => (e.preventDefault(), setUrlParams({ view: undefined, fp: g.fingerprint ?? undefined, status: "failed,dead", cursor: undefined }))}>
                       {t("showEvents")}
                     </a>
-                    {onBulk && g.dead > 0 && <button type="button" data-testid="redrive-group" onClick={() => bulk(g, "redrive")} aria-describedby={`fp-${g.sample_event_id}`}>{t("redriveN", { n: g.dead })}</button>}
-                    {onBulk && g.failed > 0 && <button type="button" onClick={() => bulk(g, "retry")} aria-describedby={`fp-${g.sample_event_id}`}>{t("retryN", { n: g.failed })}</button>}
+                    {onBulk && g.dead > 0 && <button type="button" data-testid="redrive-group" onClick={() => bulk(g, "redrive")} aria-describedby={`fp-${g.sample_event_id}`}>{t("redriveN", { n: formatNumber(g.dead, lang) })}</button>}
+                    {onBulk && g.failed > 0 && <button type="button" onClick={() => bulk(g, "retry")} aria-describedby={`fp-${g.sample_event_id}`}>{t("retryN", { n: formatNumber(g.failed, lang) })}</button>}
                   </td>
                 </tr>
               ))}
             </tbody>
           </table>
-        </div>
+        </Scroll>
       )}
     </section>
   );

@@ -51,7 +51,7 @@ export function StoryView({ live }: { live: boolean }) {
   const term = params.get("story") || "";
   const [draft, setDraft] = useState(term);
   useEffect(() => setDraft(term), [term]);
-  const story = usePolling(() => (term ? api.story(term) : Promise.resolve(undefined)), term, REFRESH_MS, live && Boolean(term));
+  const story = usePolling((signal) => (term ? api.story(term, signal) : Promise.resolve(undefined)), term, REFRESH_MS, live && Boolean(term));
   const submit = (e: FormEvent) => {
     e.preventDefault();
     setUrlParams({ story: draft.trim() || undefined });
@@ -107,7 +107,7 @@ function StoryTimeline({ story }: { story: Story }) {
             return (
               <li key={`r${r.event_id}${r.handler_name}${r.attempt}`} className="story-run" style={indent((depth.get(r.event_id) ?? 0) + 1)} data-testid="story-run">
                 <time dateTime={r.created_at}>{timeOf(r.created_at, lang)}</time>{" "}
-                {t("storyRun", { handler: r.handler_name, status: t(r.status), d: formatDuration(r.duration_ms) })}
+                {t("storyRun", { handler: r.handler_name, status: t(r.status), d: formatDuration(r.duration_ms, lang) })}
                 {r.error_message && <span className="error"> · {r.error_message}</span>}
               </li>
             );
