@@ -36,6 +36,8 @@ async function restatements(before: Sql, after: Sql, differences: CatalogDiffere
     qualified(after, (tx) => attachedDdls(tx, SCHEMAS)),
   ]);
   const drops: string[] = [];
+  // New tables before the functions, views and policies that name them (a SQL function's body is checked when created).
+  const tables: string[] = [];
   const creates: string[] = [];
   for (const d of differences) {
     const { kind, name } = d.first ?? d.second!;
@@ -53,13 +55,13 @@ async function restatements(before: Sql, after: Sql, differences: CatalogDiffere
       if (was) drops.push(dropStatement(kind, name));
       if (is) creates.push(is);
     } else if (kind === "table" && d.change === "only in second") {
-      creates.push(newTables.get(`table ${name}`)!.create);
+      tables.push(newTables.get(`table ${name}`)!.create);
     } else if (kind === "table" && d.change === "differs") {
       const annotations = restateTableAnnotations(oldTables.get(`table ${name}`)!, newTables.get(`table ${name}`)!);
       if (annotations.length) creates.push(annotations.join("\n"));
     }
   }
-  return [...drops, ...creates];
+  return [...drops, ...tables, ...creates];
 }
 
 function dropStatement(kind: "view" | "policy" | "trigger" | "index", name: string): string {
