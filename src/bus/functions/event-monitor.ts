@@ -14,6 +14,7 @@
  *   POST /event-monitor/bulk          {action_id, kind, filter, cursor?, reason?}  one batch (admins)
  *   GET  /event-monitor/routes        ?window=  every route with runs, failures, p50/p95, last error (admins)
  *   POST /event-monitor/routes        {action_id, action: pause|resume, event_pattern, handler_name} (admins)
+ *   GET  /event-monitor/health        the bus's health verdict, lag, workers, throughput trend (admins)
  */
 import type { Bus } from "../bus.ts";
 import { HttpError } from "../errors.ts";
@@ -28,6 +29,7 @@ import { failureGroups } from "./monitor/failures.ts";
 import { listRoutes, setRoutePaused } from "./monitor/routes.ts";
 import { actionInput, bulkInput, bulkPreviewQuery, listQuery, routeAction, routesQuery, scopeQuery, statsQuery } from "./monitor/schemas.ts";
 import { stats } from "./monitor/stats.ts";
+import { readHealth } from "../telemetry/health.ts";
 import { defineFunction, json, type RequestContext, route, serveFunction } from "./pipeline.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i; // nothing the cast would refuse
@@ -66,6 +68,8 @@ export const eventMonitor = defineFunction({
     }),
     route("GET /actions", { handle: async (c) => json({ actions: await read(c, (tx) => recentActions(tx)) }) }),
     ...alertRoutes, // GET and POST /alerts: monitor/alerts.ts
+    // The verdict the metrics function serves (telemetry/health.ts), read as the caller: anyone but an operator gets a 403.
+    route("GET /health", { handle: async (c) => json(await read(c, readHealth)) }),
     route("POST /actions", {
       body: actionInput, maxBytes: 16 * 1024,
       handle: async ({ bus, caller, body }) =>

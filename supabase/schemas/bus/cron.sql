@@ -10,6 +10,10 @@
 --   feyxa-purge-completed-events  every 10 minutes: one batch of the retention purge
 --                                 (retention.sql)
 --   feyxa-evaluate-alerts         every minute: the alert rules (alerts.sql)
+--   feyxa-fold-metrics            every minute: the log's new rows into the metric counters
+--                                 and the per-minute runs (metrics.sql), so that the counters
+--                                 and the health verdict's throughput trend move where nothing
+--                                 scrapes
 --
 -- Where pg_cron or pg_net is not available (a plain PostgreSQL), nothing is scheduled and
 -- the block still succeeds: locally `npm start` runs the same jobs on timers
@@ -29,6 +33,7 @@ begin
       $job$ select feyxa.call_edge_function('retry-failed-events', '{}'::jsonb) $job$);
     perform cron.schedule('feyxa-purge-completed-events', '*/10 * * * *', $job$ select feyxa.purge_completed_events(10000) $job$);
     perform cron.schedule('feyxa-evaluate-alerts', '* * * * *', $job$ select feyxa.evaluate_alerts() $job$);
+    perform cron.schedule('feyxa-fold-metrics', '* * * * *', $job$ select feyxa.fold_metrics() $job$);
   exception when others then
     raise notice 'feyxa: could not schedule the bus''s jobs (%); schedule them by hand', sqlerrm;
   end;
