@@ -128,8 +128,8 @@ export class Dispatcher {
     const allFinished = await Promise.race([finished, grace]);
     clearTimeout(timer);
     if (!allFinished) await this.#bus.release([...this.#bus.inFlight]).catch(this.#options.onError);
-    // Gone, not silent: the health verdict stops counting it at once.
-    await this.#bus.heartbeats.forget("dispatcher");
+    // Stopped, not silent: the health verdict stops counting it at once, and says it stopped.
+    await this.#bus.heartbeats.stop("dispatcher");
   }
 
   /** Starts claims while there is room and work may be due; otherwise waits for a change or the poll. */

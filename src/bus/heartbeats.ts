@@ -6,7 +6,7 @@
  * - one upsert of a tiny table, at most once per HEARTBEAT_MS per role (the dispatcher, or
  *   a function's name) and process or isolate, however many events flow; never on the claim
  *   path: the Dispatcher reports from a timer, a function when an invocation starts, beside
- *   its work (`during`);
+ *   its work (`during`); a Dispatcher that stops says so (`stop`), and is no longer counted;
  * - a report that fails (the database away) is dropped: the next one tries again, and the
  *   verdict meanwhile says what a missing heartbeat means. The first failure after a success
  *   goes to onError, not every one.
@@ -76,9 +76,9 @@ export class Heartbeats {
     }
   }
 
-  /** A role that stops (the Dispatcher): its row goes, and its next report starts it anew. Never rejects. */
-  async forget(role: string): Promise<void> {
+  /** A role that stops (the Dispatcher): marked stopped, no longer counted; its next report starts it anew. Never rejects. */
+  async stop(role: string): Promise<void> {
     this.#roles.delete(role);
-    await this.#sql`select feyxa.forget_worker(${this.#worker}, ${role})`.then(() => {}, this.#onError);
+    await this.#sql`select feyxa.stop_worker(${this.#worker}, ${role})`.then(() => {}, this.#onError);
   }
 }

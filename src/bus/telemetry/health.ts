@@ -4,8 +4,8 @@
  * health.sql: heartbeats, the head of the queue, dead letters, the alert rules' failing
  * endpoints, the per-minute counters); the rules are here, a pure function of them:
  *
- *   no_worker            down      events are due and no worker or invocation reported within
- *                                  health_silence (90 s)
+ *   no_worker            down      events are due and no worker or invocation is running: none
+ *                                  reported within health_silence (90 s), or the last ones stopped
  *   lag                  degraded  the oldest due, unclaimed event has waited over health_max_lag (60 s)
  *   dead_letters_rising  degraded  more events went dead in the last health_dead_window (15 min)
  *                                  than in the one before
@@ -31,7 +31,10 @@ export interface HealthFacts {
   lag_seconds: number | null;
   workers_live: number;
   last_seen: Date | null;
-  workers: { worker: string; role: string; runtime: WorkerRuntime; host: string | null; started_at: string; last_seen: string; in_flight: number; live: boolean }[];
+  workers: {
+    worker: string; role: string; runtime: WorkerRuntime; host: string | null; started_at: string; last_seen: string; in_flight: number;
+    stopped_at: string | null; live: boolean;
+  }[];
   dead_current: number;
   dead_previous: number;
   failing_endpoints: string[];
@@ -53,6 +56,8 @@ export interface HealthReason {
   threshold: number | null;
   /** endpoint_failing: the remote routes' handler names. */
   handlers?: string[];
+  /** no_worker: the worker last seen, and whether it said it stopped (else it went silent). */
+  last_worker?: { role: string; runtime: WorkerRuntime; host: string | null; stopped: boolean };
 }
 
 export interface Health {
@@ -66,7 +71,10 @@ export interface Health {
     live: number;
     last_seen_at: Date | null;
     /** The latest 50 heartbeats kept (an hour's), newest first. */
-    recent: { worker: string; role: string; runtime: WorkerRuntime; host: string | null; started_at: Date; last_seen_at: Date; in_flight: number; live: boolean }[];
+    recent: {
+      worker: string; role: string; runtime: WorkerRuntime; host: string | null; started_at: Date; last_seen_at: Date; in_flight: number;
+      stopped_at: Date | null; live: boolean;
+    }[];
   };
   dead_letters: { window_seconds: number; current: number; previous: number };
   throughput: {
@@ -97,11 +105,16 @@ export function healthVerdict(facts: HealthFacts): Health {
   const { lag_seconds: lag, silence_seconds: silence, max_lag_seconds: maxLag, dead_window_seconds: window } = facts;
   const checkedAt = new Date(facts.checked_at);
   if (lag !== null && facts.workers_live === 0) {
-    const silent = facts.last_seen ? (checkedAt.getTime() - new Date(facts.last_seen).getTime()) / 1000 : null;
+    const last = facts.workers[0];
+    const since = facts.last_seen ? Math.max(0, (checkedAt.getTime() - new Date(facts.last_seen).getTime()) / 1000) : null;
+    const where = last && `${last.role} (${last.runtime}${last.host ? ` on ${last.host}` : ""})`;
+    const what = since === null ? "no worker or invocation seen in the last hour"
+      : last?.stopped_at ? `no worker or invocation running: the last, ${where}, stopped ${seconds(since)} s ago`
+      : `no worker or invocation seen for ${seconds(since)} s (bound ${seconds(silence)} s): the last was ${where}`;
     reasons.push({
-      code: "no_worker", status: "down", value: silent === null ? null : Math.max(0, silent), threshold: silence,
-      message: `no worker or invocation seen ${silent === null ? "in the last hour" : `for ${seconds(Math.max(0, silent))} s`} ` +
-        `(bound ${seconds(silence)} s) while events are due, the oldest for ${seconds(lag)} s`,
+      code: "no_worker", status: "down", value: since, threshold: silence,
+      ...(last ? { last_worker: { role: last.role, runtime: last.runtime, host: last.host, stopped: last.stopped_at !== null } } : {}),
+      message: `${what}, while events are due (the oldest for ${seconds(lag)} s)`,
     });
   }
   if (lag !== null && lag > maxLag) {
@@ -127,7 +140,8 @@ export function healthVerdict(facts: HealthFacts): Health {
     workers: {
       live: facts.workers_live,
       last_seen_at: facts.last_seen && new Date(facts.last_seen),
-      recent: facts.workers.map(({ started_at, last_seen, ...w }) => ({ ...w, started_at: new Date(started_at), last_seen_at: new Date(last_seen) })),
+      recent: facts.workers.map(({ started_at, last_seen, stopped_at, ...w }) =>
+        ({ ...w, started_at: new Date(started_at), last_seen_at: new Date(last_seen), stopped_at: stopped_at === null ? null : new Date(stopped_at) })),
     },
     dead_letters: { window_seconds: window, current: facts.dead_current, previous: facts.dead_previous },
     throughput: { per_minute: perMinute, to: new Date(facts.counted_to), trend: trendOf(perMinute) },

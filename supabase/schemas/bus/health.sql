@@ -3,9 +3,9 @@
 -- * Heartbeats. Every worker reports that it is alive: the Node dispatcher every 5 s, off its
 --   claim loop (a timer), and an invocation of process-event or retry-failed-events when it
 --   starts, at most once per 5 s per function and isolate (src/bus/heartbeats.ts). One upsert
---   of a tiny table, never one per event. A dispatcher that stops says goodbye (its row goes);
---   one that vanished stops being counted after health_silence and its row is forgotten an
---   hour after it last reported, by the next report of any worker.
+--   of a tiny table, never one per event. A dispatcher that stops says so (stopped_at) and is
+--   no longer counted; one that vanished stops being counted after health_silence; either row
+--   is forgotten an hour after it last reported, by the next report of any worker.
 -- * The verdict's facts, in one call (health_facts): the lag (the oldest due, unclaimed
 --   event's wait), the workers seen within health_silence, dead letters in the last
 --   health_dead_window and in the one before, the endpoints the alert rules find failing
@@ -28,10 +28,12 @@ create table feyxa.worker_heartbeats (
   last_seen timestamptz default now() not null,
   -- events the worker was running when it reported
   in_flight int default 0 not null check (in_flight >= 0),
+  -- when it said it stopped (a dispatcher's graceful stop); null while it runs
+  stopped_at timestamptz,
   constraint worker_heartbeats_pkey primary key (worker, role)
 );
 alter table feyxa.worker_heartbeats enable row level security;
-comment on table feyxa.worker_heartbeats is 'Who works the bus: each dispatcher and each function''s isolate, where it runs, when it started and last reported, and how many events it was running. Written by report_worker; rows an hour old are forgotten.';
+comment on table feyxa.worker_heartbeats is 'Who works the bus: each dispatcher and each function''s isolate, where it runs, when it started, last reported and stopped, and how many events it was running. Written by report_worker and stop_worker; rows an hour old are forgotten.';
 grant all on table feyxa.worker_heartbeats to service_role;
 
 -- One report of a worker: its row, upserted; and, in passing, the rows of workers silent
@@ -50,23 +52,25 @@ as $$
   values (p_worker, p_role, p_runtime, p_host, p_started_at, now(), p_in_flight)
   on conflict (worker, role) do update
     set runtime = excluded.runtime, host = excluded.host, started_at = excluded.started_at,
-        last_seen = excluded.last_seen, in_flight = excluded.in_flight;
+        last_seen = excluded.last_seen, in_flight = excluded.in_flight, stopped_at = null;
 $$;
 comment on function feyxa.report_worker(text,text,text,text,timestamp with time zone,integer) is 'A worker''s heartbeat: upserts its row of worker_heartbeats (last seen now) and forgets workers silent for an hour.';
 revoke all on function feyxa.report_worker(text,text,text,text,timestamp with time zone,integer) from public;
 grant execute on function feyxa.report_worker(text,text,text,text,timestamp with time zone,integer) to service_role;
 
--- A worker that stops says so: it is not counted until it reports again.
-create or replace function feyxa.forget_worker(p_worker text, p_role text)
+-- A worker that stops says so: it is not counted until it reports again, and the verdict can
+-- say it stopped rather than went silent.
+create or replace function feyxa.stop_worker(p_worker text, p_role text)
 returns void
 language sql
 set search_path = feyxa, pg_catalog
 as $$
-  delete from worker_heartbeats where worker = p_worker and role = p_role;
+  update worker_heartbeats set stopped_at = now(), last_seen = now(), in_flight = 0
+  where worker = p_worker and role = p_role;
 $$;
-comment on function feyxa.forget_worker(text,text) is 'A worker stopping: deletes its row of worker_heartbeats.';
-revoke all on function feyxa.forget_worker(text,text) from public;
-grant execute on function feyxa.forget_worker(text,text) to service_role;
+comment on function feyxa.stop_worker(text,text) is 'A worker stopping: its row of worker_heartbeats is marked stopped (no longer counted as alive).';
+revoke all on function feyxa.stop_worker(text,text) from public;
+grant execute on function feyxa.stop_worker(text,text) to service_role;
 
 -- The verdict's facts in one row. Each comes from a small table or an index:
 --   lag            the head of event_queue_due_idx: its first 1,000 due, unclaimed rows, each
@@ -106,7 +110,7 @@ begin
   select c.counted_to into v_counted from metric_cursor c;
   return query
     with heartbeats as (
-      select w.*, w.last_seen >= now() - v_settings.health_silence as live from worker_heartbeats w
+      select w.*, w.stopped_at is null and w.last_seen >= now() - v_settings.health_silence as live from worker_heartbeats w
     )
     select
       now(),
@@ -119,7 +123,8 @@ begin
       (select max(h.last_seen) from heartbeats h),
       (select coalesce(jsonb_agg(jsonb_build_object(
                 'worker', h.worker, 'role', h.role, 'runtime', h.runtime, 'host', h.host, 'started_at', h.started_at,
-                'last_seen', h.last_seen, 'in_flight', h.in_flight, 'live', h.live) order by h.last_seen desc, h.worker, h.role), '[]')
+                'last_seen', h.last_seen, 'in_flight', h.in_flight, 'stopped_at', h.stopped_at, 'live', h.live)
+                order by h.last_seen desc, h.worker, h.role), '[]')
        from (select * from heartbeats b order by b.last_seen desc limit 50) h),
       d.current_window, d.previous_window,
       (select coalesce(array_agg(distinct r.handler_name order by r.handler_name), '{}')
@@ -142,6 +147,6 @@ begin
     ) d;
 end;
 $$;
-comment on function feyxa.health_facts() is 'The facts of the health verdict in one row: the lag, the workers seen within health_silence (and the latest 50 heartbeats), dead letters in the last health_dead_window and the one before, the failing endpoints, successful handler runs per minute over the last hour (metric_minutes), and the bounds. For the server and operators (42501 for anyone else).';
+comment on function feyxa.health_facts() is 'The facts of the health verdict in one row: the lag, the workers running and seen within health_silence (and the latest 50 heartbeats), dead letters in the last health_dead_window and the one before, the failing endpoints, successful handler runs per minute over the last hour (metric_minutes), and the bounds. For the server and operators (42501 for anyone else).';
 revoke all on function feyxa.health_facts() from public;
 grant execute on function feyxa.health_facts() to authenticated, service_role;

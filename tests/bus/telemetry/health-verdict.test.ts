@@ -7,9 +7,13 @@ import { type HealthFacts, healthFamilies, healthHttpStatus, healthVerdict, tren
 
 const NOW = new Date("2026-12-08T10:00:00Z");
 const ago = (s: number) => new Date(NOW.getTime() - s * 1000);
+const worker = (seenAgo: number, over: Partial<HealthFacts["workers"][number]> = {}): HealthFacts["workers"][number] => ({
+  worker: "dispatcher:1", role: "dispatcher", runtime: "node", host: "h", started_at: ago(600).toISOString(), last_seen: ago(seenAgo).toISOString(),
+  in_flight: 3, stopped_at: null, live: seenAgo < 90, ...over,
+});
 const facts = (over: Partial<HealthFacts> = {}): HealthFacts => ({
   checked_at: NOW, lag_seconds: null, workers_live: 1, last_seen: ago(2),
-  workers: [{ worker: "dispatcher:1", role: "dispatcher", runtime: "node", host: "h", started_at: ago(600).toISOString(), last_seen: ago(2).toISOString(), in_flight: 3, live: true }],
+  workers: [worker(2)],
   dead_current: 0, dead_previous: 0, failing_endpoints: [], runs_per_minute: Array(60).fill("10"), counted_to: ago(20),
   silence_seconds: 90, max_lag_seconds: 60, dead_window_seconds: 900, ...over,
 });
@@ -25,15 +29,26 @@ describe("the health verdict", () => {
     }
   });
 
-  it("down: events due and no worker or invocation seen within the bound, saying for how long", () => {
-    const health = healthVerdict(facts({ lag_seconds: 12, workers_live: 0, last_seen: ago(125) }));
+  it("down: events due and no worker or invocation seen within the bound, saying for how long and which was last", () => {
+    const health = healthVerdict(facts({ lag_seconds: 12, workers_live: 0, last_seen: ago(125), workers: [worker(125)] }));
     expect(health.status).toBe("down");
     expect(health.reasons).toEqual([{ code: "no_worker", status: "down", value: 125, threshold: 90,
-      message: "no worker or invocation seen for 125 s (bound 90 s) while events are due, the oldest for 12 s" }]);
+      last_worker: { role: "dispatcher", runtime: "node", host: "h", stopped: false },
+      message: "no worker or invocation seen for 125 s (bound 90 s): the last was dispatcher (node on h), while events are due (the oldest for 12 s)" }]);
     expect(healthHttpStatus(health)).toBe(503);
     // none kept at all (an hour's silence, or never)
-    expect(healthVerdict(facts({ lag_seconds: 3, workers_live: 0, last_seen: null, workers: [] })).reasons[0].message)
-      .toBe("no worker or invocation seen in the last hour (bound 90 s) while events are due, the oldest for 3.0 s");
+    expect(healthVerdict(facts({ lag_seconds: 3, workers_live: 0, last_seen: null, workers: [] })).reasons).toEqual([{
+      code: "no_worker", status: "down", value: null, threshold: 90,
+      message: "no worker or invocation seen in the last hour, while events are due (the oldest for 3.0 s)" }]);
+  });
+
+  it("down: events due and the last worker said it stopped (a graceful stop, not a silence)", () => {
+    const stopped = worker(4, { role: "retry-failed-events", runtime: "edge", host: null, stopped_at: ago(4).toISOString(), live: false });
+    const health = healthVerdict(facts({ lag_seconds: 2, workers_live: 0, last_seen: ago(4), workers: [stopped, worker(300)] }));
+    expect(health.status).toBe("down");
+    expect(health.reasons).toMatchObject([{ code: "no_worker", value: 4, last_worker: { role: "retry-failed-events", runtime: "edge", host: null, stopped: true },
+      message: "no worker or invocation running: the last, retry-failed-events (edge), stopped 4.0 s ago, while events are due (the oldest for 2.0 s)" }]);
+    expect(health.workers.recent[0].stopped_at).toEqual(ago(4));
   });
 
   it("no worker and nothing due is not down: an idle bus with nothing to do", () => {

@@ -3,7 +3,8 @@
  * src/bus/telemetry/health.ts): who reports a heartbeat and when, how stale ones age out, each
  * fact of feyxa.health_facts and the verdict it makes, the bounds as bus settings; and where
  * it is served: GET /functions/v1/metrics/health (the server key only; 503 when down),
- * feyxa_health in /metrics, and who may read it in the database.
+ * feyxa_health in /metrics, GET /event-monitor/health (operators, as themselves), and who
+ * may read it in the database.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Dispatcher } from "../../../src/bus/dispatcher.ts";
@@ -39,7 +40,7 @@ afterEach(async () => {
 });
 
 describe("heartbeats", () => {
-  it("a dispatcher reports when it starts and from a timer, with its host and in-flight count; its stop removes its row", async () => {
+  it("a dispatcher reports when it starts and from a timer, with its host and in-flight count; its stop marks it stopped", async () => {
     const dispatcher = new Dispatcher(bus, { listen: false, pollIntervalMs: 50, heartbeatMs: 100 });
     dispatchers.push(dispatcher);
     await dispatcher.start();
@@ -48,7 +49,13 @@ describe("heartbeats", () => {
     await expect.poll(async () => (await heartbeats())[0]?.last_seen.getTime(), { timeout: 5_000 }).toBeGreaterThan(first.last_seen.getTime());
     expect((await heartbeats())[0].started_at).toEqual(first.started_at);
     await dispatcher.stop();
-    expect(await heartbeats()).toEqual([]);
+    const [stopped] = await sql`select stopped_at is not null as stopped, in_flight from feyxa.worker_heartbeats`;
+    expect(stopped).toEqual({ stopped: true, in_flight: 0 });
+    expect((await readHealth(sql)).workers).toMatchObject({ live: 0, recent: [{ role: "dispatcher", live: false }] });
+    await dispatcher.start(); // reports again: running, started anew
+    const [again] = await sql`select stopped_at, started_at from feyxa.worker_heartbeats`;
+    expect(again.stopped_at).toBeNull();
+    expect(again.started_at.getTime()).toBeGreaterThan(first.started_at.getTime());
   });
 
   it("the server's invocations of process-event and retry-failed-events report once per 5 s each; anon's and refused requests do not", async () => {
@@ -234,7 +241,7 @@ describe("GET /functions/v1/metrics/health and feyxa_health", () => {
     expect(res.status).toBe(503);
     const body = await res.json();
     expect(body).toMatchObject({ status: "down", reasons: [{ code: "no_worker", status: "down", threshold: 90 }] });
-    expect(body.reasons[0].message).toMatch(/^no worker or invocation seen in the last hour \(bound 90 s\) while events are due, the oldest for /);
+    expect(body.reasons[0].message).toMatch(/^no worker or invocation seen in the last hour, while events are due \(the oldest for /);
     await sql`update feyxa.event_queue set due_at = now() - interval '2 minutes'`;
     await bus.heartbeats.beat("dispatcher", 1, true);
     res = await call("metrics/health");
@@ -260,5 +267,26 @@ describe("GET /functions/v1/metrics/health and feyxa_health", () => {
     families = await scrape();
     expect(valueOf(families, "feyxa_health")).toBe(0);
     expect(valueOf(families, "feyxa_workers_live")).toBe(1);
+  });
+});
+
+describe("GET /event-monitor/health", () => {
+  it("an operator reads the verdict as themselves; anon 401, a signed-in stranger and a store member 403", async () => {
+    const [admin, stranger, member] = [uuid(), uuid(), uuid()];
+    for (const id of [admin, stranger, member]) await sql`insert into auth.users (id, email) values (${id}, ${`${id}@example.com`})`;
+    await sql`insert into marketplace_admins (user_id) values (${admin})`;
+    const [shop] = await sql`insert into stores (name, slug) values ('Vital shop', ${`vital-${uuid()}`}) returning id`;
+    await sql`insert into store_members (store_id, user_id, role) values (${shop.id}, ${member}, 'owner')`;
+    const as = async (who?: string) => call("event-monitor/health", who ? { authorization: `Bearer ${await token(who)}` } : {});
+    await emitTest(bus, "vital.stuck");
+    const res = await as(admin);
+    expect(res.status).toBe(200); // the page shows "down": the request itself succeeded
+    expect(await res.json()).toMatchObject({ status: "down", reasons: [{ code: "no_worker" }], workers: { live: 0 } });
+    expect((await as()).status).toBe(401);
+    for (const who of [stranger, member]) {
+      const refused = await as(who);
+      expect(refused.status).toBe(403);
+      expect((await refused.json()).message).toBe("only operators see the bus's health");
+    }
   });
 });

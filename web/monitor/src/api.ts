@@ -44,4 +44,5 @@ export const api = {
   act: (action: Record<string, unknown>) => call<MonitorAnswers["act"]>("/actions", { method: "POST", body: JSON.stringify(action) }),
   alerts: () => call<MonitorAnswers["alerts"]>("/alerts"),
   changeAlert: (body: Record<string, unknown>) => call<MonitorAnswers["changeAlert"]>("/alerts", { method: "POST", body: JSON.stringify(body) }),
+  health: () => call<MonitorAnswers["health"]>("/health"),
 };

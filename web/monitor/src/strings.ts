@@ -1,9 +1,11 @@
 /** Every label of the page, in English and French (the plans are French). */
 import { alertsEn, alertsFr } from "./alert-strings.ts";
+import { healthEn, healthFr } from "./health-strings.ts";
 import { operatorEn, operatorFr } from "./operator-strings.ts";
 
 const en = {
   ...alertsEn,
+  ...healthEn,
   ...operatorEn,
   title: "Event monitor",
   signedInAs: "Signed in as",
@@ -146,6 +148,7 @@ export type StringKey = keyof Strings;
 
 const fr: Strings = {
   ...alertsFr,
+  ...healthFr,
   ...operatorFr,
   title: "Moniteur d'événements",
   signedInAs: "Connecté en tant que",

@@ -193,6 +193,7 @@ export const healthAnswer = z.strictObject({
   reasons: z.array(z.strictObject({
     code: z.enum(HEALTH_REASONS), status: z.enum(HEALTH_STATUSES).exclude(["healthy"]), message: z.string(),
     value: z.number().nullable(), threshold: z.number().nullable(), handlers: z.array(z.string()).optional(),
+    last_worker: z.strictObject({ role: z.string(), runtime: z.enum(["node", "edge"]), host: z.string().nullable(), stopped: z.boolean() }).optional(),
   })),
   checked_at: timestamp,
   lag_seconds: z.number().nullable(),
@@ -201,7 +202,7 @@ export const healthAnswer = z.strictObject({
     last_seen_at: timestamp.nullable(),
     recent: z.array(z.strictObject({
       worker: z.string(), role: z.string(), runtime: z.enum(["node", "edge"]), host: z.string().nullable(),
-      started_at: timestamp, last_seen_at: timestamp, in_flight: count, live: z.boolean(),
+      started_at: timestamp, last_seen_at: timestamp, in_flight: count, stopped_at: timestamp.nullable(), live: z.boolean(),
     })),
   }),
   dead_letters: z.strictObject({ window_seconds: z.number(), current: count, previous: count }),

@@ -27,10 +27,11 @@ create table feyxa.worker_heartbeats (
   started_at timestamp with time zone not null,
   last_seen timestamp with time zone default now() not null,
   in_flight integer default 0 not null check (in_flight >= 0),
+  stopped_at timestamp with time zone,
   constraint worker_heartbeats_pkey primary key (worker, role)
 );
 alter table feyxa.worker_heartbeats enable row level security;
-comment on table feyxa.worker_heartbeats is 'Who works the bus: each dispatcher and each function''s isolate, where it runs, when it started and last reported, and how many events it was running. Written by report_worker; rows an hour old are forgotten.';
+comment on table feyxa.worker_heartbeats is 'Who works the bus: each dispatcher and each function''s isolate, where it runs, when it started, last reported and stopped, and how many events it was running. Written by report_worker and stop_worker; rows an hour old are forgotten.';
 grant all on table feyxa.worker_heartbeats to service_role;
 
 create or replace function feyxa.count_metrics_between(p_from timestamp with time zone, p_to timestamp with time zone)
@@ -105,17 +106,6 @@ comment on function feyxa.fold_metrics(interval) is 'Folds the log rows created 
 revoke all on function feyxa.fold_metrics(interval) from public;
 grant execute on function feyxa.fold_metrics(interval) to service_role;
 
-create or replace function feyxa.forget_worker(p_worker text, p_role text)
-returns void
-language sql
-set search_path = feyxa, pg_catalog
-as $$
-  delete from worker_heartbeats where worker = p_worker and role = p_role;
-$$;
-comment on function feyxa.forget_worker(text,text) is 'A worker stopping: deletes its row of worker_heartbeats.';
-revoke all on function feyxa.forget_worker(text,text) from public;
-grant execute on function feyxa.forget_worker(text,text) to service_role;
-
 create or replace function feyxa.health_facts()
 returns table(checked_at timestamp with time zone, lag_seconds double precision, workers_live integer, last_seen timestamp with time zone, workers jsonb, dead_current integer, dead_previous integer, failing_endpoints text[], runs_per_minute bigint[], counted_to timestamp with time zone, silence_seconds double precision, max_lag_seconds double precision, dead_window_seconds double precision)
 language plpgsql stable security definer
@@ -135,7 +125,7 @@ begin
   select c.counted_to into v_counted from metric_cursor c;
   return query
     with heartbeats as (
-      select w.*, w.last_seen >= now() - v_settings.health_silence as live from worker_heartbeats w
+      select w.*, w.stopped_at is null and w.last_seen >= now() - v_settings.health_silence as live from worker_heartbeats w
     )
     select
       now(),
@@ -148,7 +138,8 @@ begin
       (select max(h.last_seen) from heartbeats h),
       (select coalesce(jsonb_agg(jsonb_build_object(
                 'worker', h.worker, 'role', h.role, 'runtime', h.runtime, 'host', h.host, 'started_at', h.started_at,
-                'last_seen', h.last_seen, 'in_flight', h.in_flight, 'live', h.live) order by h.last_seen desc, h.worker, h.role), '[]')
+                'last_seen', h.last_seen, 'in_flight', h.in_flight, 'stopped_at', h.stopped_at, 'live', h.live)
+                order by h.last_seen desc, h.worker, h.role), '[]')
        from (select * from heartbeats b order by b.last_seen desc limit 50) h),
       d.current_window, d.previous_window,
       (select coalesce(array_agg(distinct r.handler_name order by r.handler_name), '{}')
@@ -171,7 +162,7 @@ begin
     ) d;
 end;
 $$;
-comment on function feyxa.health_facts() is 'The facts of the health verdict in one row: the lag, the workers seen within health_silence (and the latest 50 heartbeats), dead letters in the last health_dead_window and the one before, the failing endpoints, successful handler runs per minute over the last hour (metric_minutes), and the bounds. For the server and operators (42501 for anyone else).';
+comment on function feyxa.health_facts() is 'The facts of the health verdict in one row: the lag, the workers running and seen within health_silence (and the latest 50 heartbeats), dead letters in the last health_dead_window and the one before, the failing endpoints, successful handler runs per minute over the last hour (metric_minutes), and the bounds. For the server and operators (42501 for anyone else).';
 revoke all on function feyxa.health_facts() from public;
 grant execute on function feyxa.health_facts() to authenticated, service_role;
 
@@ -213,11 +204,23 @@ as $$
   values (p_worker, p_role, p_runtime, p_host, p_started_at, now(), p_in_flight)
   on conflict (worker, role) do update
     set runtime = excluded.runtime, host = excluded.host, started_at = excluded.started_at,
-        last_seen = excluded.last_seen, in_flight = excluded.in_flight;
+        last_seen = excluded.last_seen, in_flight = excluded.in_flight, stopped_at = null;
 $$;
 comment on function feyxa.report_worker(text,text,text,text,timestamp with time zone,integer) is 'A worker''s heartbeat: upserts its row of worker_heartbeats (last seen now) and forgets workers silent for an hour.';
 revoke all on function feyxa.report_worker(text,text,text,text,timestamp with time zone,integer) from public;
 grant execute on function feyxa.report_worker(text,text,text,text,timestamp with time zone,integer) to service_role;
+
+create or replace function feyxa.stop_worker(p_worker text, p_role text)
+returns void
+language sql
+set search_path = feyxa, pg_catalog
+as $$
+  update worker_heartbeats set stopped_at = now(), last_seen = now(), in_flight = 0
+  where worker = p_worker and role = p_role;
+$$;
+comment on function feyxa.stop_worker(text,text) is 'A worker stopping: its row of worker_heartbeats is marked stopped (no longer counted as alive).';
+revoke all on function feyxa.stop_worker(text,text) from public;
+grant execute on function feyxa.stop_worker(text,text) to service_role;
 
 comment on table feyxa.event_bus_settings is 'The bus settings (one row): retry backoff, default max retries, once-per-aggregate event types, the functions URL for pg_net wake-ups and pg_cron calls, retention, outbound allow-list, fairness, the health verdict''s bounds.';
 
