@@ -5,8 +5,9 @@
  *
  * - one upsert of a tiny table, at most once per HEARTBEAT_MS per role (the dispatcher, or
  *   a function's name) and process or isolate, however many events flow; never on the claim
- *   path: the Dispatcher reports from a timer, a function when an invocation starts, beside
- *   its work (`during`); a Dispatcher that stops says so (`stop`), and is no longer counted;
+ *   path: the Dispatcher reports from a timer, a function once an invocation has done its
+ *   work (functions/reports-alive.ts); a Dispatcher that stops says so (`stop`), and is no
+ *   longer counted;
  * - a report that fails (the database away) is dropped: the next one tries again, and the
  *   verdict meanwhile says what a missing heartbeat means. The first failure after a success
  *   goes to onError, not every one.
@@ -63,16 +64,6 @@ export class Heartbeats {
       state.wroteAt = -Infinity; // try again at the next chance
       if (!this.#failing) this.#onError(error);
       this.#failing = true;
-    }
-  }
-
-  /** Runs an invocation's work while its report is written beside it; the answer waits for both. */
-  async during<T>(role: string, inFlight: number, work: () => Promise<T>): Promise<T> {
-    const report = this.beat(role, inFlight);
-    try {
-      return await work();
-    } finally {
-      await report;
     }
   }
 

@@ -1,8 +1,9 @@
 -- Health: is anything working the bus, and how well. Two halves:
 --
 -- * Heartbeats. Every worker reports that it is alive: the Node dispatcher every 5 s, off its
---   claim loop (a timer), and an invocation of process-event or retry-failed-events when it
---   starts, at most once per 5 s per function and isolate (src/bus/heartbeats.ts). One upsert
+--   claim loop (a timer), and the server's invocations of process-event or retry-failed-events
+--   once they have done their work, at most once per 5 s per function and isolate
+--   (src/bus/heartbeats.ts). One upsert
 --   of a tiny table, never one per event. A dispatcher that stops says so (stopped_at) and is
 --   no longer counted; one that vanished stops being counted after health_silence; either row
 --   is forgotten an hour after it last reported, by the next report of any worker.

@@ -58,13 +58,14 @@ describe("heartbeats", () => {
     expect(again.started_at.getTime()).toBeGreaterThan(first.started_at.getTime());
   });
 
-  it("the server's invocations of process-event and retry-failed-events report once per 5 s each; anon's and refused requests do not", async () => {
+  it("the server's invocations of process-event and retry-failed-events report once per 5 s each, once done; anon's and refused ones do not", async () => {
     const fresh = testBus(sql, handlers);
     const functions = createGateway(createFunctions(fresh, undefined, testAuth));
     const send = (fn: string, body: unknown, headers: Record<string, string>) => functions(new Request(`http://localhost/functions/v1/${fn}`, {
       method: "POST", headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify(body) }));
     expect((await send("process-event", { event_id: uuid() }, {})).status).toBe(404); // anon: no report
     expect((await send("retry-failed-events", { nonsense: 1 }, { apikey: TEST_SECRET_KEY })).status).toBe(400); // refused input: none
+    expect((await send("process-event", { event_id: uuid() }, { apikey: TEST_SECRET_KEY })).status).toBe(404); // not found: none
     expect(await heartbeats()).toEqual([]);
     expect((await send("retry-failed-events", {}, { apikey: TEST_SECRET_KEY })).status).toBe(200);
     const event = { event_type: "vital.beat", aggregate_type: "test", aggregate_id: uuid() };
