@@ -32,7 +32,7 @@ create table feyxa.metric_counters (
   constraint metric_counters_pkey primary key (metric, name, label)
 );
 alter table feyxa.metric_counters enable row level security;
-comment on table feyxa.metric_counters is 'Cumulative counters of the bus (Prometheus counters), folded in from the log by read_metrics since the first read.';
+comment on table feyxa.metric_counters is 'Cumulative counters of the bus (Prometheus counters), folded in from the log by fold_metrics (at each read_metrics, and every minute by the scheduler) since the schema was created.';
 grant all on table feyxa.metric_counters to service_role;
 
 -- One row (its key can only be true).

@@ -224,6 +224,8 @@ grant execute on function feyxa.stop_worker(text,text) to service_role;
 
 comment on table feyxa.event_bus_settings is 'The bus settings (one row): retry backoff, default max retries, once-per-aggregate event types, the functions URL for pg_net wake-ups and pg_cron calls, retention, outbound allow-list, fairness, the health verdict''s bounds.';
 
+comment on table feyxa.metric_counters is 'Cumulative counters of the bus (Prometheus counters), folded in from the log by fold_metrics (at each read_metrics, and every minute by the scheduler) since the schema was created.';
+
 -- By hand: the health verdict's bounds, three columns of the settings' one row (their
 -- defaults fill it), and the fold's schedule.
 alter table feyxa.event_bus_settings
