@@ -30,7 +30,7 @@ export interface BusOptions {
   /** How long a claim holds an event unless renewed; renewed every third of it. */
   leaseMs?: number;
   /**
-   * Where lease renewals go (default: `sql`). Give them a connection of their own: on the
+   * Where lease renewals and heartbeats go (default: `sql`). Give them a connection of their own: on the
    * shared pool a renewal waits behind this worker's own handler queries, and a pool kept
    * busy for a whole lease lets a live worker's lease lapse, so another worker runs its
    * events again.
@@ -76,7 +76,8 @@ export class Bus {
     this.workerId = `${options.workerName ?? "worker"}:${crypto.randomUUID()}`;
     this.#onError = options.onError ?? ((error) => console.error("feyxa:", error));
     this.observer = options.observer;
-    this.heartbeats = new Heartbeats(options.sql, this.workerId, options.where ?? { runtime: "node" }, this.#onError);
+    // On the lease renewals' connection where there is one: a pool kept busy by handlers must not silence the worker.
+    this.heartbeats = new Heartbeats(this.#leaseSql, this.workerId, options.where ?? { runtime: "node" }, this.#onError);
     this.#handlers = new Map();
     for (const handler of options.handlers) {
       if (this.#handlers.has(handler.name)) throw new Error(`two handlers are named ${handler.name}`);
