@@ -20,6 +20,8 @@ interface ClaimedRow {
   created_at: Date;
   succeeded_handlers: string[];
   trace_parent: string | null;
+  causation_id: string | null;
+  correlation_id: string | null;
 }
 
 function toClaimed(row: ClaimedRow): ClaimedEvent {
@@ -37,6 +39,8 @@ function toClaimed(row: ClaimedRow): ClaimedEvent {
     createdAt: row.created_at,
     succeededHandlers: row.succeeded_handlers ?? [],
     traceParent: row.trace_parent ?? null,
+    causationId: row.causation_id ?? null,
+    correlationId: row.correlation_id ?? row.id,
   };
 }
 

@@ -13,6 +13,7 @@ import { withRetries } from "./database-retries.ts";
 import { Heartbeats, type Whereabouts } from "./heartbeats.ts";
 import { BUS_SETTINGS } from "./settings.ts";
 import { checkSteps } from "./steps.ts";
+import { inGivenStory } from "./story-sql.ts";
 import { type AttemptSpan, inAttemptScope } from "./telemetry/attempt-spans.ts";
 import { carryingTrace, tracedEmit } from "./telemetry/emit-spans.ts";
 import type { BusObserver } from "./telemetry/observer.ts";
@@ -98,11 +99,11 @@ export class Bus {
   }
 
   emit(event: NewEvent, sql: Queryable = this.sql): Promise<db.EmitReport> {
-    return tracingOn() ? tracedEmit([event], sql, (tx) => db.emitEvent(tx, event)) : db.emitEvent(sql, event);
+    return inGivenStory(sql, [event], (tx) => tracingOn() ? tracedEmit([event], tx, (t) => db.emitEvent(t, event)) : db.emitEvent(tx, event));
   }
 
   emitMany(events: NewEvent[], sql: Queryable = this.sql): Promise<db.EmitReport[]> {
-    return tracingOn() ? tracedEmit(events, sql, (tx) => db.emitEvents(tx, events)) : db.emitEvents(sql, events);
+    return inGivenStory(sql, events, (tx) => tracingOn() ? tracedEmit(events, tx, (t) => db.emitEvents(t, events)) : db.emitEvents(tx, events));
   }
 
   /**

@@ -2,9 +2,10 @@
  * CORS for every function, in one place. The pages (storefront, monitor) are served from
  * another origin than the functions on a Supabase project, and supabase-js sends
  * `authorization`, `apikey`, `x-client-info` and a JSON `content-type`, so every call is
- * preflighted. Every function is wrapped once, by the pipeline (src/bus/functions/pipeline.ts)
- * that both the local gateway and the Deno entrypoints serve, so a function answers the
- * same on Supabase as locally.
+ * preflighted; the storefront also sends `idempotency-key` with a checkout, and may read
+ * `idempotent-replayed` and `retry-after`. Every function is wrapped once, by the pipeline
+ * (src/bus/functions/pipeline.ts) that both the local gateway and the Deno entrypoints
+ * serve, so a function answers the same on Supabase as locally.
  *
  * Any origin may call: the pages authenticate with a bearer token or an API key, never
  * with cookies, so there are no credentials for another site to ride on.
@@ -13,9 +14,9 @@ import { type FetchHandler, withErrors } from "./http.ts";
 
 export const CORS_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   "access-control-allow-origin": "*",
-  "access-control-allow-headers": "authorization, x-client-info, apikey, content-type",
+  "access-control-allow-headers": "authorization, x-client-info, apikey, content-type, idempotency-key",
   "access-control-allow-methods": "GET, POST, OPTIONS",
-  "access-control-expose-headers": "retry-after",
+  "access-control-expose-headers": "retry-after, idempotent-replayed",
   "access-control-max-age": "86400",
 });
 

@@ -60,6 +60,7 @@ export class InMemoryBus {
       event: {
         id, type: e.event_type, aggregateType: e.aggregate_type, aggregateId: e.aggregate_id, tenantId: e.tenant_id ?? null,
         payload: e.payload ?? {}, idempotencyKey, attempt: 0, retryCount: 0, maxRetries: this.options.maxRetries ?? 3, createdAt: new Date(),
+        causationId: e.causation_id ?? null, correlationId: e.correlation_id ?? id,
       },
       status: "pending", succeeded: new Set(), attempts: [], error: null,
     });

@@ -4,9 +4,10 @@
  * could make the dispatcher call services on its own machine or network (server-side
  * request forgery) and read the answers back as polled events.
  *
- * The policy: a URL is allowed when it is https and every address its host is or
- * resolves to is public (src/bus/outbound-addresses.ts); `localhost` and `*.localhost`
- * never are. The allow-list (FEYXA_OUTBOUND_ALLOW, comma-separated `host`, `host:port` or
+ * The policy: a URL is allowed when it is https, carries no credentials (`user:pass@`),
+ * and every address its host is or resolves to is public (src/bus/outbound-addresses.ts);
+ * `localhost` and `*.localhost` never are. The database applies the same rule when a URL is
+ * saved (feyxa.outbound_url_refusal, supabase/schemas/bus/outbound.sql). The allow-list (FEYXA_OUTBOUND_ALLOW, comma-separated `host`, `host:port` or
  * CIDR; empty by default) names the exceptions for development and tests, and plain http
  * is fine to what it allows. Redirects are never followed (every request goes out with
  * `redirect: "manual"`), so a 3xx is an answer, never a second, unchecked request.
@@ -67,6 +68,9 @@ export async function checkOutbound(url: string, policy: OutboundPolicy, signal?
     throw refused("not a valid URL");
   }
   if (target.protocol !== "https:" && target.protocol !== "http:") throw refused(`${target.protocol} is neither https nor http`);
+  if (target.username || target.password || AUTHORITY.exec(url)?.[1].includes("@")) {
+    throw refused("the URL carries credentials (user:password@): keep secrets out of URLs");
+  }
   const host = target.hostname.replace(/\.$/, "");
   const port = target.port || (target.protocol === "https:" ? "443" : "80");
   if (policy.allow.some((r) => r.kind === "host" && r.host === host && (!r.port || r.port === port))) return;
@@ -81,6 +85,9 @@ export async function checkOutbound(url: string, policy: OutboundPolicy, signal?
   }
   if (target.protocol === "http:" && !addresses.every(allowed)) throw refused(`plain http to ${host}: use https`);
 }
+
+/** The authority of a URL as written (an empty userinfo, `https://@host/`, leaves no trace in URL.username). */
+const AUTHORITY = /^\s*[a-z][a-z0-9+.-]*:[/\\]*([^/?#\\]*)/i;
 
 /** fetch, once checkOutbound allows the URL; redirects are answers, never followed. */
 export async function outboundFetch(url: string, init: RequestInit, policy: OutboundPolicy): Promise<Response> {

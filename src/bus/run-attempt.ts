@@ -7,8 +7,9 @@
  * it is 'blocked', and it does not run. A handler whose rate limit (Handler.rateLimit, or
  * its own name) exists takes a token first; with none left it does not run either: its run
  * is 'deferred', due again when a token is there (not a failure: no retry is spent). A
- * handler whose route an operator paused is 'deferred' the same way, looked at again after
- * PAUSED_RECHECK_MS, until the route is resumed.
+ * handler whose route an operator paused is 'deferred' the same way, without a time: the
+ * event is parked (due at infinity) until resume_route lets it go (unpark_events,
+ * supabase/schemas/bus/flow-control.sql), so a paused route costs no attempt while it lasts.
  */
 import { coerceError, redactSecrets, HandlerTimeoutError, NonRetriableError, RetryAfterError } from "./errors.ts";
 import { joinDeadline } from "./deadlines.ts";
@@ -16,6 +17,7 @@ import { takeRateToken } from "./bus-sql.ts";
 import type { RoutedHandlers } from "./router.ts";
 import { type Context, inHandlerSpan } from "./telemetry/attempt-spans.ts";
 import { planSteps, type AttemptPlan } from "./steps.ts";
+import { storySql } from "./story-sql.ts";
 import type { AttemptFailed, AttemptResult, BusEvent, ClaimedEvent, Handler, HandlerContext, HandlerRun, RunEnded, Sql } from "./types.ts";
 
 /**
@@ -29,8 +31,8 @@ export const FALLBACK_HANDLER = "*";
 export const noHandlerMessage = (name: string) =>
   `no handler named "${name}" is registered in this dispatcher; deploy its code or deactivate its subscription`;
 
-/** How long an event waits before it looks again whether its paused route was resumed. */
-export const PAUSED_RECHECK_MS = 30_000;
+/** When an event owing a paused route is due again: when the route is resumed, not before. */
+const UNTIL_RESUMED = "infinity";
 
 export interface AttemptOptions {
   sql: Sql;
@@ -54,7 +56,7 @@ export function runAttempt(event: ClaimedEvent, route: RoutedHandlers, options: 
   const start = (name: string, ended: RunEnded, failed: AttemptFailed): void => {
     if (succeeded.includes(name)) return ended({ handler_name: name, status: "skipped", duration_ms: 0 });
     if (route.paused.has(name)) {
-      return ended({ handler_name: name, status: "deferred", duration_ms: 0, retry_at: new Date(Date.now() + PAUSED_RECHECK_MS).toISOString(),
+      return ended({ handler_name: name, status: "deferred", duration_ms: 0, retry_at: UNTIL_RESUMED,
         error_message: "paused by an operator: waits until its route is resumed" });
     }
     if (traced) return inHandlerSpan(traced, busEvent, name, (inSpan, failedInSpan) => runHandler(busEvent, name, options, route.rateLimits, inSpan, failedInSpan), ended, failed);
@@ -139,8 +141,14 @@ function runHandler(event: BusEvent, name: string, options: AttemptOptions, rate
 class RunContext implements HandlerContext {
   #controller: AbortController | undefined;
   #timeoutError: HandlerTimeoutError | undefined;
+  #sql: Sql | undefined;
 
-  constructor(readonly sql: Sql, readonly handlerName: string, readonly idempotencyKey: string) {}
+  constructor(readonly pool: Sql, readonly event: BusEvent, readonly handlerName: string, readonly idempotencyKey: string) {}
+
+  /** The pool in this event's story (src/bus/story-sql.ts), made when first read: most runs of a no-op handler never read it. */
+  get sql(): Sql {
+    return this.#sql ??= storySql(this.pool, { causationId: this.event.id, handlerName: this.handlerName, correlationId: this.event.correlationId });
+  }
 
   /**
    * Made when first read (creating an AbortController costs more than a no-op handler's whole
@@ -164,7 +172,7 @@ class RunContext implements HandlerContext {
 /** Runs the handler until it settles or its timeout (a shared Deadline) passes, whichever is first; tells `ended` once. */
 function runWithinTimeout(event: BusEvent, name: string, handler: Handler, options: AttemptOptions, ended: RunEnded): void {
   const timeoutMs = handler.timeoutMs ?? options.defaultTimeoutMs;
-  const ctx = new RunContext(options.sql, name, `${event.id}:${name}`);
+  const ctx = new RunContext(options.sql, event, name, `${event.id}:${name}`);
   const startedAt = performance.now();
   let settled = false;
   const settle = (failed: boolean, thrown?: unknown) => {

@@ -23,6 +23,10 @@ export const BUS_SCHEDULES = Object.freeze({
     does: "feyxa.fold_metrics(): the log's new rows into the metric counters and the per-minute runs (the health verdict's throughput trend)",
   },
   purgeCompletedEvents: { job: "feyxa-purge-completed-events", everyMs: 10 * 60_000, does: "feyxa.purge_completed_events(10000): one batch of the retention purge" },
+  purgeIdempotencyKeys: {
+    job: "feyxa-purge-idempotency-keys", everyMs: 10 * 60_000,
+    does: "feyxa.purge_idempotency_keys(10000): one batch of the HTTP functions' idempotency keys first used over 24 hours ago",
+  },
 } satisfies Record<string, Schedule>);
 
 /**

@@ -24,6 +24,9 @@ export const newEventSchema = z
     delay: z.number().min(0).max(31_536_000).nullish(),
     priority: z.number().int().min(0).max(1000).nullish(),
     ordering_key: z.string().min(1).max(200).nullish(),
+    /** The event on whose behalf this one is emitted, and its story's first event (docs/design.md#stories). */
+    causation_id: z.uuid().nullish(),
+    correlation_id: z.uuid().nullish(),
   })
   .refine((e) => e.deliver_at == null || e.delay == null, { message: "give deliver_at or delay, not both", path: ["delay"] })
   .refine((e) => e.tenant_id == null || e.store_id == null || e.tenant_id.toLowerCase() === e.store_id.toLowerCase(), {

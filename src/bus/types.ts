@@ -22,7 +22,7 @@
 import type { Sql, TransactionSql } from "postgres";
 import type { EventStatus, HandlerRunStatus } from "./vocabulary.ts";
 
-export type { Sql };
+export type { Sql, TransactionSql };
 /** The pool, or a transaction of it: emitting and claiming can join the caller's transaction. */
 export type Queryable = Sql | TransactionSql;
 
@@ -43,6 +43,10 @@ export interface BusEvent<P = Record<string, unknown>> {
   retryCount: number;
   maxRetries: number;
   createdAt: Date;
+  /** The event whose handler emitted this one; null when it was emitted outside a handler. */
+  causationId: string | null;
+  /** The first event of its story: its own id for a root (src/bus/story-sql.ts). */
+  correlationId: string;
 }
 
 /** An event a worker holds, with the handlers that already succeeded in earlier attempts. */
@@ -53,7 +57,11 @@ export interface ClaimedEvent extends BusEvent {
 }
 
 export interface HandlerContext {
-  /** The database, for handlers that write (in their own transactions). */
+  /**
+   * The database, for handlers that write (in their own transactions). What is emitted
+   * through it, from TypeScript (`bus.emit(event, ctx.sql)`) or by a trigger its writes
+   * fire, is recorded as caused by this event, in its story (src/bus/story-sql.ts).
+   */
   sql: Sql;
   /** The name this run is logged under (the subscription's handler_name). */
   handlerName: string;
@@ -136,4 +144,11 @@ export interface NewEvent {
   priority?: number | null;
   /** Handle one at a time, in emit order, with the other events of this key (default: type:aggregate for an ordered type). */
   ordering_key?: string | null;
+  /**
+   * The event that caused this one, for an emit made on its behalf outside its handler (an
+   * HTTP emit); inside a handler the bus sets it. Its correlation, unless given, is the cause's.
+   */
+  causation_id?: string | null;
+  /** The first event of this one's story; default: the cause's story, or none (a root). */
+  correlation_id?: string | null;
 }

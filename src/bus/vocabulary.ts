@@ -58,6 +58,15 @@ export type HandlerRunStatus = (typeof HANDLER_RUN_STATUSES)[number];
 /** The runs in which the handler did not run: left out of durations and failure rates. */
 export const IDLE_RUN_STATUSES = Object.freeze(["skipped", "waiting", "blocked", "deferred"] as const satisfies readonly HandlerRunStatus[]);
 
+/**
+ * Why an open event waits (feyxa.waiting_reason, supabase/schemas/bus/flow-control.sql):
+ * `retrying` failed, due again at its next try; `held` behind an earlier event of its
+ * ordering line; `paused` a route it owes is paused, until resumed; `due` claimable now;
+ * `scheduled` not before its delivery time; `deferred` a rate limit's wait.
+ */
+export const WAITING_REASONS = Object.freeze(["retrying", "held", "paused", "due", "scheduled", "deferred"] as const);
+export type WaitingReason = (typeof WAITING_REASONS)[number];
+
 /** Where a route sends its events (event_subscriptions.target_kind): a handler in the process, an Edge Function, a URL. */
 export const TARGET_KINDS = Object.freeze(["local", "function", "url"] as const);
 export type TargetKind = (typeof TARGET_KINDS)[number];

@@ -13,7 +13,9 @@
  * its deadline (FEYXA_BODY_DEADLINE_MS in npm start and the dispatcher; 10 s by default),
  * with a bare 408, whatever the handler does.
  * A request node:http parses but a web Request cannot hold (TRACE, a malformed Host) is a
- * JSON 405 or 400, never a 500.
+ * JSON 405 or 400, never a 500; so is one with more than one Host header (RFC 9112 § 3.2:
+ * node:http keeps the first and drops the others, which would route by a host the sender
+ * may not have meant).
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { HttpError } from "../bus/index.ts";
@@ -29,6 +31,9 @@ const UNSUPPORTED_METHOD = /^(CONNECT|TRACE|TRACK)$/i;
 export function toRequest(req: IncomingMessage): Request {
   if (UNSUPPORTED_METHOD.test(req.method ?? "")) {
     throw new HttpError(405, "method_not_allowed", `${req.method} is not served`, "method");
+  }
+  if (hostLines(req) > 1) {
+    throw new HttpError(400, "invalid_request", "more than one Host header: send exactly one", "host");
   }
   let url: URL;
   try {
@@ -49,6 +54,13 @@ export function toRequest(req: IncomingMessage): Request {
     // @ts-expect-error: Node's fetch requires it for streamed bodies; the DOM types do not know it
     duplex: "half",
   });
+}
+
+/** How many Host header lines the request carried (node:http's req.headers.host keeps only the first). */
+function hostLines(req: IncomingMessage): number {
+  let count = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i].toLowerCase() === "host") count++;
+  return count;
 }
 
 /**

@@ -33,7 +33,7 @@ describe("the outbound guard refuses every non-public target", () => {
     ["http://127.1/", /127\.0\.0\.1, a loopback/],
     ["http://127.0.0.1./", /loopback/],
     ["http://%31%32%37.0.0.1/", /loopback/],
-    ["https://public.example@127.0.0.1/", /loopback/],
+    ["https://public.example@127.0.0.1/", /carries credentials/], // the host is 127.0.0.1; refused before it is looked at
     ["http://localhost:54321/", /localhost names this machine/],
     ["http://LOCALHOST./", /localhost names this machine/],
     ["http://api.localhost/", /api\.localhost names this machine/],

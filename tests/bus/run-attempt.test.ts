@@ -10,7 +10,7 @@ const sql = {} as Sql; // never queried: no route here has a rate limit
 const event: ClaimedEvent = {
   id: "3f0c6a52-6f4e-4a49-9d0e-0d6f1f4b8a11", type: "order.created", aggregateType: "order", aggregateId: "o-1",
   tenantId: null, payload: {}, idempotencyKey: "order-1", attempt: 1, retryCount: 0, maxRetries: 3,
-  createdAt: new Date(), succeededHandlers: [],
+  createdAt: new Date(), succeededHandlers: [], causationId: null, correlationId: "3f0c6a52-6f4e-4a49-9d0e-0d6f1f4b8a11",
 };
 const routeTo = (...names: string[]): RoutedHandlers => ({ names, after: new Map(), rateLimits: new Set(), paused: new Set() });
 const attempt = (...handlers: Handler[]) =>

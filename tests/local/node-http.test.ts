@@ -2,7 +2,7 @@
  * The Node adapter over raw connections: a request answered before its body was read (413
  * on content-length) must not cost the next request on that connection; a client that
  * trickles its body or headers (slowloris) is cut off by a deadline; what node:http parses
- * but a web Request cannot hold (TRACE, a malformed Host) is a 4xx, not a 500.
+ * but a web Request cannot hold (TRACE, a malformed Host, two Host headers) is a 4xx, not a 500.
  */
 import { request as httpRequest, Agent, type Server } from "node:http";
 import { type AddressInfo, connect } from "node:net";
@@ -123,5 +123,14 @@ describe("requests node:http parses but a web Request cannot hold", () => {
     const host = await once("POST /small HTTP/1.1\r\nHost: a b\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
     expect(host).toMatch(/^HTTP\/1.1 400/);
     expect(host).toContain('"field":"host"');
+  });
+
+  it("a request with more than one Host header is a 400 naming the host, whatever their case and values", async () => {
+    for (const hosts of ["Host: localhost\r\nHost: localhost", "Host: localhost\r\nhost: evil.example", "HOST: a.example\r\nHost: b.example\r\nhost: c.example"]) {
+      const text = await once(`GET /small HTTP/1.1\r\n${hosts}\r\nconnection: close\r\n\r\n`);
+      expect(text, hosts).toMatch(/^HTTP\/1.1 400/);
+      expect(text).toContain('"field":"host"');
+    }
+    expect(await once("GET /small HTTP/1.1\r\nHost: localhost\r\nconnection: close\r\n\r\n")).toMatch(/^HTTP\/1.1 200/);
   });
 });

@@ -19,6 +19,8 @@ const ALLOWED: Record<string, string> = {
     "deliberately without SET search_path so that it is inlined into the event_type_name domain check (a call costs microseconds per event stored); every name in it is schema-qualified (operator(pg_catalog.~), pg_catalog.length), so no search_path changes what it calls; not executable by anon/authenticated",
   "0011_function_search_path_mutable feyxa.handler_runs(jsonb)":
     "deliberately without SET search_path so that it is inlined into complete_attempts, whose pinned search_path then applies; it reads no table, only its argument; not executable by anon/authenticated",
+  "0011_function_search_path_mutable feyxa.waiting_reason(text,integer,boolean,timestamp with time zone,timestamp with time zone)":
+    "deliberately without SET search_path so that it is inlined into the monitor's reads of the queue; it reads no table, only its arguments, and names every operator qualified (operator(pg_catalog.=), pg_catalog.now()), so no search_path changes what it computes",
   "0029_authenticated_security_definer_function_executable is_marketplace_admin()": POLICY_HELPER,
   "0029_authenticated_security_definer_function_executable is_store_member(uuid)": POLICY_HELPER,
   "0029_authenticated_security_definer_function_executable my_store_ids()": POLICY_HELPER,

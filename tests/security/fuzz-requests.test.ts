@@ -128,6 +128,7 @@ describe("query parameters, path segments and headers", () => {
       { "webhook-timestamp": "-0" }, { "webhook-timestamp": "99999999999999999999" },
       { "stripe-signature": "t=1e400,v1=zz" }, { "stripe-signature": `t=${"9".repeat(30)},v1=${"a".repeat(64)}` },
       { "content-length": "99999999999999999999" }, { "content-type": `application/json; charset=${"x".repeat(10_000)}` },
+      { "idempotency-key": "k".repeat(10_000) }, { "idempotency-key": "\u00ff\u00fe" }, { "idempotency-key": "" }, { "idempotency-key": '"\\"' },
     ];
     const failures: string[] = [];
     for (const route of world.routes) {

@@ -37,6 +37,7 @@ const callable = await sql<{ name: string; signature: string; types: string[] }[
 /** A valid value of each argument type (an existing event where a uuid is asked), as text. */
 const VALID: Record<string, string> = {
   uuid: order.event_id, "uuid[]": `{${order.event_id}}`, text: "order.created", integer: "1", boolean: "false", jsonb: "{}", json: "{}",
+  "timestamp with time zone": new Date().toISOString(),
 };
 const HOSTILE = [
   "a\u0000b", "\u0000", `${"[".repeat(10_000)}${"]".repeat(10_000)}`, `${'{"a":'.repeat(10_000)}1${"}".repeat(10_000)}`,
@@ -48,7 +49,7 @@ const REFUSAL = /^(22|23|54|42501$|P0001$|P0002$|55000$)/;
 
 /** Calls `signature` with `args` as `role`/`sub`, committing unless `rollback`; the SQLSTATE of a refusal, or "ok". */
 async function call(role: ApiRole, sub: string | undefined, name: string, types: string[], args: (string | null)[], rollback: boolean): Promise<string> {
-  const text = `select ${name}(${types.map((t, i) => `$${i + 1}::${t}`).join(", ")})`;
+  const text = `select ${name}(${types.map((t, i) => `$${i + 1}::text::${t}`).join(", ")})`;
   const run = async (tx: Sql) => {
     await tx`select set_config('statement_timeout', '5s', true)`;
     await tx.unsafe(text, args as string[]);

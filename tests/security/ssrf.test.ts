@@ -3,7 +3,8 @@
  * who writes URLs: remote handlers' url targets, automations' webhook reactions and poll
  * triggers aimed at loopback (in every spelling), cloud metadata, private and link-local
  * ranges, IPv6 forms, names that resolve there (an injected resolver stub), and a redirect
- * from an allowed receiver. Each is refused when saved (when the URL says so literally)
+ * from an allowed receiver, and URLs carrying credentials (`user:pass@`). Each is refused
+ * when saved (when the URL says so literally)
  * and again at the request, where the run goes to the dead letters naming the address;
  * and the forbidden receiver, on loopback but not on the allow-list, receives nothing.
  */
@@ -88,9 +89,10 @@ describe("saving a URL that is literally not public is a 400 naming the field", 
       method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${await token(owner)}` }, body: JSON.stringify(body),
     }));
 
-  it.each(literal)("an automation's webhook reaction or poll aimed at %s", async (_, url, reason) => {
+  /** Every place that saves an outbound URL refuses `url` with `reason`: automations' webhook and poll, through the function and the REST API, and the route table. */
+  async function refusedWhereverSaved(url: string, reason: RegExp) {
     const hook = await save({ store_id: shop.storeId, name: "hook", trigger_pattern: "ssrf.saved", reactions: [{ type: "notify", title: "x" }, { type: "webhook", url }] });
-    expect(hook.status).toBe(400);
+    expect(hook.status, url).toBe(400);
     expect(await hook.json()).toMatchObject({ error: "invalid_request", field: "reactions.1.url", message: expect.stringMatching(reason) });
     const poll = await save({ store_id: shop.storeId, name: "poll", trigger_kind: "poll", poll: { url }, reactions: [{ type: "notify", title: "x" }] });
     expect(poll.status).toBe(400);
@@ -102,6 +104,10 @@ describe("saving a URL that is literally not public is a 400 naming the field", 
     expect(rest).toBe("denied:22023");
     await expect(sql`insert into feyxa.event_subscriptions (event_pattern, handler_name, target_kind, target)
                      values ('ssrf.saved', 'ssrf.saved', 'url', ${url})`).rejects.toMatchObject({ detail: "target", message: expect.stringMatching(reason) });
+  }
+
+  it.each(literal)("an automation's webhook reaction or poll aimed at %s", async (_, url, reason) => {
+    await refusedWhereverSaved(url, reason);
   });
 
   it("the database reads a URL's host as the request will: every spelling refused by one is refused by the other", async () => {
@@ -110,6 +116,7 @@ describe("saving a URL that is literally not public is a 400 naming the field", 
       "http://127.1/", "http://0x7f000001/", "http://0x7F.0.0.1/", "http://017700000001/", "http://127.0.0.1./", "https://%31%32%37.0.0.1/", "https://0x7f.1:443/",
       "https://example.com@127.0.0.1/", "http://[::ffff:7f00:1]/", "http://[0:0:0:0:0:0:0:1]/", "http://[::]/", "https://[2606:4700::1111]/",
       "http://LOCALHOST/", "http://a.b.localhost./", "https://169.254.169.254./", "https://0/", "https://1.1.1.1/", "http://1.1.1.1/",
+      "https://user@example.com/", "https://:pw@example.com/", "https://@example.com/", "https://a%40b:c@example.com/x@y",
     ];
     for (const url of urls) {
       const [{ refusal }] = await sql`select feyxa.outbound_url_refusal(${url}, '{}') as refusal`;
@@ -118,6 +125,18 @@ describe("saving a URL that is literally not public is a 400 naming the field", 
       if (request?.includes("no DNS resolver")) expect(refusal, url).toBeNull();
       else expect(refusal === null, `${url}: database ${refusal}, request ${request}`).toBe(request === null);
     }
+  });
+
+  it("a URL with credentials in it is refused wherever it is saved, allow-listed host or not, by the route table's rule", async () => {
+    const withCredentials = [`${allowed.base.replace("://", "://user:pass@")}/hook`, "https://user:pass@example.com/hook",
+      "https://token@example.com/hook", "https://@example.com/hook"];
+    for (const url of withCredentials) {
+      // The route table's trigger says what its CHECK constraint says (no userinfo), in the same words as the automations'.
+      await refusedWhereverSaved(url, /must not carry credentials/);
+      // And at the request, for a row saved before the rule.
+      await expect(checkOutbound(url, outbound)).rejects.toThrow(/carries credentials/);
+    }
+    expect(await sql`select 1 from automations where name in ('hook', 'poll', 'rest')`).toHaveLength(0);
   });
 
   it("the allow-listed receiver itself can be saved, by host and port only", async () => {

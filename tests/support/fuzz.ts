@@ -117,6 +117,7 @@ export async function fuzzWorld(sql: Sql) {
     { fn: "event-monitor", sub: "/alerts", method: "POST", strict: true,
       body: () => ({ op: "create", name: "n", kind: "lag", threshold: 60, event_type: "order.created", tenant_id: shop.storeId, window_minutes: 15, repeat_minutes: 60 }) },
     { fn: "event-monitor", sub: "/failures", method: "GET", query: () => ({ type: "order", tenant: shop.storeId }) },
+    { fn: "event-monitor", sub: "/story", method: "GET", query: () => ({ q: "FX-00001" }) },
     { fn: "event-monitor", sub: "/bulk", method: "GET", query: () => ({ kind: "retry", type: "order", status: "failed,dead", q: "abcd1234" }) },
     { fn: "event-monitor", sub: "/routes", method: "GET", query: () => ({ window: "1h" }) },
     { fn: "event-monitor", sub: "/routes", method: "POST", strict: true,

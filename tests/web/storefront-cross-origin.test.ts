@@ -3,7 +3,8 @@
  * the functions answer on another (here: another port), so Chromium preflights every call
  * and refuses any answer without CORS headers. Placing an order end to end proves that
  * storefront, checkout, process-event and order-status answer CORS themselves (the
- * functions are served without the pages, by the bare gateway, which adds none).
+ * functions are served without the pages, by the bare gateway, which adds none), the
+ * checkout's Idempotency-Key header included.
  */
 import { describe, expect, it } from "vitest";
 import { createGateway } from "../../src/bus/functions/gateway.ts";
@@ -15,9 +16,11 @@ const { sql, bus } = await runDemoMarketplace();
 
 /** Every request the functions' origin receives, as "METHOD /path (origin)". */
 const seen: string[] = [];
+const checkoutKeys: (string | null)[] = [];
 const gateway = createGateway(testFunctions(bus));
 const { pageUrl, functionsUrl } = await serveCrossOrigin("storefront", (request) => {
   seen.push(`${request.method} ${new URL(request.url).pathname} (${request.headers.get("origin")})`);
+  if (request.method === "POST" && request.url.endsWith("/checkout")) checkoutKeys.push(request.headers.get("idempotency-key"));
   return gateway(request);
 });
 const { page } = await openBrowser();
@@ -30,7 +33,7 @@ describe("the storefront on another origin than its functions", () => {
     expect(pageOrigin).not.toBe(new URL(functionsUrl).origin);
 
     await page.goto(pageUrl);
-    await page.getByRole("button", { name: "Atelier Dakar" }).waitFor({ timeout: 15_000 });
+    await page.getByLabel("Quantity of Woven basket").waitFor({ timeout: 15_000 });
     await page.getByLabel("Quantity of Woven basket").fill("1");
     await page.getByPlaceholder("you@example.com").fill("awa@example.com");
     await page.getByRole("button", { name: "Place order" }).click();
@@ -48,6 +51,8 @@ describe("the storefront on another origin than its functions", () => {
       expect(seen).toContain(`OPTIONS /functions/v1/${fn} (${pageOrigin})`);
     }
     expect(seen).toContain(`POST /functions/v1/checkout (${pageOrigin})`);
+    // The checkout's Idempotency-Key passed the preflight (allowed by every function's CORS).
+    expect(checkoutKeys).toEqual([expect.stringMatching(/^[0-9a-f-]{36}$/)]);
   }, 60_000);
 
   it("offers a buyer a sign-in link by email from Supabase Auth (the page is built for a project)", async () => {

@@ -28,13 +28,14 @@ export class FunctionError extends Error {
 
 /**
  * Calls a function and returns its JSON, throwing a FunctionError with the function's own
- * message. With accessToken, the call is made as that signed-in user.
+ * message. With accessToken, the call is made as that signed-in user; headers are added
+ * (an idempotency-key).
  */
 export async function callFunction<T>(
   name: string,
-  init: { method?: "GET" | "POST"; body?: unknown; accessToken?: string } = {},
+  init: { method?: "GET" | "POST"; body?: unknown; accessToken?: string; headers?: Record<string, string> } = {},
 ): Promise<T> {
-  const headers = init.accessToken ? { authorization: `Bearer ${init.accessToken}` } : undefined;
+  const headers = { ...init.headers, ...(init.accessToken ? { authorization: `Bearer ${init.accessToken}` } : {}) };
   const { data, error } = await supabase.functions.invoke(name, { method: init.method ?? "POST", body: init.body as never, headers });
   if (error) {
     const context = (error as { context?: Response }).context;

@@ -28,7 +28,7 @@ export function CartPanel({ items, total, email, method, busy, problems, onEmail
       <form noValidate onSubmit={(e) => { e.preventDefault(); onPlace(); }}>
         <label>
           {t("email")}
-          <input type="email" autoComplete="email" value={email} placeholder="you@example.com" {...invalidProps("email-msg", problems.email)}
+          <input type="email" autoComplete="email" value={email} placeholder={t("emailPlaceholder")} {...invalidProps("email-msg", problems.email)}
             onChange={(e) => onEmail(e.target.value)} />
         </label>
         <FieldMessage id="email-msg" problem={problems.email} />

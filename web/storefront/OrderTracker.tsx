@@ -8,6 +8,7 @@ import { useEffect, useRef, useState } from "react";
 import { SETTLED_STATUSES } from "../../src/bus/vocabulary.ts";
 import { FunctionError } from "../shared/supabase.ts";
 import { api, type BusEventView, type OrderView } from "./api.ts";
+import { looksLikeEmail } from "./errors.ts";
 import { useI18n } from "./i18n.tsx";
 import { eventWord, orderWords, shortItems, stepStatusWord, stepWord } from "./order-words.ts";
 import type { StringKey } from "./strings.ts";
@@ -20,7 +21,7 @@ interface Props {
 }
 
 export function OrderTracker({ orderId, email, onOrder, onClose }: Props) {
-  const { t, money } = useI18n();
+  const { t, money, number } = useI18n();
   const [order, setOrder] = useState<OrderView>();
   const [events, setEvents] = useState<BusEventView[]>([]);
   const [problem, setProblem] = useState<StringKey>();
@@ -95,14 +96,14 @@ export function OrderTracker({ orderId, email, onOrder, onClose }: Props) {
         <Badge id="payment" label={t("paymentLabel")} value={order.payment_status} text={t(words.payment)} />
         <Badge id="delivery" label={t("deliveryLabel")} value={order.delivery_status} text={t(words.delivery)} />
         <Badge id="money" label={t("moneyLabel")} value={order.escrow_status ?? "none"} text={t(words.money)} />
-        <Badge id="emails" label={t("emailsLabel")} value={String(order.emails)} text={String(order.emails)} />
+        <Badge id="emails" label={t("emailsLabel")} value={String(order.emails)} text={number(order.emails)} />
       </dl>
       <div className="actions">
         {!cancelled && order.payment_status === "pending" && <button type="button" onClick={() => act(() => api.pay(orderId))}>{t("pay")}</button>}
         {order.payment_status === "paid" && order.delivery_status === "pending" && (
           <button type="button" onClick={() => act(() => api.deliver(orderId))}>{t("deliver")}</button>
         )}
-        {order.delivery_status === "delivered" && <button type="button" onClick={() => act(() => api.confirm(orderId, email))}>{t("confirm")}</button>}
+        {order.delivery_status === "delivered" && <button type="button" onClick={() => act(() => api.confirm(orderId, looksLikeEmail(email) ? email : undefined))}>{t("confirm")}</button>}
       </div>
       {problem && <p role="alert" className="field-error">{t(problem)}</p>}
       <details className="steps">

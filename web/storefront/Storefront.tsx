@@ -2,16 +2,19 @@
  * Pick products of a shop, check out, then follow the order through the engines, live.
  * The URL holds the shop, the open order and the language (a reload keeps them); each shop
  * keeps its own cart; the stock shown is refreshed after an order, when the page regains
- * focus and every 20 s, and bounds every quantity before anything is ordered.
+ * focus and every 20 s, and bounds every quantity before anything is ordered. An order is
+ * placed once per attempt, however often it is sent (attempt.ts: its Idempotency-Key).
  */
 import { useCallback, useEffect, useRef, useState } from "react";
-import { usesSupabaseAuth } from "../shared/supabase.ts";
+import { FunctionError, usesSupabaseAuth } from "../shared/supabase.ts";
 import { useUrlParams } from "../shared/url-state.ts";
 import { api, type CheckoutInput, type OrderView, type Store } from "./api.ts";
+import { useCheckoutAttempt } from "./attempt.ts";
 import { accessToken, signOut, takeTokenFromLink, tokenEmail } from "./auth.ts";
 import { useCarts } from "./cart.ts";
 import { CartPanel } from "./CartPanel.tsx";
 import { type FieldId, looksLikeEmail, placeCheckoutError, quantityField } from "./errors.ts";
+import { guestOrderEmail, rememberGuestOrder } from "./guest-orders.ts";
 import { Header } from "./Header.tsx";
 import { useI18n } from "./i18n.tsx";
 import { MyOrders } from "./MyOrders.tsx";
@@ -35,6 +38,8 @@ export function Storefront() {
   const [refused, setRefused] = useState<Partial<Record<FieldId, Problem>>>({});
   const [submitted, setSubmitted] = useState(false);
   const [busy, setBusy] = useState(false);
+  const sending = useRef(false); // set at once: a second click in the same frame finds it (busy re-renders later)
+  const attempt = useCheckoutAttempt();
   const [focusInvalid, setFocusInvalid] = useState(0);
   const [tracked, setTracked] = useState<OrderView>();
   // The order placed here whose cart is emptied once its stock is taken (kept if it is short).
@@ -101,7 +106,7 @@ export function Storefront() {
   }, [empty, reloadStores]);
 
   async function placeOrder() {
-    if (!store) return;
+    if (!store || sending.current) return;
     setSubmitted(true);
     setRefused({});
     const invalid = checked.some((l) => l.problem) || lines.length === 0 || !looksLikeEmail(email.trim());
@@ -111,8 +116,11 @@ export function Storefront() {
       items: lines.map((l) => ({ product_id: l.product.id, quantity: l.quantity })),
     };
     setBusy(true);
+    sending.current = true;
     try {
-      const order = await api.checkout(input);
+      const order = await api.checkout(input, attempt.keyFor(input));
+      attempt.done();
+      if (!token) rememberGuestOrder({ id: order.order_id, email: input.customer_email });
       placed.current = { orderId: order.order_id, storeId: store.id };
       setSubmitted(false);
       setParams({ store: store.slug, order: order.order_id });
@@ -120,11 +128,15 @@ export function Storefront() {
       // if the dispatcher got there first, this only reports; if it fails, the dispatcher runs it.
       api.processEvent(order.event_id).catch(() => undefined);
     } catch (thrown) {
+      // A refusal is this attempt's answer: the next press is a new attempt. No answer (offline,
+      // a 5xx): the same attempt, sent again with its key, cannot order twice.
+      if (thrown instanceof FunctionError && thrown.status !== undefined && thrown.status < 500) attempt.done();
       const where = placeCheckoutError(thrown, input);
       setRefused({ [where.field]: where.problem });
       if (where.reloadStock) await reloadStores();
       setFocusInvalid((n) => n + 1);
     } finally {
+      sending.current = false;
       setBusy(false);
     }
   }
@@ -135,40 +147,40 @@ export function Storefront() {
   }, []);
 
   return (
-    <main>
+    <div className="page">
       <Header stores={stores} current={store} cartSize={(s) => checkedCount(cartOf(s.id), s)} onStore={switchStore}
         signedIn={Boolean(token)} onSignOut={onSignedOut} />
-      {loadFailed && <p role="alert" className="field-error">{t("errOffline")}</p>}
-      <section className="layout">
-        <div className="products">
-          {checked.map(({ product, problem }) => (
-            <ProductCard key={product.id} product={product} currency={store!.currency} typed={cart[product.id]}
-              problem={problem ?? refused[quantityField(product.id)]}
-              onChange={(typed) => {
-                setQuantity(store!.id, product.id, typed);
-                clearRefusal(quantityField(product.id));
-              }} />
-          ))}
+      <main>
+        {loadFailed && <p role="alert" className="field-error">{t("errOffline")}</p>}
+        <div className="layout">
+          <section className="products" id="products" tabIndex={-1} aria-label={t("products")}>
+            {checked.map(({ product, problem }) => (
+              <ProductCard key={product.id} product={product} currency={store!.currency} typed={cart[product.id]}
+                problem={problem ?? refused[quantityField(product.id)]}
+                onChange={(typed) => {
+                  setQuantity(store!.id, product.id, typed);
+                  clearRefusal(quantityField(product.id));
+                }} />
+            ))}
+          </section>
+          <CartPanel items={lines.reduce((n, l) => n + l.quantity, 0)} total={store ? money(total, store.currency) : ""} email={email} method={method}
+            busy={busy} problems={{ email: emailProblem, payment: refused.payment, form: formProblem }}
+            onEmail={(e) => { setEmail(e); clearRefusal("email"); }} onMethod={(m) => { setMethod(m); clearRefusal("payment"); }}
+            onPlace={placeOrder} />
         </div>
-        <CartPanel items={lines.reduce((n, l) => n + l.quantity, 0)} total={store ? money(total, store.currency) : ""} email={email} method={method}
-          busy={busy} problems={{ email: emailProblem, payment: refused.payment, form: formProblem }}
-          onEmail={(e) => { setEmail(e); clearRefusal("email"); }} onMethod={(m) => { setMethod(m); clearRefusal("payment"); }}
-          onPlace={placeOrder} />
-      </section>
-      {orderId && (
-        <OrderTracker orderId={orderId} email={email} onOrder={onOrder}
-          onClose={() => { setParams({ order: undefined }); setTracked(undefined); }} />
-      )}
-      {!token && usesSupabaseAuth && <SignIn email={email} />}
-      {token && (
+        {orderId && (
+          <OrderTracker orderId={orderId} email={guestOrderEmail(orderId) ?? email} onOrder={onOrder}
+            onClose={() => { setParams({ order: undefined }); setTracked(undefined); }} />
+        )}
+        {!token && usesSupabaseAuth && <SignIn email={email} />}
         <MyOrders token={token} refresh={`${orderId}:${tracked?.status}:${tracked?.payment_status}:${tracked?.delivery_status}`}
           onOpen={(o) => setParams({ order: o.id, store: stores.find((s) => s.id === o.store_id)?.slug })} onSignedOut={onSignedOut} />
-      )}
-    </main>
+      </main>
+    </div>
   );
 }
 
-/** How many items a shop's cart holds (valid lines only), for its tab. */
+/** How many items a shop's cart holds (valid lines only), for the shop picker. */
 function checkedCount(cart: Record<string, string>, store: Store): number {
   return store.products.reduce((n, p) => n + checkQuantity(cart[p.id], p).quantity, 0);
 }

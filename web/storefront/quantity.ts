@@ -19,7 +19,7 @@ export function checkQuantity(raw: string | undefined, product: Product): { quan
   if (text === "") return { quantity: 0 };
   if (!/^\d+$/.test(text)) return { quantity: 0, problem: { key: "errWholeNumber" } };
   const quantity = Number(text);
-  if (quantity > MAX_QUANTITY) return { quantity: 0, problem: { key: "errTooMany" } };
+  if (quantity > MAX_QUANTITY) return { quantity: 0, problem: { key: "errTooMany", vars: { n: MAX_QUANTITY } } };
   if (!product.allow_backorder && quantity > product.stock) {
     return { quantity: 0, problem: product.stock <= 0 ? { key: "errSoldOut" } : { key: "errOverStock", vars: { n: product.stock } } };
   }

@@ -5,7 +5,8 @@
  *
  *   GET  /event-monitor/me            who am I, may I act, which tenants
  *   GET  /event-monitor/events        ?type=order.*&status=failed,dead&tenant=&from=&to=&q=&limit=&cursor=
- *   GET  /event-monitor/events/<id>   payload, every attempt's handler runs, timings, routing
+ *   GET  /event-monitor/events/<id>   payload, every attempt's handler runs, timings, routing, why it waits
+ *   GET  /event-monitor/story         ?q=<event, aggregate or correlation id, or an order number...>  a story, in time order
  *   GET  /event-monitor/stats         ?window=15m|1h|6h|24h|7d&type=&tenant=
  *   GET  /event-monitor/failures      ?type=&tenant=  failed and dead events grouped by error fingerprint
  *   GET  /event-monitor/actions       the audit trail (admins)
@@ -27,7 +28,8 @@ import { previewBulk, runBulk } from "./monitor/bulk.ts";
 import { eventDetail, listEvents } from "./monitor/events.ts";
 import { failureGroups } from "./monitor/failures.ts";
 import { listRoutes, setRoutePaused } from "./monitor/routes.ts";
-import { actionInput, bulkInput, bulkPreviewQuery, listQuery, routeAction, routesQuery, scopeQuery, statsQuery } from "./monitor/schemas.ts";
+import { actionInput, bulkInput, bulkPreviewQuery, listQuery, routeAction, routesQuery, scopeQuery, statsQuery, storyQuery } from "./monitor/schemas.ts";
+import { story } from "./monitor/story.ts";
 import { stats } from "./monitor/stats.ts";
 import { readHealth } from "../telemetry/health.ts";
 import { defineFunction, json, type RequestContext, route, serveFunction } from "./pipeline.ts";
@@ -53,6 +55,7 @@ export const eventMonitor = defineFunction({
       },
     }),
     route("GET /stats", { query: statsQuery, handle: async (c) => json(await read(c, (tx) => stats(tx, c.query))) }),
+    route("GET /story", { query: storyQuery, handle: async (c) => json(await read(c, (tx) => story(tx, c.query.q))) }),
     route("GET /failures", { query: scopeQuery, handle: async (c) => json(await read(c, (tx) => failureGroups(tx, c.query))) }),
     route("GET /bulk", { query: bulkPreviewQuery, handle: async (c) => json(await read(c, (tx) => previewBulk(tx, c.query))) }),
     route("POST /bulk", {

@@ -10,12 +10,15 @@
  *   body        JSON: 415 unless JSON, 413 past maxBytes, 408 when it trickles, 400 naming the field
  *               (storable, then the route's zod schema); "text": the raw body (signed webhooks)
  *   query       parsed by the route's zod schema: 400 naming the field
+ *   idempotency a route that declares `idempotent` answers a repeated Idempotency-Key with the
+ *               first request's answer (422 for another request, 400 for a malformed key):
+ *               idempotency.ts
  *   errors      whatever is thrown becomes JSON {error, message, field?} through toHttpError only
  *
  * The Node gateway (src/local, the tests) and the Deno entrypoints (supabase/functions) serve
  * the same definitions through serveFunction, so a function answers the same in both.
  */
-import type { z } from "zod";
+import { z } from "zod";
 import type { Caller } from "../auth.ts";
 import type { Bus } from "../bus.ts";
 import { withCors } from "../cors.ts";
@@ -24,6 +27,7 @@ import { type FetchHandler, parseWith, readJson, readText, requireMethod } from 
 import type { Resolver } from "../outbound.ts";
 import { withServerSpan } from "../telemetry/http-spans.ts";
 import { admit, type AuthMode, type AuthSource } from "./caller.ts";
+import { fingerprintOf, idempotencyKeyOf, idempotently, keyOwnerOf } from "./idempotency.ts";
 
 export { json } from "../http.ts";
 
@@ -70,6 +74,13 @@ export interface RouteSpec<S extends BodySpec, Q extends z.ZodType | undefined> 
   emptyBody?: boolean;
   /** GET: the query string, as an object (a repeated key's values joined by commas). */
   query?: Q;
+  /**
+   * It creates something a client may ask for twice (a double-click, a retry after a
+   * timeout): a request with an Idempotency-Key header runs once per key and caller, and
+   * every repeat gets the first answer (idempotency.ts). A body field `idempotency_key` is
+   * refused, naming the header.
+   */
+  idempotent?: boolean;
   handle(context: RequestContext<BodyOf<S>, QueryOf<Q>>): Promise<Response> | Response;
 }
 
@@ -114,12 +125,27 @@ export function serveFunction(definition: FunctionDefinition, deps: FunctionDeps
     const path = namePath.exec(url.pathname)?.[1]?.replace(/\/$/, "") || "/";
     const { route, params } = matchRoute(definition, request.method, path);
     const { spec } = route;
+    const key = spec.idempotent ? idempotencyKeyOf(request) : undefined;
     const body = spec.body === "text"
       ? await readText(request, spec.maxBytes ?? DEFAULT_MAX_BYTES)
-      : spec.body && await readJson(request, spec.body, { maxBytes: spec.maxBytes ?? DEFAULT_MAX_BYTES, allowEmpty: spec.emptyBody });
+      : spec.body && await readJson(request, spec.idempotent ? withoutBodyKey(spec.body) : spec.body,
+        { maxBytes: spec.maxBytes ?? DEFAULT_MAX_BYTES, allowEmpty: spec.emptyBody });
     const query = spec.query && parseWith(spec.query, queryObject(url));
-    return await spec.handle({ request, url, path, params, caller, body, query, bus: deps.bus, env: deps.env, resolve: deps.resolve });
+    const handle = async () =>
+      await spec.handle({ request, url, path, params, caller, body, query, bus: deps.bus, env: deps.env, resolve: deps.resolve });
+    if (key === undefined) return await handle();
+    const fingerprint = await fingerprintOf({ fn: definition.name, method: request.method, path, query: queryObject(url), body });
+    return await idempotently({ sql: deps.bus.sql, owner: keyOwnerOf(caller), key, fingerprint, onError: deps.onError }, handle);
   }, deps.onError));
+}
+
+/** The route's body schema, refusing a body `idempotency_key` first (400 naming it): the key is a header here. */
+function withoutBodyKey(schema: z.ZodType): z.ZodType {
+  return z.unknown().superRefine((value, ctx) => {
+    if (value && typeof value === "object" && Object.hasOwn(value, "idempotency_key")) {
+      ctx.addIssue({ code: "custom", path: ["idempotency_key"], message: "send the key as the Idempotency-Key header, not in the body" });
+    }
+  }).pipe(schema);
 }
 
 /** Every definition served: a name → handler map, for the Node gateway (src/bus/functions/gateway.ts). */

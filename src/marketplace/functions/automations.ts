@@ -1,7 +1,8 @@
 /**
  * automations: a store owner's automations. POST saves one (validated: trigger pattern,
- * filter, reactions), GET ?store_id= lists them with their last runs. Every statement
- * runs as the signed-in caller, so RLS decides: owners write, staff and admins read.
+ * filter, reactions; with an Idempotency-Key, a retried save saves one), GET ?store_id=
+ * lists them with their last runs. Every statement runs as the signed-in caller, so RLS
+ * decides: owners write, staff and admins read.
  */
 import { z } from "zod";
 import { asCaller, defineFunction, json, route, userOf } from "../../bus/functions/index.ts";
@@ -26,6 +27,7 @@ export const automations = defineFunction({
     }),
     route("POST", {
       body: automationInput, maxBytes: 32 * 1024,
+      idempotent: true, // a retried save with its Idempotency-Key saves one automation
       handle: async ({ bus, caller, body: input }) => {
         const claims = userOf(caller);
         const [saved] = await asCaller(bus.sql, claims, (tx) => tx`

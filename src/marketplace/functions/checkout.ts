@@ -9,6 +9,10 @@
  * one. The check is advisory: two buyers may still race for the last unit, and
  * commerce.decrement_stock, which takes the stock under the products' locks, stays the
  * authority (it cancels the later order, and order-status says which item was short).
+ *
+ * A buyer's page sends an Idempotency-Key with each checkout attempt (the same key when it
+ * retries or is double-clicked): a repeat gets the first answer, the same order, and
+ * places nothing (the pipeline's idempotency, src/bus/functions/idempotency.ts).
  */
 import { z } from "zod";
 import { HttpError, type Queryable } from "../../bus/index.ts";
@@ -30,6 +34,7 @@ export const checkout = defineFunction({
   note: "guests check out; the function validates everything it is sent",
   routes: [route("POST", {
     body: checkoutInput, maxBytes: 32 * 1024,
+    idempotent: true, // a double-clicked or retried checkout with one Idempotency-Key places one order
     handle: async ({ bus, caller, body: input }) => {
       await refuseShortLines(bus.sql, input.store_id, input.items);
       const customerId = caller.kind === "user" ? caller.claims.sub : null;

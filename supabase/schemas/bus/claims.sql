@@ -32,7 +32,9 @@ create type feyxa.claimed_event as (
   id uuid, event_type text, aggregate_type text, aggregate_id uuid, tenant_id uuid, payload jsonb,
   idempotency_key text, attempt int, retry_count int, max_retries int, created_at timestamptz,
   succeeded_handlers text[],  -- what an earlier attempt already ran: this one skips them
-  trace_parent text           -- the emitter's span, which the attempt continues
+  trace_parent text,          -- the emitter's span, which the attempt continues
+  causation_id uuid,          -- the event's story (events.sql): what its handlers emit is caused by it
+  correlation_id uuid
 );
 
 create or replace function feyxa.assert_claim_input(p_worker text, p_lease interval)
@@ -124,7 +126,7 @@ begin
         next_retry_at = null, first_claimed_at = coalesce(e.first_claimed_at, now()), updated_at = now()
       where e.id = any (p_event_ids) and e.status in ('pending', 'failed')
       returning e.id, e.event_type, e.aggregate_type, e.aggregate_id, e.tenant_id, e.payload, e.idempotency_key,
-                e.attempt, e.retry_count, e.max_retries, e.created_at, e.trace_parent
+                e.attempt, e.retry_count, e.max_retries, e.created_at, e.trace_parent, e.causation_id, e.correlation_id
     ), held as (
       update event_queue q set locked_by = p_worker, due_at = now() + p_lease
       from leased l where q.event_id = any (p_event_ids) and q.event_id = l.id
@@ -136,11 +138,11 @@ begin
            -- a first attempt has nothing to skip: spare the lookup on the hot path
            case when l.attempt = 1 then '{}'::text[]
                 else array(select h.handler_name from event_handlers_log h where h.event_id = l.id and h.status = 'success') end,
-           l.trace_parent::text
+           l.trace_parent::text, l.causation_id::uuid, l.correlation_id::uuid
     from leased l;
 end;
 $$;
-comment on function feyxa.lease_events(uuid[],text,interval) is 'Internal to the claim functions: starts the next attempt of row-locked events under a worker''s lease; returns them with the handlers that already succeeded and the emitter''s traceparent.';
+comment on function feyxa.lease_events(uuid[],text,interval) is 'Internal to the claim functions: starts the next attempt of row-locked events under a worker''s lease; returns them with the handlers that already succeeded, the emitter''s traceparent and the event''s story (causation, correlation).';
 revoke all on function feyxa.lease_events(uuid[],text,interval) from public;
 grant execute on function feyxa.lease_events(uuid[],text,interval) to service_role;
 

@@ -211,7 +211,8 @@ begin
                          then e.retry_count + 1 else e.retry_count end,
       next_retry_at = case when o.failed and (o.refused or o.exhausted) then null
                            when o.failed and o.backoff then greatest(o.policy_at, o.retry_at)
-                           when o.failed or o.deferred then o.retry_at end,
+                           -- a paused route's wait has no end (infinity): the queue row parks, the log keeps none
+                           when o.failed or o.deferred then nullif(o.retry_at, 'infinity') end,
       error_message = case when o.failed
                            then left(case when o.refused then 'not retriable: ' else '' end || o.errors, 4000) end,
       processed_at = case when not o.failed and not o.deferred or o.failed and (o.refused or o.exhausted) then now() end,
@@ -257,7 +258,7 @@ begin
   end if;
 end;
 $$;
-comment on function feyxa.complete_attempts(text,jsonb) is 'Writes the handler rows of a batch of attempts and moves each event the worker still holds: completed; failed with the backoff (the route''s own policy where it has one); dead on a refusal or when a handler has spent its attempts; pending again, due at the end of the wait, when its only setback was a rate limit. One call per batch.';
+comment on function feyxa.complete_attempts(text,jsonb) is 'Writes the handler rows of a batch of attempts and moves each event the worker still holds: completed; failed with the backoff (the route''s own policy where it has one); dead on a refusal or when a handler has spent its attempts; pending again, due at the end of the wait, when its only setbacks were rate limits, or parked (due at infinity) when one was a paused route. One call per batch.';
 revoke all on function feyxa.complete_attempts(text,jsonb) from public;
 grant execute on function feyxa.complete_attempts(text,jsonb) to service_role;
 

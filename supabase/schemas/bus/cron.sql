@@ -14,6 +14,8 @@
 --                                 and the per-minute runs (metrics.sql), so that the counters
 --                                 and the health verdict's throughput trend move where nothing
 --                                 scrapes
+--   feyxa-purge-idempotency-keys  every 10 minutes: one batch of the HTTP functions'
+--                                 idempotency keys older than 24 hours (idempotency.sql)
 --
 -- Where pg_cron or pg_net is not available (a plain PostgreSQL), nothing is scheduled and
 -- the block still succeeds: locally `npm start` runs the same jobs on timers
@@ -34,6 +36,7 @@ begin
     perform cron.schedule('feyxa-purge-completed-events', '*/10 * * * *', $job$ select feyxa.purge_completed_events(10000) $job$);
     perform cron.schedule('feyxa-evaluate-alerts', '* * * * *', $job$ select feyxa.evaluate_alerts() $job$);
     perform cron.schedule('feyxa-fold-metrics', '* * * * *', $job$ select feyxa.fold_metrics() $job$);
+    perform cron.schedule('feyxa-purge-idempotency-keys', '*/10 * * * *', $job$ select feyxa.purge_idempotency_keys(10000) $job$);
   exception when others then
     raise notice 'feyxa: could not schedule the bus''s jobs (%); schedule them by hand', sqlerrm;
   end;

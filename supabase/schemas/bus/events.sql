@@ -24,6 +24,12 @@
 -- domains instead of table CHECKs, and indexed; what changes is never indexed, so the
 -- updates are HOT (below).
 --
+-- An event also keeps its story: causation_id and causation_handler, the handler run that
+-- emitted it, and correlation_id, the first event of the chain (all null for a root). The bus sets them
+-- for its handlers: what a handler writes through ctx.sql, and the events triggers emit
+-- from those writes, carry them (src/bus/story-sql.ts); HTTP emits may pass them. An
+-- order's story in the monitor reads every event of a correlation by its index.
+--
 -- An event also keeps what its emitter asked for (deliver_at, priority, ordering_key: the
 -- flow control of flow-control.sql, docs/flow-control.md) and the W3C traceparent of the
 -- span that emitted it, which a claim hands back so that the attempt, later and in another
@@ -101,6 +107,15 @@ create table feyxa.events_log (
   ordering_key text collate "C" check (length(ordering_key) between 1 and 200),
   ordering_seq bigint,
   trace_parent text default substring(current_setting('feyxa.traceparent', true), '^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$'),
+  -- The event's story, taken like trace_parent from the emitting transaction's settings
+  -- (feyxa.causation_id, feyxa.correlation_id; a malformed one is null): the event whose
+  -- handler emitted this one, that handler, and the first event of the story. All null for
+  -- an event emitted outside a handler: it is its own story's root.
+  causation_id uuid default (case when current_setting('feyxa.causation_id', true) ~ '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$'
+                                  then current_setting('feyxa.causation_id', true)::uuid end),
+  causation_handler text default substring(current_setting('feyxa.causation_handler', true), '^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$'),
+  correlation_id uuid default (case when current_setting('feyxa.correlation_id', true) ~ '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$'
+                                    then current_setting('feyxa.correlation_id', true)::uuid end),
   check ((status = 'processing') = (locked_by is not null and locked_until is not null)),
   check (status <> 'failed' or next_retry_at is not null)
 ) with (fillfactor = 50);
@@ -111,6 +126,9 @@ comment on column feyxa.events_log.deliver_at is 'When the emitter asked the eve
 comment on column feyxa.events_log.priority is 'Head start in the claim, in seconds (0 to 1000; 0: none).';
 comment on column feyxa.events_log.ordering_key is 'The line the event waits in: events of one key are handled one at a time, in ordering_seq order. Null: unordered.';
 comment on column feyxa.events_log.ordering_seq is 'The event''s place in its ordering key''s line, assigned at emit under the key''s lock.';
+comment on column feyxa.events_log.causation_id is 'The event whose handler emitted this one (set_config(''feyxa.causation_id'', ..., true) in the emitting transaction, as the bus does for its handlers); null when it was emitted outside a handler.';
+comment on column feyxa.events_log.causation_handler is 'The handler whose run emitted this event (with causation_id, the run); null when none.';
+comment on column feyxa.events_log.correlation_id is 'The first event of this event''s story (its causation''s correlation, or the causation itself when that was a root); null for a root, which is its own story.';
 comment on column feyxa.events_log.trace_parent is 'The W3C traceparent of the span that emitted the event (set_config(''feyxa.traceparent'', ..., true) in the emitting transaction); null when none.';
 grant all on table feyxa.events_log to service_role;
 grant select on table feyxa.events_log to authenticated;
@@ -125,6 +143,10 @@ create index events_log_tenant_created_idx on feyxa.events_log (tenant_id, creat
 -- Each line's events in order, for the monitor (which event a held one waits behind). Only
 -- ordered events are in it, and neither column ever changes: their updates stay HOT.
 create index events_log_line_idx on feyxa.events_log (ordering_key, ordering_seq) where ordering_key is not null;
+
+-- A story, every event of it: its root by primary key, the rest by this index. Only events
+-- emitted inside a handler are in it, and the column never changes: updates stay HOT.
+create index events_log_correlation_idx on feyxa.events_log (correlation_id) where correlation_id is not null;
 
 -- Payment and delivery events name their order only in the payload (their aggregate is the
 -- payment or the delivery). order-status, anonymous and polled, finds an order's events by

@@ -297,3 +297,58 @@ $$;
 comment on function feyxa.skip_dead_heads(uuid[]) is 'Internal: of the given events, the dead heads of lines whose type says on_dead_head = skip stop blocking, and the next event of each line goes.';
 revoke all on function feyxa.skip_dead_heads(uuid[]) from public;
 grant execute on function feyxa.skip_dead_heads(uuid[]) to service_role;
+
+-- Why an open event waits, in the words of the monitor (WAITING_REASONS, src/bus/vocabulary.ts),
+-- from its status and attempt and its queue row:
+--   retrying   failed: due again at next_retry_at
+--   held       behind an earlier event of its ordering line
+--   paused     a route it owes is paused: parked (due at infinity) until resumed
+--   due        claimable now
+--   scheduled  not before its delivery time, first attempt to come
+--   deferred   a rate limit's wait, after an attempt
+-- Null when it does not wait (processing, or off the queue). SQL, without settings of its
+-- own, so that the planner inlines it into the monitor's reads; it reads no table, and names
+-- every operator qualified (as event_type_is_valid does), so no search_path changes it.
+create or replace function feyxa.waiting_reason(p_status text, p_attempt int, p_held boolean, p_due_at timestamptz, p_not_before timestamptz)
+returns text
+language sql stable parallel safe
+as $$
+  select case
+    when p_status operator(pg_catalog.=) 'failed' then 'retrying'
+    when p_status operator(pg_catalog.<>) 'pending' or p_due_at is null then null
+    when p_held then 'held'
+    when p_due_at operator(pg_catalog.=) 'infinity'::timestamptz then 'paused'
+    when coalesce(p_not_before, p_due_at) operator(pg_catalog.<=) pg_catalog.now() then 'due'
+    when p_attempt operator(pg_catalog.=) 0 then 'scheduled'
+    else 'deferred'
+  end
+$$;
+comment on function feyxa.waiting_reason(text,integer,boolean,timestamp with time zone,timestamp with time zone) is 'Why an open event waits (retrying, held, paused, due, scheduled, deferred), from its status, attempt and event_queue row; null when it does not wait.';
+revoke all on function feyxa.waiting_reason(text,integer,boolean,timestamp with time zone,timestamp with time zone) from public;
+grant execute on function feyxa.waiting_reason(text,integer,boolean,timestamp with time zone,timestamp with time zone) to authenticated, service_role;
+
+-- Lets go the events parked for a resumed route: the pending events due at infinity whose
+-- latest attempt deferred that handler (run-attempt.ts parks an event whose owed route is
+-- paused). Due now, their priority's head start kept; one whose other routes are still
+-- paused parks again at its next attempt. Returns how many.
+create or replace function feyxa.unpark_events(p_handler_name text)
+returns integer
+language sql security definer
+set search_path = feyxa, pg_catalog
+as $$
+  with parked as (
+    select q.event_id from event_queue q join events_log e on e.id = q.event_id
+    where q.due_at = 'infinity' and q.locked_by is null and not q.held and e.status = 'pending'
+      and exists (select 1 from event_handlers_log h
+                  where h.event_id = e.id and h.attempt = e.attempt and h.handler_name = p_handler_name and h.status = 'deferred')
+  ), due as (
+    update event_queue q set due_at = now() - make_interval(secs => q.priority),
+                             not_before = case when q.priority <> 0 then now() end
+    from parked p where q.event_id = p.event_id
+    returning q.event_id
+  )
+  select count(*)::int from due
+$$;
+comment on function feyxa.unpark_events(text) is 'Internal to resume_route: makes due now the events parked because they owe the resumed handler (pending, due at infinity, deferred by it in their latest attempt). Returns how many.';
+revoke all on function feyxa.unpark_events(text) from public;
+grant execute on function feyxa.unpark_events(text) to service_role;

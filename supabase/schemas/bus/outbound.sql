@@ -4,8 +4,10 @@
 -- target, an automation's webhook reaction or poll trigger) is refused when it is saved if
 -- its host is literally not public: an IP literal in a loopback, private, link-local, CGNAT,
 -- multicast or reserved range, in any spelling the URL parser accepts (2130706433, 0x7f.1,
--- 0177.0.0.1), or `localhost` and `*.localhost`; so are plain http and a host name not in
--- ASCII (punycode is). The refusal is a 22023 naming the field, answered 400. A host name is
+-- 0177.0.0.1), or `localhost` and `*.localhost`; so are plain http, a host name not in
+-- ASCII (punycode is) and credentials in the URL (`https://user:pass@host/`: a secret kept
+-- in plain sight, and an old way to hide the real host after an @), whatever the allow-list
+-- says. The refusal is a 22023 naming the field, answered 400. A host name is
 -- checked where it is resolved, at each request (src/bus/outbound.ts, with the same ranges
 -- in src/bus/outbound-addresses.ts): the database cannot know what a name will resolve to.
 --
@@ -95,7 +97,9 @@ grant execute on function feyxa.outbound_host_inet(text) to service_role;
 -- Why a URL may not be saved as an outbound target, or null when it may. The host is read
 -- as the URL parser reads it (the userinfo ends at the last @, a trailing dot is dropped);
 -- an entry of p_allow (event_bus_settings.outbound_allow) lifts every refusal but those of a
--- malformed URL (its scheme, its characters, its host's syntax).
+-- malformed URL (its scheme, its characters, its host's syntax) and of credentials in it.
+-- The one rule for every saved outbound URL (remote handlers' targets, automations' webhook
+-- reactions and polls); src/bus/outbound.ts applies the same at each request.
 create or replace function feyxa.outbound_url_refusal(p_url text, p_allow text[])
 returns text
 language plpgsql immutable
@@ -115,6 +119,7 @@ begin
   if p_url is null then return null; end if;
   if v_m is null or v_scheme not in ('http', 'https') then return 'must be an https URL'; end if;
   if strpos(p_url, chr(92)) > 0 or p_url ~ '[[:space:][:cntrl:]]' then return 'must not contain a backslash, space or control character'; end if;
+  if strpos(v_m[2], '@') > 0 then return 'must not carry credentials (user:password@): keep secrets out of URLs'; end if;
   if v_parts is null or v_host = '' then return 'has no valid host'; end if;
   v_ip := outbound_host_inet(v_host);
   if v_ip is null and v_host like '[%' then return v_host || ' is not a valid IPv6 address'; end if;
@@ -143,7 +148,7 @@ begin
   return null;
 end;
 $$;
-comment on function feyxa.outbound_url_refusal(text,text[]) is 'Why a URL may not be saved as an outbound target (not http(s), localhost, a non-public IP literal in any spelling, plain http), or null; p_allow lists exceptions (host, host:port, CIDR).';
+comment on function feyxa.outbound_url_refusal(text,text[]) is 'Why a URL may not be saved as an outbound target (not http(s), credentials in it, localhost, a non-public IP literal in any spelling, plain http), or null; p_allow lists exceptions (host, host:port, CIDR), never for credentials.';
 revoke all on function feyxa.outbound_url_refusal(text,text[]) from public;
 grant execute on function feyxa.outbound_url_refusal(text,text[]) to service_role;
 

@@ -1,6 +1,6 @@
 -- Who reads what: the bus's read-policy hooks and the row-level security of every bus table.
 --
--- The bus does not know who its readers are. It asks four hook functions, and the
+-- The bus does not know who its readers are. It asks five hook functions, and the
 -- application answers by replacing their bodies (create or replace, same signatures) in a
 -- schema file applied after this one; the marketplace's answers are in
 -- supabase/schemas/marketplace/bus-config.sql (admins operate the whole bus, store members
@@ -11,6 +11,7 @@
 --   reader_tenants()        the tenant keys (events_log.tenant_id) whose events the caller reads
 --   reader_tenant_labels()  the tenants the caller may filter the monitor by, with a label
 --   tenant_label(tenant)    the name the monitor shows for one tenant key
+--   story_seeds(term)       the events a search term names in the application's words
 --
 -- The policies call the first two once per query, never per row: each is wrapped in a
 -- scalar sub-select, which the planner runs once as an initplan (the monitor reads millions
@@ -69,6 +70,22 @@ comment on function feyxa.tenant_label(uuid) is
   'Read hook: the name the monitor shows for a tenant key (an event''s tenant_id). The bus''s body has none (null); the application replaces it (same signature).';
 revoke all on function feyxa.reader_tenant_labels(), feyxa.tenant_label(uuid) from public, anon, authenticated;
 grant execute on function feyxa.reader_tenant_labels(), feyxa.tenant_label(uuid) to authenticated, service_role;
+
+-- Story hook: the events a search term names in the application's words (an order's number,
+-- say), whose stories the monitor's story view shows. The bus finds event ids, aggregate ids
+-- and correlation ids itself; this body names nothing more. Called as the caller, so the
+-- application's tables and the log answer under their RLS. The application replaces it.
+create or replace function feyxa.story_seeds(p_term text)
+returns setof uuid
+language sql stable
+set search_path = feyxa, pg_catalog
+as $$
+  select null::uuid where false
+$$;
+comment on function feyxa.story_seeds(text) is
+  'Story hook: the events a search term names in the application''s words (an order number...), for the monitor''s story view. The bus''s body names none; the application replaces it (same signature).';
+revoke all on function feyxa.story_seeds(text) from public, anon, authenticated;
+grant execute on function feyxa.story_seeds(text) to authenticated, service_role;
 
 -- Events: an operator reads every one, anyone else those of the tenants they read.
 create policy events_log_read on feyxa.events_log for select to authenticated
@@ -221,3 +238,63 @@ $$;
 comment on function feyxa.monitor_route_steps(text) is 'The steps of an event type: {handler: [the routed handlers it runs after]} for its routed handlers that wait for some; empty for a signed-in user who may not see the routing.';
 revoke all on function feyxa.monitor_route_steps(text) from public;
 grant execute on function feyxa.monitor_route_steps(text) to authenticated, service_role;
+
+-- Why one event waits, where the routing says it (the monitor's event detail; the reason
+-- itself is waiting_reason, flow-control.sql): the paused routes it owes, each with who
+-- paused it and why (the latest pause_route of the audit trail), and, for each handler that
+-- failed in its latest attempt, its failures of the event against the attempts its policy
+-- allows (its route's max_attempts, else the event's max_retries + 1). Null for an event the
+-- caller may not read (security definer: the routing and the audit trail are not readable
+-- by API roles; a tenant's reader sees its events' routes this way, not the audit's actor).
+create or replace function feyxa.monitor_waiting(p_event_id uuid)
+returns jsonb
+language plpgsql stable security definer
+set search_path = feyxa, pg_catalog
+as $$
+declare
+  v_event  events_log;
+  v_caller boolean := (coalesce(nullif(current_setting('request.jwt.claims', true), ''), '{}')::jsonb ->> 'role') is not distinct from 'authenticated';
+  v_operator boolean := not v_caller or reader_is_operator();
+begin
+  select * into v_event from events_log where id = p_event_id;
+  if not found or not (v_operator or v_event.tenant_id = any (reader_tenants())) then
+    return null;
+  end if;
+  return jsonb_build_object(
+    'paused_routes', (
+      select coalesce(jsonb_agg(jsonb_build_object(
+               'event_pattern', s.event_pattern, 'handler_name', s.handler_name, 'paused_at', s.paused_at,
+               'paused_by', case when v_operator then a.actor_email end, 'reason', a.reason) order by s.handler_name), '[]')
+      from event_subscriptions s
+      left join lateral (
+        select m.actor_email, coalesce(m.target ->> 'reason', m.result ->> 'reason') as reason
+        from monitor_actions m
+        where m.kind = 'pause_route' and m.target ->> 'event_pattern' = s.event_pattern and m.target ->> 'handler_name' = s.handler_name
+        order by m.created_at desc limit 1) a on true
+      where s.is_active and s.paused_at is not null
+        and (s.event_pattern = '*' or s.event_pattern = v_event.event_type
+             or (right(s.event_pattern, 2) = '.*' and starts_with(v_event.event_type, left(s.event_pattern, -1))))
+        and not exists (select 1 from event_handlers_log h
+                        where h.event_id = p_event_id and h.handler_name = s.handler_name and h.status = 'success')),
+    'retries', (
+      select coalesce(jsonb_agg(jsonb_build_object(
+               'handler_name', f.handler_name, 'failures', f.failures,
+               'max_attempts', coalesce(p.max_attempts, v_event.max_retries + 1), 'route_policy', p.max_attempts is not null)
+             order by f.handler_name), '[]')
+      from (select h.handler_name,
+                   (select count(*)::int from event_handlers_log x
+                    where x.event_id = p_event_id and x.handler_name = h.handler_name and x.status = 'failed') as failures
+            from event_handlers_log h
+            where h.event_id = p_event_id and h.attempt = v_event.attempt and h.status = 'failed') f
+      left join lateral (
+        select s.max_attempts from event_subscriptions s
+        where s.handler_name = f.handler_name and s.is_active and s.max_attempts is not null
+          and (s.event_pattern = '*' or s.event_pattern = v_event.event_type
+               or (right(s.event_pattern, 2) = '.*' and starts_with(v_event.event_type, left(s.event_pattern, -1))))
+        order by length(s.event_pattern) desc limit 1) p on true
+      where v_event.status in ('failed', 'dead')));
+end;
+$$;
+comment on function feyxa.monitor_waiting(uuid) is 'Why an event waits, where the routing says it: the paused routes it owes (who paused them, when, why) and its failed handlers'' failures against the attempts their policy allows. Null for an event the caller may not read.';
+revoke all on function feyxa.monitor_waiting(uuid) from public;
+grant execute on function feyxa.monitor_waiting(uuid) to authenticated, service_role;

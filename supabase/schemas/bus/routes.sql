@@ -273,6 +273,9 @@ begin
   end if;
   update event_subscriptions set paused_at = case when p_paused then now() end, updated_at = now()
   where id = v_route.id;
+  if not p_paused then
+    perform unpark_events(p_handler_name);
+  end if;
   return operator_finish_action(p_action_id, jsonb_build_object('changed', true, 'paused', p_paused));
 end;
 $$;
@@ -284,7 +287,7 @@ returns jsonb
 language sql security definer
 set search_path = feyxa, pg_catalog
 as $$ select set_route_paused(p_action_id, p_event_pattern, p_handler_name, true) $$;
-comment on function feyxa.pause_route(uuid,text,text) is 'Operator action: the route''s handler stops running; its events wait (deferred, no retry spent) until resume_route. Audited, idempotent per action id. Security definer as set_route_paused.';
+comment on function feyxa.pause_route(uuid,text,text) is 'Operator action: the route''s handler stops running; its events wait, parked (no attempt, no retry spent), until resume_route. Audited, idempotent per action id. Security definer as set_route_paused.';
 revoke all on function feyxa.pause_route(uuid,text,text) from public;
 grant execute on function feyxa.pause_route(uuid,text,text) to authenticated, service_role;
 
@@ -293,6 +296,6 @@ returns jsonb
 language sql security definer
 set search_path = feyxa, pg_catalog
 as $$ select set_route_paused(p_action_id, p_event_pattern, p_handler_name, false) $$;
-comment on function feyxa.resume_route(uuid,text,text) is 'Operator action: a paused route''s handler runs again, from the next attempt of each waiting event. Audited, idempotent per action id. Security definer as set_route_paused.';
+comment on function feyxa.resume_route(uuid,text,text) is 'Operator action: a paused route''s handler runs again: the events parked for it are due at once. Audited, idempotent per action id. Security definer as set_route_paused.';
 revoke all on function feyxa.resume_route(uuid,text,text) from public;
 grant execute on function feyxa.resume_route(uuid,text,text) to authenticated, service_role;

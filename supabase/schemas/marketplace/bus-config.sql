@@ -10,6 +10,7 @@
 --   reader_tenant_labels()      the tenants the monitor offers to filter by: stores, by name
 --   tenant_label(uuid)          a tenant's name in the monitor: the store's
 --   webhook_effect(...)         what a verified provider event does: a Stripe payment pays
+--   story_seeds(term)           what a story search names: an order (number or id), its payments, deliveries
 --
 -- The tenant key of the marketplace's events (events_log.tenant_id) is the store. The
 -- read hooks are called once per query, never per row: the bus's policies wrap them in a
@@ -87,6 +88,30 @@ end;
 $$;
 comment on function feyxa.webhook_effect(text,text,jsonb) is 'The marketplace''s webhook effects: Stripe payment_intent.succeeded → apply_stripe_payment_succeeded (paid, already_paid, no_order, no_payment, not_payable, amount_mismatch); anything else none.';
 revoke all on function feyxa.webhook_effect(text,text,jsonb) from public, anon, authenticated;
+
+-- A story search in the marketplace's words: an order, by its number (FX-...) or its id,
+-- names its own events and those of its payments and deliveries (which name the order in
+-- their payload: events_log_order_ref_idx). As the caller: orders and the log answer under
+-- their RLS, so a store's staff find their store's orders only.
+create or replace function feyxa.story_seeds(p_term text)
+returns setof uuid
+language sql stable
+set search_path = pg_catalog
+as $$
+  with the_order as (
+    select o.id from public.orders o
+    where o.order_number = p_term
+       or o.id = case when p_term ~ '^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$' then p_term::uuid end
+    limit 1
+  )
+  select e.id from feyxa.events_log e, the_order o where e.aggregate_id = o.id
+  union
+  select e.id from feyxa.events_log e, the_order o
+  where (e.payload::jsonb ->> 'order_id') = o.id::text and e.aggregate_type::text in ('payment', 'delivery')
+$$;
+comment on function feyxa.story_seeds(text) is 'Story hook, the marketplace''s answer: an order''s number or id names the events of the order, its payments and its deliveries.';
+revoke all on function feyxa.story_seeds(text) from public, anon, authenticated;
+grant execute on function feyxa.story_seeds(text) to authenticated, service_role;
 
 -- The marketplace's once-per-aggregate event types: each is a fact that happens once to its
 -- aggregate, so an emit without a key is keyed type:aggregate_id (bus/emit.sql) and a

@@ -42,7 +42,7 @@ describe("every function", () => {
     expect(response.status).toBe(204);
     expectCors(response);
     const allowed = (response.headers.get("access-control-allow-headers") ?? "").split(/,\s*/);
-    expect(allowed).toEqual(expect.arrayContaining(["authorization", "apikey", "content-type", "x-client-info"]));
+    expect(allowed).toEqual(expect.arrayContaining(["authorization", "apikey", "content-type", "x-client-info", "idempotency-key"]));
     expect(response.headers.get("access-control-allow-methods")).toMatch(/POST/);
     expect(response.headers.get("access-control-allow-methods")).toMatch(/GET/);
   });

@@ -37,7 +37,7 @@ afterAll(async () => {
 const event: ClaimedEvent = {
   id: "8d3c0a4e-2b7f-4f0e-9a51-6c1d2e3f4a5b", type: "order.created", aggregateType: "order", aggregateId: "o-2",
   tenantId: null, payload: {}, idempotencyKey: "order-2", attempt: 1, retryCount: 0, maxRetries: 3,
-  createdAt: new Date(), succeededHandlers: [],
+  createdAt: new Date(), succeededHandlers: [], causationId: null, correlationId: "8d3c0a4e-2b7f-4f0e-9a51-6c1d2e3f4a5b",
 };
 const traced = (handler: Handler) => {
   const route: RoutedHandlers = { names: [handler.name], after: new Map(), rateLimits: new Set(), paused: new Set() };

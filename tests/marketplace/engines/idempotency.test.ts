@@ -66,7 +66,7 @@ describe("handler idempotency", () => {
       const event: BusEvent = {
         id: e.id, type: e.event_type, aggregateType: e.aggregate_type, aggregateId: e.aggregate_id, tenantId: e.tenant_id,
         payload: e.payload, idempotencyKey: e.idempotency_key, attempt: e.attempt + 1, retryCount: e.retry_count,
-        maxRetries: e.max_retries, createdAt: e.created_at,
+        maxRetries: e.max_retries, createdAt: e.created_at, causationId: null, correlationId: e.id,
       };
       for (const name of await bus.router.handlersFor(e.event_type)) {
         const before = await snapshot();

@@ -28,6 +28,7 @@ import { FailuresView } from "./views/FailuresView.tsx";
 import { QueueView } from "./views/QueueView.tsx";
 import { RoutesView } from "./views/RoutesView.tsx";
 import { StatsView } from "./views/StatsView.tsx";
+import { StoryView } from "./views/StoryView.tsx";
 
 takeTokenFromLink();
 
@@ -72,6 +73,7 @@ export function App() {
       <ViewNav view={view} isAdmin={me.is_admin} />
       <main id="main" className="view">
         {view === "events" && <EventsView me={me} live={live} version={actionsDone} onAct={act} onBulk={actBulk} />}
+        {view === "story" && <StoryView live={live} />}
         {view === "failures" && <FailuresView live={live} version={actionsDone} onBulk={actBulk} />}
         {view === "queue" && <QueueView stats={stats.data} />}
         {view === "routes" && me.is_admin && <RoutesView live={live} window={win} canAct={me.is_admin} version={actionsDone} onChanged={afterAction} />}

@@ -34,6 +34,7 @@ export const api = {
   me: () => call<MonitorAnswers["me"]>("/me"),
   events: (params: Record<string, string | undefined>) => call<MonitorAnswers["events"]>(`/events${query(params)}`),
   event: (id: string) => call<MonitorAnswers["event"]>(`/events/${id}`),
+  story: (q: string) => call<MonitorAnswers["story"]>(`/story${query({ q })}`),
   stats: (params: Record<string, string | undefined>) => call<MonitorAnswers["stats"]>(`/stats${query(params)}`),
   failures: (params: Record<string, string | undefined>) => call<MonitorAnswers["failures"]>(`/failures${query(params)}`),
   bulkPreview: (params: Record<string, string | undefined>) => call<MonitorAnswers["bulkPreview"]>(`/bulk${query(params)}`),

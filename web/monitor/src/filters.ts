@@ -1,9 +1,11 @@
 /** The filters as the URL holds them, and as the API takes them. */
-import { EVENT_STATUSES } from "../../../src/bus/vocabulary.ts";
+import { EVENT_STATUSES, WAITING_REASONS } from "../../../src/bus/vocabulary.ts";
 import type { Stats } from "./types.ts";
 
 /** The statuses to filter by: the bus's own list (loaded from its vocabulary, which imports nothing). */
 export const STATUSES = EVENT_STATUSES;
+/** Why an open event waits, to filter by. */
+export const WAITING = WAITING_REASONS;
 export const WINDOWS = ["15m", "1h", "6h", "24h", "7d"] as const satisfies readonly Stats["window"][];
 
 export interface Filters {
@@ -15,11 +17,13 @@ export interface Filters {
   q?: string;
   /** An error fingerprint (from the failures view). */
   fp?: string;
+  /** Why open events wait (WAITING_REASONS). */
+  waiting?: string;
 }
 
 export function readFilters(params: URLSearchParams): Filters {
   const get = (key: string) => params.get(key) || undefined;
-  return { type: get("type"), status: get("status"), tenant: get("tenant"), from: get("from"), to: get("to"), q: get("q"), fp: get("fp") };
+  return { type: get("type"), status: get("status"), tenant: get("tenant"), from: get("from"), to: get("to"), q: get("q"), fp: get("fp"), waiting: get("waiting") };
 }
 
 /** A stable string of the filters, to tell when they changed. */

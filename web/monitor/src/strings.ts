@@ -2,11 +2,13 @@
 import { alertsEn, alertsFr } from "./alert-strings.ts";
 import { healthEn, healthFr } from "./health-strings.ts";
 import { operatorEn, operatorFr } from "./operator-strings.ts";
+import { storyEn, storyFr } from "./story-strings.ts";
 
 const en = {
   ...alertsEn,
   ...healthEn,
   ...operatorEn,
+  ...storyEn,
   title: "Event monitor",
   signedInAs: "Signed in as",
   admin: "admin",
@@ -150,6 +152,7 @@ const fr: Strings = {
   ...alertsFr,
   ...healthFr,
   ...operatorFr,
+  ...storyFr,
   title: "Moniteur d'événements",
   signedInAs: "Connecté en tant que",
   admin: "admin",

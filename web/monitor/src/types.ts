@@ -14,6 +14,7 @@ export type Me = MonitorAnswers["me"];
 export type EventPage = MonitorAnswers["events"];
 export type EventRow = EventPage["events"][number];
 export type Detail = MonitorAnswers["event"];
+export type Story = MonitorAnswers["story"];
 /** waiting: a prerequisite (after) failed in that attempt; blocked: one refused the event. */
 export type HandlerRun = Detail["attempts"][number]["handlers"][number];
 export type Stats = MonitorAnswers["stats"];

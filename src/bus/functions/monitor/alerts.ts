@@ -82,6 +82,7 @@ export const alertRoutes = [
   }),
   route("POST /alerts", {
     body: alertInput, maxBytes: 8 * 1024,
+    idempotent: true, // a retried create with its Idempotency-Key makes one rule (the other actions dedupe by action_id)
     handle: async ({ bus, caller, body }) =>
       json(await asCaller(bus.sql, userOf(caller), (tx) => changeAlerts(tx, body), { readOnly: false })),
   }),

@@ -9,6 +9,7 @@
 import { z } from "zod";
 import {
   ALERT_KINDS, ALERT_NOTICE_KINDS, AUDITED_ACTIONS, EVENT_STATUSES, HANDLER_RUN_STATUSES, OPERATOR_ACTIONS, type OperatorAction, TARGET_KINDS,
+  WAITING_REASONS,
 } from "../../vocabulary.ts";
 import { HEALTH_REASONS, HEALTH_STATUSES } from "../../telemetry/health.ts";
 import { BULK_KINDS, type BulkKind, WINDOWS } from "./schemas.ts";
@@ -41,6 +42,8 @@ export const eventRow = z.strictObject({
   id: uuid, event_type: z.string(), aggregate_type: z.string(), aggregate_id: uuid, tenant_id: uuid.nullable(), status,
   attempt: count, retry_count: count, max_retries: count, next_retry_at: timestamp.nullable(), error_message: z.string().nullable(),
   idempotency_key: z.string(), created_at: timestamp, processed_at: timestamp.nullable(),
+  /** Why it waits, while it does (feyxa.waiting_reason); null when it does not. */
+  waiting: z.enum(WAITING_REASONS).nullable(),
 });
 
 /** GET /events: a page, newest first; next_cursor null on the last. */
@@ -65,6 +68,21 @@ export const eventDetail = z.strictObject({
     scheduled: z.boolean(), deliver_at: timestamp.nullable(), priority: count, ordering_key: z.string().nullable(),
     ordering_seq: count.nullable(), held: z.boolean(), held_behind: uuid.nullable(), waiting_behind: count,
   }),
+  /**
+   * Why it waits, in full: until when (a retry, a delivery time, a rate limit's wait), the
+   * event it is held behind, the paused routes it owes (who paused them and why), each
+   * failed handler's failures against what its policy allows. Null when it does not wait.
+   */
+  waiting: z.strictObject({
+    reason: z.enum(WAITING_REASONS),
+    until: timestamp.nullable(),
+    blocker: z.strictObject({ id: uuid, event_type: z.string(), status, error_message: z.string().nullable() }).nullable(),
+    paused_routes: z.array(z.strictObject({
+      event_pattern: z.string(), handler_name: z.string(), paused_at: timestamp, paused_by: z.string().nullable(), reason: z.string().nullable(),
+    })),
+    deferred_by: z.array(z.strictObject({ handler_name: z.string(), message: z.string().nullable() })),
+    retries: z.array(z.strictObject({ handler_name: z.string(), failures: count, max_attempts: count, route_policy: z.boolean() })),
+  }).nullable(),
   /** The aggregate's event-sourced stream, when it has one. */
   timeline: z.array(z.strictObject({ version: count, event_id: uuid, event_type: z.string(), status, created_at: timestamp })),
   /** Each remote handler run's HTTP answer (status_code null: none came). */
@@ -187,6 +205,29 @@ export const alertChange = z.strictObject({
   rule: alertRule.pick({ id: true, name: true, kind: true, is_active: true }),
 });
 
+/**
+ * GET /story?q=: every event a term leads to and the events of their stories, oldest first,
+ * with each one's cause (the event and the handler whose run emitted it), and every handler
+ * run and webhook delivery of them; `roots` are the stories' first events.
+ */
+export const storyAnswer = z.strictObject({
+  term: z.string(),
+  roots: z.array(uuid),
+  events: z.array(z.strictObject({
+    id: uuid, event_type: z.string(), aggregate_type: z.string(), aggregate_id: uuid, tenant_id: uuid.nullable(), status,
+    attempt: count, error_message: z.string().nullable(), created_at: timestamp, processed_at: timestamp.nullable(),
+    causation_id: uuid.nullable(), causation_handler: z.string().nullable(), correlation_id: uuid.nullable(),
+    waiting: z.enum(WAITING_REASONS).nullable(),
+  })),
+  runs: z.array(handlerRun.extend({ event_id: uuid })),
+  deliveries: z.array(z.strictObject({
+    event_id: uuid, handler_name: z.string(), attempt: count, status_code: z.number().int().nullable(), response_excerpt: z.string().nullable(),
+    duration_ms: count, created_at: timestamp,
+  })),
+  /** More events than shown (STORY_LIMIT): the newest are left out. */
+  truncated: z.boolean(),
+});
+
 /** GET /health: the bus's health verdict (src/bus/telemetry/health.ts), as /metrics/health answers it. */
 export const healthAnswer = z.strictObject({
   status: z.enum(HEALTH_STATUSES),
@@ -215,6 +256,7 @@ export const monitorAnswers = {
   me: meAnswer,
   events: eventPage,
   event: eventDetail,
+  story: storyAnswer,
   stats: statsAnswer,
   failures: failuresAnswer,
   bulkPreview: bulkPreviewAnswer,

@@ -1,6 +1,6 @@
 /** The monitor's event reads: a keyset-paginated list, and one event in full. */
 import { HttpError } from "../../errors.ts";
-import type { EventStatus, HandlerRunStatus } from "../../vocabulary.ts";
+import type { EventStatus, HandlerRunStatus, WaitingReason } from "../../vocabulary.ts";
 import type { CallerSql } from "../as-caller.ts";
 import type { Built, eventDetail as detailAnswer, eventPage } from "./answers.ts";
 import { decodeCursor, encodeCursor, listWhere } from "./filters.ts";
@@ -17,7 +17,8 @@ export async function listEvents(tx: CallerSql, query: ListQuery): Promise<Built
   // One row more than asked tells whether there is a next page, without counting millions.
   const rows = await tx<(EventListRow & { cursor_at: string })[]>`
     select id, event_type, aggregate_type, aggregate_id, tenant_id, status, attempt, retry_count, max_retries,
-           next_retry_at, error_message, idempotency_key, created_at, processed_at, created_at::text as cursor_at
+           next_retry_at, error_message, idempotency_key, created_at, processed_at, ${waitingOf(tx, "events_log")} as waiting,
+           created_at::text as cursor_at
     from feyxa.events_log
     where ${listWhere(tx, query, cursor)}
     order by created_at desc, id desc
@@ -29,6 +30,11 @@ export async function listEvents(tx: CallerSql, query: ListQuery): Promise<Built
     next_cursor: rows.length > query.limit && last ? encodeCursor({ at: last.cursor_at, id: last.id }) : null,
   };
 }
+
+/** Why an event waits (feyxa.waiting_reason), from its queue row, by primary key; null off the queue. `alias`: a constant. */
+const waitingOf = (tx: CallerSql, alias: "events_log" | "e") =>
+  tx.unsafe(`(select feyxa.waiting_reason(${alias}.status, ${alias}.attempt, q.held, q.due_at, q.not_before)
+              from feyxa.event_queue q where q.event_id = ${alias}.id)`);
 
 interface EventListRow {
   id: string;
@@ -45,6 +51,7 @@ interface EventListRow {
   idempotency_key: string;
   created_at: Date;
   processed_at: Date | null;
+  waiting: WaitingReason | null;
 }
 
 interface HandlerRunRow {
@@ -64,7 +71,7 @@ export async function eventDetail(tx: CallerSql, eventId: string): Promise<Built
     select e.id, e.event_type, e.aggregate_type, e.aggregate_id, e.tenant_id, e.status, e.attempt, e.retry_count,
            e.max_retries, e.next_retry_at, e.error_message, e.idempotency_key, e.created_at, e.processed_at,
            e.payload, e.first_claimed_at, e.deliver_at, e.priority, e.ordering_key, e.ordering_seq,
-           feyxa.tenant_label(e.tenant_id) as tenant_name
+           ${waitingOf(tx, "e")} as waiting, feyxa.tenant_label(e.tenant_id) as tenant_name
     from feyxa.events_log e
     where e.id = ${eventId}::uuid`;
   if (!row) throw new HttpError(404, "not_found", `no event with id ${eventId} that you may see`, "event_id");
@@ -93,6 +100,7 @@ export async function eventDetail(tx: CallerSql, eventId: string): Promise<Built
     where aggregate_id = ${event.aggregate_id}::uuid and id <> ${eventId}::uuid
     order by created_at desc limit 50`;
   const flow = await flowOf(tx, eventId, row);
+  const waiting = await waitingDetail(tx, row, flow.held_behind, runs);
   const attempts = new Map<number, HandlerRunRow[]>();
   for (const run of runs) attempts.set(run.attempt, [...(attempts.get(run.attempt) ?? []), run]);
   const ms = (from: Date | null, to: Date | null) => (from && to ? to.getTime() - from.getTime() : null);
@@ -104,6 +112,7 @@ export async function eventDetail(tx: CallerSql, eventId: string): Promise<Built
     /** Handler -> the routed handlers it runs after (`after`), for those that wait for some. */
     route_steps: routing.steps,
     flow,
+    waiting,
     timeline,
     deliveries,
     related,
@@ -146,5 +155,33 @@ async function flowOf(tx: CallerSql, eventId: string, event: EventListRow & Flow
     held: line?.held ?? false,
     held_behind: line?.held ? line.held_behind : null,
     waiting_behind: line && !line.held ? line.waiting : 0,
+  };
+}
+
+/**
+ * Why an event waits, in full (null when it does not): until when, the event it is held
+ * behind, the paused routes it owes and its failed handlers' policies (feyxa.monitor_waiting,
+ * which reads the routing the caller cannot), the rate limits that deferred its last attempt.
+ */
+async function waitingDetail(tx: CallerSql, event: EventListRow & FlowColumns, heldBehind: string | null, runs: HandlerRunRow[]) {
+  if (!event.waiting) return null;
+  const [blocker] = heldBehind
+    ? await tx<{ id: string; event_type: string; status: EventStatus; error_message: string | null }[]>`
+        select id, event_type, status, error_message from feyxa.events_log where id = ${heldBehind}::uuid`
+    : [];
+  const [{ routing }] = await tx<{ routing: { paused_routes: { event_pattern: string; handler_name: string; paused_at: string; paused_by: string | null; reason: string | null }[]; retries: { handler_name: string; failures: number; max_attempts: number; route_policy: boolean }[] } | null }[]>`
+    select feyxa.monitor_waiting(${event.id}::uuid) as routing`;
+  const until = event.waiting === "retrying" ? event.next_retry_at
+    : event.waiting === "scheduled" ? event.deliver_at
+    : event.waiting === "deferred" ? event.next_retry_at : null;
+  return {
+    reason: event.waiting,
+    until,
+    blocker: blocker ?? null,
+    paused_routes: (routing?.paused_routes ?? []).map((r) => ({ ...r, paused_at: new Date(r.paused_at) })),
+    deferred_by: event.waiting === "deferred"
+      ? runs.filter((r) => r.attempt === event.attempt && r.status === "deferred").map((r) => ({ handler_name: r.handler_name, message: r.error_message }))
+      : [],
+    retries: routing?.retries ?? [],
   };
 }

@@ -33,6 +33,11 @@ export function listWhere(tx: CallerSql, query: ListQuery, cursor: Cursor | unde
     parts.push(tx`id in (select event_id from feyxa.event_queue)`);
   }
   if (query.fp) parts.push(tx`status in ${tx(FAILING_STATUSES)} and feyxa.error_fingerprint(error_message) = ${query.fp}`);
+  // Why they wait: read from event_queue's open events, each joined to its event by key.
+  if (query.waiting?.length) {
+    parts.push(tx`id in (select q.event_id from feyxa.event_queue q join feyxa.events_log w on w.id = q.event_id
+                         where feyxa.waiting_reason(w.status, w.attempt, q.held, q.due_at, q.not_before) = any(${query.waiting}::text[]))`);
+  }
   // `::text::timestamptz`, never `::timestamptz` alone: for a timestamptz parameter the
   // client turns the string into a JavaScript Date, which keeps milliseconds only, and a
   // cursor a few microseconds off skips rows.

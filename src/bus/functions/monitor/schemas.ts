@@ -1,7 +1,7 @@
 /** What the event-monitor function accepts: query strings for reads, JSON bodies for actions. */
 import { z } from "zod";
 import { eventTypeSchema } from "../../schemas.ts";
-import { EVENT_STATUSES, OPERATOR_ACTIONS } from "../../vocabulary.ts";
+import { EVENT_STATUSES, OPERATOR_ACTIONS, WAITING_REASONS } from "../../vocabulary.ts";
 
 /**
  * The start of an event type: `order` matches order.created and order.paid, `order.created`
@@ -27,6 +27,12 @@ export const listQuery = z.strictObject({
     .transform((s) => s.split(",").filter(Boolean))
     .pipe(z.array(z.enum(EVENT_STATUSES)).max(EVENT_STATUSES.length))
     .optional(),
+  /** Open events only, waiting for these reasons (one or several, comma-separated). */
+  waiting: z
+    .string()
+    .transform((s) => s.split(",").filter(Boolean))
+    .pipe(z.array(z.enum(WAITING_REASONS)).max(WAITING_REASONS.length))
+    .optional(),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
   /** An event id or an aggregate id, whole or its first characters (at least 4, as shown: 8), or an idempotency key. */
@@ -38,6 +44,9 @@ export const listQuery = z.strictObject({
   cursor: z.string().max(300).optional(),
 });
 export type ListQuery = z.infer<typeof listQuery>;
+
+/** GET /story: an event id, an aggregate or correlation id, or a term the application's hook knows (an order number). */
+export const storyQuery = z.strictObject({ q: z.string().trim().min(1).max(200) });
 
 /** The windows the stats can cover, with the width of a throughput bucket for each. */
 export const WINDOWS = {

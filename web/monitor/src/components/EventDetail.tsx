@@ -14,6 +14,7 @@ import { setUrlParams } from "../url-state.ts";
 import type { PendingAction } from "./ActionDialog.tsx";
 import { AttemptTimeline } from "./AttemptTimeline.tsx";
 import { StatusBadge } from "./StatusBadge.tsx";
+import { WaitingPanel } from "./WaitingPanel.tsx";
 
 interface Props {
   id: string;
@@ -51,8 +52,13 @@ function DetailBody({ detail, onAct }: { detail: Detail; onAct?: Props["onAct"] 
   return (
     <>
       <p className="mono">{event.event_type} · {event.id}</p>
-      <p><StatusBadge status={event.status} /> {event.tenant_name && <span>· {event.tenant_name}</span>}</p>
+      <p>
+        <StatusBadge status={event.status} /> {event.tenant_name && <span>· {event.tenant_name}</span>}{" "}
+        <a href={`?view=story&story=${event.id}`} data-testid="open-story"
+          onClick={(e) => (e.preventDefault(), setUrlParams({ view: "story", story: event.id, event: undefined }))}>{t("openStory")}</a>
+      </p>
       {event.error_message && <p className="error" data-testid="detail-error">{event.error_message}</p>}
+      {detail.waiting && <WaitingPanel waiting={detail.waiting} />}
       {onAct && (
         <div className="actions">
           {actsOn("retry", event.status) && (

@@ -9,6 +9,7 @@ import { useI18n } from "../i18n.tsx";
 import type { EventPage } from "../types.ts";
 import { setUrlParams } from "../url-state.ts";
 import { StatusBadge } from "./StatusBadge.tsx";
+import { WaitingBadge } from "./WaitingBadge.tsx";
 
 interface Props {
   page?: EventPage;
@@ -55,7 +56,7 @@ export function EventTable({ page, error, cursor, selected, onSelect }: Props) {
                   </a>
                   <span className="muted"> · {shortId(e.id)}</span>
                 </td>
-                <td><StatusBadge status={e.status} /></td>
+                <td><StatusBadge status={e.status} /> <WaitingBadge reason={e.waiting} /></td>
                 <td className="nowrap">{attemptSummary(e, t, lang)}</td>
                 <td className="mono wide-only" title={e.aggregate_id}>{e.aggregate_type} {shortId(e.aggregate_id)}</td>
                 <td className="error-cell wide-only" title={e.error_message ?? ""}>{e.error_message}</td>

@@ -4,7 +4,7 @@
  * statuses and store apply at once, text on Apply (or Enter).
  */
 import { type FormEvent, useEffect, useState } from "react";
-import { type Filters, STATUSES } from "../filters.ts";
+import { type Filters, STATUSES, WAITING } from "../filters.ts";
 import { useI18n } from "../i18n.tsx";
 import type { Me } from "../types.ts";
 import { setUrlParams } from "../url-state.ts";
@@ -45,7 +45,7 @@ export function FilterBar({ me, filters }: { me: Me; filters: Filters }) {
         </label>
         <div className="filter-buttons">
           <button type="submit" className="primary" data-testid="apply">{t("apply")}</button>
-          <button type="button" onClick={() => apply({ type: "", q: "", from: "", to: "", tenant: "", status: "", fp: "" })}>{t("clear")}</button>
+          <button type="button" onClick={() => apply({ type: "", q: "", from: "", to: "", tenant: "", status: "", fp: "", waiting: "" })}>{t("clear")}</button>
         </div>
       </div>
       <fieldset className="statuses">
@@ -57,6 +57,13 @@ export function FilterBar({ me, filters }: { me: Me; filters: Filters }) {
           </label>
         ))}
       </fieldset>
+      <label className="field waiting-filter">
+        {t("waitingLabel")}
+        <select name="waiting" value={filters.waiting ?? ""} onChange={(e) => apply({ waiting: e.target.value })} data-testid="waiting-filter">
+          <option value="">{t("waitingAny")}</option>
+          {WAITING.map((w) => <option key={w} value={w}>{t(`waiting_${w}`)}</option>)}
+        </select>
+      </label>
       {filters.fp && (
         <p className="fp-filter">
           {t("fingerprint")}: <span className="mono">{filters.fp}</span>{" "}

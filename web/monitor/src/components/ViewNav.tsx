@@ -2,11 +2,11 @@
 import { useI18n } from "../i18n.tsx";
 import { setUrlParams } from "../url-state.ts";
 
-export const VIEWS = ["events", "failures", "queue", "routes", "stats", "audit", "alerts"] as const;
+export const VIEWS = ["events", "story", "failures", "queue", "routes", "stats", "audit", "alerts"] as const;
 /** Views only operators have (the routing, the audit trail and the alert rules are theirs to read). */
 const OPERATORS_ONLY: readonly string[] = ["routes", "audit", "alerts"];
 export type View = (typeof VIEWS)[number];
-const LABELS = { events: "viewEvents", failures: "viewFailures", queue: "viewQueue", routes: "viewRoutes", stats: "viewStats", audit: "viewAudit", alerts: "viewAlerts" } as const;
+const LABELS = { events: "viewEvents", story: "viewStory", failures: "viewFailures", queue: "viewQueue", routes: "viewRoutes", stats: "viewStats", audit: "viewAudit", alerts: "viewAlerts" } as const;
 
 export function ViewNav({ view, isAdmin }: { view: View; isAdmin: boolean }) {
   const { t } = useI18n();
