@@ -10,6 +10,7 @@ import { type RoutedHandlers, Router } from "./router.ts";
 import { CompletionBatcher, type Moved } from "./completion-batcher.ts";
 import { type AttemptOptions, runAttempt } from "./run-attempt.ts";
 import { withRetries } from "./database-retries.ts";
+import { Heartbeats, type Whereabouts } from "./heartbeats.ts";
 import { BUS_SETTINGS } from "./settings.ts";
 import { checkSteps } from "./steps.ts";
 import { inGivenStory } from "./story-sql.ts";
@@ -30,7 +31,7 @@ export interface BusOptions {
   /** How long a claim holds an event unless renewed; renewed every third of it. */
   leaseMs?: number;
   /**
-   * Where lease renewals go (default: `sql`). Give them a connection of their own: on the
+   * Where lease renewals and heartbeats go (default: `sql`). Give them a connection of their own: on the
    * shared pool a renewal waits behind this worker's own handler queries, and a pool kept
    * busy for a whole lease lets a live worker's lease lapse, so another worker runs its
    * events again.
@@ -44,6 +45,8 @@ export interface BusOptions {
   onError?: (error: unknown) => void;
   /** Told of handler failures, leases lost, and (through the Dispatcher) claims: logs, process metrics. */
   observer?: BusObserver;
+  /** Where this process runs, as its heartbeats say (default: a Node process, no host name). */
+  where?: Whereabouts;
 }
 
 export class Bus {
@@ -55,6 +58,8 @@ export class Bus {
   readonly observer: BusObserver | undefined;
   /** This process's own metrics (claim latency; in-flight is inFlight.size), served by the metrics function. */
   readonly processMetrics = new ProcessMetrics();
+  /** This worker's reports that it is alive (the Dispatcher's, the invocations'): heartbeats.ts. */
+  readonly heartbeats: Heartbeats;
   readonly #handlers: Map<string, Handler>;
   readonly #inFlight = new Set<string>();
   readonly #onError: (error: unknown) => void;
@@ -72,6 +77,8 @@ export class Bus {
     this.workerId = `${options.workerName ?? "worker"}:${crypto.randomUUID()}`;
     this.#onError = options.onError ?? ((error) => console.error("feyxa:", error));
     this.observer = options.observer;
+    // On the lease renewals' connection where there is one: a pool kept busy by handlers must not silence the worker.
+    this.heartbeats = new Heartbeats(this.#leaseSql, this.workerId, options.where ?? { runtime: "node" }, this.#onError);
     this.#handlers = new Map();
     for (const handler of options.handlers) {
       if (this.#handlers.has(handler.name)) throw new Error(`two handlers are named ${handler.name}`);

@@ -6,6 +6,7 @@
  * that drops LISTEN) delays an event by at most one poll interval, and never strands it.
  */
 import type { Bus } from "./bus.ts";
+import { HEARTBEAT_MS } from "./heartbeats.ts";
 import { BUS_SETTINGS } from "./settings.ts";
 import { Signal } from "./signal.ts";
 import type { AttemptOutcome } from "./types.ts";
@@ -27,6 +28,8 @@ export interface DispatcherOptions {
   wakeCoalesceMs?: number;
   /** How long stop() waits for in-flight handlers before releasing their events. */
   shutdownGraceMs?: number;
+  /** How often it reports alive (feyxa.worker_heartbeats: src/bus/heartbeats.ts), from a timer off the claim loop. */
+  heartbeatMs?: number;
   /** Called with each claimed batch's outcomes once all of them are recorded. */
   onBatch?: (outcomes: AttemptOutcome[]) => void;
   onError?: (error: unknown) => void;
@@ -53,6 +56,7 @@ export class Dispatcher {
   readonly #claims = new Set<Promise<void>>();
   readonly #batches = new Set<Promise<void>>();
   #unlisten: (() => Promise<void>)[] = [];
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
 
   constructor(bus: Bus, options: DispatcherOptions = {}) {
     this.#bus = bus;
@@ -63,6 +67,7 @@ export class Dispatcher {
       wakeCoalesceMs: 5,
       listen: true,
       shutdownGraceMs: 15_000,
+      heartbeatMs: HEARTBEAT_MS,
       onError: (error) => console.error("feyxa dispatcher:", error),
       ...options,
     };
@@ -89,6 +94,10 @@ export class Dispatcher {
       this.#unlisten = [() => events.unlisten(), () => subscriptions.unlisten()];
     }
     this.#pump = this.#run();
+    // Alive from its first claim on: the first report is written now, the next ones by a timer.
+    const beat = (force: boolean) => this.#bus.heartbeats.beat("dispatcher", this.#bus.inFlight.size, force);
+    this.#heartbeat = setInterval(() => void beat(true), this.#options.heartbeatMs);
+    await beat(true);
   }
 
   /** Something may be due: claim now. */
@@ -107,6 +116,7 @@ export class Dispatcher {
   async stop(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
+    clearInterval(this.#heartbeat);
     this.#changed.fire();
     await Promise.allSettled(this.#unlisten.map((u) => u()));
     const finished = this.#pump
@@ -118,6 +128,8 @@ export class Dispatcher {
     const allFinished = await Promise.race([finished, grace]);
     clearTimeout(timer);
     if (!allFinished) await this.#bus.release([...this.#bus.inFlight]).catch(this.#options.onError);
+    // Stopped, not silent: the health verdict stops counting it at once, and says it stopped.
+    await this.#bus.heartbeats.stop("dispatcher");
   }
 
   /** Starts claims while there is room and work may be due; otherwise waits for a change or the poll. */

@@ -24,6 +24,8 @@ export interface BusRuntime {
   pooler?: boolean;
   onError?: (error: unknown) => void;
   observer?: BusObserver;
+  /** The machine's host name, which a Node process's heartbeats carry (the bus imports no node:os). */
+  host?: string;
 }
 
 export interface OpenedBus {
@@ -51,6 +53,7 @@ export function openBus(settings: BusSettings, runtime: BusRuntime): OpenedBus {
     handlerTimeoutMs: settings.FEYXA_HANDLER_TIMEOUT_MS,
     onError: runtime.onError,
     observer: runtime.observer,
+    where: runtime.place === "edge" ? { runtime: "edge" } : { runtime: "node", host: runtime.host },
   });
   return { bus, sql, close: async () => void await Promise.all([sql.end({ timeout: 5 }), leases?.end({ timeout: 5 })]) };
 }

@@ -11,6 +11,7 @@
  * SIGINT / SIGTERM stop it as npm start stops: claim no more, let in-flight handlers
  * finish, give back what is still held after the grace period, close the pool.
  */
+import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type Bus, Dispatcher, dispatcherSettings, type Handler, loggingObserver, openBus, syncRoutes } from "../bus/index.ts";
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
   const logger = processLogger();
   const url = settings.DATABASE_URL ?? `postgres://postgres:postgres@127.0.0.1:${settings.FEYXA_PG_PORT}/postgres`;
   const handlers = await loadHandlers(settings.FEYXA_HANDLERS);
-  const { bus, sql, close } = openBus(settings, { place: "dispatcher", url, handlers, workerName: "dispatcher", onError: logError, observer: loggingObserver(logger) });
+  const { bus, sql, close } = openBus(settings, { place: "dispatcher", url, handlers, workerName: "dispatcher", onError: logError, observer: loggingObserver(logger), host: hostname() });
   // The engines' routes, as npm start syncs them; a FEYXA_HANDLERS module's are the operator's rows.
   if (!settings.FEYXA_HANDLERS) await syncRoutes(sql, ROUTE_SOURCE, handlers);
   const dispatcher = new Dispatcher(bus, { ...dispatcherSettings(settings), onError: logError });

@@ -6,6 +6,7 @@
  * Ctrl-C stops claiming, lets in-flight handlers finish, gives back what is still held,
  * and closes everything in order.
  */
+import { hostname } from "node:os";
 import { resolve } from "node:path";
 import postgres from "postgres";
 import { BUS_SCHEDULES, Dispatcher, dispatcherSettings, loggingObserver, openBus, saveOutboundAllow, syncRoutes } from "../bus/index.ts";
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
   log(`migrations   ${applied.length ? `applied ${applied.length}, up to ${applied.at(-1)}` : "up to date"}`);
   // The gateway and the dispatcher share the bus's pool.
   const handlers = engineHandlersFromEnv(process.env, resolveHost);
-  const { bus, sql, close } = openBus(settings, { place: "start", url: database.url, handlers, workerName: "local", onError: logError, observer: loggingObserver(logger) });
+  const { bus, sql, close } = openBus(settings, { place: "start", url: database.url, handlers, workerName: "local", onError: logError, observer: loggingObserver(logger), host: hostname() });
   const routes = await syncRoutes(sql, ROUTE_SOURCE, handlers);
   log(`routes       from the handlers' code: ${routes.added} added, ${routes.revived} revived, ${routes.retired} retired`);
   const dispatcher = new Dispatcher(bus, { ...dispatcherSettings(settings), onError: logError });
@@ -85,19 +86,20 @@ async function main(): Promise<void> {
       if (!res.ok || !(await res.json()).more) return;
     }
   };
-  const { retryFailedEvents, evaluateAlerts, foldStats, purgeCompletedEvents, purgeIdempotencyKeys } = BUS_SCHEDULES;
+  const { retryFailedEvents, evaluateAlerts, foldStats, foldMetrics, purgeCompletedEvents, purgeIdempotencyKeys } = BUS_SCHEDULES;
   const { automationsPoll } = MARKETPLACE_SCHEDULES;
   const scheduled = [
     every(retryFailedEvents.everyMs, retryJob, logError),
     every(purgeCompletedEvents.everyMs, () => sql`select feyxa.purge_completed_events(10000)`, logError),
     every(evaluateAlerts.everyMs, () => sql`select feyxa.evaluate_alerts()`, logError),
     every(foldStats.everyMs, () => sql`select feyxa.fold_stats()`, logError),
+    every(foldMetrics.everyMs, () => sql`select feyxa.fold_metrics()`, logError),
     every(purgeIdempotencyKeys.everyMs, () => sql`select feyxa.purge_idempotency_keys(10000)`, logError),
     every(automationsPoll.everyMs, () => call("automations-poll"), logError),
   ];
   const period = (ms: number) => (ms < 60_000 ? `${ms / 1000} s` : `${ms / 60_000} min`);
   log(`scheduler    retry-failed-events every ${period(retryFailedEvents.everyMs)}; automation polls every ${period(automationsPoll.everyMs)}; ` +
-    `alert rules every ${period(evaluateAlerts.everyMs)}; stats fold every ${period(foldStats.everyMs)}; ` +
+    `alert rules every ${period(evaluateAlerts.everyMs)}; stats fold every ${period(foldStats.everyMs)}; metric counters every ${period(foldMetrics.everyMs)}; ` +
     `retention purge every ${period(purgeCompletedEvents.everyMs)}; idempotency keys purge every ${period(purgeIdempotencyKeys.everyMs)}`);
   // Stopped gracefully from before it says it is ready: a signal sent on that line finds the handler.
   stopOnSignals(async () => {

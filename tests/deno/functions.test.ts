@@ -269,7 +269,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "retry-failed-events (Deno) answers with a drain summary",
+  name: "retry-failed-events (Deno) answers with a drain summary, and reports its isolate alive as an edge worker",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
@@ -283,6 +283,10 @@ Deno.test({
       assert(res.status === 200 && summary.claimed >= 1, `unexpected answer ${res.status} ${JSON.stringify(summary)}`);
       const [row] = await sql`select status from feyxa.events_log where id = ${id}::uuid`;
       assert(row.status === "completed", `the pending event was not swept: ${row.status}`);
+      // The health verdict's heartbeat (src/bus/heartbeats.ts): the function is the place, no host.
+      const beats = await sql`select runtime, host, stopped_at from feyxa.worker_heartbeats where role = 'retry-failed-events'`;
+      assert(beats.length === 1 && beats[0].runtime === "edge" && beats[0].host === null && beats[0].stopped_at === null,
+        `unexpected heartbeats ${JSON.stringify(beats)}`);
     });
     await sql.end();
   },

@@ -112,7 +112,8 @@ describe("the bus schema", () => {
       order by 1`;
     expect(functions.filter((f) => f.anon)).toEqual([]);
     expect(functions.map((f) => f.name)).toEqual([
-      "bulk_discard", "bulk_redrive", "bulk_retry", "cancel_event", "discard_event", "error_fingerprint", "monitor_owed_handlers",
+      // health_facts: the monitor's health line, refusing anyone but an operator (tests/bus/telemetry/health.test.ts)
+      "bulk_discard", "bulk_redrive", "bulk_retry", "cancel_event", "discard_event", "error_fingerprint", "health_facts", "monitor_owed_handlers",
       "monitor_redrive_dead", "monitor_replay_event", "monitor_retry_budget", "monitor_retry_event", "monitor_route_policy", "monitor_route_steps",
       "monitor_route_waiting", "monitor_routed_handlers", "monitor_routes", "monitor_waiting", "pause_route", "reader_is_operator",
       "reader_tenant_labels", "reader_tenants", "redrive_dead", "replay_event", "resume_route", "retry_event", "story_seeds", "tenant_label",

@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../support/test-postgres.ts";
@@ -72,6 +72,10 @@ describe("npm start", () => {
     expect((await fetch(link![1])).headers.get("content-type")).toMatch(/text\/html/);
     const me = await fetch(url.replace("process-event", "event-monitor/me"), { headers: { authorization: `Bearer ${link![2]}` } });
     expect(await me.json()).toMatchObject({ email: "admin@feyxa.local", is_admin: true });
+    // Its dispatcher reports alive, with the machine's name: the health verdict's uptime check answers 200.
+    const health = await fetch(url.replace("process-event", "metrics/health"), { headers: { apikey: "sb_secret_start_test_key" } });
+    expect(health.status).toBe(200);
+    expect((await health.json()).workers.recent).toContainEqual(expect.objectContaining({ role: "dispatcher", runtime: "node", host: hostname(), live: true }));
     expect(await stop(first.child)).toBe(0);
     // The banner is plain lines; the process's notable events are JSON lines, each an object.
     const logLines = first.output().split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -79,7 +83,7 @@ describe("npm start", () => {
     expect(logLines.find((l) => l.msg === "start")).toMatchObject({ level: "info", process: "local", worker: expect.any(String), pid: first.child.pid });
     expect(logLines.find((l) => l.msg === "stop")).toMatchObject({ level: "info", signal: "SIGINT" }); // stop() sends what Ctrl-C does
     expect(first.output()).toContain("polling every 0.5 s, claiming 10 × 3");
-    expect(first.output()).toContain("retry-failed-events every 30 s; automation polls every 1 min; alert rules every 1 min; stats fold every 1 min; retention purge every 10 min");
+    expect(first.output()).toContain("retry-failed-events every 30 s; automation polls every 1 min; alert rules every 1 min; stats fold every 1 min; metric counters every 1 min; retention purge every 10 min; idempotency keys purge every 10 min");
     const ignored = logLines.filter((l) => l.msg === "setting ignored");
     expect(ignored).toContainEqual(expect.objectContaining({ level: "warn", setting: "FEYXA_METRICS_HOST", reason: "applies to npm run dispatcher, not to npm start" }));
     expect(ignored.map((l) => l.setting)).not.toContain("FEYXA_POLL_MS");

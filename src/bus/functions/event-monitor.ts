@@ -16,6 +16,7 @@
  *   GET  /event-monitor/routes        ?window=  every route with its own runs, failures, p50/p95, last error (admins)
  *   GET  /event-monitor/routes/waiting ?event_pattern=&handler_name=  the open events pausing it would hold up (admins)
  *   POST /event-monitor/routes        {action_id, action: pause|resume, event_pattern, handler_name, reason} (admins; pause needs a reason)
+ *   GET  /event-monitor/health        the bus's health verdict, lag, workers, throughput trend (admins)
  */
 import type { Bus } from "../bus.ts";
 import { HttpError } from "../errors.ts";
@@ -33,6 +34,7 @@ import {
 } from "./monitor/schemas.ts";
 import { story } from "./monitor/story.ts";
 import { stats } from "./monitor/stats.ts";
+import { readHealth } from "../telemetry/health.ts";
 import { defineFunction, json, type RequestContext, route, serveFunction } from "./pipeline.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i; // nothing the cast would refuse
@@ -80,6 +82,8 @@ export const eventMonitor = defineFunction({
     }),
     route("GET /actions", { handle: async (c) => json({ actions: await read(c, (tx) => recentActions(tx)) }) }),
     ...alertRoutes, // GET and POST /alerts: monitor/alerts.ts
+    // The verdict the metrics function serves (telemetry/health.ts), read as the caller: anyone but an operator gets a 403.
+    route("GET /health", { handle: async (c) => json(await read(c, readHealth)) }),
     route("POST /actions", {
       body: actionInput, maxBytes: 16 * 1024,
       handle: async ({ bus, caller, body }) =>

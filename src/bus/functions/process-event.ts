@@ -21,6 +21,7 @@ import type { AttemptOutcome, ClaimedEvent, NewEvent, Queryable } from "../types
 import type { AuthSource } from "./caller.ts";
 import { appendToStream } from "../history/stream.ts";
 import { drainLimits, drainWithin } from "./drain.ts";
+import { reportsAlive } from "./reports-alive.ts";
 import { defineFunction, type Env, type FunctionDefinition, json, route, serveFunction } from "./pipeline.ts";
 
 export interface ProcessEventRules {
@@ -54,7 +55,7 @@ export function processEventFunction(options: ProcessEventRules = {}): FunctionD
     auth: "anyone",
     routes: [route("POST", {
       body: z.record(z.string(), z.unknown()), maxBytes: 128 * 1024,
-      handle: async ({ bus, caller, body, env }) => {
+      handle: reportsAlive("process-event", async ({ bus, caller, body, env }) => {
         if ("event_id" in body) {
           const input = parseWith(existingEventSchema, body);
           if (caller.kind !== "server") await authorizeAsk(bus, input, options.clientEmittable ?? new Set());
@@ -96,7 +97,7 @@ export function processEventFunction(options: ProcessEventRules = {}): FunctionD
           return json({ event_id: report.eventId, duplicate: false, processed: false, status: "processing",
             message: "accepted; processing was interrupted and will resume" }, 202);
         }
-      },
+      }),
     })],
   });
 }

@@ -11,6 +11,7 @@ import type { FetchHandler } from "../http.ts";
 import { retryInput } from "../schemas.ts";
 import type { AuthSource } from "./caller.ts";
 import { drainLimits, drainWithin } from "./drain.ts";
+import { reportsAlive } from "./reports-alive.ts";
 import { defineFunction, type Env, json, route, serveFunction } from "./pipeline.ts";
 
 export const retryFailedEvents = defineFunction({
@@ -18,8 +19,8 @@ export const retryFailedEvents = defineFunction({
   auth: "server",
   routes: [route("POST", {
     body: retryInput, maxBytes: 4096, emptyBody: true,
-    handle: async ({ bus, body, env }) =>
-      json(await drainWithin(bus, drainLimits(body, env(), "FEYXA_RETRY_BUDGET_MS"))),
+    handle: reportsAlive("retry-failed-events", async ({ bus, body, env }) =>
+      json(await drainWithin(bus, drainLimits(body, env(), "FEYXA_RETRY_BUDGET_MS")))),
   })],
 });
 

@@ -26,6 +26,11 @@
 --   fairness     tenant_fairness, tenant_max_in_flight: the fair claim and its default
 --                in-flight cap per tenant (claims.sql, flow-control.sql), set together by
 --                configure_tenant_fairness.
+--   health       health_silence, health_max_lag, health_dead_window: the bounds of the
+--                health verdict (health.sql, docs/observability.md): down when no worker or
+--                invocation was seen for health_silence while events are due; degraded when
+--                the oldest due event has waited longer than health_max_lag, or when more
+--                events went dead in the last health_dead_window than in the one before.
 create table feyxa.event_bus_settings (
   id boolean default true primary key check (id),  -- the one row
   retry_base interval default '5 minutes' not null,
@@ -45,13 +50,22 @@ create table feyxa.event_bus_settings (
   idempotency_horizon interval default '90 days' not null check (idempotency_horizon >= '0 seconds'),
   outbound_allow text[] default '{}' not null,
   tenant_fairness boolean default false not null,
-  tenant_max_in_flight int check (tenant_max_in_flight > 0)
+  tenant_max_in_flight int check (tenant_max_in_flight > 0),
+  -- Three times the sweep's period (retry-failed-events, every 30 s), where Edge Functions
+  -- are the only workers; a Node dispatcher reports every 5 s.
+  health_silence interval default '90 seconds' not null check (health_silence > '0 seconds'),
+  -- Twice the sweep's period: a wake-up lost on Supabase delays an event by up to 30 s.
+  health_max_lag interval default '60 seconds' not null check (health_max_lag > '0 seconds'),
+  health_dead_window interval default '15 minutes' not null check (health_dead_window > '0 seconds')
 );
 alter table feyxa.event_bus_settings enable row level security;
-comment on table feyxa.event_bus_settings is 'The bus settings (one row): retry backoff, default max retries, once-per-aggregate event types, the functions URL for pg_net wake-ups and pg_cron calls, retention, outbound allow-list, fairness.';
+comment on table feyxa.event_bus_settings is 'The bus settings (one row): retry backoff, default max retries, once-per-aggregate event types, the functions URL for pg_net wake-ups and pg_cron calls, retention, outbound allow-list, fairness, the health verdict''s bounds.';
 comment on column feyxa.event_bus_settings.outbound_allow is 'Hosts (host, host:port) and CIDR ranges that saved outbound URLs may name although not public, plain http included; empty: none (development and tests only).';
 comment on column feyxa.event_bus_settings.tenant_fairness is 'Claims serve tenants in turn (configure_tenant_fairness).';
 comment on column feyxa.event_bus_settings.tenant_max_in_flight is 'Default cap on one tenant''s events in flight across all dispatchers (null: none); tenant_limits overrides it.';
+comment on column feyxa.event_bus_settings.health_silence is 'The health verdict is down when no worker or invocation has reported for this long while events are due (health.sql).';
+comment on column feyxa.event_bus_settings.health_max_lag is 'The health verdict is degraded when the oldest due, unclaimed event has waited longer than this.';
+comment on column feyxa.event_bus_settings.health_dead_window is 'The health verdict is degraded when more events went dead within this window than within the one before it.';
 grant all on table feyxa.event_bus_settings to service_role;
 
 insert into feyxa.event_bus_settings (id) values (true) on conflict (id) do nothing;

@@ -111,6 +111,15 @@ describe("event-monitor's answers, parsed by the schemas the page's types come f
     await answer("setRoute", client.post(admin, "/routes", { action_id: uuid(), action: "resume", ...route }));
   });
 
+  it("GET /health: the verdict, with workers, the lag, dead letters and the minutes counted", async () => {
+    await bus.heartbeats.beat("dispatcher", 2, true);
+    await sql`select feyxa.fold_metrics('0 seconds')`;
+    const health = await answer("health", client.get(admin, "/health"));
+    expect(health.workers.recent[0]).toMatchObject({ role: "dispatcher", runtime: "node", in_flight: 2, live: true });
+    expect(health.throughput.per_minute).toHaveLength(60);
+    expect((await client.get(member, "/health")).status).toBe(403);
+  });
+
   it("GET and POST /alerts, with a notice", async () => {
     const created = await answer("changeAlert", client.post(admin, "/alerts", { op: "create", name: "Any dead", kind: "dead_letters", threshold: 0 }));
     await markDead(sql, (await bus.emit({ event_type: "ans.alerted", aggregate_type: "order", aggregate_id: uuid() })).eventId);

@@ -2,7 +2,8 @@
  * read_metrics scans no log: over 1,000,000 events (and as many handler runs), the plans
  * auto_explain reports for every statement it runs, nested ones included, read the log only
  * through its time indexes (the range since the previous read) and the open events through
- * event_queue, each event by primary key. The alert rules' evaluation, every minute, the same.
+ * event_queue, each event by primary key. The alert rules' evaluation, every minute, the same;
+ * and the health verdict's facts (health.sql), polled by the monitor, read no log at all.
  */
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
@@ -98,5 +99,25 @@ describe("evaluate_alerts over a million events", () => {
     expect(Object.fromEntries(states.map((s) => [s.name, s.firing]))).toEqual({
       "plan dead": false, "plan down": true, "plan failing": false, "plan hook": false, "plan lag": false,
     });
+  }, 60_000);
+});
+
+describe("health_facts over a million events", () => {
+  it("reads the head of the queue, the dead letters by the queue and the minutes counted, never the log; in well under 300 ms", async () => {
+    await sql`select feyxa.fold_metrics('0 seconds')`;
+    await sql`insert into feyxa.worker_heartbeats (worker, role, runtime, started_at) values ('dispatcher:plan', 'dispatcher', 'node', now())`;
+    plans.length = 0;
+    const started = performance.now();
+    const [facts] = await explained<{ lag_seconds: number; workers_live: number; runs_per_minute: string[] }[]>`select * from feyxa.health_facts()`;
+    const took = performance.now() - started;
+    const plan = plans.join("\n");
+    if (process.env.SHOW_PLANS) console.log(plan, `${took.toFixed(0)} ms`);
+    expect(plan).toMatch(/event_queue_due_idx/);
+    expect(plan).not.toMatch(/Seq Scan on (feyxa\.)?(events_log|event_handlers_log|webhook_deliveries)\b/);
+    expect(plan).not.toMatch(/event_handlers_log_created_brin|events_log_created_idx/);
+    expect(facts.lag_seconds).toBeGreaterThan(55); // the backlog, due a minute ago
+    expect(facts.workers_live).toBe(1);
+    expect(facts.runs_per_minute.map(Number).reduce((a, b) => a + b)).toBeGreaterThan(1_000); // the runs of the last ten minutes, folded above
+    expect(took).toBeLessThan(300);
   }, 60_000);
 });

@@ -12,6 +12,7 @@ import { ActionDialog, type PendingAction } from "./components/ActionDialog.tsx"
 import { AlertBanner } from "./components/AlertBanner.tsx";
 import { BulkDialog, type PendingBulk } from "./components/BulkDialog.tsx";
 import { Header } from "./components/Header.tsx";
+import { HealthLine } from "./components/HealthLine.tsx";
 import { SignIn } from "./components/SignIn.tsx";
 import { StatsBand } from "./components/StatsBand.tsx";
 import { ViewNav, type View, VIEWS } from "./components/ViewNav.tsx";
@@ -67,6 +68,7 @@ export function App() {
     <div className="page">
       <a className="skip-link" href="#main" onClick={(e) => (e.preventDefault(), document.getElementById("main")?.focus())}>{t("skipToContent")}</a>
       <Header me={me} live={live} onToggleLive={() => setLive(!live)} updatedAt={stats.updatedAt} periodMs={stats.periodMs} askedMs={refreshFor(win)} />
+      {me.is_admin && <HealthLine live={live} />}
       {me.is_admin && <AlertBanner alerts={alerts.data} />}
       <StatsBand stats={stats.data} error={stats.error} window={win} />
       <ViewNav view={view} isAdmin={me.is_admin} />

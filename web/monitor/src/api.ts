@@ -52,4 +52,5 @@ export const api = {
   act: (action: Record<string, unknown>) => call<MonitorAnswers["act"]>("/actions", post(action)),
   alerts: (signal?: AbortSignal) => call<MonitorAnswers["alerts"]>("/alerts", { signal }),
   changeAlert: (body: Record<string, unknown>) => call<MonitorAnswers["changeAlert"]>("/alerts", post(body)),
+  health: (signal?: AbortSignal) => call<MonitorAnswers["health"]>("/health", { signal }),
 };

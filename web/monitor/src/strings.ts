@@ -1,10 +1,12 @@
 /** Every label of the page, in English and French (the plans are French). */
 import { alertsEn, alertsFr } from "./alert-strings.ts";
+import { healthEn, healthFr } from "./health-strings.ts";
 import { operatorEn, operatorFr } from "./operator-strings.ts";
 import { storyEn, storyFr } from "./story-strings.ts";
 
 const en = {
   ...alertsEn,
+  ...healthEn,
   ...operatorEn,
   ...storyEn,
   title: "Event monitor",
@@ -153,6 +155,7 @@ export type StringKey = keyof Strings;
 
 const fr: Strings = {
   ...alertsFr,
+  ...healthFr,
   ...operatorFr,
   ...storyFr,
   title: "Moniteur d'événements",

@@ -30,3 +30,5 @@ export type Alerts = MonitorAnswers["alerts"];
 /** A rule with its state, as GET /alerts lists them. */
 export type AlertRule = Alerts["rules"][number];
 export type AlertNotice = Alerts["notices"][number];
+/** The bus's health verdict (GET /health). */
+export type Health = MonitorAnswers["health"];

@@ -11,6 +11,7 @@ import {
   ALERT_KINDS, ALERT_NOTICE_KINDS, AUDITED_ACTIONS, EVENT_STATUSES, HANDLER_RUN_STATUSES, OPERATOR_ACTIONS, type OperatorAction, TARGET_KINDS,
   WAITING_REASONS,
 } from "../../vocabulary.ts";
+import { HEALTH_REASONS, HEALTH_STATUSES } from "../../telemetry/health.ts";
 import { BULK_KINDS, type BulkKind, WINDOWS } from "./schemas.ts";
 
 /** A timestamp: a Date as the function builds the answer, its ISO string in the JSON. */
@@ -239,6 +240,29 @@ export const storyAnswer = z.strictObject({
   truncated: z.boolean(),
 });
 
+/** GET /health: the bus's health verdict (src/bus/telemetry/health.ts), as /metrics/health answers it. */
+export const healthAnswer = z.strictObject({
+  status: z.enum(HEALTH_STATUSES),
+  reasons: z.array(z.strictObject({
+    code: z.enum(HEALTH_REASONS), status: z.enum(HEALTH_STATUSES).exclude(["healthy"]), message: z.string(),
+    value: z.number().nullable(), threshold: z.number().nullable(), handlers: z.array(z.string()).optional(),
+    last_worker: z.strictObject({ role: z.string(), runtime: z.enum(["node", "edge"]), host: z.string().nullable(), stopped: z.boolean() }).optional(),
+  })),
+  checked_at: timestamp,
+  lag_seconds: z.number().nullable(),
+  workers: z.strictObject({
+    live: count,
+    last_seen_at: timestamp.nullable(),
+    recent: z.array(z.strictObject({
+      worker: z.string(), role: z.string(), runtime: z.enum(["node", "edge"]), host: z.string().nullable(),
+      started_at: timestamp, last_seen_at: timestamp, in_flight: count, stopped_at: timestamp.nullable(), live: z.boolean(),
+    })),
+  }),
+  dead_letters: z.strictObject({ window_seconds: z.number(), current: count, previous: count }),
+  throughput: z.strictObject({ per_minute: z.array(count), to: timestamp, trend: z.enum(["rising", "falling", "steady"]) }),
+  thresholds: z.strictObject({ silence_seconds: z.number(), max_lag_seconds: z.number(), dead_window_seconds: z.number() }),
+});
+
 /** Every answer, by name: what the page's types are read from (web/monitor/src/types.ts). */
 export const monitorAnswers = {
   me: meAnswer,
@@ -256,6 +280,7 @@ export const monitorAnswers = {
   act: actionResult,
   alerts: alertsAnswer,
   changeAlert: alertChange,
+  health: healthAnswer,
 } as const;
 /** The answers as the page receives them (JSON), by name. */
 export type MonitorAnswers = { [K in keyof typeof monitorAnswers]: Wire<(typeof monitorAnswers)[K]> };
