@@ -18,12 +18,8 @@ export const BUS_SCHEDULES = Object.freeze({
     does: "retry-failed-events: failed events whose retry time has come, events whose worker vanished (lease expired), pending events whose wake-up was lost",
   },
   evaluateAlerts: { job: "feyxa-evaluate-alerts", everyMs: 60_000, does: "feyxa.evaluate_alerts(): the alert rules" },
-  foldMetrics: {
-    job: "feyxa-fold-metrics", everyMs: 60_000,
-    does: "feyxa.fold_metrics(): the log's new rows into the metric counters and the per-minute runs (the health verdict's throughput trend)",
-  },
   purgeCompletedEvents: { job: "feyxa-purge-completed-events", everyMs: 10 * 60_000, does: "feyxa.purge_completed_events(10000): one batch of the retention purge" },
-  foldStats: { job: "feyxa-fold-stats", everyMs: 60_000, does: "feyxa.fold_stats(): the log's newest rows folded into the monitor's rollups" },
+  foldStats: { job: "feyxa-fold-stats", everyMs: 60_000, does: "feyxa.fold_stats(): the log's newest rows folded into the monitor's rollups (its stats, the health verdict's trend)" },
   purgeIdempotencyKeys: {
     job: "feyxa-purge-idempotency-keys", everyMs: 10 * 60_000,
     does: "feyxa.purge_idempotency_keys(10000): one batch of the HTTP functions' idempotency keys first used over 24 hours ago",

@@ -86,20 +86,19 @@ async function main(): Promise<void> {
       if (!res.ok || !(await res.json()).more) return;
     }
   };
-  const { retryFailedEvents, evaluateAlerts, foldStats, foldMetrics, purgeCompletedEvents, purgeIdempotencyKeys } = BUS_SCHEDULES;
+  const { retryFailedEvents, evaluateAlerts, foldStats, purgeCompletedEvents, purgeIdempotencyKeys } = BUS_SCHEDULES;
   const { automationsPoll } = MARKETPLACE_SCHEDULES;
   const scheduled = [
     every(retryFailedEvents.everyMs, retryJob, logError),
     every(purgeCompletedEvents.everyMs, () => sql`select feyxa.purge_completed_events(10000)`, logError),
     every(evaluateAlerts.everyMs, () => sql`select feyxa.evaluate_alerts()`, logError),
     every(foldStats.everyMs, () => sql`select feyxa.fold_stats()`, logError),
-    every(foldMetrics.everyMs, () => sql`select feyxa.fold_metrics()`, logError),
     every(purgeIdempotencyKeys.everyMs, () => sql`select feyxa.purge_idempotency_keys(10000)`, logError),
     every(automationsPoll.everyMs, () => call("automations-poll"), logError),
   ];
   const period = (ms: number) => (ms < 60_000 ? `${ms / 1000} s` : `${ms / 60_000} min`);
   log(`scheduler    retry-failed-events every ${period(retryFailedEvents.everyMs)}; automation polls every ${period(automationsPoll.everyMs)}; ` +
-    `alert rules every ${period(evaluateAlerts.everyMs)}; stats fold every ${period(foldStats.everyMs)}; metric counters every ${period(foldMetrics.everyMs)}; ` +
+    `alert rules every ${period(evaluateAlerts.everyMs)}; stats fold every ${period(foldStats.everyMs)}; ` +
     `retention purge every ${period(purgeCompletedEvents.everyMs)}; idempotency keys purge every ${period(purgeIdempotencyKeys.everyMs)}`);
   // Stopped gracefully from before it says it is ready: a signal sent on that line finds the handler.
   stopOnSignals(async () => {

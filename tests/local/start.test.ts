@@ -83,7 +83,7 @@ describe("npm start", () => {
     expect(logLines.find((l) => l.msg === "start")).toMatchObject({ level: "info", process: "local", worker: expect.any(String), pid: first.child.pid });
     expect(logLines.find((l) => l.msg === "stop")).toMatchObject({ level: "info", signal: "SIGINT" }); // stop() sends what Ctrl-C does
     expect(first.output()).toContain("polling every 0.5 s, claiming 10 × 3");
-    expect(first.output()).toContain("retry-failed-events every 30 s; automation polls every 1 min; alert rules every 1 min; stats fold every 1 min; metric counters every 1 min; retention purge every 10 min; idempotency keys purge every 10 min");
+    expect(first.output()).toContain("retry-failed-events every 30 s; automation polls every 1 min; alert rules every 1 min; stats fold every 1 min; retention purge every 10 min; idempotency keys purge every 10 min");
     const ignored = logLines.filter((l) => l.msg === "setting ignored");
     expect(ignored).toContainEqual(expect.objectContaining({ level: "warn", setting: "FEYXA_METRICS_HOST", reason: "applies to npm run dispatcher, not to npm start" }));
     expect(ignored.map((l) => l.setting)).not.toContain("FEYXA_POLL_MS");

@@ -10,11 +10,8 @@
 --   feyxa-purge-completed-events  every 10 minutes: one batch of the retention purge
 --                                 (retention.sql)
 --   feyxa-evaluate-alerts         every minute: the alert rules (alerts.sql)
---   feyxa-fold-stats              every minute: the monitor's rollups (stats.sql)
---   feyxa-fold-metrics            every minute: the log's new rows into the metric counters
---                                 and the per-minute runs (metrics.sql), so that the counters
---                                 and the health verdict's throughput trend move where nothing
---                                 scrapes
+--   feyxa-fold-stats              every minute: the monitor's rollups (stats.sql), which its
+--                                 stats and the health verdict's throughput trend read
 --   feyxa-purge-idempotency-keys  every 10 minutes: one batch of the HTTP functions'
 --                                 idempotency keys older than 24 hours (idempotency.sql)
 --
@@ -37,7 +34,6 @@ begin
     perform cron.schedule('feyxa-purge-completed-events', '*/10 * * * *', $job$ select feyxa.purge_completed_events(10000) $job$);
     perform cron.schedule('feyxa-evaluate-alerts', '* * * * *', $job$ select feyxa.evaluate_alerts() $job$);
     perform cron.schedule('feyxa-fold-stats', '* * * * *', $job$ select feyxa.fold_stats() $job$);
-    perform cron.schedule('feyxa-fold-metrics', '* * * * *', $job$ select feyxa.fold_metrics() $job$);
     perform cron.schedule('feyxa-purge-idempotency-keys', '*/10 * * * *', $job$ select feyxa.purge_idempotency_keys(10000) $job$);
   exception when others then
     raise notice 'feyxa: could not schedule the bus''s jobs (%); schedule them by hand', sqlerrm;

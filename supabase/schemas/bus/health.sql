@@ -11,7 +11,7 @@
 --   event's wait), the workers seen within health_silence, dead letters in the last
 --   health_dead_window and in the one before, the endpoints the alert rules find failing
 --   (endpoint_failing, alerts.sql), the handler runs that succeeded per minute over the last
---   hour (metric_minutes, metrics.sql: the counters, not the log) and the bounds
+--   hour (handler_minutes, stats.sql: the rollups, not the log) and the bounds
 --   (event_bus_settings). The rules (healthy, degraded, down, and why) are in
 --   src/bus/telemetry/health.ts; the metrics function serves them at /metrics/health and as
 --   feyxa_health, the monitor at /event-monitor/health (docs/observability.md).
@@ -83,8 +83,8 @@ grant execute on function feyxa.stop_worker(text,text) to service_role;
 --                  its event by primary key: those gone dead in the last window and in the
 --                  one before (a dead letter an operator already moved is not counted).
 --   endpoints      the active endpoint_failing rules that fire (alert_states).
---   throughput     metric_minutes' successful runs in each of the 60 whole minutes before
---                  the counters' cursor, oldest first (zeros where none ran).
+--   throughput     handler_minutes' successful runs in each of the 60 whole minutes before
+--                  the rollups' cursor, oldest first (zeros where none ran).
 -- Security definer: operators read it from the monitor, as themselves, without reading the
 -- settings or the heartbeats directly; any other signed-in user or anon is refused (42501).
 create or replace function feyxa.health_facts()
@@ -108,7 +108,7 @@ begin
     raise exception using errcode = '42501', message = 'only operators see the bus''s health';
   end if;
   select * into v_settings from event_bus_settings;
-  select c.counted_to into v_counted from metric_cursor c;
+  select c.folded_to into v_counted from stats_cursor c;
   return query
     with heartbeats as (
       select w.*, w.stopped_at is null and w.last_seen >= now() - v_settings.health_silence as live from worker_heartbeats w
@@ -131,10 +131,9 @@ begin
       (select coalesce(array_agg(distinct r.handler_name order by r.handler_name), '{}')
        from alert_rules r join alert_states s on s.rule_id = r.id
        where r.kind = 'endpoint_failing' and r.is_active and s.firing),
-      (select array_agg(coalesce(m.runs, 0) order by g.minute)
+      (select array_agg((select coalesce(sum(m.runs - m.failures), 0) from handler_minutes m where m.minute = g.minute) order by g.minute)
        from generate_series(date_trunc('minute', v_counted) - interval '60 minutes',
-                            date_trunc('minute', v_counted) - interval '1 minute', interval '1 minute') g(minute)
-       left join metric_minutes m on m.minute = g.minute and m.outcome = 'success'),
+                            date_trunc('minute', v_counted) - interval '1 minute', interval '1 minute') g(minute)),
       v_counted,
       extract(epoch from v_settings.health_silence)::double precision,
       extract(epoch from v_settings.health_max_lag)::double precision,
@@ -148,6 +147,6 @@ begin
     ) d;
 end;
 $$;
-comment on function feyxa.health_facts() is 'The facts of the health verdict in one row: the lag, the workers running and seen within health_silence (and the latest 50 heartbeats), dead letters in the last health_dead_window and the one before, the failing endpoints, successful handler runs per minute over the last hour (metric_minutes), and the bounds. For the server and operators (42501 for anyone else).';
+comment on function feyxa.health_facts() is 'The facts of the health verdict in one row: the lag, the workers running and seen within health_silence (and the latest 50 heartbeats), dead letters in the last health_dead_window and the one before, the failing endpoints, successful handler runs per minute over the last hour (handler_minutes), and the bounds. For the server and operators (42501 for anyone else).';
 revoke all on function feyxa.health_facts() from public;
 grant execute on function feyxa.health_facts() to authenticated, service_role;

@@ -17,10 +17,8 @@
 -- scrape after a long while costs a bounded range, and the next ones catch up
 -- (feyxa_metrics_counted_to_timestamp_seconds).
 --
--- fold_metrics is that fold alone: read_metrics starts with it, and the scheduler runs it
--- every minute (cron.sql), so the counters move even where nothing scrapes. The same pass
--- also counts handler runs per minute by outcome (metric_minutes, the last two hours): the
--- throughput trend of the health verdict (health.sql), read without counting the log.
+-- fold_metrics is that fold alone; read_metrics starts with it. (The monitor's per-minute
+-- rollups, which the health verdict's trend reads too, are stats.sql's.)
 
 create table feyxa.metric_counters (
   metric text not null check (metric in ('events_emitted', 'handler_runs', 'handler_duration_bucket', 'handler_duration_sum', 'webhook_deliveries')),
@@ -32,7 +30,7 @@ create table feyxa.metric_counters (
   constraint metric_counters_pkey primary key (metric, name, label)
 );
 alter table feyxa.metric_counters enable row level security;
-comment on table feyxa.metric_counters is 'Cumulative counters of the bus (Prometheus counters), folded in from the log by fold_metrics (at each read_metrics, and every minute by the scheduler) since the schema was created.';
+comment on table feyxa.metric_counters is 'Cumulative counters of the bus (Prometheus counters), folded in from the log by fold_metrics (at each read_metrics) since the schema was created.';
 grant all on table feyxa.metric_counters to service_role;
 
 -- One row (its key can only be true).
@@ -45,24 +43,10 @@ comment on table feyxa.metric_cursor is 'One row: rows of the log created before
 insert into feyxa.metric_cursor (counted_to) values (now());
 grant all on table feyxa.metric_cursor to service_role;
 
--- Handler runs per whole minute (of their created_at) by outcome, all handlers together;
--- kept two hours (fold_metrics deletes older minutes).
-create table feyxa.metric_minutes (
-  minute timestamptz not null,
-  -- a handler run's status: success, failed, skipped, waiting, blocked, deferred
-  outcome text not null,
-  runs bigint default 0 not null,
-  constraint metric_minutes_pkey primary key (minute, outcome)
-);
-alter table feyxa.metric_minutes enable row level security;
-comment on table feyxa.metric_minutes is 'Handler runs per minute by outcome over the last two hours, folded in with metric_counters: the throughput trend of the health verdict.';
-grant all on table feyxa.metric_minutes to service_role;
-
--- Folds the rows created in [p_from, p_to) into metric_counters, and the handler runs into
--- metric_minutes. The handler log, the largest range (a row per run), is read once: runs are
--- grouped by handler, outcome, duration bucket and minute, and the handler metrics are sums
--- over those groups (npm run bench scrapes every second during a drain: a fold took 68 ms
--- reading the range three times, 41 once).
+-- Folds the rows created in [p_from, p_to) into metric_counters. The handler log, the
+-- largest range (a row per run), is read once: runs are grouped by handler, outcome and
+-- duration bucket, and the three handler metrics are sums over those groups (npm run bench
+-- scrapes every second during a drain: a fold took 68 ms reading the range three times, 41 once).
 create or replace function feyxa.count_metrics_between(p_from timestamp with time zone, p_to timestamp with time zone)
 returns void
 language sql
@@ -76,14 +60,9 @@ as $$
                 when h.duration_ms <= 50 then '0.05' when h.duration_ms <= 100 then '0.1' when h.duration_ms <= 250 then '0.25'
                 when h.duration_ms <= 500 then '0.5' when h.duration_ms <= 1000 then '1' when h.duration_ms <= 2500 then '2.5'
                 when h.duration_ms <= 5000 then '5' when h.duration_ms <= 10000 then '10' else '+Inf' end as bucket,
-           date_trunc('minute', h.created_at) as minute,
            count(*) as n, sum(h.duration_ms) as ms
     from event_handlers_log h where h.created_at >= p_from and h.created_at < p_to
-    group by 1, 2, 3, 4
-  ), minutes as (
-    insert into metric_minutes as m (minute, outcome, runs)
-    select r.minute, r.status, sum(r.n) from runs r group by 1, 2
-    on conflict (minute, outcome) do update set runs = m.runs + excluded.runs
+    group by 1, 2, 3
   )
   insert into metric_counters as c (metric, name, label, value)
   select 'events_emitted', e.event_type, '', count(*)
@@ -102,7 +81,7 @@ as $$
   group by 2, 3
   on conflict (metric, name, label) do update set value = c.value + excluded.value
 $$;
-comment on function feyxa.count_metrics_between(timestamp with time zone,timestamp with time zone) is 'Internal to fold_metrics: folds the log rows created in [p_from, p_to) into metric_counters (events emitted, handler runs and durations, webhook deliveries) and the handler runs into metric_minutes.';
+comment on function feyxa.count_metrics_between(timestamp with time zone,timestamp with time zone) is 'Internal to fold_metrics: folds the log rows created in [p_from, p_to) into metric_counters (events emitted, handler runs and durations, webhook deliveries).';
 revoke all on function feyxa.count_metrics_between(timestamp with time zone,timestamp with time zone) from public;
 grant execute on function feyxa.count_metrics_between(timestamp with time zone,timestamp with time zone) to service_role;
 
@@ -123,8 +102,8 @@ revoke all on function feyxa.open_event_gauges() from public;
 grant execute on function feyxa.open_event_gauges() to service_role;
 
 -- The fold: adds what settled since the last fold (one folder at a time, under the cursor's
--- row lock; a second waits, then finds the range done) and forgets the minutes older than two
--- hours. Returns the cursor: the log's rows created before it are counted.
+-- row lock; a second waits, then finds the range done). Returns the cursor: the log's rows
+-- created before it are counted.
 create or replace function feyxa.fold_metrics(p_settle interval default interval '15 seconds')
 returns timestamp with time zone
 language plpgsql
@@ -148,11 +127,10 @@ begin
   end if;
   perform count_metrics_between(v_from, v_to);
   update metric_cursor set counted_to = v_to;
-  delete from metric_minutes where minute < v_to - interval '2 hours';
   return v_to;
 end;
 $$;
-comment on function feyxa.fold_metrics(interval) is 'Folds the log rows created since the last fold, up to p_settle ago (at most an hour of them), into the cumulative counters and the per-minute runs; returns the time before which rows are counted. read_metrics starts with it; the scheduler runs it every minute.';
+comment on function feyxa.fold_metrics(interval) is 'Folds the log rows created since the last fold, up to p_settle ago (at most an hour of them), into the cumulative counters; returns the time before which rows are counted. read_metrics starts with it.';
 revoke all on function feyxa.fold_metrics(interval) from public;
 grant execute on function feyxa.fold_metrics(interval) to service_role;
 

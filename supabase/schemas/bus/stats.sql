@@ -111,14 +111,15 @@ begin
   on conflict (minute, event_type) do update set emitted = s.emitted + excluded.emitted;
 
   insert into handler_minutes as m (minute, event_type, handler_name, runs, failures, durations)
-  select date_trunc('minute', h.created_at), e.event_type, h.handler_name, count(*), count(*) filter (where h.status = 'failed'),
+  select date_trunc('minute', h.created_at), coalesce(e.event_type, ''), h.handler_name, count(*), count(*) filter (where h.status = 'failed'),
          array[count(*) filter (where h.duration_ms >= 0 and h.duration_ms < 5), count(*) filter (where h.duration_ms >= 5 and h.duration_ms < 10),
                count(*) filter (where h.duration_ms >= 10 and h.duration_ms < 25), count(*) filter (where h.duration_ms >= 25 and h.duration_ms < 50),
                count(*) filter (where h.duration_ms >= 50 and h.duration_ms < 100), count(*) filter (where h.duration_ms >= 100 and h.duration_ms < 250),
                count(*) filter (where h.duration_ms >= 250 and h.duration_ms < 500), count(*) filter (where h.duration_ms >= 500 and h.duration_ms < 1000),
                count(*) filter (where h.duration_ms >= 1000 and h.duration_ms < 2500), count(*) filter (where h.duration_ms >= 2500 and h.duration_ms < 5000),
                count(*) filter (where h.duration_ms >= 5000 and h.duration_ms < 10000), count(*) filter (where h.duration_ms >= 10000)]::int[]
-  from event_handlers_log h join events_log e on e.id = h.event_id
+  -- (a run whose event is gone, which the purge never leaves, counts under no type)
+  from event_handlers_log h left join events_log e on e.id = h.event_id
   where h.created_at >= v_from and h.created_at < v_to and h.status in ('success', 'failed')
   group by 1, 2, 3
   on conflict (minute, event_type, handler_name) do update set

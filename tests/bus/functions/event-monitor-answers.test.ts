@@ -113,7 +113,7 @@ describe("event-monitor's answers, parsed by the schemas the page's types come f
 
   it("GET /health: the verdict, with workers, the lag, dead letters and the minutes counted", async () => {
     await bus.heartbeats.beat("dispatcher", 2, true);
-    await sql`select feyxa.fold_metrics('0 seconds')`;
+    await sql`select feyxa.fold_stats(interval '1 hour', interval '0 seconds')`;
     const health = await answer("health", client.get(admin, "/health"));
     expect(health.workers.recent[0]).toMatchObject({ role: "dispatcher", runtime: "node", in_flight: 2, live: true });
     expect(health.throughput.per_minute).toHaveLength(60);

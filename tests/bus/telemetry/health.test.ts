@@ -13,7 +13,7 @@ import { readHealth } from "../../../src/bus/telemetry/health.ts";
 import { createFunctions } from "../../../src/marketplace/functions/index.ts";
 import { asApiRole } from "../../support/as-role.ts";
 import { TEST_SECRET_KEY, testAuth, token } from "../../support/auth.ts";
-import { emitTest, logRuns, markDead, subscribe, testBus, uuid } from "../../support/bus.ts";
+import { emitTest, markDead, subscribe, testBus, uuid } from "../../support/bus.ts";
 import { useDatabase } from "../../support/database.ts";
 import { parsePrometheusText, valueOf } from "../../support/prometheus.ts";
 import { defineHandler } from "../../../src/bus/define-handler.ts";
@@ -177,28 +177,24 @@ describe("the facts and the verdict", () => {
     await sql`delete from feyxa.alert_rules where id = ${rule.id}`;
   });
 
-  it("the throughput: successful runs per whole minute from the counters (fold_metrics), not the log", async () => {
-    await sql`update feyxa.metric_cursor set counted_to = date_trunc('minute', now()) - interval '3 minutes'`;
-    await sql`delete from feyxa.metric_minutes`;
+  it("the throughput: successful runs per whole minute from the rollups (fold_stats), not the log", async () => {
+    await sql`update feyxa.stats_cursor set folded_to = date_trunc('minute', now()) - interval '3 minutes'`;
+    await sql`delete from feyxa.handler_minutes`;
     await sql`delete from feyxa.event_handlers_log`;
-    await logRuns(sql, "vital.ok", "success", 7);
-    await logRuns(sql, "vital.ok", "failed", 2);
-    await sql`update feyxa.event_handlers_log set created_at = date_trunc('minute', now()) - interval '2 minutes' + interval '10 seconds'
-              where created_at > now() - interval '1 second'`;
+    // Runs of real events (the rollups count a run with its event's type).
+    const { eventId } = await bus.emit({ event_type: "vital.counted", aggregate_type: "test", aggregate_id: uuid() });
+    await sql`insert into feyxa.event_handlers_log (event_id, handler_name, attempt, status, duration_ms, created_at)
+              select ${eventId}::uuid, 'vital.ok', i, case when i <= 7 then 'success' else 'failed' end, 3,
+                     date_trunc('minute', now()) - interval '2 minutes' + interval '10 seconds'
+              from generate_series(1, 9) i`;
     let health = await readHealth(sql);
     expect(health.throughput.per_minute).toEqual(Array(60).fill(0)); // not folded yet: the log is not counted
-    await sql`select feyxa.fold_metrics('0 seconds')`;
+    await sql`select feyxa.fold_stats(interval '1 hour', interval '0 seconds')`;
     health = await readHealth(sql);
     expect(health.throughput.per_minute).toHaveLength(60);
     expect(health.throughput.per_minute.at(-2)).toBe(7);
     expect(health.throughput.per_minute.reduce((a, b) => a + b)).toBe(7);
     expect(health.throughput.to.getTime()).toBeGreaterThan(Date.now() - 60_000);
-    const minutes = await sql`select outcome, runs::int from feyxa.metric_minutes order by outcome`;
-    expect(minutes).toEqual([{ outcome: "failed", runs: 2 }, { outcome: "success", runs: 7 }]);
-    // Minutes older than two hours are forgotten by the next fold.
-    await sql`insert into feyxa.metric_minutes (minute, outcome, runs) values (date_trunc('minute', now()) - interval '3 hours', 'success', 5)`;
-    await sql`select feyxa.fold_metrics('0 seconds')`;
-    expect((await sql`select count(*)::int as n from feyxa.metric_minutes`)[0].n).toBe(2);
   });
 
   it("in the database: the server reads the facts; an operator as themselves; anon and a signed-in stranger are refused", async () => {
@@ -216,9 +212,7 @@ describe("the facts and the verdict", () => {
       await tx`select workers_live from feyxa.health_facts()`;
     }).then(() => "read", (e) => e.code);
     expect(roleOnly).toBe("42501");
-    for (const table of ["worker_heartbeats", "metric_minutes"]) {
-      expect(await asApiRole(sql, "authenticated", admin, (tx) => tx.unsafe(`select * from feyxa.${table}`))).toBe("denied:42501");
-    }
+    expect(await asApiRole(sql, "authenticated", admin, (tx) => tx`select * from feyxa.worker_heartbeats`)).toBe("denied:42501");
     expect(await asApiRole(sql, "authenticated", admin, (tx) => tx`select feyxa.report_worker('w', 'dispatcher', 'node', null, now(), 0)`)).toBe("denied:42501");
   });
 });

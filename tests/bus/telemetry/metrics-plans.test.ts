@@ -103,8 +103,12 @@ describe("evaluate_alerts over a million events", () => {
 });
 
 describe("health_facts over a million events", () => {
-  it("reads the head of the queue, the dead letters by the queue and the minutes counted, never the log; in well under 300 ms", async () => {
-    await sql`select feyxa.fold_metrics('0 seconds')`;
+  it("reads the head of the queue, the dead letters by the queue and the rollups\' minutes, never the log; in well under 300 ms", async () => {
+    // The rollups caught up with the log (the scheduler's every-minute fold, in a few calls).
+    for (let i = 0; i < 50; i++) {
+      const [{ to }] = await sql<{ to: Date }[]>`select feyxa.fold_stats(interval '1 day', interval '0 seconds') as to`;
+      if (to.getTime() > Date.now() - 5_000) break;
+    }
     await sql`insert into feyxa.worker_heartbeats (worker, role, runtime, started_at) values ('dispatcher:plan', 'dispatcher', 'node', now())`;
     plans.length = 0;
     const started = performance.now();
