@@ -149,6 +149,41 @@ export async function seedEvents(sql: Sql, count: number, storeId: string, spaci
 }
 
 /**
+ * A log at volume, as a busy day leaves it: `events` events over the last day (one every
+ * 0.08 s at a million: the mix of seedEvents), the runs of the newest 300,000, a story of 41
+ * events (ev-4201 to ev-4241, each caused by the one before, all correlated to ev-4242's id),
+ * vacuumed and analysed as autovacuum would have by then, and the rollups caught up as the
+ * scheduler's every-minute fold keeps them. Returns ev-4242 (the story's root).
+ */
+export async function seedVolume(sql: Sql, events: number, storeId: string): Promise<{ id: string; aggregate_id: string }> {
+  await seedEvents(sql, events, storeId, 80_000 / events);
+  await sql`
+    insert into feyxa.event_handlers_log (event_id, handler_name, attempt, status, duration_ms, created_at)
+    select e.id, 'vol.handler_' || (n % 7), 1, case when n % 40 = 0 then 'failed' else 'success' end, (n % 400), e.created_at
+    from (select id, created_at, row_number() over () as n from feyxa.events_log order by created_at desc limit 300000) e`;
+  const [sample] = await sql<{ id: string; aggregate_id: string }[]>`select id, aggregate_id from feyxa.events_log where idempotency_key = 'ev-4242'`;
+  await sql`
+    update feyxa.events_log e set causation_id = c.cause, correlation_id = ${sample.id}::uuid
+    from (select id, lag(id) over (order by created_at desc) as cause from feyxa.events_log
+          where idempotency_key in (select 'ev-' || i from generate_series(4201, 4241) i)) c
+    where e.id = c.id and c.cause is not null`;
+  // Statistics, and the BRIN ranges of created_at summarised.
+  await sql`vacuum analyze feyxa.event_handlers_log`;
+  await sql`vacuum analyze feyxa.events_log`;
+  for (let i = 0; i < 50; i++) {
+    const [{ to }] = await sql<{ to: Date }[]>`select feyxa.fold_stats(interval '1 day', interval '0 seconds') as to`;
+    if (to.getTime() > Date.now() - 5_000) break;
+  }
+  return sample;
+}
+
+/** The monitor's reads an operator makes first, at volume: the list (and its common filters), the stats over each window, a story. */
+export const MONITOR_PATHS = (storyRoot: string) => [
+  "/events", "/events?status=dead", "/events?type=payout", "/events?waiting=retrying",
+  "/stats?window=1h", "/stats?window=24h", "/stats?window=7d", `/story?q=${storyRoot}`,
+];
+
+/**
  * A superuser connection (LOAD 'auto_explain' takes one; hosted projects do not let postgres
  * load it either) on which every statement's plan is reported: `plansOf(work)` runs `work`
  * on it and returns the plans that read events_log. Closed after the file's tests.
@@ -162,9 +197,10 @@ export async function explainingConnection(superuserUrl: string) {
   await explained`load 'auto_explain'`;
   await explained`select set_config('auto_explain.log_min_duration', '0', false), set_config('auto_explain.log_level', 'notice', false),
                          set_config('client_min_messages', 'notice', false)`;
+  if (process.env.SHOW_PLANS) await explained`select set_config('auto_explain.log_analyze', 'on', false)`;
   return async (work: (sql: Sql) => Promise<unknown>): Promise<string> => {
     plans.length = 0;
     await work(explained as unknown as Sql);
-    return plans.filter((p) => p.includes("events_log")).join("\n");
+    return plans.filter((p) => process.env.SHOW_PLANS || p.includes("events_log")).join("\n");
   };
 }

@@ -97,6 +97,7 @@ describe("the monitor follows an order and says why events wait", () => {
       for (const [id, reason] of [[held, "held"], [scheduled, "scheduled"], [paused, "paused"], [deferred, "deferred"]]) {
         await expect.poll(() => waitingOf(id).getAttribute("data-waiting"), { timeout: 10_000 }).toBe(reason);
       }
+      await page.getByTestId("filters").locator("summary").click(); // "More filters"
       await page.getByTestId("waiting-filter").selectOption("paused");
       await expect.poll(() => page.locator('[data-testid="event-row"]').evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-id"))))
         .toEqual([paused]);

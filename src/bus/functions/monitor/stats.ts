@@ -27,9 +27,14 @@ type Counts = { completed: number; failed: number; dead: number; in_flight: numb
 export const HANDLER_DURATION_BUCKETS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const;
 
 export async function stats(tx: CallerSql, query: StatsQuery): Promise<Answer> {
+  // Open events are found from the queue, each event by primary key: at a million events
+  // the planner, misled by the RLS policy's selectivity, would rather scan the log for the
+  // few failed or dead ones (as for the list: events.ts). Only for this transaction.
+  await tx`set local enable_seqscan = off`;
   const [{ operator }] = await tx<{ operator: boolean }[]>`select feyxa.reader_is_operator() as operator`;
   const fromRollups = operator && !query.tenant;
-  const { byType, throughput, handlers } = fromRollups ? await rollupFlows(tx, query) : await logFlows(tx, query);
+  const { windowed, ...open } = await openEvents(tx, query);
+  const { byType, throughput, handlers } = fromRollups ? await rollupFlows(tx, query, windowed) : await logFlows(tx, query);
   return {
     window: query.window,
     bucket_seconds: WINDOWS[query.window].bucketSeconds,
@@ -38,7 +43,7 @@ export async function stats(tx: CallerSql, query: StatsQuery): Promise<Answer> {
       return { ...t, rate: finished ? t.completed / finished : null };
     }),
     throughput,
-    ...(await openEvents(tx, query)),
+    ...open,
     handlers,
   };
 }
@@ -49,35 +54,61 @@ interface Flows {
   handlers: { handler_name: string; runs: number; failures: number; p50_ms: number; p95_ms: number }[];
 }
 
-/** What is open now (the queue): the retry queue's counts and next tries, the dead letters. Not windowed. */
-async function openEvents(tx: CallerSql, query: StatsQuery): Promise<Pick<Answer, "retry_queue" | "dead_letters">> {
+type Open = Pick<Answer, "retry_queue" | "dead_letters"> & {
+  /** The open events emitted in the window, by bucket, type and status. */
+  windowed: { bucket: Date; event_type: string; status: string; n: number }[];
+};
+
+/**
+ * What is open now (the queue): the retry queue's counts and next tries, the dead letters
+ * (whenever they died: they wait for an operator), and the window's open events by bucket.
+ * Open events are read through event_queue, which holds only them (events_log has no index
+ * on status: see its table), each joined to its event once, for all four: at a million
+ * events with twenty thousand open, that join is most of a stats call's time.
+ */
+async function openEvents(tx: CallerSql, query: StatsQuery): Promise<Open> {
+  const { interval, bucketSeconds } = WINDOWS[query.window];
   const scope = scopeWhere(tx, query, "e");
-  // Open events are read through event_queue, which holds only them (events_log has no
-  // index on status: see its table). Each failed one with the retry budget of its real
-  // policy: the failing handler nearest its limit, by its route's max_attempts or the
-  // event's max_retries.
-  const next = await tx<Answer["retry_queue"]["next"]>`
-    select e.id, e.event_type, e.tenant_id, e.retry_count, e.max_retries, e.next_retry_at, e.error_message,
-           coalesce(b.attempts_used, e.retry_count) as attempts_used, coalesce(b.attempts_allowed, e.max_retries + 1) as attempts_allowed,
-           b.handler_name as policy_handler, b.event_pattern as policy_route
-    from feyxa.event_queue q join feyxa.events_log e on e.id = q.event_id
-    left join lateral feyxa.monitor_retry_budget(e.id, e.event_type, e.retry_count, e.max_retries) b on true
-    where e.status = 'failed' and ${scope}
-    order by q.due_at limit 25`;
-  const [queue] = await tx<{ failed: number; pending: number; processing: number; dead: number }[]>`
-    select count(*) filter (where e.status = 'failed')::int as failed,
-           count(*) filter (where e.status = 'pending')::int as pending,
-           count(*) filter (where e.status = 'processing')::int as processing,
-           count(*) filter (where e.status = 'dead')::int as dead
-    from feyxa.event_queue q join feyxa.events_log e on e.id = q.event_id where ${scope}`;
-  // Dead letters, whenever they died: they wait for an operator.
-  const deadLetters = await tx<Answer["dead_letters"]>`
-    select e.event_type, e.error_message as error, count(*)::int as count, max(e.processed_at) as last_at
-    from feyxa.event_queue q join feyxa.events_log e on e.id = q.event_id
-    where q.due_at = 'infinity' and e.status = 'dead' and ${scope}
-    group by event_type, error_message order by count desc, event_type limit 50`;
-  return { retry_queue: { ...queue, next }, dead_letters: deadLetters };
+  const [row] = await tx<{ counts: Answer["retry_queue"]; dead: Wire[]; next: Wire[]; windowed: Wire[] }[]>`
+    with open as materialized (
+      select e.id, e.event_type, e.tenant_id, e.status, e.created_at, e.processed_at, e.error_message,
+             e.retry_count, e.max_retries, e.next_retry_at, q.due_at
+      from feyxa.event_queue q join feyxa.events_log e on e.id = q.event_id
+      where ${scope}
+    )
+    select
+      (select json_build_object('failed', count(*) filter (where status = 'failed'), 'pending', count(*) filter (where status = 'pending'),
+                                'processing', count(*) filter (where status = 'processing'), 'dead', count(*) filter (where status = 'dead'))
+       from open) as counts,
+      (select coalesce(json_agg(d order by d.count desc, d.event_type), '[]') from (
+         select event_type, error_message as error, count(*)::int as count, max(processed_at) as last_at
+         from open where status = 'dead' and due_at = 'infinity'
+         group by event_type, error_message order by count desc, event_type limit 50) d) as dead,
+      -- Each failed one with the retry budget of its real policy: the failing handler
+      -- nearest its limit, by its route's max_attempts or the event's max_retries
+      -- (looked up for the 25 shown only).
+      (select coalesce(json_agg(n order by n.due_at), '[]') from (
+         select o.id, o.event_type, o.tenant_id, o.retry_count, o.max_retries, o.next_retry_at, o.error_message, o.due_at,
+                coalesce(b.attempts_used, o.retry_count) as attempts_used, coalesce(b.attempts_allowed, o.max_retries + 1) as attempts_allowed,
+                b.handler_name as policy_handler, b.event_pattern as policy_route
+         from (select * from open where status = 'failed' order by due_at limit 25) o
+         left join lateral feyxa.monitor_retry_budget(o.id, o.event_type, o.retry_count, o.max_retries) b on true) n) as next,
+      (select coalesce(json_agg(w), '[]') from (
+         select to_timestamp(floor(extract(epoch from created_at) / ${bucketSeconds}) * ${bucketSeconds}) as bucket, event_type, status, count(*)::int as n
+         from open where created_at >= now() - ${interval}::interval group by 1, 2, 3) w) as windowed`;
+  return {
+    retry_queue: {
+      ...row.counts,
+      next: row.next.map(({ due_at: _, ...n }) => ({ ...n, next_retry_at: dateOf(n.next_retry_at) }) as Answer["retry_queue"]["next"][number]),
+    },
+    dead_letters: row.dead.map((d) => ({ ...d, last_at: d.last_at === null ? null : dateOf(d.last_at) }) as Answer["dead_letters"][number]),
+    windowed: row.windowed.map((w) => ({ ...w, bucket: dateOf(w.bucket) }) as Open["windowed"][number]),
+  };
 }
+
+/** A row of a JSON aggregate: timestamps arrive as strings. */
+type Wire = Record<string, unknown>;
+const dateOf = (value: unknown) => new Date(value as string);
 
 /** A tenant's view, from its own events in the log (RLS and the tenant index keep it to them). */
 async function logFlows(tx: CallerSql, query: StatsQuery): Promise<Flows> {
@@ -126,7 +157,7 @@ async function logFlows(tx: CallerSql, query: StatsQuery): Promise<Flows> {
  * its created_at indexes). Where each emitted event stands: the open ones from the queue,
  * the closed ones from stats_closed, the rest completed.
  */
-async function rollupFlows(tx: CallerSql, query: StatsQuery): Promise<Flows> {
+async function rollupFlows(tx: CallerSql, query: StatsQuery, open: Open["windowed"]): Promise<Flows> {
   const { interval, bucketSeconds } = WINDOWS[query.window];
   const type = query.type ? tx`like ${query.type.replace(/\*$/, "").replace(/[\\%_]/g, "\\$&") + "%"}` : tx`is not null`;
   const bucketOf = (column: string) => tx.unsafe(`to_timestamp(floor(extract(epoch from ${column}) / ${bucketSeconds}) * ${bucketSeconds})`);
@@ -145,12 +176,7 @@ async function rollupFlows(tx: CallerSql, query: StatsQuery): Promise<Flows> {
            or e.created_at >= greatest(${cursor}::timestamptz, ${since}::timestamptz))
       and e.event_type ${type}
     group by 1, 2`;
-  // Where the window's events stand: open ones from the queue, closed ones counted apart.
-  const open = await tx<{ bucket: Date; event_type: string; status: string; n: number }[]>`
-    select ${bucketOf("e.created_at")} as bucket, e.event_type, e.status, count(*)::int as n
-    from feyxa.event_queue q join feyxa.events_log e on e.id = q.event_id
-    where e.created_at >= ${since} and e.event_type ${type}
-    group by 1, 2, 3`;
+  // Where the window's events stand: open ones from the queue (openEvents), closed ones counted apart.
   const closed = await tx<{ bucket: Date; event_type: string; n: number }[]>`
     select ${bucketOf("minute")} as bucket, event_type, sum(closed)::int as n
     from feyxa.stats_closed where minute >= date_trunc('minute', ${since}::timestamptz) and event_type ${type}
@@ -204,8 +230,10 @@ function tallyFlows(
  */
 async function rollupHandlers(tx: CallerSql, at: { since: Date; whole: Date; cursor: Date; type: Fragment }): Promise<Flows["handlers"]> {
   const bounds = tx.unsafe(`'{0,${HANDLER_DURATION_BUCKETS.join(",")}}'::int[]`);
+  const sums = tx.unsafe(`array[${[...HANDLER_DURATION_BUCKETS, null].map((_, i) => `sum(durations[${i + 1}])::int`).join(", ")}]`);
   const rows = await tx<{ handler_name: string; runs: number; failures: number; durations: number[] }[]>`
-    with parts as (
+    select handler_name, sum(runs)::int as runs, sum(failures)::int as failures, ${sums} as durations
+    from (
       select handler_name, runs, failures, durations from feyxa.handler_minutes
       where minute >= ${at.whole} and minute < ${at.cursor} and event_type ${at.type}
       union all
@@ -215,14 +243,8 @@ async function rollupHandlers(tx: CallerSql, at: { since: Date; whole: Date; cur
       where ((h.created_at >= ${at.since} and h.created_at < least(${at.whole}::timestamptz, ${at.cursor}::timestamptz))
              or h.created_at >= greatest(${at.cursor}::timestamptz, ${at.since}::timestamptz))
         and h.status in ('success', 'failed') and e.event_type ${at.type}
-    ), totals as (
-      select handler_name, sum(runs)::int as runs, sum(failures)::int as failures from parts group by 1
-    ), histogram as (
-      select handler_name, i, sum(d)::int as n from parts, unnest(durations) with ordinality as u(d, i) group by 1, 2
-    )
-    select t.handler_name, t.runs, t.failures,
-           array(select h.n from histogram h where h.handler_name = t.handler_name order by h.i) as durations
-    from totals t order by t.handler_name`;
+    ) parts
+    group by handler_name order by handler_name`;
   return rows.map(({ durations, ...r }) => ({ ...r, p50_ms: percentile(durations, 0.5), p95_ms: percentile(durations, 0.95) }));
 }
 

@@ -1,6 +1,7 @@
 /**
- * The filters: type and search always in view, the status chips beside them, dates and
- * store behind "More filters" (they fit a phone's first screen that way). Kept in the URL;
+ * The filters: type and search always in view, the status chips beside them, why events
+ * wait, dates and store behind "More filters" (open while one is set: the first rows fit a
+ * phone's first screen that way). Kept in the URL;
  * statuses and store apply at once, text on Apply (or Enter).
  */
 import { type FormEvent, useEffect, useState } from "react";
@@ -27,7 +28,7 @@ export function FilterBar({ me, filters }: { me: Me; filters: Filters }) {
     e.preventDefault();
     apply({ type: draft.type?.trim(), q: draft.q?.trim(), from: draft.from, to: draft.to });
   };
-  const more = Boolean(filters.from || filters.to || filters.tenant);
+  const more = Boolean(filters.from || filters.to || filters.tenant || filters.waiting);
   return (
     <form className="filters" onSubmit={submit} data-testid="filters" aria-label={t("filters")}>
       <div className="filter-row">
@@ -57,13 +58,6 @@ export function FilterBar({ me, filters }: { me: Me; filters: Filters }) {
           </label>
         ))}
       </fieldset>
-      <label className="field waiting-filter">
-        {t("waitingLabel")}
-        <select name="waiting" value={filters.waiting ?? ""} onChange={(e) => apply({ waiting: e.target.value })} data-testid="waiting-filter">
-          <option value="">{t("waitingAny")}</option>
-          {WAITING.map((w) => <option key={w} value={w}>{t(`waiting_${w}`)}</option>)}
-        </select>
-      </label>
       {filters.fp && (
         <p className="fp-filter">
           {t("fingerprint")}: <span className="mono">{filters.fp}</span>{" "}
@@ -73,6 +67,13 @@ export function FilterBar({ me, filters }: { me: Me; filters: Filters }) {
       <details className="more" open={more}>
         <summary>{t("moreFilters")}</summary>
         <div className="filter-row">
+        <label className="field waiting-filter">
+          {t("waitingLabel")}
+          <select name="waiting" value={filters.waiting ?? ""} onChange={(e) => apply({ waiting: e.target.value })} data-testid="waiting-filter">
+            <option value="">{t("waitingAny")}</option>
+            {WAITING.map((w) => <option key={w} value={w}>{t(`waiting_${w}`)}</option>)}
+          </select>
+        </label>
           <label className="field">
             {t("from")}
             <input type="datetime-local" name="from" value={toInput(draft.from)} onChange={(e) => setDraft({ ...draft, from: fromInput(e.target.value) })} />
