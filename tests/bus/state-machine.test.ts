@@ -17,7 +17,7 @@ const STATE_MACHINE = {
   claim: ["lease_events", "renew_leases", "release_events", "reap_expired_leases", "enqueue_events", "tidy_event_queue"],
   complete: ["complete_attempts"],
   operate: ["retry_event", "redrive_dead", "replay_event", "discard_event", "cancel_event", "close_event"],
-  flow: ["release_lines", "dequeue_events", "skip_dead_heads", "configure_tenant_fairness"],
+  flow: ["release_lines", "dequeue_events", "skip_dead_heads", "configure_tenant_fairness", "unpark_events"],
   retain: ["purge_completed_events"],
 };
 const BUS_SCHEMA = "feyxa";
