@@ -17,6 +17,7 @@
  * Made only when a handler first reads ctx.sql: a handler that never queries costs nothing.
  */
 import { HttpError } from "./errors.ts";
+import { withLocalSettings } from "./local-settings.ts";
 import type { Queryable, Sql, TransactionSql } from "./types.ts";
 
 export interface Story {
@@ -123,12 +124,5 @@ export async function inGivenStory<T>(sql: Queryable, events: GivenStory[], fn: 
            set_config('feyxa.correlation_id', coalesce(${first.correlation_id ?? null}::text,
              (select coalesce(e.correlation_id, e.id)::text from feyxa.events_log e where e.id = ${first.causation_id ?? null}::uuid),
              ${first.causation_id ?? null}::text, ''), true)`;
-  if ("savepoint" in sql) {
-    await set(sql);
-    return await fn(sql);
-  }
-  return await (sql as Sql).begin(async (tx) => {
-    await set(tx);
-    return await fn(tx);
-  }) as T;
+  return await withLocalSettings(sql, set, fn);
 }

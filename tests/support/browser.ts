@@ -70,6 +70,20 @@ export async function openBrowser(): Promise<{ browser: Browser; page: Page }> {
   return { browser, page };
 }
 
+/** The two screens every monitor view is tried at. */
+export const SIZES = { laptop: { width: 1440, height: 900 }, phone: { width: 390, height: 844 } } as const;
+
+/**
+ * `functions` served with the page `name`, and a browser page at laptop size, of a context
+ * made here (axe needs one the test made, not browser.newPage()).
+ */
+export async function servePage(name: string, functions: FetchHandler): Promise<{ base: string; page: Page }> {
+  const base = await serveWithPage(name, functions);
+  const { browser } = await openBrowser();
+  const page = await (await browser.newContext({ viewport: SIZES.laptop })).newPage();
+  return { base, page };
+}
+
 export async function screenshot(page: Page, name: string): Promise<void> {
   await mkdir(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { markDead, testBus, uuid } from "../support/bus.ts";
-import { openBrowser, screenshot, serveWithPage } from "../support/browser.ts";
+import { screenshot, servePage, SIZES } from "../support/browser.ts";
 import { useDatabase } from "../support/database.ts";
 import { horizontalOverflow, monitorGateway, overflowing, person, seriousViolations, store } from "../support/monitor.ts";
 
@@ -16,13 +16,10 @@ const bus = testBus(sql, []);
 const shop = await store(sql, "Atelier Alertes");
 const admin = await person(sql, "ops-alerts@example.com", { admin: true });
 
-const base = await serveWithPage("monitor", monitorGateway(bus));
-const { browser } = await openBrowser();
-const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+const { base, page } = await servePage("monitor", monitorGateway(bus));
 await page.goto(`${base}/monitor/#access_token=${admin.token}`);
 await page.getByTestId("view-events").waitFor({ timeout: 15_000 });
 
-const SIZES = { laptop: { width: 1440, height: 900 }, phone: { width: 390, height: 844 } } as const;
 const openAlerts = async (query = "") => {
   await page.goto(`${base}/monitor/?view=alerts${query}`);
   await page.getByTestId("alert-form").waitFor({ timeout: 10_000 });

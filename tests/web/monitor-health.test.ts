@@ -8,7 +8,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { Dispatcher } from "../../src/bus/dispatcher.ts";
 import { countingHandler, subscribe, testBus, uuid } from "../support/bus.ts";
-import { openBrowser, screenshot, serveWithPage } from "../support/browser.ts";
+import { screenshot, servePage, SIZES } from "../support/browser.ts";
 import { useDatabase } from "../support/database.ts";
 import { horizontalOverflow, monitorGateway, overflowing, person, seriousViolations } from "../support/monitor.ts";
 
@@ -25,12 +25,9 @@ const dispatch = async () => {
 let dispatcher = await dispatch();
 afterAll(() => dispatcher.stop());
 
-const base = await serveWithPage("monitor", monitorGateway(bus));
-const { browser } = await openBrowser();
-const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+const { base, page } = await servePage("monitor", monitorGateway(bus));
 const line = page.getByTestId("health");
 const status = () => line.getAttribute("data-status");
-const SIZES = { laptop: { width: 1440, height: 900 }, phone: { width: 390, height: 844 } } as const;
 
 describe("the health line", () => {
   it("opens the page: healthy while a dispatcher runs, with the lag and the throughput", async () => {

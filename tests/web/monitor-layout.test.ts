@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Dispatcher } from "../../src/bus/dispatcher.ts";
 import { NonRetriableError } from "../../src/bus/errors.ts";
 import { countingHandler, markDead, subscribe, testBus, uuid } from "../support/bus.ts";
-import { openBrowser, screenshot, serveWithPage } from "../support/browser.ts";
+import { screenshot, servePage, SIZES } from "../support/browser.ts";
 import { useDatabase } from "../support/database.ts";
 import {
   controlsOutOfReach, englishWords, horizontalOverflow, monitorGateway, overflowing, person, seriousViolations, store, unreachableScrollers,
@@ -42,14 +42,10 @@ for (let i = 0; i < 150; i++) {
   await new Promise((r) => setTimeout(r, 100));
 }
 
-const base = await serveWithPage("monitor", monitorGateway(bus));
-const { browser } = await openBrowser();
-// axe needs a page of a context the test made (not browser.newPage()).
-const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+const { base, page } = await servePage("monitor", monitorGateway(bus));
 await page.goto(`${base}/monitor/#access_token=${admin.token}`);
 await page.getByTestId("event-row").first().waitFor({ timeout: 15_000 });
 
-const SIZES = { laptop: { width: 1440, height: 900 }, phone: { width: 390, height: 844 } } as const;
 const VIEWS = ["events", "failures", "queue", "routes", "stats", "audit", "alerts"] as const;
 // A rule (that does not fire: a firing one would emit events), so that the alerts view has a row with its actions.
 await sql`insert into feyxa.alert_rules (name, kind, threshold) values ('lay payouts', 'dead_letters', 1000)`;

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { testBus, uuid } from "../support/bus.ts";
-import { openBrowser, serveWithPage } from "../support/browser.ts";
+import { servePage } from "../support/browser.ts";
 import { useDatabase } from "../support/database.ts";
 import { monitorGateway, person } from "../support/monitor.ts";
 
@@ -16,9 +16,7 @@ const bus = testBus(sql, []);
 const admin = await person(sql, "ops-polls@example.com", { admin: true });
 await bus.emit({ event_type: "poll.placed", aggregate_type: "order", aggregate_id: uuid() });
 
-const base = await serveWithPage("monitor", monitorGateway(bus));
-const { browser } = await openBrowser();
-const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+const { base, page } = await servePage("monitor", monitorGateway(bus));
 
 /** Reads of event-monitor by path: how many started, how many are in flight, the most at once. */
 const reads = new Map<string, { started: number; inFlight: number; most: number }>();

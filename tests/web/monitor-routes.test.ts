@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { countingHandler, subscribe, testBus, uuid } from "../support/bus.ts";
-import { openBrowser, screenshot, serveWithPage } from "../support/browser.ts";
+import { screenshot, servePage, SIZES } from "../support/browser.ts";
 import { useDatabase } from "../support/database.ts";
 import { horizontalOverflow, monitorGateway, overflowing, person, seriousViolations, store } from "../support/monitor.ts";
 
@@ -31,13 +31,10 @@ const placed = [await emit("rw.placed"), await emit("rw.placed"), await emit("rw
 const paid = await emit("rw.paid");
 await bus.drainOnce(20); // rw.ship fails the three placed events, rw.pay the paid one: all failed, due in minutes
 
-const base = await serveWithPage("monitor", monitorGateway(bus));
-const { browser } = await openBrowser();
-const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+const { base, page } = await servePage("monitor", monitorGateway(bus));
 await page.goto(`${base}/monitor/#access_token=${admin.token}`);
 await page.getByTestId("event-row").first().waitFor({ timeout: 15_000 });
 
-const SIZES = { laptop: { width: 1440, height: 900 }, phone: { width: 390, height: 844 } } as const;
 const row = (pattern: string, handler: string) => page.locator(`[data-testid="route-row"][data-pattern="${pattern}"][data-handler="${handler}"]`);
 async function openRoutes(size: keyof typeof SIZES, query = "") {
   await page.setViewportSize(SIZES[size]);

@@ -11,7 +11,7 @@ import { configureEventType, defineHandler, NonRetriableError } from "../../src/
 import { Dispatcher } from "../../src/bus/dispatcher.ts";
 import { engineHandlers } from "../../src/marketplace/engines/index.ts";
 import { subscribe, testBus, uuid } from "../support/bus.ts";
-import { openBrowser, screenshot, serveWithPage } from "../support/browser.ts";
+import { screenshot, servePage } from "../support/browser.ts";
 import { useDatabase } from "../support/database.ts";
 import { checkout, openShop } from "../support/marketplace.ts";
 import { horizontalOverflow, monitorClient, monitorGateway, person, seriousViolations } from "../support/monitor.ts";
@@ -65,10 +65,7 @@ await settled();
 const { eventId: deferred } = await bus.emit({ event_type: "wait.limited", aggregate_type: "test", aggregate_id: uuid() });
 await settled();
 
-const base = await serveWithPage("monitor", monitorGateway(bus));
-const { browser } = await openBrowser();
-// axe needs a page of a context the test made (not browser.newPage()).
-const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+const { base, page } = await servePage("monitor", monitorGateway(bus));
 
 describe("the monitor follows an order and says why events wait", () => {
   for (const [width, height] of [[1440, 900], [390, 844]]) {

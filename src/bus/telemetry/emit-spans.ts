@@ -4,7 +4,8 @@
  * events_log.trace_parent stores it (supabase/schemas/bus/events.sql). Called only when tracingOn().
  */
 import { SpanKind } from "@opentelemetry/api";
-import type { NewEvent, Queryable, Sql } from "../types.ts";
+import { withLocalSettings } from "../local-settings.ts";
+import type { NewEvent, Queryable } from "../types.ts";
 import { inSpan, traceparentOf } from "./tracing.ts";
 
 /**
@@ -28,9 +29,6 @@ export function tracedEmit<T>(events: NewEvent[], sql: Queryable, emit: (tx: Que
     () => carryingTrace(sql, emit));
 }
 
-/** A transaction of the pool, or the caller's own: only a TransactionSql has savepoint(). */
-const inTransaction = (sql: Queryable): boolean => "savepoint" in sql;
-
 /**
  * Runs fn where the events it emits store the active span's traceparent: in the caller's
  * transaction (the setting then lasts until it ends), or in one begun for it. No span: fn(sql).
@@ -39,12 +37,5 @@ export async function carryingTrace<T>(sql: Queryable, fn: (tx: Queryable) => Pr
   const traceparent = traceparentOf();
   if (!traceparent) return await fn(sql);
   const set = (tx: Queryable) => tx`select set_config('feyxa.traceparent', ${traceparent}, true)`;
-  if (inTransaction(sql)) {
-    await set(sql);
-    return await fn(sql);
-  }
-  return await (sql as Sql).begin(async (tx) => {
-    await set(tx);
-    return await fn(tx);
-  }) as T;
+  return await withLocalSettings(sql, set, fn);
 }
