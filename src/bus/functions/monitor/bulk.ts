@@ -9,7 +9,7 @@ import { HttpError } from "../../errors.ts";
 import type { EventStatus } from "../../vocabulary.ts";
 import type { CallerSql } from "../as-caller.ts";
 import type { Built, bulkPreviewAnswer, bulkResult } from "./answers.ts";
-import { decodeCursor, encodeCursor, listWhere } from "./filters.ts";
+import { decodeCursor, encodeCursor, listWhere, readByIndexes } from "./filters.ts";
 import { BULK_KINDS, type BulkFilter, type BulkInput, type BulkKind, type BulkPreviewQuery } from "./schemas.ts";
 
 /** Events per call: small enough that one transaction holds few locks and answers fast. */
@@ -28,7 +28,7 @@ export async function previewBulk(tx: CallerSql, query: BulkPreviewQuery): Promi
   const { kind, ...filter } = query;
   const scope = eligible(filter, kind);
   if (!scope) return { kind, count: 0, capped: false, statuses: [] };
-  await tx`set local enable_seqscan = off`; // as the list: see listEvents
+  await readByIndexes(tx);
   const [{ count }] = await tx<{ count: number }[]>`
     select count(*)::int as count from (
       select 1 from feyxa.events_log where ${listWhere(tx, scope, undefined)} limit ${PREVIEW_CAP}) matched`;
@@ -47,7 +47,7 @@ export async function runBulk(tx: CallerSql, input: BulkInput): Promise<BulkResu
   const scope = eligible(input.filter, input.kind);
   const nothing: BulkResult = { action_id: input.action_id, kind: `bulk_${input.kind}`, changed: false, duplicate: false, moved: 0, unchanged: 0, skipped: 0, next_cursor: null };
   if (!scope) return nothing;
-  await tx`set local enable_seqscan = off`;
+  await readByIndexes(tx);
   const rows = await tx<{ id: string; at: string }[]>`
     select id, created_at::text as at from feyxa.events_log
     where ${listWhere(tx, scope, cursor)}

@@ -3,17 +3,15 @@ import { HttpError } from "../../errors.ts";
 import type { EventStatus, HandlerRunStatus, WaitingReason } from "../../vocabulary.ts";
 import type { CallerSql } from "../as-caller.ts";
 import type { Built, eventDetail as detailAnswer, eventPage } from "./answers.ts";
-import { decodeCursor, encodeCursor, listWhere } from "./filters.ts";
+import { decodeCursor, encodeCursor, listWhere, readByIndexes } from "./filters.ts";
 import type { ListQuery } from "./schemas.ts";
 
 export async function listEvents(tx: CallerSql, query: ListQuery): Promise<Built<typeof eventPage>> {
   const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
   if (query.cursor && !cursor) throw new HttpError(400, "invalid_request", "cursor: not a cursor this function made", "cursor");
   // A page is the newest few rows that match: walking an index newest-first always beats
-  // reading the table and sorting it. The planner cannot see that here: the RLS policy's
-  // "admin OR one of my stores" makes it guess few rows match, and then a full scan looks
-  // cheaper (tests/bus/functions/event-monitor-plans.test.ts). Only for this transaction.
-  await tx`set local enable_seqscan = off`;
+  // reading the table and sorting it.
+  await readByIndexes(tx);
   // One row more than asked tells whether there is a next page, without counting millions.
   const rows = await tx<(EventListRow & { cursor_at: string })[]>`
     select id, event_type, aggregate_type, aggregate_id, tenant_id, status, attempt, retry_count, max_retries,

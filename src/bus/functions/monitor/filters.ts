@@ -13,6 +13,18 @@ const offQueue: ReadonlySet<EventStatus> = new Set(OFF_QUEUE_STATUSES);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, "\\$&");
 
+/**
+ * For the rest of the monitor's transaction: read by indexes, and compile nothing. A page of
+ * the newest rows walks an index newest-first, and open events are found from the queue by
+ * primary key; the planner cannot see that here: the RLS policy's "operator OR one of my
+ * tenants" makes it guess few rows match, and then a scan of the log looks cheaper
+ * (tests/bus/functions/event-monitor-plans.test.ts). With scans priced out, every plan
+ * looks expensive enough for JIT, which on a server built with LLVM (Debian's 15) would
+ * compile statements that run in milliseconds: 225 ms of a 400 ms stats call at a million
+ * events (`BENCH_ONLY=monitor`, docs/performance.md).
+ */
+export const readByIndexes = (tx: CallerSql) => tx`select set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)`;
+
 /** Type and tenant: the filters the list and the stats share. `alias` names events_log in the query. */
 export function scopeWhere(tx: CallerSql, scope: Scope, alias = "events_log"): Fragment {
   const column = (name: string) => tx(`${alias}.${name}`);

@@ -17,7 +17,7 @@ import { FAILING_STATUSES, IDLE_RUN_STATUSES, IN_FLIGHT_STATUSES } from "../../v
 import type { Fragment } from "postgres";
 import type { CallerSql } from "../as-caller.ts";
 import type { Built, statsAnswer } from "./answers.ts";
-import { scopeWhere } from "./filters.ts";
+import { readByIndexes, scopeWhere } from "./filters.ts";
 import { type StatsQuery, WINDOWS } from "./schemas.ts";
 
 type Answer = Built<typeof statsAnswer>;
@@ -27,10 +27,7 @@ type Counts = { completed: number; failed: number; dead: number; in_flight: numb
 export const HANDLER_DURATION_BUCKETS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const;
 
 export async function stats(tx: CallerSql, query: StatsQuery): Promise<Answer> {
-  // Open events are found from the queue, each event by primary key: at a million events
-  // the planner, misled by the RLS policy's selectivity, would rather scan the log for the
-  // few failed or dead ones (as for the list: events.ts). Only for this transaction.
-  await tx`set local enable_seqscan = off`;
+  await readByIndexes(tx);
   const [{ operator }] = await tx<{ operator: boolean }[]>`select feyxa.reader_is_operator() as operator`;
   const fromRollups = operator && !query.tenant;
   const { windowed, ...open } = await openEvents(tx, query);
