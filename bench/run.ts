@@ -5,13 +5,13 @@
  * names. Systems take turns in alternating rounds (order reversed every other round), each
  * in a fresh database; the table shows medians and their spread. Writes JSON to bench-results/.
  *
- * Knobs (environment): BENCH_QUICK=1 (a smoke run of about 2 minutes: 1,000 events, 1 round; small figures, not
+ * Knobs (environment): BENCH_QUICK=1 (a smoke run of about 3 minutes: 1,000 events, 1 round; small figures, not
  * for comparison), BENCH_PG (tiers, "17,15"), BENCH_ROUNDS (drain rounds, 3), BENCH_EMIT_ROUNDS (2),
  * BENCH_EVENTS (drain backlog, 20000), BENCH_RATE (latency events/s, 1000),
  * BENCH_LATENCY_SECONDS (30), BENCH_WARMUP_SECONDS (2, at the same rate before each latency run,
  * left out of it), BENCH_LADDER (rates tried for the highest whose p99 stays under 100 ms, from
- * the latency run's up or down: 250,500,2000,4000,8000; "" skips it), BENCH_LADDER_SECONDS (10), BENCH_EMIT_MS (per emit run, 3000), BENCH_ONLY (drain,emit,latency,flow,scale;
- * scale is opt-in; trace is in the default), BENCH_SYSTEMS (feyxa,pgmq,pgmq-delete,pg-boss,graphile-worker), PGMQ_SQL
+ * the latency run's up or down: 250,500,2000,4000,8000; "" skips it), BENCH_LADDER_SECONDS (10), BENCH_EMIT_MS (per emit run, 3000), BENCH_ONLY (drain,emit,latency,flow,scale,monitor;
+ * scale is opt-in; trace and monitor are in the default), BENCH_SYSTEMS (feyxa,pgmq,pgmq-delete,pg-boss,graphile-worker), PGMQ_SQL
  * (pgmq's SQL-only install; default ../shared/vendor/pgmq-1.5.1.sql), BENCH_VERBOSE=1 (workers'
  * stderr), BENCH_PG_STATS=1 (after each drain: time by statement from pg_stat_statements, WAL
  * per event, writes and HOT updates by table).
@@ -29,6 +29,9 @@
  * with pg_net and pg_cron whatever BENCH_PG says: process-event as the only consumer against
  * pgmq consumed by a cron-driven Edge Function; BENCH_SUPABASE_BURST (5000 events committed at
  * once), BENCH_SUPABASE_RATE (200 events/s) for BENCH_SUPABASE_SECONDS (20).
+ * The monitor at volume (BENCH_ONLY=monitor, in the default; workloads/monitor.ts), per tier: its
+ * first reads over HTTP on a log of BENCH_MONITOR_EVENTS (1,000,000; quick 100,000) events,
+ * 1 warm-up and 20 timed calls a path, target p95 < 300 ms; about 45 s a tier (the seed ~25 s).
  */
 import { cpus } from "node:os";
 import { graphileWorker } from "./systems/graphile-worker.ts";
@@ -46,6 +49,7 @@ import { startBenchServer, whyNoTier, type Tier } from "./support/server.ts";
 import { drain } from "./workloads/drain.ts";
 import { emitRate, plainInsertRate } from "./workloads/emit.ts";
 import { highestRateUnder, latency } from "./workloads/latency.ts";
+import { monitorReads } from "./workloads/monitor.ts";
 import { supabasePath, supabasePathTuning, whyNoSupabasePath } from "./workloads/supabase-path.ts";
 
 const QUICK = Boolean(process.env.BENCH_QUICK);
@@ -63,17 +67,18 @@ const settings = {
   supabaseBurst: num("BENCH_SUPABASE_BURST", 5_000, 500),
   supabaseRate: num("BENCH_SUPABASE_RATE", 200, 200),
   supabaseSeconds: num("BENCH_SUPABASE_SECONDS", 20, 2),
+  monitorEvents: num("BENCH_MONITOR_EVENTS", 1_000_000, 100_000),
 };
 /** The rates tried for the highest one whose p99 stays under 100 ms ("" leaves the search out). */
 const ladder = (process.env.BENCH_LADDER ?? (QUICK ? "" : "250,500,2000,4000,8000")).split(",").filter(Boolean).map(Number);
-const only = new Set((process.env.BENCH_ONLY ?? "drain,emit,latency,flow,trace,supabase").split(","));
+const only = new Set((process.env.BENCH_ONLY ?? "drain,emit,latency,flow,trace,supabase,monitor").split(","));
 const base = only.has("flow") ? await baseRevision() : undefined;
 const all: BenchSystem[] = [feyxa, pgmq, pgmqDelete, pgBoss, graphileWorker];
 const chosen = all.filter((s) => (process.env.BENCH_SYSTEMS ?? s.name).split(",").includes(s.name));
 const noPgmq = whyNoPgmq();
 const systems = chosen.filter((s) => !(noPgmq && s.name.startsWith("pgmq")));
 // The Supabase path brings its own server; the rest runs per tier.
-const perTier = ["drain", "emit", "latency", "flow", "trace", "scale"].some((part) => only.has(part));
+const perTier = ["drain", "emit", "latency", "flow", "trace", "scale", "monitor"].some((part) => only.has(part));
 const tiers: Tier[] = !perTier ? [] : process.env.DATABASE_URL ? ["url"] : (process.env.BENCH_PG ?? "17,15").split(",") as Tier[];
 const log = (message: string) => console.error(`bench  ${message}`);
 /** Round r's order: as listed, reversed every other round, so that no system always follows the same one. */
@@ -139,6 +144,10 @@ async function runTier(tier: Tier): Promise<TierReport> {
         log(`feyxa: drain with ${processes} dispatcher processes`);
         t.scale.push(await drain(feyxa, server, settings.events, processes));
       }
+    }
+    if (only.has("monitor")) {
+      log(`monitor: its first reads at ${settings.monitorEvents.toLocaleString("en-US")} events, over HTTP as an admin`);
+      t.monitor = await monitorReads(server, settings.monitorEvents, log);
     }
     if (only.has("flow")) {
       const modes: FairnessMode[] = ["idle", "off", "on"];

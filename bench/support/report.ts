@@ -6,6 +6,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import type { DrainResult } from "../workloads/drain.ts";
 import type { LatencyResult } from "../workloads/latency.ts";
+import type { MonitorResult } from "../workloads/monitor.ts";
 import type { SupabasePathResult } from "../workloads/supabase-path.ts";
 import type { FairnessMode, FairnessResult } from "../workloads/fairness.ts";
 import { percentile } from "./timing.ts";
@@ -27,6 +28,8 @@ export interface TierReport {
   scale: DrainResult[];
   /** BENCH_ONLY flow: B's latencies per mode, one result per round. */
   fairness: Partial<Record<FairnessMode, FairnessResult[]>>;
+  /** BENCH_ONLY monitor: the monitor's first reads over a large log. */
+  monitor?: MonitorResult;
   seconds: number;
 }
 
@@ -101,14 +104,24 @@ export function printTier(t: TierReport, systems: string[]): string {
   const table = [header, ...body];
   const widths = header.map((_, c) => Math.max(...table.map((row) => row[c].length)));
   const line = (row: string[]) => `| ${row.map((cell, c) => cell.padEnd(widths[c])).join(" | ")} |`;
+  // A run of parts without systems (BENCH_ONLY=monitor) would print a table of dashes.
+  const measured = systems.length > 0 || t.scale.length > 0;
   const out = [
     `\n${t.postgres}, ${t.seconds} s; ${t.role}`,
-    line(header),
-    `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`,
-    ...body.map(line),
+    ...(measured ? [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...body.map(line)] : []),
   ];
   for (const [name, why] of Object.entries(t.skipped)) out.push(`${name}: ${why}`);
-  return out.join("\n") + printFlow(t) + printTracing(t);
+  return out.join("\n") + printFlow(t) + printTracing(t) + printMonitor(t);
+}
+
+/** The monitor's reads at volume: per path, the timed calls' median, p95 and max, against the target on p95. */
+function printMonitor(t: TierReport): string {
+  const m = t.monitor;
+  if (!m) return "";
+  return [`\nmonitor at ${fmt(m.events)} events (seeded in ${fmt(m.seedSeconds)} s), ${m.calls} calls a path after a warm-up, over HTTP as an admin (load average ${fmt(m.load[0], 1)} → ${fmt(m.load[1], 1)}), ${t.postgres}`, ...table([
+    ["GET event-monitor", "median ms", "p95 ms", "max ms", "target", ""],
+    ...m.paths.map((p) => [p.path, fmt(p.median, 1), fmt(p.p95, 1), fmt(p.max, 1), `p95 < ${m.targetMs} ms`, p.p95 < m.targetMs ? "holds" : "MISSED"]),
+  ])].join("\n");
 }
 
 /** Issue 16's rows: the drain with an OpenTelemetry SDK in the dispatchers and a metrics scrape, against the drain without. */
