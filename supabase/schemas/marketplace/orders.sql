@@ -163,13 +163,20 @@ begin
     raise exception using errcode = '22023', message = v_bad, detail = 'items';
   end if;
 
-  insert into orders (store_id, customer_id, customer_email, order_number, total_minor, currency, payment_method, attribution)
-  select p_store_id, p_customer_id, lower(p_customer_email),
-         'FX-' || to_char(now(), 'YYMMDD') || '-' || upper(substr(replace(gen_random_uuid()::text, '-', ''), 1, 8)),
-         sum(p.price_minor * (i.v ->> 'quantity')::int), v_store.currency, p_payment_method, coalesce(p_attribution, '{}')
-  from jsonb_array_elements(p_items) i(v)
-  join products p on p.id = (i.v ->> 'product_id')::uuid
-  returning * into v_order;
+  -- The number is the day and 32 random bits: at 2,000 orders a day, two of them draw the
+  -- same about one day in 2,000 (the birthday bound). The second draws again (on conflict
+  -- do nothing: no subtransaction on the usual path).
+  loop
+    insert into orders (store_id, customer_id, customer_email, order_number, total_minor, currency, payment_method, attribution)
+    select p_store_id, p_customer_id, lower(p_customer_email),
+           'FX-' || to_char(now(), 'YYMMDD') || '-' || upper(substr(replace(gen_random_uuid()::text, '-', ''), 1, 8)),
+           sum(p.price_minor * (i.v ->> 'quantity')::int), v_store.currency, p_payment_method, coalesce(p_attribution, '{}')
+    from jsonb_array_elements(p_items) i(v)
+    join products p on p.id = (i.v ->> 'product_id')::uuid
+    on conflict on constraint orders_order_number_key do nothing
+    returning * into v_order;
+    exit when found;
+  end loop;
 
   -- Each item's foreign key takes FOR KEY SHARE on its product, row by row in insertion
   -- order: inserting by product id makes every checkout lock products in one global order

@@ -126,3 +126,25 @@ describe("out of stock", () => {
     expect(await one(sql`select count(*)::int as n from feyxa.events_log where event_type = 'order.cancelled' and aggregate_id = ${order.order_id}`)).toBe(1);
   });
 });
+
+describe("order numbers", () => {
+  it("draws again when a checkout draws a number another order of the day has", async () => {
+    const shop = await openShop(sql, [{ name: "Cup", price: 1_000, stock: 10 }]);
+    const rollback = new Error("rollback");
+    await expect(sql.begin(async (tx) => {
+      // checkout's search_path ends with pg_catalog: a public gen_random_uuid, for this
+      // transaction, makes its first two draws the same.
+      await tx`create sequence public.draws`;
+      await tx.unsafe(`create function public.gen_random_uuid() returns uuid language sql as $$
+        select case when nextval('public.draws') <= 2 then 'abcdef12-0000-4000-8000-000000000000'::uuid else pg_catalog.gen_random_uuid() end $$`);
+      const first = await checkout(tx as never, shop, { Cup: 1 });
+      const second = await checkout(tx as never, shop, { Cup: 1 });
+      expect(first.order_number).toMatch(/^FX-\d{6}-ABCDEF12$/);
+      expect(second.order_number).toMatch(/^FX-\d{6}-[0-9A-F]{8}$/);
+      expect(second.order_number).not.toBe(first.order_number);
+      const [{ draws }] = await tx<{ draws: string }[]>`select last_value::text as draws from public.draws`;
+      expect(draws).toBe("3");
+      throw rollback;
+    })).rejects.toBe(rollback);
+  });
+});
